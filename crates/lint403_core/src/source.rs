@@ -1,0 +1,293 @@
+//! Source files, byte spans and the mapping from bytes to lines and columns.
+
+use std::path::{Path, PathBuf};
+
+/// A half-open byte range `start..end` into one file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct TextRange {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl TextRange {
+    pub fn new(start: usize, end: usize) -> TextRange {
+        TextRange {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    pub fn empty(at: usize) -> TextRange {
+        TextRange { start: at, end: at }
+    }
+
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+
+    /// The smallest range that covers both.
+    #[must_use]
+    pub fn cover(self, other: TextRange) -> TextRange {
+        TextRange {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+}
+
+impl From<std::ops::Range<usize>> for TextRange {
+    fn from(range: std::ops::Range<usize>) -> TextRange {
+        TextRange::new(range.start, range.end)
+    }
+}
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A range in a particular file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub file: FileId,
+    pub range: TextRange,
+}
+
+impl Span {
+    pub fn new(file: FileId, range: impl Into<TextRange>) -> Span {
+        Span {
+            file,
+            range: range.into(),
+        }
+    }
+}
+
+/// How the bytes on disk were turned into [`SourceFile::text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEncoding {
+    /// UTF-8 (possibly with a BOM, which stays in the text). Invalid bytes
+    /// were replaced one for one by `?`, so byte offsets in the text are
+    /// byte offsets in the file.
+    Utf8,
+    /// UTF-16 little endian with a BOM, transcoded to UTF-8.
+    Utf16Le,
+    /// UTF-16 big endian with a BOM, transcoded to UTF-8.
+    Utf16Be,
+}
+
+/// A 1-based line and a 1-based column counted in Unicode scalar values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One file as lint403 read it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The file's bytes exactly as read (empty when it could not be read).
+    pub bytes: Vec<u8>,
+    /// Valid UTF-8 whose byte offsets are the ones every span uses.
+    pub text: String,
+    pub encoding: TextEncoding,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// Builds a file from bytes read as UTF-8: invalid bytes become `?` one
+    /// for one, so that every byte offset still names the same byte on disk.
+    pub fn from_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> SourceFile {
+        let text = utf8_with_placeholders(&bytes);
+        SourceFile::with_text(path.into(), bytes, text, TextEncoding::Utf8)
+    }
+
+    /// Builds a file whose text was decoded from another encoding.
+    pub fn with_text(
+        path: PathBuf,
+        bytes: Vec<u8>,
+        text: String,
+        encoding: TextEncoding,
+    ) -> SourceFile {
+        let line_starts = line_starts(&text);
+        SourceFile {
+            path,
+            bytes,
+            text,
+            encoding,
+            line_starts,
+        }
+    }
+
+    /// The 1-based line and column of a byte offset into [`Self::text`].
+    /// A leading BOM is not counted as a column.
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let offset = clamp_to_char_boundary(&self.text, offset);
+        let line_index = match self.line_starts.binary_search(&offset) {
+            Ok(index) => index,
+            Err(index) => index - 1,
+        };
+        let line_start = self.line_starts[line_index];
+        let prefix = &self.text[line_start..offset];
+        let mut column = prefix.chars().count() + 1;
+        if line_index == 0 && prefix.starts_with('\u{feff}') {
+            column -= 1;
+        }
+        LineCol {
+            line: line_index + 1,
+            column,
+        }
+    }
+
+    /// The byte offset where a 1-based line starts, if the file has it.
+    pub fn line_start(&self, line: usize) -> Option<usize> {
+        self.line_starts.get(line.checked_sub(1)?).copied()
+    }
+
+    /// Number of lines, counting a final line without newline.
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The offset on disk of a byte offset into the text. Identity for
+    /// UTF-8; for UTF-16 each scalar value before `offset` counts its
+    /// UTF-16 length, plus the two BOM bytes.
+    pub fn original_offset(&self, offset: usize) -> usize {
+        match self.encoding {
+            TextEncoding::Utf8 => offset,
+            TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
+                let offset = clamp_to_char_boundary(&self.text, offset);
+                2 + self.text[..offset]
+                    .chars()
+                    .map(|c| c.len_utf16() * 2)
+                    .sum::<usize>()
+            }
+        }
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+        .collect()
+}
+
+fn clamp_to_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// UTF-8 text of the same length as `bytes`, each byte that is not part of
+/// a valid sequence replaced by `?`.
+pub fn utf8_with_placeholders(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len());
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(valid) => {
+                text.push_str(valid);
+                return text;
+            }
+            Err(error) => {
+                let (valid, after) = rest.split_at(error.valid_up_to());
+                // The prefix was just validated, so this cannot fail.
+                text.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                let invalid = error.error_len().unwrap_or(after.len());
+                text.extend(std::iter::repeat_n('?', invalid));
+                rest = &after[invalid..];
+            }
+        }
+    }
+}
+
+/// All files of one run. Files are never removed, so a [`FileId`] stays
+/// valid for the whole run.
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    pub fn new() -> SourceMap {
+        SourceMap::default()
+    }
+
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(file);
+        id
+    }
+
+    /// Registers a path that could not be read, so diagnostics about it can
+    /// still name it.
+    pub fn add_unreadable(&mut self, path: impl Into<PathBuf>) -> FileId {
+        self.add(SourceFile::from_bytes(path, Vec::new()))
+    }
+
+    /// # Panics
+    /// Only when given an id from another map.
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn find(&self, path: &Path) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|file| file.path == path)
+            .map(|index| FileId(index as u32))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(index, file)| (FileId(index as u32), file))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_scalar_values_and_skip_the_bom() {
+        let file = SourceFile::from_bytes("t", "\u{feff}ab\n\tžc\n".as_bytes().to_vec());
+        assert_eq!(file.line_col(3), LineCol { line: 1, column: 1 });
+        assert_eq!(file.line_col(4), LineCol { line: 1, column: 2 });
+        let z = file.text.find('ž').unwrap_or_default();
+        assert_eq!(file.line_col(z), LineCol { line: 2, column: 2 });
+        assert_eq!(file.line_col(z + 2), LineCol { line: 2, column: 3 });
+        assert_eq!(file.line_col(file.text.len()).line, 3);
+    }
+
+    #[test]
+    fn invalid_bytes_keep_offsets() {
+        let file = SourceFile::from_bytes("t", b"a\xff\xfeb\xe2\x82".to_vec());
+        assert_eq!(file.text, "a??b??");
+        assert_eq!(file.text.len(), file.bytes.len());
+    }
+
+    #[test]
+    fn utf16_offsets_map_back_to_bytes() {
+        let text = "<a>é😀</a>".to_string();
+        let file = SourceFile::with_text("t".into(), Vec::new(), text, TextEncoding::Utf16Le);
+        // BOM (2) + "<a>" (6) + "é" (2) = 10
+        let emoji = file.text.find('😀').unwrap_or_default();
+        assert_eq!(file.original_offset(emoji), 10);
+        assert_eq!(file.original_offset(emoji + 4), 14);
+    }
+}
