@@ -1,1 +1,35 @@
-fn main() {}
+//! `cargo xtask <task>`: the project's own tasks (see `cargo xtask help`).
+
+mod corpus;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  corpus DIR    compare lint403's syntax verdicts with nginx -t / apache2 -t
+                on the corpus in DIR (its SYNTAX.tsv); fails on a mismatch
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("corpus") => match args.get(1) {
+            Some(dir) => corpus::run(std::path::Path::new(dir)),
+            None => Err("corpus: name the corpus directory".to_string()),
+        },
+        Some("help" | "--help" | "-h") | None => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => Err(format!("unknown task `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

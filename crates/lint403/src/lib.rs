@@ -1,1 +1,9 @@
+//! The `lint403` command line: discovery, dialect detection, the run over
+//! every file, and the output formats. The work itself happens in the
+//! dialect crates; this crate is wiring.
 
+pub mod cli;
+pub mod detect;
+pub mod discover;
+pub mod render;
+pub mod run;
