@@ -1,6 +1,7 @@
 //! `cargo xtask <task>`: the project's own tasks (see `cargo xtask help`).
 
 mod corpus;
+mod docs;
 
 use std::process::ExitCode;
 
@@ -8,6 +9,9 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
+  docs [--check]
+                write docs/rules/*.md and docs/codes.md from the code
+                registry; --check fails when they are stale
   corpus DIR    compare lint403's syntax verdicts with nginx -t / apache2 -t
                 on the corpus in DIR (its SYNTAX.tsv); fails on a mismatch
 ";
@@ -19,6 +23,10 @@ fn main() -> ExitCode {
             Some(dir) => corpus::run(std::path::Path::new(dir)),
             None => Err("corpus: name the corpus directory".to_string()),
         },
+        Some("docs") => docs::run(
+            &workspace_root(),
+            args.get(1).is_some_and(|flag| flag == "--check"),
+        ),
         Some("help" | "--help" | "-h") | None => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -32,4 +40,10 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The workspace root: xtask's manifest sits one directory below it.
+fn workspace_root() -> std::path::PathBuf {
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
 }

@@ -13,6 +13,9 @@ pub struct Code {
     pub name: &'static str,
     pub default_severity: Severity,
     pub summary: &'static str,
+    /// The documentation page in Markdown: what it does, why it matters
+    /// for a 403, an example, the fix.
+    pub doc: &'static str,
 }
 
 /// The tokenizer or block grammar failed: the server itself would refuse
@@ -22,6 +25,29 @@ pub const SYNTAX_ERROR: Code = Code {
     name: "syntax-error",
     default_severity: Severity::Error,
     summary: "input the server's own parser rejects",
+    doc: r#"## What it does
+Reports input that the server's own configuration parser rejects: for nginx a tokenizer or block
+error (`return 403}`, `"a"b`, `;;`, a stray `}`, an unclosed `{` at end of file); for Apache a
+section opener without `>`, a section not closed, a closer that does not match; for IIS XML that
+is not well-formed (a raw `&` or `<` in an attribute, mismatched tags, an unknown entity).
+
+## Why it causes 403
+A server that cannot parse its configuration does not start or reload (nginx, httpd), keeps
+serving the old configuration, or answers every request below a broken `.htaccess` with 500 and
+every request of a broken `web.config` site with 500.19. The access rules you meant to change
+are not the ones in force.
+
+## Example
+```nginx
+location /admin/ {
+    return 403}
+```
+nginx: `unexpected "}"` — the `}` is part of the word `403}`.
+
+## Fix
+Correct the syntax at the labelled span; the help line says how (add the `;`, quote the regex,
+close the section, escape `&` as `&amp;`).
+"#,
 };
 
 /// A known directive in a context the server refuses, or with an argument
@@ -31,6 +57,29 @@ pub const DIRECTIVE_NOT_ALLOWED_HERE: Code = Code {
     name: "directive-not-allowed-here",
     default_severity: Severity::Error,
     summary: "a directive in a context, or with arguments, the server refuses",
+    doc: r#"## What it does
+Reports a known directive in a context the server refuses, or with an argument count the server
+refuses: nginx `deny` inside `if`, `return` at `http` level, `valid_referers` at `http` level;
+Apache `<Directory>`, `<Location>`, `Define`, `Include` or `AllowOverride` in `.htaccess`.
+
+## Why it causes 403
+The server refuses the whole file (`nginx -t` fails: `"deny" directive is not allowed here`), or,
+for `.htaccess`, answers 500 to every request below it. The restriction you wrote never takes
+effect, and the one in force may deny or allow what you did not intend.
+
+## Example
+```nginx
+location /downloads/ {
+    if ($http_referer = "") {
+        deny all;
+    }
+}
+```
+
+## Fix
+Move the directive to a context that allows it (a `location` instead of `if`; the vhost instead
+of `.htaccess`), or use the mechanism meant for that context (`return 403` inside `if`).
+"#,
 };
 
 /// An include that loads nothing (missing file, empty glob) or that cannot
@@ -40,6 +89,26 @@ pub const INCLUDE_UNRESOLVED: Code = Code {
     name: "include-unresolved",
     default_severity: Severity::Warning,
     summary: "an include that loads nothing, or more than meant",
+    doc: r#"## What it does
+Reports an include that loads nothing: a missing plain file (nginx and httpd refuse to start),
+an `Include` wildcard that matches nothing (httpd refuses; `IncludeOptional` tolerates it), or an
+absolute path that lint403 cannot see because it names the deploy target (info: map it with
+`paths:` in `.lint403.yaml`).
+
+## Why it causes 403
+Access lists and authentication often live in included snippets. An include that loads nothing
+silently drops them — or stops the server from loading the new configuration at all.
+
+## Example
+```apache
+Include conf.d/acl-*.conf
+```
+with no matching file: `apache2 -t` fails.
+
+## Fix
+Create the file, fix the path (relative paths resolve against the nginx prefix or the httpd
+`ServerRoot`, not the including file), or use `IncludeOptional` when absence is intended.
+"#,
 };
 
 /// A file that exists but cannot be read (a directory given as an include,
@@ -49,6 +118,21 @@ pub const FILE_UNREADABLE: Code = Code {
     name: "file-unreadable",
     default_severity: Severity::Error,
     summary: "a configuration file that cannot be read",
+    doc: r#"## What it does
+Reports a configuration file that exists in name but cannot be read: a directory where a file is
+expected, a FIFO or socket, a dangling symbolic link, a symbolic link loop, a permission error,
+or a file larger than lint403 reads.
+
+## Why it causes 403
+lint403 cannot say what such a file allows or denies, and the server usually cannot read it
+either. It is reported so that it is never skipped silently.
+
+## Example
+`sites-enabled/shop.conf -> ../sites-available/shop.conf` after the target was deleted.
+
+## Fix
+Point the link at an existing file, remove the stale entry, or exclude the path from the check.
+"#,
 };
 
 /// Includes that include each other.
@@ -57,6 +141,19 @@ pub const INCLUDE_CYCLE: Code = Code {
     name: "include-cycle",
     default_severity: Severity::Error,
     summary: "files that include each other",
+    doc: r#"## What it does
+Reports includes that include each other, directly or through other files.
+
+## Why it causes 403
+nginx and httpd stop at their recursion limit and refuse the configuration; IIS refuses a
+`configSource` loop. The configuration in force is not the one in the repository.
+
+## Example
+`a.conf` contains `include b.conf;` and `b.conf` contains `include a.conf;`.
+
+## Fix
+Remove the include that closes the loop; keep each snippet included from one place.
+"#,
 };
 
 /// A bound lint403 sets to stay safe on hostile input: include depth, block
@@ -66,6 +163,21 @@ pub const LIMIT_EXCEEDED: Code = Code {
     name: "limit-exceeded",
     default_severity: Severity::Error,
     summary: "nesting or include depth beyond what lint403 follows",
+    doc: r#"## What it does
+Reports input beyond the bounds lint403 keeps to stay safe on hostile files: block or section
+nesting deeper than it follows, includes nested too deep, an include glob that matches too many
+files.
+
+## Why it causes 403
+Nothing beyond the limit is checked, so a deny or allow there is not seen. Real configurations
+never come near these bounds; reaching one usually means a generated or corrupted file.
+
+## Example
+A file with ten thousand nested `location` blocks.
+
+## Fix
+Flatten the configuration, or split the include pattern.
+"#,
 };
 
 /// A `<!DOCTYPE>` in an XML configuration: refused, no entity is expanded.
@@ -74,6 +186,23 @@ pub const DTD_REJECTED: Code = Code {
     name: "dtd-rejected",
     default_severity: Severity::Error,
     summary: "a document type declaration in web.config, refused unexpanded",
+    doc: r#"## What it does
+Reports a `<!DOCTYPE …>` in a `web.config` or a `configSource` file. lint403 refuses it and
+never expands an entity, so billion-laughs and external-entity documents cost nothing.
+
+## Why it causes 403
+Configuration files have no business declaring a DTD; one that does is either corrupt or an
+attack on the tools that read it. IIS's configuration system does not use it.
+
+## Example
+```xml
+<!DOCTYPE configuration [ <!ENTITY x SYSTEM "file:///etc/passwd"> ]>
+<configuration>&x;</configuration>
+```
+
+## Fix
+Delete the DOCTYPE and write the values out.
+"#,
 };
 
 /// Every code defined in this crate, in code order.
