@@ -1,0 +1,98 @@
+//! Character classes of XML 1.0 (fifth edition).
+
+/// `S ::= (#x20 | #x9 | #xD | #xA)+`
+pub(crate) fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r')
+}
+
+/// `Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`
+/// (a `char` is never a surrogate).
+pub(crate) fn is_xml_char(c: char) -> bool {
+    match c {
+        '\t' | '\n' | '\r' => true,
+        '\u{0}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}' => false,
+        _ => true,
+    }
+}
+
+/// `NameStartChar`, without `:` (a qualified name's parts cannot start
+/// with a colon).
+pub(crate) fn is_name_start(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic() || c == '_';
+    }
+    matches!(c,
+        '\u{C0}'..='\u{D6}'
+        | '\u{D8}'..='\u{F6}'
+        | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}'
+        | '\u{37F}'..='\u{1FFF}'
+        | '\u{200C}'..='\u{200D}'
+        | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}'
+        | '\u{3001}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FDCF}'
+        | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// `NameChar`, `:` included.
+pub(crate) fn is_name_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-' | '.');
+    }
+    is_name_start(c) || matches!(c, '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
+}
+
+/// The first character of `s` that XML does not allow, with its offset.
+/// Scans bytes: in valid UTF-8 the only non-characters are C0 controls
+/// (single bytes) and U+FFFE / U+FFFF (`EF BF BE`, `EF BF BF`).
+pub(crate) fn first_non_xml_char(s: &str) -> Option<(usize, char)> {
+    let bytes = s.as_bytes();
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        if byte < 0x20 {
+            if !matches!(byte, b'\t' | b'\n' | b'\r') {
+                return Some((index, char::from(byte)));
+            }
+        } else if byte == 0xEF
+            && bytes.get(index + 1) == Some(&0xBF)
+            && matches!(bytes.get(index + 2), Some(0xBE | 0xBF))
+        {
+            let c = s.get(index..)?.chars().next()?;
+            return Some((index, c));
+        }
+        index += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_characters_are_found_with_their_offsets() {
+        assert_eq!(first_non_xml_char("ab\tc\r\n"), None);
+        assert_eq!(first_non_xml_char("a\u{0}b"), Some((1, '\u{0}')));
+        assert_eq!(first_non_xml_char("é\u{1B}"), Some((2, '\u{1B}')));
+        assert_eq!(first_non_xml_char("x\u{FFFE}"), Some((1, '\u{FFFE}')));
+        assert_eq!(first_non_xml_char("x\u{FFFF}"), Some((1, '\u{FFFF}')));
+        assert_eq!(first_non_xml_char("\u{FFFD}\u{EFBF}"), None);
+        assert!(!is_xml_char('\u{FFFE}'));
+        assert!(is_xml_char('\u{10FFFF}'));
+    }
+
+    #[test]
+    fn name_classes_follow_the_fifth_edition() {
+        assert!(is_name_start('_'));
+        assert!(!is_name_start(':'));
+        assert!(!is_name_start('-'));
+        assert!(is_name_char('-'));
+        assert!(is_name_char('\u{B7}'));
+        assert!(!is_name_start('\u{B7}'));
+        assert!(is_name_start('é'));
+        assert!(!is_name_char('\u{D7}'));
+        assert!(!is_name_char(' '));
+    }
+}
