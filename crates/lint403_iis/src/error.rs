@@ -66,6 +66,22 @@ pub enum ErrorKind {
     InvalidEncoding,
 }
 
+/// Longest message text kept: messages quote names and values from the
+/// file, and a hostile file can have a name of megabytes.
+const MAX_TEXT: usize = 600;
+
+fn bounded(mut text: String) -> String {
+    if text.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
 /// The first well-formedness error of a document. XML parsers stop at the
 /// first one, and so does this parser.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,9 +116,9 @@ impl SyntaxError {
         Box::new(SyntaxError {
             kind,
             range,
-            label: label.into(),
-            message: message.into(),
-            help: help.into(),
+            label: bounded(label.into()),
+            message: bounded(message.into()),
+            help: bounded(help.into()),
             related: None,
             stricter_than_roxmltree: false,
         })

@@ -58,6 +58,9 @@ pub fn parse(text: &str) -> ParseOutput {
     }
 }
 
+/// How many unclosed elements an end-of-file error names.
+const OPEN_ELEMENTS_LISTED: usize = 8;
+
 const MESSAGE_PREFIX: &str = "Configuration file is not well-formed XML";
 
 type Step<T> = Result<T, Box<SyntaxError>>;
@@ -538,14 +541,26 @@ impl<'a> Reader<'a> {
                 "complete the document",
             );
         };
-        let names: Vec<&str> = self.open.iter().rev().map(|e| e.name.as_str()).collect();
+        // Innermost first; a hostile file can have thousands open, so the
+        // list is cut short.
+        let shown: Vec<&str> = self
+            .open
+            .iter()
+            .rev()
+            .take(OPEN_ELEMENTS_LISTED)
+            .map(|e| e.name.as_str())
+            .collect();
+        let more = match self.open.len().saturating_sub(OPEN_ELEMENTS_LISTED) {
+            0 => String::new(),
+            hidden => format!(" and {hidden} more"),
+        };
         Reader::error(
             ErrorKind::UnclosedElement,
             self.end_of_text(),
             "end of file",
             &format!(
-                "unexpected end of file: the following elements are not closed: {}",
-                names.join(", ")
+                "unexpected end of file: the following elements are not closed: {}{more}",
+                shown.join(", ")
             ),
             &format!(
                 "add </{}> for the element opened on line {} (or make it self-closing with />)",

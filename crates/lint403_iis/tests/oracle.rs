@@ -196,8 +196,10 @@ fn hand_picked_cases_relate_as_documented() {
 // ----- the IIS corpus -----
 
 fn corpus_dir() -> Option<std::path::PathBuf> {
-    let root = std::env::var_os("LINT403_CORPUS")
-        .map_or_else(|| std::path::PathBuf::from("/work/shared/corpus"), Into::into);
+    let root = std::env::var_os("LINT403_CORPUS").map_or_else(
+        || std::path::PathBuf::from("/work/shared/corpus"),
+        Into::into,
+    );
     let iis = root.join("iis");
     iis.is_dir().then_some(iis)
 }
@@ -265,7 +267,9 @@ fn drupal_plain_text_fixture_is_a_syntax_error_on_line_one() {
         eprintln!("SKIPPED: IIS corpus not found (set LINT403_CORPUS)");
         return;
     };
-    let path = dir.join("drupal__core/modules__package_manager__tests__fixtures__fake_site__vendor__web.config");
+    let path = dir.join(
+        "drupal__core/modules__package_manager__tests__fixtures__fake_site__vendor__web.config",
+    );
     let Ok(source) = lint403_core::read::read_source(&path) else {
         eprintln!("SKIPPED: {} missing", path.display());
         return;
@@ -302,11 +306,57 @@ impl Rng {
 }
 
 const INSERTS: &[&str] = &[
-    "<", ">", "&", "\"", "'", "/", "=", "]]>", "--", "&#0;", "&foo;", " xmlns:p=\"urn:p\"",
-    " p:a=\"1\"", " xmlns=\"urn:d\"", " xmlns=\"\"", "<!--", "-->", "<![CDATA[", "]]>", "<?", "?>",
-    "<?pi x?>", "&#xD800;", "&#13;", "&#10;", "\r", "\n", "\t", " ", "\u{0}", "\u{1}", ":", "&lt;",
-    "&amp;", "&#x41;", "&#65;", "<!DOCTYPE x>", "</a>", "<a>", "<b/>", "x", "é", "\u{FFFE}",
-    "<?xml version=\"1.0\"?>", " a=\"1\"", " a='2'", "xml:", "xmlns:", "&#", ";", "<x:y/>",
+    "<",
+    ">",
+    "&",
+    "\"",
+    "'",
+    "/",
+    "=",
+    "]]>",
+    "--",
+    "&#0;",
+    "&foo;",
+    " xmlns:p=\"urn:p\"",
+    " p:a=\"1\"",
+    " xmlns=\"urn:d\"",
+    " xmlns=\"\"",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "]]>",
+    "<?",
+    "?>",
+    "<?pi x?>",
+    "&#xD800;",
+    "&#13;",
+    "&#10;",
+    "\r",
+    "\n",
+    "\t",
+    " ",
+    "\u{0}",
+    "\u{1}",
+    ":",
+    "&lt;",
+    "&amp;",
+    "&#x41;",
+    "&#65;",
+    "<!DOCTYPE x>",
+    "</a>",
+    "<a>",
+    "<b/>",
+    "x",
+    "é",
+    "\u{FFFE}",
+    "<?xml version=\"1.0\"?>",
+    " a=\"1\"",
+    " a='2'",
+    "xml:",
+    "xmlns:",
+    "&#",
+    ";",
+    "<x:y/>",
 ];
 
 fn char_boundary(text: &str, rng: &mut Rng) -> usize {
