@@ -1,6 +1,8 @@
 //! The tree the reader builds: spans on every token, decoded values, namespaces,
 //! and the first error with its span, message and help.
 
+use std::fmt::Write as _;
+
 use lint403_core::TextRange;
 use lint403_iis::{parse, print, ErrorKind, Misc, Node, Quote};
 
@@ -232,7 +234,7 @@ fn billion_laughs_costs_nothing() {
             format!("lol{}", level - 1)
         };
         let body = format!("&{previous};").repeat(10);
-        text.push_str(&format!(" <!ENTITY lol{level} \"{body}\">\n"));
+        let _ = writeln!(text, " <!ENTITY lol{level} \"{body}\">");
     }
     text.push_str("]>\n<lolz>&lol9;</lolz>\n");
     let started = std::time::Instant::now();
