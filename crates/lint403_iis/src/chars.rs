@@ -48,21 +48,45 @@ pub(crate) fn is_name_char(c: char) -> bool {
 /// Scans bytes: in valid UTF-8 the only non-characters are C0 controls
 /// (single bytes) and U+FFFE / U+FFFF (`EF BF BE`, `EF BF BF`).
 pub(crate) fn first_non_xml_char(s: &str) -> Option<(usize, char)> {
+    // Blocks without a control byte or 0xEF are skipped with a branch-free
+    // test the compiler vectorizes; the others are looked at byte by byte.
+    const BLOCK: usize = 16;
     let bytes = s.as_bytes();
     let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        if byte < 0x20 {
-            if !matches!(byte, b'\t' | b'\n' | b'\r') {
-                return Some((index, char::from(byte)));
+    while index < bytes.len() {
+        let end = match bytes.get(index..index + BLOCK) {
+            Some(block)
+                if !block
+                    .iter()
+                    .fold(false, |dirty, &b| dirty | (b < 0x20) | (b == 0xEF)) =>
+            {
+                index += BLOCK;
+                continue;
             }
-        } else if byte == 0xEF
-            && bytes.get(index + 1) == Some(&0xBF)
-            && matches!(bytes.get(index + 2), Some(0xBE | 0xBF))
-        {
-            let c = s.get(index..)?.chars().next()?;
-            return Some((index, c));
+            Some(_) => index + BLOCK,
+            None => bytes.len(),
+        };
+        while index < end {
+            if let Some(found) = non_xml_char_at(s, index) {
+                return Some(found);
+            }
+            index += 1;
         }
-        index += 1;
+    }
+    None
+}
+
+fn non_xml_char_at(s: &str, index: usize) -> Option<(usize, char)> {
+    let bytes = s.as_bytes();
+    let byte = *bytes.get(index)?;
+    if byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r') {
+        return Some((index, char::from(byte)));
+    }
+    if byte == 0xEF
+        && bytes.get(index + 1) == Some(&0xBF)
+        && matches!(bytes.get(index + 2), Some(0xBE | 0xBF))
+    {
+        return Some((index, s.get(index..)?.chars().next()?));
     }
     None
 }
@@ -79,6 +103,10 @@ mod tests {
         assert_eq!(first_non_xml_char("x\u{FFFE}"), Some((1, '\u{FFFE}')));
         assert_eq!(first_non_xml_char("x\u{FFFF}"), Some((1, '\u{FFFF}')));
         assert_eq!(first_non_xml_char("\u{FFFD}\u{EFBF}"), None);
+        let long = format!("{}\u{FFFF}{}", "abcdefgh\n".repeat(7), "x".repeat(40));
+        assert_eq!(first_non_xml_char(&long), Some((63, '\u{FFFF}')));
+        let long = format!("{}\u{1}", "0123456789abcdef".repeat(4));
+        assert_eq!(first_non_xml_char(&long), Some((64, '\u{1}')));
         assert!(!is_xml_char('\u{FFFE}'));
         assert!(is_xml_char('\u{10FFFF}'));
     }

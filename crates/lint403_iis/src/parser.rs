@@ -6,7 +6,7 @@
 //! The reader stops at the first well-formedness error, as XML parsers
 //! do, and hands back the tree built so far.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use lint403_core::TextRange;
@@ -593,7 +593,7 @@ impl<'a> Reader<'a> {
     fn qualified_name(&mut self, what: &str) -> Step<NameToken<'a>> {
         let start = self.pos;
         let input = self.rest();
-        let (rest, raw) = take_while::<_, &str, ()>(is_name_char)(input).unwrap_or((input, ""));
+        let (rest, raw) = name_run(input);
         let range = TextRange::new(start, start + raw.len());
         let invalid =
             |detail: String, strict: bool| {
@@ -784,7 +784,7 @@ impl<'a> Reader<'a> {
             .stricter());
         }
         self.advance_to(rest);
-        self.equals_sign("in the XML declaration")?;
+        self.equals_sign(|| "in the XML declaration".to_owned())?;
         let (_, value_range) = self.quoted_raw_value("XML declaration value")?;
         let value = sub(self.text, value_range.start, value_range.end).to_owned();
         Ok(PseudoAttribute {
@@ -802,7 +802,8 @@ impl<'a> Reader<'a> {
         TextRange::new(start, self.pos)
     }
 
-    fn equals_sign(&mut self, context: &str) -> Step<TextRange> {
+    /// `context` names where the `=` belongs, for the error message only.
+    fn equals_sign(&mut self, context: impl FnOnce() -> String) -> Step<TextRange> {
         let start = self.pos;
         let parsed =
             recognize((multispace0::<&str, ()>, one_char('='), multispace0)).parse(self.rest());
@@ -811,7 +812,7 @@ impl<'a> Reader<'a> {
             return Ok(TextRange::new(start, self.pos));
         }
         let at = self.pos + self.rest().len() - self.rest().trim_start_matches(is_space).len();
-        Err(self.expected(at, "`=`", context, "write attributes as name=\"value\""))
+        Err(self.expected(at, "`=`", &context(), "write attributes as name=\"value\""))
     }
 
     /// An opening quote, the raw value up to the matching quote, and the
@@ -946,7 +947,7 @@ impl<'a> Reader<'a> {
 
     fn attribute(&mut self, leading_space: TextRange) -> Step<Attribute> {
         let name = self.qualified_name("an attribute name")?;
-        let eq_range = self.equals_sign(&format!("after the attribute name `{}`", name.raw))?;
+        let eq_range = self.equals_sign(|| format!("after the attribute name `{}`", name.raw))?;
         let (quote, value_range) = self.quoted_raw_value("attribute value")?;
         let raw = sub(self.text, value_range.start, value_range.end);
         let value = Reader::decode(value_range.start, raw, true)?;
@@ -1136,7 +1137,13 @@ impl<'a> Reader<'a> {
         let end = rest.find('<').unwrap_or(rest.len());
         let raw = sub(rest, 0, end);
         Reader::check_chars(start, raw)?;
-        if let Some(at) = raw.find("]]>") {
+        // Most text holds no `>` at all; only then is `]]>` looked for.
+        let cdata_end = if raw.as_bytes().contains(&b'>') {
+            raw.find("]]>")
+        } else {
+            None
+        };
+        if let Some(at) = cdata_end {
             return Err(Reader::error(
                 ErrorKind::CDataEndInText,
                 TextRange::new(start + at, start + at + 3),
@@ -1512,36 +1519,43 @@ fn check_duplicate_names(attributes: &[Attribute]) -> Step<()> {
 }
 
 fn check_duplicate_expanded_names(attributes: &[Attribute]) -> Step<()> {
-    let key = |a: &Attribute| (a.namespace.clone(), a.name.local().to_owned());
-    let plain: Vec<&Attribute> = attributes
+    fn key(attribute: &Attribute) -> (Option<&str>, &str) {
+        (attribute.namespace.as_deref(), attribute.name.local())
+    }
+    // Only prefixed attributes can clash without having the same name as
+    // written (two prefixes bound to one URI), and duplicates by name were
+    // already refused.
+    let prefixed: Vec<&Attribute> = attributes
         .iter()
-        .filter(|a| !a.is_namespace_declaration())
+        .filter(|a| a.name.prefix().is_some() && !a.is_namespace_declaration())
         .collect();
-    let detail = ", once for each prefix bound to the same namespace";
-    if plain.len() <= PAIRWISE_LIMIT {
-        for (index, second) in plain.iter().enumerate() {
-            if let Some(first) = plain
-                .iter()
-                .take(index)
-                .find(|first| key(first) == key(second))
-            {
-                return Err(duplicate(first, second, detail));
-            }
-        }
+    if prefixed.len() < 2 {
         return Ok(());
     }
-    let mut seen: HashSet<(Option<Arc<str>>, String)> = HashSet::with_capacity(plain.len());
-    for (index, attribute) in plain.iter().enumerate() {
-        if !seen.insert(key(attribute)) {
-            let first = plain
-                .iter()
-                .take(index)
-                .find(|first| key(first) == key(attribute))
-                .unwrap_or(attribute);
+    let detail = ", once for each prefix bound to the same namespace";
+    let mut seen: HashMap<(Option<&str>, &str), &Attribute> =
+        HashMap::with_capacity(prefixed.len());
+    for attribute in prefixed {
+        if let Some(first) = seen.insert(key(attribute), attribute) {
             return Err(duplicate(first, attribute, detail));
         }
     }
     Ok(())
+}
+
+/// The longest run of name characters at the start of `input`, and the
+/// rest. ASCII names (nearly all of them) are scanned byte by byte; the
+/// first non-ASCII byte hands over to nom's char-wise `take_while`.
+fn name_run(input: &str) -> (&str, &str) {
+    let ascii = input
+        .bytes()
+        .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.')))
+        .unwrap_or(input.len());
+    if input.as_bytes().get(ascii).is_some_and(|&b| b >= 0x80) {
+        let (rest, run) = take_while::<_, &str, ()>(is_name_char)(input).unwrap_or((input, ""));
+        return (rest, run);
+    }
+    (tail(input, ascii), sub(input, 0, ascii))
 }
 
 /// CR LF and lone CR become LF (XML 1.0 §2.11).
