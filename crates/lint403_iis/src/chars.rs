@@ -55,11 +55,7 @@ pub(crate) fn first_non_xml_char(s: &str) -> Option<(usize, char)> {
     let mut index = 0;
     while index < bytes.len() {
         let end = match bytes.get(index..index + BLOCK) {
-            Some(block)
-                if !block
-                    .iter()
-                    .fold(false, |dirty, &b| dirty | (b < 0x20) | (b == 0xEF)) =>
-            {
+            Some(block) if !is_dirty(block) => {
                 index += BLOCK;
                 continue;
             }
@@ -74,6 +70,14 @@ pub(crate) fn first_non_xml_char(s: &str) -> Option<(usize, char)> {
         }
     }
     None
+}
+
+/// Whether a block holds a byte that may start a non-XML character,
+/// computed without branches.
+fn is_dirty(block: &[u8]) -> bool {
+    block.iter().fold(0u8, |dirty, &b| {
+        dirty | u8::from(b < 0x20) | u8::from(b == 0xEF)
+    }) != 0
 }
 
 fn non_xml_char_at(s: &str, index: usize) -> Option<(usize, char)> {
