@@ -836,15 +836,12 @@ impl<'a> Reader<'a> {
         let Some(stop) = body.bytes().position(|b| b == quote_byte || b == b'<') else {
             return Err(Reader::error(
                 ErrorKind::UnexpectedEof,
-                self.end_of_text(),
-                "end of file",
-                &format!("the file ends inside a quoted {what}"),
+                TextRange::new(self.pos, value_start),
+                "never closed",
+                &format!("the file ends inside the quoted {what} that starts here"),
                 &format!("close the value with {}", quote.as_char()),
             )
-            .related(
-                TextRange::new(self.pos, value_start),
-                "the value starts here",
-            ));
+            .related(self.end_of_text(), "the file ends here"));
         };
         let value_end = value_start + stop;
         if body.as_bytes().get(stop) == Some(&b'<') {
@@ -887,12 +884,12 @@ impl<'a> Reader<'a> {
                 None => {
                     return Err(Reader::error(
                         ErrorKind::UnexpectedEof,
-                        self.end_of_text(),
-                        "end of file",
+                        TextRange::new(tag_start, name.range.end),
+                        "never closed",
                         &format!("the file ends inside the start tag of <{}>", name.raw),
                         "close the tag with > or />",
                     )
-                    .related(name.range, "this tag is not closed"));
+                    .related(self.end_of_text(), "the file ends here"));
                 }
                 Some(b'/') => {
                     if rest.as_bytes().get(1) == Some(&b'>') {
@@ -1166,12 +1163,12 @@ impl<'a> Reader<'a> {
         let Ok((_, content)) = take_until::<_, &str, ()>("-->")(body) else {
             return Err(Reader::error(
                 ErrorKind::UnexpectedEof,
-                self.end_of_text(),
-                "end of file",
-                "the file ends inside a comment",
+                TextRange::new(start, start + 4),
+                "never closed",
+                "the file ends inside the comment that starts here",
                 "close the comment with -->",
             )
-            .related(TextRange::new(start, start + 4), "the comment starts here"));
+            .related(self.end_of_text(), "the file ends here"));
         };
         let content_start = start + 4;
         Reader::check_chars(content_start, content)?;
@@ -1209,15 +1206,12 @@ impl<'a> Reader<'a> {
         else {
             return Err(Reader::error(
                 ErrorKind::UnexpectedEof,
-                self.end_of_text(),
-                "end of file",
-                "the file ends inside a CDATA section",
+                TextRange::new(start, content_start),
+                "never closed",
+                "the file ends inside the CDATA section that starts here",
                 "close the CDATA section with ]]>",
             )
-            .related(
-                TextRange::new(start, content_start),
-                "the CDATA section starts here",
-            ));
+            .related(self.end_of_text(), "the file ends here"));
         };
         Reader::check_chars(content_start, content)?;
         self.pos = content_start + content.len() + 3;
@@ -1290,12 +1284,12 @@ impl<'a> Reader<'a> {
         let Ok((_, data)) = take_until::<_, &str, ()>("?>")(self.rest()) else {
             return Err(Reader::error(
                 ErrorKind::UnexpectedEof,
-                self.end_of_text(),
-                "end of file",
-                "the file ends inside a processing instruction",
+                TextRange::new(start, start + 2),
+                "never closed",
+                "the file ends inside the processing instruction that starts here",
                 "close the processing instruction with ?>",
             )
-            .related(TextRange::new(start, start + 2), "it starts here"));
+            .related(self.end_of_text(), "the file ends here"));
         };
         if space.is_empty() && !data.is_empty() {
             return Err(Reader::error(
