@@ -511,8 +511,8 @@ fn find_case_insensitively(path: &Path) -> Option<PathBuf> {
 }
 
 /// The first bytes the file's encoding cannot decode, as a syntax error:
-/// IIS reads a file without an encoding declaration as UTF-8 and refuses
-/// one that is not.
+/// an XML file without an encoding declaration (or declaring UTF-8 or
+/// UTF-16) must be valid in that encoding.
 fn encoding_error(source: &SourceFile, document: Option<&Document>) -> Option<Box<SyntaxError>> {
     match source.encoding {
         TextEncoding::Utf8 => {
@@ -539,7 +539,7 @@ fn encoding_error(source: &SourceFile, document: Option<&Document>) -> Option<Bo
                     .count();
             Some(invalid_encoding(
                 TextRange::new(start, end),
-                "these bytes are not valid UTF-8, the encoding IIS reads a web.config in",
+                "these bytes are not valid UTF-8, and the XML declaration names no other encoding",
                 "save the file as UTF-8, or declare its real encoding in the XML declaration",
             ))
         }

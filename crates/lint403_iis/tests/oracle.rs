@@ -248,7 +248,19 @@ fn corpus_files_agree_with_roxmltree_and_round_trip() {
     let mut accepted = 0;
     for (path, text) in &texts {
         match outcome(text) {
-            Outcome::BothAcceptSameTree => accepted += 1,
+            Outcome::BothAcceptSameTree => {
+                accepted += 1;
+                let output = lint403_iis::parse(text);
+                let is_configuration = output
+                    .well_formed()
+                    .is_some_and(|d| d.root.name.as_str() == "configuration");
+                assert_eq!(
+                    lint403_iis::looks_like_iis_config(text),
+                    is_configuration,
+                    "{}",
+                    path.display()
+                );
+            }
             Outcome::BothReject => {
                 let output = lint403_iis::parse(text);
                 let error = output.error.as_ref().map(|e| e.code().code);
