@@ -1,0 +1,535 @@
+//! The lossless syntax tree of one nginx configuration file.
+//!
+//! Every byte of the file belongs to exactly one leaf (a word, a comment, a
+//! run of whitespace, a `;`, a brace, a raw Lua body), in file order, so
+//! [`SyntaxTree::print`] gives the file back byte for byte. Words keep the
+//! raw range (quotes included) and give their value the way nginx stores
+//! it ([`Word::value`]).
+
+mod lexer;
+mod lua;
+mod parser;
+
+use std::borrow::Cow;
+
+use lint403_core::{Code, Diagnostic, FileId, Span, TextRange};
+
+pub use parser::{parse, MAX_NESTING};
+
+/// How an argument was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quote {
+    None,
+    Double,
+    Single,
+}
+
+/// One word of a directive: its name or an argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The word as written, quotes included.
+    pub range: TextRange,
+    pub quote: Quote,
+    /// The file ended before the closing quote.
+    pub unterminated: bool,
+    has_backslash: bool,
+}
+
+impl Word {
+    pub(crate) fn new(
+        range: TextRange,
+        quote: Quote,
+        unterminated: bool,
+        has_backslash: bool,
+    ) -> Word {
+        Word {
+            range,
+            quote,
+            unterminated,
+            has_backslash,
+        }
+    }
+
+    /// The word exactly as written.
+    pub fn raw<'t>(&self, text: &'t str) -> &'t str {
+        slice(text, self.range)
+    }
+
+    /// The range between the quotes (the whole word when unquoted).
+    pub fn content_range(&self) -> TextRange {
+        match self.quote {
+            Quote::None => self.range,
+            Quote::Double | Quote::Single => {
+                let start = (self.range.start + 1).min(self.range.end);
+                let end = if self.unterminated {
+                    self.range.end
+                } else {
+                    self.range.end.saturating_sub(1).max(start)
+                };
+                TextRange::new(start, end)
+            }
+        }
+    }
+
+    /// The value nginx stores for this word: quotes removed, `\"` `\'` and
+    /// `\\` reduced to the character, `\t` `\r` `\n` turned into TAB, CR
+    /// and LF; every other backslash is kept (so a regex `\.` survives).
+    pub fn value<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let content = slice(text, self.content_range());
+        if !self.has_backslash {
+            return Cow::Borrowed(content);
+        }
+        Cow::Owned(unescape(content))
+    }
+
+    /// Whether the value is exactly `expected` (no allocation for the
+    /// common unescaped case).
+    pub fn is(&self, text: &str, expected: &str) -> bool {
+        self.value(text) == expected
+    }
+}
+
+/// The unescaping of `ngx_conf_read_token`: a backslash followed by one of
+/// `"'\` gives that character, by `t`/`r`/`n` a control character, and by
+/// anything else stays a backslash.
+fn unescape(content: &str) -> String {
+    let mut out = String::with_capacity(content.len());
+    let mut chars = content.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.peek() {
+                Some(&next @ ('"' | '\'' | '\\')) => {
+                    out.push(next);
+                    chars.next();
+                    continue;
+                }
+                Some('t') => {
+                    out.push('\t');
+                    chars.next();
+                    continue;
+                }
+                Some('r') => {
+                    out.push('\r');
+                    chars.next();
+                    continue;
+                }
+                Some('n') => {
+                    out.push('\n');
+                    chars.next();
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub(crate) fn slice(text: &str, range: TextRange) -> &str {
+    text.get(range.start..range.end).unwrap_or_default()
+}
+
+/// A `#` comment, from the `#` up to (not including) the line feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub range: TextRange,
+}
+
+impl Comment {
+    /// The comment's text after the `#`.
+    pub fn text<'t>(&self, text: &'t str) -> &'t str {
+        let raw = slice(text, self.range);
+        raw.strip_prefix('#').unwrap_or(raw)
+    }
+}
+
+/// Whitespace or a comment between the words of one directive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trivia {
+    Space(TextRange),
+    Comment(Comment),
+}
+
+impl Trivia {
+    pub fn range(&self) -> TextRange {
+        match self {
+            Trivia::Space(range) => *range,
+            Trivia::Comment(comment) => comment.range,
+        }
+    }
+}
+
+/// A directive: a name, arguments, and a `;` or a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    pub name: Word,
+    pub args: Vec<Word>,
+    /// Whitespace and comments after the name, in file order (between the
+    /// words, and before the terminator).
+    pub trivia: Vec<Trivia>,
+    pub end: DirectiveEnd,
+}
+
+/// How a directive ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectiveEnd {
+    /// `;`
+    Semicolon(TextRange),
+    /// `{ ... }`
+    Block(Block),
+    /// Nothing: the file ended, or a `}` came first (both syntax errors).
+    Missing,
+}
+
+impl Directive {
+    /// From the first byte of the name to the `;` or the closing brace.
+    pub fn range(&self) -> TextRange {
+        let mut end = self.name.range.end;
+        if let Some(last) = self.args.last() {
+            end = end.max(last.range.end);
+        }
+        if let Some(last) = self.trivia.last() {
+            end = end.max(last.range().end);
+        }
+        match &self.end {
+            DirectiveEnd::Semicolon(range) => end = end.max(range.end),
+            DirectiveEnd::Block(block) => end = end.max(block.range().end),
+            DirectiveEnd::Missing => {}
+        }
+        TextRange::new(self.name.range.start, end)
+    }
+
+    /// The name and arguments, without the terminator or block.
+    pub fn head_range(&self) -> TextRange {
+        let end = self
+            .args
+            .last()
+            .map_or(self.name.range.end, |last| last.range.end);
+        TextRange::new(self.name.range.start, end)
+    }
+
+    pub fn block(&self) -> Option<&Block> {
+        match &self.end {
+            DirectiveEnd::Block(block) => Some(block),
+            DirectiveEnd::Semicolon(_) | DirectiveEnd::Missing => None,
+        }
+    }
+
+    /// The name's value (names are rarely quoted, but nginx allows it).
+    pub fn name<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        self.name.value(text)
+    }
+}
+
+/// What a block's body holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BodyKind {
+    /// Directives (and anything the tokenizer reads like them).
+    Directives,
+    /// The body of `map`, `geo`, `types`, `split_clients`, `charset_map`
+    /// or `match`: entries, shaped like directives but not looked up.
+    Entries,
+    /// The body of a `*_by_lua_block`: raw Lua code, one [`Item::Raw`].
+    Lua,
+    /// Nested deeper than [`MAX_NESTING`]: kept as one [`Item::Raw`].
+    TooDeep,
+}
+
+/// `{ ... }`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// The `{`.
+    pub open: TextRange,
+    pub kind: BodyKind,
+    pub items: Vec<Item>,
+    /// The `}`; `None` when the file ended first.
+    pub close: Option<TextRange>,
+}
+
+impl Block {
+    pub fn range(&self) -> TextRange {
+        let end = self.close.map_or_else(
+            || {
+                self.items
+                    .last()
+                    .map_or(self.open.end, |item| item.range().end)
+            },
+            |close| close.end,
+        );
+        TextRange::new(self.open.start, end)
+    }
+
+    /// The directives directly in this block (not nested ones).
+    pub fn directives(&self) -> impl Iterator<Item = &Directive> {
+        directives_of(&self.items)
+    }
+}
+
+/// One element of a file or a block body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Directive(Directive),
+    Comment(Comment),
+    /// Whitespace between statements.
+    Space(TextRange),
+    /// A `;` with no directive before it (nginx: `unexpected ";"`).
+    StraySemicolon(TextRange),
+    /// A `}` with no block to close (nginx: `unexpected "}"`).
+    StrayClose(TextRange),
+    /// A `{` with no directive name before it (nginx: `unexpected "{"`).
+    OrphanBlock(Block),
+    /// Text kept verbatim: a Lua body, or what is nested too deeply.
+    Raw(TextRange),
+}
+
+impl Item {
+    pub fn range(&self) -> TextRange {
+        match self {
+            Item::Directive(directive) => directive.range(),
+            Item::Comment(comment) => comment.range,
+            Item::Space(range)
+            | Item::StraySemicolon(range)
+            | Item::StrayClose(range)
+            | Item::Raw(range) => *range,
+            Item::OrphanBlock(block) => block.range(),
+        }
+    }
+}
+
+fn directives_of(items: &[Item]) -> impl Iterator<Item = &Directive> {
+    items.iter().filter_map(|item| match item {
+        Item::Directive(directive) => Some(directive),
+        _ => None,
+    })
+}
+
+/// The tree of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SyntaxTree {
+    pub items: Vec<Item>,
+    /// Length of the text the tree was parsed from.
+    pub len: usize,
+}
+
+impl SyntaxTree {
+    /// The top-level directives.
+    pub fn directives(&self) -> impl Iterator<Item = &Directive> {
+        directives_of(&self.items)
+    }
+
+    /// Every directive at any depth, parents before children, with its
+    /// nesting depth (0 for top level). Bodies of orphan blocks are
+    /// included; raw bodies have no directives.
+    pub fn walk(&self) -> Walk<'_> {
+        Walk {
+            stack: vec![(self.items.iter(), 0)],
+        }
+    }
+
+    /// Writes the file back from the tree's leaves.
+    pub fn print(&self, text: &str) -> String {
+        let mut out = String::with_capacity(self.len);
+        self.visit_leaves(|range| out.push_str(slice(text, range)));
+        out
+    }
+
+    /// Calls `leaf` with the range of every leaf, in file order.
+    pub fn visit_leaves(&self, mut leaf: impl FnMut(TextRange)) {
+        // The tree is at most MAX_NESTING deep, but an explicit stack keeps
+        // this independent of that bound.
+        enum Step<'a> {
+            Items(std::slice::Iter<'a, Item>),
+            Leaf(TextRange),
+        }
+        let mut stack = vec![Step::Items(self.items.iter())];
+        while let Some(step) = stack.last_mut() {
+            let item = match step {
+                Step::Leaf(range) => {
+                    let range = *range;
+                    stack.pop();
+                    leaf(range);
+                    continue;
+                }
+                Step::Items(items) => match items.next() {
+                    Some(item) => item,
+                    None => {
+                        stack.pop();
+                        continue;
+                    }
+                },
+            };
+            match item {
+                Item::Comment(comment) => leaf(comment.range),
+                Item::Space(range)
+                | Item::StraySemicolon(range)
+                | Item::StrayClose(range)
+                | Item::Raw(range) => leaf(*range),
+                Item::OrphanBlock(block) => {
+                    leaf(block.open);
+                    if let Some(close) = block.close {
+                        stack.push(Step::Leaf(close));
+                    }
+                    stack.push(Step::Items(block.items.iter()));
+                }
+                Item::Directive(directive) => {
+                    for range in head_leaves(directive) {
+                        leaf(range);
+                    }
+                    match &directive.end {
+                        DirectiveEnd::Semicolon(range) => leaf(*range),
+                        DirectiveEnd::Missing => {}
+                        DirectiveEnd::Block(block) => {
+                            leaf(block.open);
+                            if let Some(close) = block.close {
+                                stack.push(Step::Leaf(close));
+                            }
+                            stack.push(Step::Items(block.items.iter()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The name, arguments and trivia of a directive, merged in file order.
+fn head_leaves(directive: &Directive) -> impl Iterator<Item = TextRange> + '_ {
+    let words = std::iter::once(&directive.name)
+        .chain(directive.args.iter())
+        .map(|word| word.range);
+    let trivia = directive.trivia.iter().map(Trivia::range);
+    MergeByStart {
+        left: words.peekable(),
+        right: trivia.peekable(),
+    }
+}
+
+struct MergeByStart<L: Iterator<Item = TextRange>, R: Iterator<Item = TextRange>> {
+    left: std::iter::Peekable<L>,
+    right: std::iter::Peekable<R>,
+}
+
+impl<L: Iterator<Item = TextRange>, R: Iterator<Item = TextRange>> Iterator for MergeByStart<L, R> {
+    type Item = TextRange;
+
+    fn next(&mut self) -> Option<TextRange> {
+        match (self.left.peek(), self.right.peek()) {
+            (Some(left), Some(right)) if right.start < left.start => self.right.next(),
+            (Some(_), _) => self.left.next(),
+            (None, _) => self.right.next(),
+        }
+    }
+}
+
+/// Iterator of [`SyntaxTree::walk`].
+pub struct Walk<'a> {
+    stack: Vec<(std::slice::Iter<'a, Item>, usize)>,
+}
+
+impl<'a> Iterator for Walk<'a> {
+    type Item = (usize, &'a Directive);
+
+    fn next(&mut self) -> Option<(usize, &'a Directive)> {
+        loop {
+            let (items, depth) = self.stack.last_mut()?;
+            let depth = *depth;
+            let Some(item) = items.next() else {
+                self.stack.pop();
+                continue;
+            };
+            match item {
+                Item::Directive(directive) => {
+                    if let Some(block) = directive.block() {
+                        self.stack.push((block.items.iter(), depth + 1));
+                    }
+                    return Some((depth, directive));
+                }
+                Item::OrphanBlock(block) => self.stack.push((block.items.iter(), depth + 1)),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A problem the tokenizer or block grammar found (or a nesting limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// [`lint403_core::codes::SYNTAX_ERROR`] or
+    /// [`lint403_core::codes::LIMIT_EXCEEDED`].
+    pub code: Code,
+    /// The offending bytes (empty at the end of the file for "unexpected
+    /// end of file").
+    pub range: TextRange,
+    /// nginx's own words.
+    pub message: String,
+    pub label: String,
+    pub help: String,
+    /// Places that explain the error (the unclosed `{`, the open quote).
+    pub related: Vec<(TextRange, String)>,
+}
+
+impl SyntaxError {
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        let mut diagnostic = Diagnostic::new(self.code, Span::new(file, self.range), &self.message)
+            .with_label(&self.label)
+            .with_help(&self.help);
+        for (range, message) in &self.related {
+            diagnostic = diagnostic.with_related(Span::new(file, *range), message);
+        }
+        diagnostic
+    }
+}
+
+/// The tree of one file and what its parser found wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParseOutput {
+    pub tree: SyntaxTree,
+    /// In file order; the first one of code `P001` is the one `nginx -t`
+    /// reports (when nginx does not stop earlier on a directive error).
+    pub errors: Vec<SyntaxError>,
+}
+
+impl ParseOutput {
+    /// Whether the tokenizer and block grammar accepted the whole file.
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    pub fn diagnostics(&self, file: FileId) -> Vec<Diagnostic> {
+        self.errors
+            .iter()
+            .map(|error| error.to_diagnostic(file))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescaping_follows_ngx_conf_read_token() {
+        assert_eq!(unescape(r#"a\"b"#), "a\"b");
+        assert_eq!(unescape(r"a\'b"), "a'b");
+        assert_eq!(unescape(r"a\\b"), "a\\b");
+        assert_eq!(unescape(r"a\tb\rc\nd"), "a\tb\rc\nd");
+        assert_eq!(unescape(r"\.php$"), r"\.php$");
+        assert_eq!(unescape(r#"\x\"y"#), "\\x\"y");
+        assert_eq!(unescape("end\\"), "end\\");
+    }
+
+    #[test]
+    fn word_value_strips_quotes() {
+        let text = r#""a\"b" 'c' d"#;
+        let double = Word::new(TextRange::new(0, 6), Quote::Double, false, true);
+        let single = Word::new(TextRange::new(7, 10), Quote::Single, false, false);
+        let bare = Word::new(TextRange::new(11, 12), Quote::None, false, false);
+        assert_eq!(double.value(text), "a\"b");
+        assert_eq!(single.value(text), "c");
+        assert_eq!(bare.value(text), "d");
+        assert!(bare.is(text, "d"));
+        let unterminated = Word::new(TextRange::new(7, 9), Quote::Single, true, false);
+        assert_eq!(unterminated.value(text), "c");
+    }
+}
