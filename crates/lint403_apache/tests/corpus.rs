@@ -63,3 +63,45 @@ fn accepted_files_have_no_syntax_error_and_round_trip() {
     assert!(checked >= 125, "only {checked} Apache corpus files found");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The context check on the corpus: print what it reports, for review, and
+/// require that no file httpd accepted in server context gets an error
+/// about placement when checked as a fragment.
+#[test]
+fn corpus_context_report() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!("SKIPPED: corpus not found (set LINT403_CORPUS)");
+        return;
+    };
+    let verdicts = std::fs::read_to_string(dir.join("SYNTAX.tsv")).unwrap_or_default();
+    let mut failures = Vec::new();
+    for row in verdicts.lines().skip(1) {
+        let fields: Vec<&str> = row.split('\t').collect();
+        let [path, "apache", context, "ok", ..] = fields.as_slice() else {
+            continue;
+        };
+        let Ok(source) = lint403_core::read::read_source(&dir.join(path)) else {
+            continue;
+        };
+        let mut sources = lint403_core::SourceMap::new();
+        let id = sources.add(source);
+        let options = lint403_core::CheckOptions::default();
+        let output = lint403_apache::check(&mut sources, id, &options);
+        for diagnostic in &output.diagnostics {
+            let file = sources.get(diagnostic.span.file);
+            let line = file.line_col(diagnostic.span.range.start).line;
+            eprintln!(
+                "{path} [{context}]: {}:{line}: {} {}",
+                file.path.display(),
+                diagnostic.code.code,
+                diagnostic.message
+            );
+            if diagnostic.code == lint403_core::codes::DIRECTIVE_NOT_ALLOWED_HERE
+                && !context.starts_with("htaccess")
+            {
+                failures.push(format!("{path}:{line}: {}", diagnostic.message));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
