@@ -163,6 +163,10 @@ impl<'a> Namespaces<'a> {
     }
 
     fn lookup(&self, prefix: &str) -> Binding {
+        // Most web.config files declare no namespace at all.
+        if self.bindings.is_empty() {
+            return Binding::Unbound;
+        }
         match self.bindings.get(prefix).and_then(|stack| stack.last()) {
             Some(Some(uri)) => Binding::Uri(Arc::clone(uri)),
             Some(None) => Binding::NoNamespace,
@@ -176,8 +180,14 @@ struct Reader<'a> {
     pos: usize,
     bom: Option<TextRange>,
     prolog: Vec<Misc>,
-    root: Option<Element>,
-    open: Vec<Element>,
+    root: Option<Box<Element>>,
+    // Boxed so that closing an element moves a pointer into its parent's
+    // children instead of copying the whole element.
+    #[allow(
+        clippy::vec_box,
+        reason = "elements move on into Node::Element(Box<Element>)"
+    )]
+    open: Vec<Box<Element>>,
     epilog: Vec<Misc>,
     namespaces: Namespaces<'a>,
     xml_namespace: Arc<str>,
@@ -337,7 +347,7 @@ impl<'a> Reader<'a> {
         Ok(Document {
             bom: self.bom,
             prolog: std::mem::take(&mut self.prolog),
-            root,
+            root: *root,
             epilog: std::mem::take(&mut self.epilog),
             range: TextRange::new(0, self.text.len()),
         })
@@ -357,7 +367,7 @@ impl<'a> Reader<'a> {
         Some(Document {
             bom: self.bom,
             prolog: std::mem::take(&mut self.prolog),
-            root,
+            root: *root,
             epilog: std::mem::take(&mut self.epilog),
             range: TextRange::new(0, self.text.len()),
         })
@@ -511,7 +521,7 @@ impl<'a> Reader<'a> {
                         return Err(self.unknown_markup());
                     }
                 } else if after.starts_with('?') {
-                    Node::ProcessingInstruction(self.processing_instruction()?)
+                    Node::ProcessingInstruction(Box::new(self.processing_instruction()?))
                 } else if after.starts_with('/') {
                     self.end_tag()?;
                     continue;
@@ -863,7 +873,7 @@ impl<'a> Reader<'a> {
 
     /// A start tag or empty-element tag at `<`. Returns the element and
     /// whether it is open (has content and an end tag to come).
-    fn start_tag(&mut self) -> Step<(Element, bool)> {
+    fn start_tag(&mut self) -> Step<(Box<Element>, bool)> {
         let tag_start = self.pos;
         self.pos += 1;
         let name = self.qualified_name("an element name")?;
@@ -922,7 +932,7 @@ impl<'a> Reader<'a> {
                 }
             }
         };
-        let mut element = Element {
+        let mut element = Box::new(Element {
             name: QualifiedName::new(name.raw),
             name_range: name.range,
             namespace: None,
@@ -933,7 +943,7 @@ impl<'a> Reader<'a> {
             children: Vec::new(),
             end_tag: None,
             range: TextRange::new(tag_start, self.pos),
-        };
+        });
         self.namespaces.enter();
         self.resolve_namespaces(&mut element)?;
         if !open {

@@ -253,7 +253,7 @@ impl<'t> Iterator for Descendants<'t> {
             match children.next() {
                 Some(Node::Element(element)) => {
                     self.stack.push(element.children.iter());
-                    return Some(element);
+                    return Some(element.as_ref());
                 }
                 Some(_) => {}
                 None => {
@@ -304,20 +304,21 @@ impl Attribute {
     }
 }
 
-/// Content of an element.
+/// Content of an element. The two large kinds are boxed so that a list of
+/// children stays compact.
 #[derive(Debug)]
 pub enum Node {
-    Element(Element),
+    Element(Box<Element>),
     Text(Text),
     CData(CData),
     Comment(Comment),
-    ProcessingInstruction(ProcessingInstruction),
+    ProcessingInstruction(Box<ProcessingInstruction>),
 }
 
 impl Node {
     pub fn as_element(&self) -> Option<&Element> {
         match self {
-            Node::Element(element) => Some(element),
+            Node::Element(element) => Some(element.as_ref()),
             _ => None,
         }
     }
