@@ -39,6 +39,10 @@ struct Builder<'t> {
     frames: Vec<Frame>,
     errors: Vec<SyntaxError>,
     depth_reported: bool,
+    /// Where the first closing line that did not fit was: after it httpd
+    /// has stopped, and sections opened before it are not reported again
+    /// as unclosed at the end of the file.
+    first_nesting_error: Option<usize>,
 }
 
 pub(crate) fn build(
@@ -59,6 +63,7 @@ pub(crate) fn build(
         }],
         errors: Vec::new(),
         depth_reported: false,
+        first_nesting_error: None,
     };
     let mut reader = LineReader::new(text, options.line_limit);
     while let Some(raw) = reader.next_line() {
@@ -430,6 +435,8 @@ impl Builder<'_> {
         let barrier = self.barrier();
         let at = anchor(&close.line, close.name_word.raw, text);
         let after_slash = token.get(2..).unwrap_or_default();
+        let name = after_slash.strip_suffix('>');
+        let bare = name.unwrap_or(after_slash);
         if top == barrier {
             let message = format!("{token} without matching <{after_slash} section");
             let mut err = error(
@@ -451,11 +458,15 @@ impl Builder<'_> {
                     ));
                 }
             }
-            self.errors.push(err);
-            self.push(Node::Close(close));
+            self.nesting_error(err);
+            // Recover as the author meant: close the section of that name,
+            // even across the conditional.
+            match self.open_frame_named(bare, 1) {
+                Some(index) => self.close_down_to(index, close),
+                None => self.push(Node::Close(close)),
+            }
             return;
         }
-        let name = after_slash.strip_suffix('>');
         let expected = self
             .frames
             .get(top)
@@ -467,7 +478,7 @@ impl Builder<'_> {
             .and_then(|f| f.open.as_ref())
             .map(|open| open.name_word.raw);
         if name.is_none() {
-            self.errors.push(error(
+            self.nesting_error(error(
                 codes::SYNTAX_ERROR,
                 at,
                 "no closing '>'",
@@ -475,17 +486,16 @@ impl Builder<'_> {
                 "write the closing tag as `</Name>`, with '>' right after the name",
             ));
         }
-        let name = name.unwrap_or(after_slash);
-        if name.eq_ignore_ascii_case(&expected) {
+        if bare.eq_ignore_ascii_case(&expected) {
             self.close_top(close);
             return;
         }
-        if token.ends_with('>') {
+        if name.is_some() {
             let mut err = error(
                 codes::SYNTAX_ERROR,
                 at,
                 "does not match the open section",
-                format!("Expected </{expected}> but saw </{name}>"),
+                format!("Expected </{expected}> but saw </{bare}>"),
                 &format!(
                     "close <{expected}> first: sections must close in the reverse order they open"
                 ),
@@ -494,26 +504,41 @@ impl Builder<'_> {
                 err.related
                     .push((range, format!("<{expected}> opened here")));
             }
-            self.errors.push(err);
+            self.nesting_error(err);
         }
         // Recover: close up to a matching open section of this barrier (the
-        // conditional itself included), else keep the line as a stray.
-        let matching = (barrier.max(1)..=top).rev().find(|&index| {
+        // conditional itself included); else take the line as the (mistyped)
+        // closer of the innermost section.
+        let index = self.open_frame_named(bare, barrier.max(1)).unwrap_or(top);
+        self.close_down_to(index, close);
+    }
+
+    fn nesting_error(&mut self, err: SyntaxError) {
+        if self.first_nesting_error.is_none() {
+            self.first_nesting_error = Some(err.range.start);
+        }
+        self.errors.push(err);
+    }
+
+    /// The innermost open section named `name`, at index `lowest` or above.
+    fn open_frame_named(&self, name: &str, lowest: usize) -> Option<usize> {
+        let top = self.frames.len().checked_sub(1)?;
+        (lowest..=top).rev().find(|&index| {
             self.frames
                 .get(index)
-                .is_some_and(|f| f.name.eq_ignore_ascii_case(name))
-        });
-        match matching {
-            Some(index) => {
-                while self.frames.len() - 1 > index {
-                    if let Some(frame) = self.frames.pop() {
-                        self.finish_frame(frame, None);
-                    }
-                }
-                self.close_top(close);
+                .is_some_and(|frame| frame.name.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Closes every section above `index` unclosed, then `index` with
+    /// `close`.
+    fn close_down_to(&mut self, index: usize, close: CloseTag) {
+        while self.frames.len() - 1 > index {
+            if let Some(frame) = self.frames.pop() {
+                self.finish_frame(frame, None);
             }
-            None => self.push(Node::Close(close)),
         }
+        self.close_top(close);
     }
 
     fn finish(mut self) -> ParsedFile {

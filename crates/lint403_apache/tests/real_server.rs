@@ -1,0 +1,679 @@
+//! Conformance with the real httpd: each snippet is included from a minimal
+//! generated main configuration and judged by `apache2 -t`; the test first
+//! pins what httpd says (so a change of httpd's behaviour shows), then
+//! requires lint403 to say the same thing on the same line.
+//!
+//! Without `/usr/sbin/apache2` (or `$APACHE2`) the tests print `SKIPPED`
+//! and pass, unless `LINT403_REQUIRE_SERVERS=1`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use lint403_core::{codes, CheckOptions, Severity, SourceMap};
+
+fn apache_binary() -> Option<PathBuf> {
+    let binary = std::env::var_os("APACHE2")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/sbin/apache2"));
+    if binary.is_file() {
+        return Some(binary);
+    }
+    assert!(
+        std::env::var("LINT403_REQUIRE_SERVERS").as_deref() != Ok("1"),
+        "LINT403_REQUIRE_SERVERS=1 but {} is missing",
+        binary.display()
+    );
+    eprintln!("SKIPPED: apache2 not installed ({})", binary.display());
+    None
+}
+
+const MODULES: &[&str] = &[
+    "mpm_prefork",
+    "authz_core",
+    "authz_host",
+    "authn_core",
+    "authn_file",
+    "auth_basic",
+    "authz_groupfile",
+    "access_compat",
+    "rewrite",
+    "alias",
+    "dir",
+    "mime",
+    "setenvif",
+    "headers",
+];
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A scratch directory with a main configuration that includes
+/// `snippet.conf`.
+struct Scratch {
+    dir: PathBuf,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = std::env::temp_dir().join(format!(
+            "lint403-apache-conf-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        Scratch { dir }
+    }
+
+    fn write(&self, name: &str, content: &[u8]) {
+        let path = self.dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap_or_else(|e| panic!("{}: {e}", parent.display()));
+        }
+        std::fs::write(&path, content).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+
+    fn main_config(&self) -> PathBuf {
+        let dir = self.dir.display();
+        let mut config = format!(
+            "ServerRoot {dir}\nPidFile {dir}/httpd.pid\nErrorLog {dir}/error.log\nMutex file:{dir} default\nListen 127.0.0.1:24080\nServerName localhost\nUser nobody\nGroup nogroup\n"
+        );
+        for module in MODULES {
+            config.push_str(&format!(
+                "LoadModule {module}_module /usr/lib/apache2/modules/mod_{module}.so\n"
+            ));
+        }
+        config.push_str("Include snippet.conf\n");
+        let path = self.dir.join("httpd.conf");
+        std::fs::write(&path, config).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// httpd's verdict: `None` for "Syntax OK", else the file (relative to the
+/// scratch directory), line and message of the innermost error.
+fn httpd_verdict(binary: &Path, scratch: &Scratch) -> Option<(String, usize, String)> {
+    let config = scratch.main_config();
+    let output = Command::new(binary)
+        .arg("-t")
+        .arg("-f")
+        .arg(&config)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", binary.display()));
+    let text = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    if output.status.success() {
+        return None;
+    }
+    let prefix = format!("{}/", scratch.dir.display());
+    let text = text.replace(&prefix, "");
+    // "Syntax error on line N of FILE: MESSAGE" (nested through includes)
+    // or "AH00526: Syntax error on line N of FILE:\nMESSAGE".
+    let marker = "Syntax error on line ";
+    let at = text
+        .rfind(marker)
+        .unwrap_or_else(|| panic!("unexpected httpd output: {text}"));
+    let rest = &text[at + marker.len()..];
+    let (line, rest) = rest.split_once(" of ").unwrap_or_else(|| panic!("{text}"));
+    let (file, message) = rest.split_once(':').unwrap_or_else(|| panic!("{text}"));
+    let line = line.parse().unwrap_or_else(|_| panic!("{text}"));
+    // A read error names its own file and line: "Error reading F at line N".
+    if let Some((_, read)) = message.split_once("Error reading ") {
+        if let Some((file, rest)) = read.split_once(" at line ") {
+            let line = rest
+                .split(':')
+                .next()
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or(0);
+            return Some((file.to_string(), line, message.trim().to_string()));
+        }
+    }
+    Some((
+        file.to_string(),
+        line,
+        message
+            .trim()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    ))
+}
+
+/// What a snippet should produce, in httpd and in lint403.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// Syntax OK; lint403 reports no error at all.
+    Ok,
+    /// A grammar error: lint403's first syntax error is on this line of
+    /// this file, with httpd's words.
+    Syntax(&'static str, usize, &'static str),
+    /// A directive in the wrong place: P002 with httpd's words.
+    Context(&'static str, usize, &'static str),
+    /// An include that loads nothing or cannot be read.
+    Include(&'static str, usize, &'static str),
+    /// httpd refuses the arguments of a directive: not lint403's parse
+    /// business, so no syntax or context error.
+    Arguments(&'static str, usize, &'static str),
+}
+
+fn run_case(
+    binary: &Path,
+    name: &str,
+    files: &[(&str, &[u8])],
+    expect: Expect,
+) -> Result<(), String> {
+    let scratch = Scratch::new();
+    for (file, content) in files {
+        scratch.write(file, content);
+    }
+    let verdict = httpd_verdict(binary, &scratch);
+    // 1. httpd says what we believe it says.
+    match (expect, &verdict) {
+        (Expect::Ok, None) => {}
+        (
+            Expect::Syntax(file, line, words)
+            | Expect::Context(file, line, words)
+            | Expect::Include(file, line, words)
+            | Expect::Arguments(file, line, words),
+            Some((got_file, got_line, message)),
+        ) if got_file == file && *got_line == line && message.contains(words) => {}
+        _ => {
+            return Err(format!(
+                "{name}: httpd said {verdict:?}, expected {expect:?}"
+            ))
+        }
+    }
+    // 2. lint403 says the same.
+    let mut sources = SourceMap::new();
+    let snippet = scratch.dir.join("snippet.conf");
+    let source = lint403_core::read::read_source(&snippet).map_err(|e| format!("{name}: {e}"))?;
+    let id = sources.add(source);
+    let options = CheckOptions {
+        context: Some("server".to_string()),
+        include_root: Some(scratch.dir.clone()),
+        ..CheckOptions::default()
+    };
+    let output = lint403_apache::check(&mut sources, id, &options);
+    let found: Vec<(String, usize, &'static str, Severity, String)> = output
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let file = sources.get(d.span.file);
+            let relative = file
+                .path
+                .strip_prefix(&scratch.dir)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| file.path.display().to_string());
+            (
+                relative,
+                file.line_col(d.span.range.start).line,
+                d.code.code,
+                d.severity,
+                d.message.clone(),
+            )
+        })
+        .collect();
+    let is = |code: lint403_core::Code| {
+        move |d: &&(String, usize, &'static str, Severity, String)| d.2 == code.code
+    };
+    let ok = match expect {
+        Expect::Ok => found.iter().all(|d| d.3 != Severity::Error),
+        Expect::Syntax(file, line, words) => {
+            // The first syntax error is on httpd's line (several may share it).
+            let syntax: Vec<_> = found
+                .iter()
+                .filter(is(codes::SYNTAX_ERROR))
+                .filter(|d| d.0 == file)
+                .collect();
+            let first = syntax.iter().map(|d| d.1).min();
+            first == Some(line) && syntax.iter().any(|d| d.1 == line && d.4.contains(words))
+        }
+        Expect::Context(file, line, words) => {
+            found.iter().filter(is(codes::SYNTAX_ERROR)).count() == 0
+                && found
+                    .iter()
+                    .filter(is(codes::DIRECTIVE_NOT_ALLOWED_HERE))
+                    .any(|d| d.0 == file && d.1 == line && d.4.contains(words))
+        }
+        Expect::Include(file, line, words) => found.iter().any(|d| {
+            [
+                codes::INCLUDE_UNRESOLVED.code,
+                codes::FILE_UNREADABLE.code,
+                codes::INCLUDE_CYCLE.code,
+            ]
+            .contains(&d.2)
+                && d.3 == Severity::Error
+                && d.0 == file
+                && d.1 == line
+                && d.4.contains(words)
+        }),
+        Expect::Arguments(..) => found.iter().all(|d| {
+            d.2 != codes::SYNTAX_ERROR.code && d.2 != codes::DIRECTIVE_NOT_ALLOWED_HERE.code
+        }),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name}: httpd said {verdict:?}; lint403 said {found:?}"
+        ))
+    }
+}
+
+fn run_all(cases: &[(&str, &[(&str, &[u8])], Expect)]) {
+    let Some(binary) = apache_binary() else {
+        return;
+    };
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(name, files, expect)| run_case(&binary, name, files, *expect).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+const S: &str = "snippet.conf";
+
+#[test]
+fn tokenizer_and_grammar_match_httpd() {
+    use Expect::{Arguments, Ok, Syntax};
+    run_all(&[
+        (
+            "continuation joins verbatim",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire i\\\np 127.0.0.1\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "continuation keeps indentation as a separator",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire ip 127.0.0.1 \\\n    10.0.0.1\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "CRLF and backslash-CRLF",
+            &[(
+                S,
+                b"<Directory /tmp>\r\nRequire i\\\r\np 127.0.0.1\r\n</Directory>\r\n",
+            )],
+            Ok,
+        ),
+        (
+            "backslash-space is not a continuation",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire all denied \\ \n</Directory>\n",
+            )],
+            Arguments(S, 2, "Argument for 'Require all'"),
+        ),
+        (
+            "comment ending in backslash swallows the next line",
+            &[(
+                S,
+                b"<Directory /tmp>\n# note \\\nRequire all bogus\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "trailing # is arguments (Require)",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire all granted # x\n</Directory>\n",
+            )],
+            Arguments(S, 2, "Argument for 'Require all'"),
+        ),
+        (
+            "trailing # is ignored by FLAG directives",
+            &[(S, b"<Directory /tmp>\nRewriteEngine On # x\n</Directory>\n")],
+            Ok,
+        ),
+        (
+            "quoted first word",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire \"all\" granted\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "closing quote ends the word",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire \"all\"granted\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "unterminated quote runs to the end and is valid",
+            &[(S, b"<Location ~ \"/(.*)/adm>\n</Location>\n")],
+            Ok,
+        ),
+        (
+            "quote inside a word is literal",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire a\"ll granted\n</Directory>\n",
+            )],
+            Arguments(S, 2, "Unknown Authz provider: a\"ll"),
+        ),
+        (
+            "names and closers are case-insensitive",
+            &[(S, b"<Directory /tmp>\nrEqUiRe all granted\n</dIrEcToRy>\n")],
+            Ok,
+        ),
+        (
+            "opener without >",
+            &[(S, b"<Directory /tmp\n</Directory>\n")],
+            Syntax(S, 1, "<Directory> directive missing closing '>'"),
+        ),
+        (
+            "multi-line opener without > is named by its last line",
+            &[(S, b"<Directory /tmp \\\n \n</Directory>\n")],
+            Syntax(S, 2, "<Directory> directive missing closing '>'"),
+        ),
+        (
+            "mismatched closer",
+            &[(S, b"<Directory /tmp>\nRequire all denied\n</Files>\n")],
+            Syntax(S, 3, "Expected </Directory> but saw </Files>"),
+        ),
+        (
+            "inner section left open",
+            &[(S, b"<Directory /tmp>\n<Files x>\n</Directory>\n</Files>\n")],
+            Syntax(S, 3, "Expected </Files> but saw </Directory>"),
+        ),
+        (
+            "stray closer",
+            &[(S, b"</Files>\n")],
+            Syntax(S, 1, "</Files> without matching <Files> section"),
+        ),
+        (
+            "stray closer without >",
+            &[(S, b"</Directory junk>\n")],
+            Syntax(S, 1, "</Directory without matching <Directory section"),
+        ),
+        (
+            "closer without > in a section",
+            &[(S, b"<Directory /tmp>\n</Directory junk>\n")],
+            Syntax(S, 2, "</Directory> directive missing closing '>'"),
+        ),
+        (
+            "closer with >>",
+            &[(S, b"<Directory /tmp>\n</Directory>>\n")],
+            Syntax(S, 2, "Expected </Directory> but saw </Directory>>"),
+        ),
+        (
+            "text after a closer is ignored",
+            &[(S, b"<Directory /tmp>\n</Directory> junk\n")],
+            Ok,
+        ),
+        (
+            "unclosed at end of file",
+            &[(S, b"<Directory /tmp>\nRequire all denied\n")],
+            Syntax(S, 1, "<Directory> was not closed."),
+        ),
+        (
+            "nested unclosed: httpd names the outermost",
+            &[(S, b"<VirtualHost *:24080>\n<Directory /tmp>\n")],
+            Syntax(S, 1, "<VirtualHost> was not closed."),
+        ),
+        (
+            "unclosed opener continued over lines",
+            &[(
+                S,
+                b"<Directory /tmp>\n</Directory>\n<Directory /tmp \\\n\\\n\n",
+            )],
+            Syntax(S, 5, "<Directory> was not closed."),
+        ),
+        (
+            "unknown section still nests",
+            &[(S, b"<Foo bar>\n")],
+            Syntax(S, 1, "<Foo> was not closed."),
+        ),
+        ("lone <", &[(S, b"<\n")], Syntax(S, 1, "<> was not closed.")),
+        (
+            "text after > is dropped, not an error",
+            &[(S, b"<Files \"x\"> Require all bogus\n</Files>\n")],
+            Ok,
+        ),
+        (
+            "comment after > of an opener",
+            &[(S, b"<Directory /tmp> # note\n</Directory>\n")],
+            Ok,
+        ),
+        (
+            "<Else> followed by text has no >",
+            &[(
+                S,
+                b"<Directory /tmp>\n<If \"true\">\n</If>\n<Else> foo\n</Else>\n</Directory>\n",
+            )],
+            Syntax(S, 4, "<Else> directive missing closing '>'"),
+        ),
+        (
+            "<Else > is fine",
+            &[(
+                S,
+                b"<Directory /tmp>\n<If \"true\">\n</If>\n<Else >\n</Else>\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "quoted section words",
+            &[(S, b"\"<Directory\" /tmp>\n\"</Directory>\"\n")],
+            Ok,
+        ),
+        (
+            "conditional closer must stand alone",
+            &[(
+                S,
+                b"<IfModule mod_rewrite.c>\nRewriteEngine on\n</IfModule> # x\n",
+            )],
+            Syntax(S, 3, "</IfModule> without matching <IfModule> section"),
+        ),
+        (
+            "conditional closer with a blank before >",
+            &[(
+                S,
+                b"<IfModule mod_rewrite.c>\nRewriteEngine on\n</IfModule >\n",
+            )],
+            Syntax(S, 3, "</IfModule without matching <IfModule section"),
+        ),
+        (
+            "conditional closer with blanks around is fine",
+            &[(
+                S,
+                b"<IfModule mod_rewrite.c>\nRewriteEngine on\n  </ifmodule>  \n",
+            )],
+            Ok,
+        ),
+        (
+            "a conditional section cannot close an outer section",
+            &[(
+                S,
+                b"<Directory /tmp>\n<IfModule mod_rewrite.c>\n</Directory>\n</IfModule>\n",
+            )],
+            Syntax(S, 3, "</Directory> without matching <Directory> section"),
+        ),
+        (
+            "a section inside a conditional must close inside it",
+            &[(
+                S,
+                b"<IfModule mod_rewrite.c>\n<Directory /tmp>\n</IfModule>\n",
+            )],
+            Syntax(S, 3, "Expected </Directory> but saw </IfModule>"),
+        ),
+        (
+            "false conditional left open",
+            &[(S, b"<IfModule nonexistent.c>\nRewriteEngine On\n")],
+            Syntax(S, 1, "Expected </IfModule> before end of configuration"),
+        ),
+        (
+            "conditional opener without >",
+            &[(S, b"<IfModule mod_rewrite.c\n</IfModule>\n")],
+            Syntax(S, 1, "<IfModule> directive missing closing '>'"),
+        ),
+        (
+            "text after a conditional opener's >",
+            &[(S, b"<IfModule mod_rewrite.c>junk\n</IfModule>\n")],
+            Ok,
+        ),
+        (
+            "${VAR} expands before the line is split",
+            &[(
+                S,
+                b"Define X \"all granted\"\n<Directory /tmp>\nRequire ${X}\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "${VAR} names compare case-insensitively",
+            &[(
+                S,
+                b"Define X \"all granted\"\n<Directory /tmp>\nRequire ${x}\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "${VAR} can close a section",
+            &[(S, b"Define E \"</Directory>\"\n<Directory /tmp>\n${E}\n")],
+            Ok,
+        ),
+        (
+            "${VAR} can name a section",
+            &[(S, b"Define SEC Directory\n<${SEC} /tmp>\n</Directory>\n")],
+            Ok,
+        ),
+        (
+            "undefined ${VAR} stays literal",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire ${UNDEFINED_X}\n</Directory>\n",
+            )],
+            Arguments(S, 2, "Unknown Authz provider: ${UNDEFINED_X}"),
+        ),
+        (
+            "UnDefine removes the value",
+            &[(
+                S,
+                b"Define X granted\nUnDefine X\n<Directory /tmp>\nRequire all ${X}\n</Directory>\n",
+            )],
+            Arguments(S, 4, "Argument for 'Require all'"),
+        ),
+        (
+            "a BOM is part of the first word",
+            &[(S, b"\xef\xbb\xbf<Directory /tmp>\n</Directory>\n")],
+            Syntax(S, 2, "</Directory> without matching <Directory> section"),
+        ),
+        (
+            "a NUL ends what httpd reads of a line",
+            &[(
+                S,
+                b"<Directory /tmp>\nRequire all denied\0 junk\n</Directory>\n",
+            )],
+            Ok,
+        ),
+        (
+            "a backslash after a NUL does not continue",
+            &[(
+                S,
+                b"<Directory /tmp>\n# x\0\\\nRequire all bogus\n</Directory>\n",
+            )],
+            Arguments(S, 3, "Argument for 'Require all'"),
+        ),
+        (
+            "a trailing > is dropped from a directive name",
+            &[(S, b"<Directory /tmp>\nRewriteEngine> on\n</Directory>\n")],
+            Ok,
+        ),
+    ]);
+}
+
+#[test]
+fn directive_contexts_match_httpd() {
+    use Expect::{Context, Ok};
+    run_all(&[
+        ("Require at server level", &[(S, b"Require all denied\n")], Context(S, 1, "Require not allowed here")),
+        ("AllowOverride at server level", &[(S, b"AllowOverride None\n")], Context(S, 1, "AllowOverride not allowed here")),
+        ("Directory in Directory", &[(S, b"<Directory /tmp>\n<Directory /tmp/x>\n</Directory>\n</Directory>\n")], Context(S, 2, "<Directory not allowed in <Directory> context")),
+        ("Directory in Files", &[(S, b"<Files x>\n<Directory /tmp>\n</Directory>\n</Files>\n")], Context(S, 2, "<Directory not allowed in <Files> context")),
+        ("VirtualHost in VirtualHost", &[(S, b"<VirtualHost *:24080>\n<VirtualHost *:24080>\n</VirtualHost>\n</VirtualHost>\n")], Context(S, 2, "<VirtualHost> cannot occur within <VirtualHost> section")),
+        ("Files in Location", &[(S, b"<Location />\n<Files x>\n</Files>\n</Location>\n")], Context(S, 2, "<Files> cannot occur within <Location> section")),
+        ("Files in Limit", &[(S, b"<Directory /tmp>\n<Limit GET>\n<Files x>\n</Files>\n</Limit>\n</Directory>\n")], Context(S, 3, "<Files> cannot occur within <Limit> or <LimitExcept> section")),
+        ("If in Limit", &[(S, b"<Directory /tmp>\n<Limit GET>\n<If \"true\">\n</If>\n</Limit>\n</Directory>\n")], Context(S, 3, "<If> cannot occur within <Limit> or <LimitExcept> section")),
+        ("Else without If", &[(S, b"<Directory /tmp>\n<Else>\n</Else>\n</Directory>\n")], Context(S, 2, "<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope")),
+        ("Else after If with a directive between", &[(S, b"<Location />\n<If \"true\">\n</If>\nRequire all granted\n<Else>\n</Else>\n</Location>\n")], Ok),
+        ("Else after If inside IfModule", &[(S, b"<Location />\n<If \"true\">\n</If>\n<IfModule mod_rewrite.c>\n<Else>\n</Else>\n</IfModule>\n</Location>\n")], Ok),
+        ("Listen in Directory", &[(S, b"<Directory /tmp>\nListen 127.0.0.1:24081\n</Directory>\n")], Context(S, 2, "Listen not allowed in <Directory> context")),
+        ("Listen in VirtualHost", &[(S, b"<VirtualHost *:24080>\nListen 127.0.0.1:24081\n</VirtualHost>\n")], Context(S, 2, "Listen cannot occur within <VirtualHost> section")),
+        ("lower-case names, canonical message", &[(S, b"<directory /tmp>\nlisten 127.0.0.1:24081\n</DIRECTORY>\n")], Context(S, 2, "Listen not allowed in <Directory> context")),
+        ("Options in RequireAll", &[(S, b"<Directory /tmp>\n<RequireAll>\nOptions None\n</RequireAll>\n</Directory>\n")], Context(S, 3, "Options not allowed in <RequireAll> context")),
+        ("Options in Limit", &[(S, b"<Directory /tmp>\n<Limit GET>\nOptions None\n</Limit>\n</Directory>\n")], Ok),
+        ("ServerAlias outside VirtualHost", &[(S, b"ServerAlias foo\n")], Context(S, 1, "ServerAlias only used in <VirtualHost>")),
+        ("ServerName in Directory", &[(S, b"<Directory /tmp>\nServerName foo\n</Directory>\n")], Context(S, 2, "ServerName not allowed in <Directory> context")),
+        ("DocumentRoot in Directory", &[(S, b"<Directory /tmp>\nDocumentRoot /tmp\n</Directory>\n")], Context(S, 2, "DocumentRoot not allowed in <Directory> context")),
+        ("RewriteMap in Directory", &[(S, b"<Directory /tmp>\nRewriteMap a txt:/tmp/x\n</Directory>\n")], Context(S, 2, "RewriteMap not allowed in <Directory> context")),
+        ("Define in Directory runs while reading", &[(S, b"<Directory /tmp>\nDefine X y\n</Directory>\n")], Ok),
+        ("ServerRoot in VirtualHost runs while reading", &[(S, b"<VirtualHost *:24080>\nServerRoot /tmp\n</VirtualHost>\n")], Ok),
+        ("Include in Location", &[(S, b"<Location />\nInclude empty.conf\n</Location>\n"), ("empty.conf", b"")], Ok),
+        ("sections nest inside Files and If", &[(S, b"<Directory /tmp>\n<Files x>\n<Files y>\n</Files>\n</Files>\n<If \"true\">\n<Files y>\n</Files>\n</If>\n</Directory>\n")], Ok),
+        ("Require inside a true IfDefine at server level", &[(S, b"Define X\n<IfDefine X>\nRequire all granted\n</IfDefine>\n")], Context(S, 3, "Require not allowed here")),
+    ]);
+}
+
+#[test]
+fn includes_match_httpd() {
+    use Expect::{Arguments, Include, Ok, Syntax};
+    run_all(&[
+        ("missing file", &[(S, b"Include missing.conf\n")], Include(S, 1, "Could not open configuration file")),
+        ("missing directory before a wildcard", &[(S, b"Include conf.d/*.conf\n")], Include(S, 1, "Could not open directory")),
+        ("wildcard matching nothing", &[(S, b"Include conf.d/*.conf\n"), ("conf.d/README", b"")], Include(S, 1, "No matches for the wildcard '*.conf'")),
+        ("IncludeOptional tolerates all of it", &[(S, b"IncludeOptional conf.d/*.conf\nIncludeOptional nodir/*.conf\nIncludeOptional missing.conf\n"), ("conf.d/README", b"")], Ok),
+        ("wildcard directory then a literal file that is missing", &[(S, b"Include d/*/x.conf\n"), ("d/e/y.conf", b"")], Include(S, 1, "Could not open configuration file")),
+        ("*.conf skips dotfiles", &[(S, b"Include conf.d/*.conf\n"), ("conf.d/a.conf", b"RewriteEngine On\n"), ("conf.d/.hidden.conf", b"</Files>\n")], Ok),
+        ("a directory includes dotfiles and backups", &[(S, b"Include d\n"), ("d/a.conf", b"RewriteEngine On\n"), ("d/.b.conf~", b"</Files>\n")], Syntax("d/.b.conf~", 1, "</Files> without matching <Files> section")),
+        ("a directory of empty files is fine", &[(S, b"Include d/\n"), ("d/sub/empty", b"")], Ok),
+        ("files are read in byte order, sharing Define", &[(S, b"Include conf.d/*.conf\n"), ("conf.d/a.conf", b"Define X \"all granted\"\n"), ("conf.d/b.conf", b"<Directory /tmp>\nRequire ${X}\n</Directory>\n")], Ok),
+        ("Define after use is too late", &[(S, b"Include conf.d/*.conf\n"), ("conf.d/b.conf", b"Define X \"all granted\"\n"), ("conf.d/a.conf", b"<Directory /tmp>\nRequire ${X}\n</Directory>\n")], Arguments("conf.d/a.conf", 2, "Unknown Authz provider: ${X}")),
+        ("sections do not span files", &[(S, b"Include a.conf\n</Directory>\n"), ("a.conf", b"<Directory /tmp>\n")], Syntax("a.conf", 1, "<Directory> was not closed.")),
+        ("a closer in an included file", &[(S, b"<Directory /tmp>\nInclude a.conf\n"), ("a.conf", b"</Directory>\n")], Syntax("a.conf", 1, "</Directory> without matching <Directory> section")),
+        ("Include takes one argument", &[(S, b"Include a.conf b.conf\n")], Expect::Context(S, 1, "Include takes one argument, Name(s) of the config file(s) to be included; fails if the wildcard does not match at least one file")),
+        ("quoted include path", &[(S, b"Include \"a.conf\"\n"), ("a.conf", b"")], Ok),
+    ]);
+}
+
+/// httpd refuses a logical line of 16 MiB in the main configuration.
+#[test]
+fn main_config_line_limit_matches_httpd() {
+    use Expect::{Ok, Syntax};
+    let limit = lint403_apache::syntax::MAIN_CONFIG_LINE_LIMIT;
+    let mut under = b"#".to_vec();
+    under.resize(limit - 1, b'a');
+    under.push(b'\n');
+    let mut over = b"#".to_vec();
+    over.resize(limit, b'a');
+    over.push(b'\n');
+    run_all(&[
+        ("line of 16 MiB - 1", &[(S, under.as_slice())], Ok),
+        (
+            "line of 16 MiB",
+            &[(S, over.as_slice())],
+            Syntax(S, 1, "Line too long"),
+        ),
+    ]);
+}
