@@ -1,0 +1,569 @@
+//! Reading a configuration with everything it includes.
+//!
+//! nginx's `include` (`ngx_conf_include`) resolves a relative path against
+//! the configuration prefix, which is the directory of the main
+//! configuration file (not the directory of the including file); expands
+//! the path with `glob(3)` only when it contains `*`, `?` or `[`, silently
+//! accepting a glob that matches nothing; and fails on a plain path that
+//! does not exist. The included file's directives stand in the context of
+//! the `include` directive.
+//!
+//! lint403 adds what nginx lacks: cycle detection, a depth limit and a limit
+//! on the files one glob or one configuration may pull in.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::path::{Path, PathBuf};
+
+use lint403_core::codes::{FILE_UNREADABLE, INCLUDE_CYCLE, INCLUDE_UNRESOLVED, LIMIT_EXCEEDED};
+use lint403_core::glob::{self, GlobError};
+use lint403_core::{read, CheckOptions, Diagnostic, FileId, Severity, SourceMap, Span, TextRange};
+
+use crate::directives::{self, Context, EntriesKind};
+use crate::syntax::{
+    parse, BodyKind, Directive, DirectiveEnd, Item, SyntaxError, SyntaxTree, Word,
+};
+
+/// Includes nested deeper than this are not followed.
+pub const MAX_INCLUDE_DEPTH: usize = 64;
+/// One include glob may match at most this many files.
+pub const MAX_GLOB_MATCHES: usize = 50_000;
+/// One configuration may pull in at most this many files in all.
+pub const MAX_FILES: usize = 100_000;
+
+/// One file read by [`load`].
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    pub id: FileId,
+    pub tree: SyntaxTree,
+    /// What the tokenizer and block grammar refused (also in
+    /// [`LoadedConfig::diagnostics`]).
+    pub syntax_errors: Vec<SyntaxError>,
+}
+
+/// One `include` directive and the files it pulled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncludeLink {
+    /// The file that holds the directive.
+    pub file: FileId,
+    /// The directive's name (`include`), which identifies it in its file.
+    pub directive: TextRange,
+    /// The path argument as nginx reads it.
+    pub pattern: String,
+    /// The files read, in nginx's order (a glob's matches sorted). Files
+    /// that would close a cycle are left out.
+    pub targets: Vec<FileId>,
+}
+
+/// A configuration with its includes resolved: what later passes (the
+/// model, location selection) read.
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub root: FileId,
+    /// The context of the root file's top-level directives: `main` for a
+    /// main configuration, else what `options.context` says or what the
+    /// fragment's directives imply.
+    pub root_context: Context,
+    /// Whether the root file is a fragment (not a main configuration).
+    pub fragment: bool,
+    /// The directory relative include paths were resolved against.
+    pub include_root: PathBuf,
+    /// Every file read, the root first, in the order first reached.
+    pub files: Vec<LoadedFile>,
+    pub includes: Vec<IncludeLink>,
+    /// Syntax errors of every file, and the includes that could not be
+    /// followed.
+    pub diagnostics: Vec<Diagnostic>,
+    file_index: HashMap<FileId, usize>,
+    link_index: HashMap<(FileId, usize), usize>,
+}
+
+impl LoadedConfig {
+    pub fn file(&self, id: FileId) -> Option<&LoadedFile> {
+        self.file_index
+            .get(&id)
+            .and_then(|&index| self.files.get(index))
+    }
+
+    /// The link of the `include` directive `directive` in `file`.
+    pub fn include(&self, file: FileId, directive: &Directive) -> Option<&IncludeLink> {
+        self.link_index
+            .get(&(file, directive.name.range.start))
+            .and_then(|&index| self.includes.get(index))
+    }
+
+    /// The files an `include` directive pulled in (empty for any other
+    /// directive, or an include that loaded nothing).
+    pub fn include_targets(&self, file: FileId, directive: &Directive) -> &[FileId] {
+        self.include(file, directive)
+            .map_or(&[], |link| link.targets.as_slice())
+    }
+}
+
+/// An `include` as it stands in a tree, before resolution.
+struct IncludeRef {
+    name: TextRange,
+    path: Word,
+    /// `geo` opens its include path as is, without glob expansion.
+    glob: bool,
+}
+
+/// Reads `file` (already in `sources`) and every file it includes, parsing
+/// each once.
+pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> LoadedConfig {
+    let root_path = sources.get(file).path.clone();
+    let root_output = parse(&sources.get(file).text);
+    let main_by_name = root_path
+        .file_name()
+        .is_some_and(|name| name == "nginx.conf");
+    let main_by_content = root_output.tree.directives().any(|directive| {
+        let name = directive.name(&sources.get(file).text);
+        let name = name.trim_start_matches('\u{feff}');
+        matches!(name, "http" | "events" | "worker_processes")
+    });
+    let explicit = options.context.as_deref().and_then(Context::from_option);
+    let fragment = !(main_by_name || main_by_content) && explicit != Some(Context::Main);
+    let include_root = options
+        .include_root
+        .clone()
+        .unwrap_or_else(|| default_include_root(&root_path, fragment));
+
+    let mut loader = Loader {
+        options,
+        include_root: include_root.clone(),
+        files: Vec::new(),
+        includes: Vec::new(),
+        diagnostics: Vec::new(),
+        by_key: HashMap::new(),
+        known_paths: sources
+            .iter()
+            .map(|(id, source)| (source.path.clone(), id))
+            .collect(),
+        file_budget_reported: false,
+    };
+    loader.add_parsed(file, &root_path, root_output);
+    loader.follow_includes(sources, file, &root_path);
+
+    let file_index: HashMap<FileId, usize> = loader
+        .files
+        .iter()
+        .enumerate()
+        .map(|(index, loaded)| (loaded.id, index))
+        .collect();
+    let link_index = loader
+        .includes
+        .iter()
+        .enumerate()
+        .map(|(index, link)| ((link.file, link.directive.start), index))
+        .collect();
+    let mut config = LoadedConfig {
+        root: file,
+        root_context: Context::Main,
+        fragment,
+        include_root,
+        files: loader.files,
+        includes: loader.includes,
+        diagnostics: loader.diagnostics,
+        file_index,
+        link_index,
+    };
+    config.root_context = match explicit {
+        Some(context) => context,
+        None if !fragment => Context::Main,
+        None => fragment_context(&config, sources),
+    };
+    config
+}
+
+/// The prefix nginx would use: the main configuration's directory. For a
+/// fragment, the nearest ancestor directory holding an `nginx.conf`, else
+/// the fragment's own directory.
+fn default_include_root(path: &Path, fragment: bool) -> PathBuf {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !fragment {
+        return directory;
+    }
+    let absolute = std::path::absolute(&directory).unwrap_or_else(|_| directory.clone());
+    absolute
+        .ancestors()
+        .find(|ancestor| ancestor.join("nginx.conf").is_file())
+        .map_or(directory, Path::to_path_buf)
+}
+
+/// The outermost context in which the fragment (with what it includes)
+/// gets the fewest directive errors: a fragment never gets an error for
+/// being a fragment.
+fn fragment_context(config: &LoadedConfig, sources: &SourceMap) -> Context {
+    let mut best = (usize::MAX, Context::Main);
+    for context in directives::DIRECTIVE_CONTEXTS {
+        let errors = crate::validate::check_directives_in(config, sources, context).len();
+        if errors < best.0 {
+            best = (errors, context);
+        }
+        if errors == 0 {
+            break;
+        }
+    }
+    best.1
+}
+
+struct Loader<'o> {
+    options: &'o CheckOptions,
+    include_root: PathBuf,
+    files: Vec<LoadedFile>,
+    includes: Vec<IncludeLink>,
+    diagnostics: Vec<Diagnostic>,
+    /// Files read so far, by canonical path.
+    by_key: HashMap<PathBuf, FileId>,
+    /// Files the caller already had in the source map, by path.
+    known_paths: HashMap<PathBuf, FileId>,
+    file_budget_reported: bool,
+}
+
+/// A file whose includes are being followed.
+struct Frame {
+    file: FileId,
+    key: PathBuf,
+    refs: Vec<IncludeRef>,
+    next_ref: usize,
+    /// Paths of the current include still to read, with the link they
+    /// belong to.
+    pending: VecDeque<PathBuf>,
+    link: usize,
+    depth: usize,
+}
+
+impl Loader<'_> {
+    fn add_parsed(&mut self, id: FileId, path: &Path, output: crate::syntax::ParseOutput) {
+        self.diagnostics.extend(output.diagnostics(id));
+        self.by_key.insert(canonical_key(path), id);
+        self.files.push(LoadedFile {
+            id,
+            tree: output.tree,
+            syntax_errors: output.errors,
+        });
+    }
+
+    /// Depth-first, one target at a time, so that only the files on the
+    /// current include chain count as a cycle (two files of one glob may
+    /// include each other's siblings freely).
+    fn follow_includes(&mut self, sources: &mut SourceMap, root: FileId, root_path: &Path) {
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut on_stack: HashSet<PathBuf> = HashSet::new();
+        let root_key = canonical_key(root_path);
+        on_stack.insert(root_key.clone());
+        stack.push(self.frame(sources, root, root_key, 0));
+        while let Some(top) = stack.last_mut() {
+            if let Some(path) = top.pending.pop_front() {
+                let (file, link, depth) = (top.file, top.link, top.depth);
+                if let Some(frame) = self.reach(sources, &path, file, link, depth, &on_stack) {
+                    on_stack.insert(frame.key.clone());
+                    stack.push(frame);
+                }
+                continue;
+            }
+            if let Some(include) = top.refs.get(top.next_ref) {
+                top.next_ref += 1;
+                let (file, name, path, glob) =
+                    (top.file, include.name, include.path.clone(), include.glob);
+                let (link, paths) = self.resolve(sources, file, name, &path, glob);
+                if let Some(top) = stack.last_mut() {
+                    top.link = link;
+                    top.pending = paths.into();
+                }
+                continue;
+            }
+            if let Some(done) = stack.pop() {
+                on_stack.remove(&done.key);
+            }
+        }
+    }
+
+    fn frame(&self, sources: &SourceMap, file: FileId, key: PathBuf, depth: usize) -> Frame {
+        let refs = self
+            .files
+            .last()
+            .filter(|loaded| loaded.id == file)
+            .map(|loaded| include_refs(&loaded.tree, &sources.get(file).text))
+            .unwrap_or_default();
+        Frame {
+            file,
+            key,
+            refs,
+            next_ref: 0,
+            pending: VecDeque::new(),
+            link: 0,
+            depth,
+        }
+    }
+
+    /// Resolves one include directive into the paths to read; reports what
+    /// cannot be followed.
+    fn resolve(
+        &mut self,
+        sources: &SourceMap,
+        file: FileId,
+        name: TextRange,
+        argument: &Word,
+        may_glob: bool,
+    ) -> (usize, Vec<PathBuf>) {
+        let text = &sources.get(file).text;
+        let pattern = argument.value(text).into_owned();
+        let link = self.includes.len();
+        self.includes.push(IncludeLink {
+            file,
+            directive: name,
+            pattern: pattern.clone(),
+            targets: Vec::new(),
+        });
+        let span = Span::new(file, argument.range);
+        let written = Path::new(&pattern);
+        let path = if written.is_absolute() {
+            let Some(mapped) = self.options.map_absolute(written) else {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        INCLUDE_UNRESOLVED,
+                        span,
+                        format!(
+                            "include \"{pattern}\" is an absolute path on the server; lint403 \
+                             does not read it, so what it holds is not checked"
+                        ),
+                    )
+                    .with_severity(Severity::Info)
+                    .with_label("not read")
+                    .with_help(format!(
+                        "map the server's directory into this repository in .lint403.yaml, \
+                         e.g. `paths: {{\"{}\": \"deploy/nginx\"}}`",
+                        written
+                            .parent()
+                            .map_or_else(|| "/etc/nginx".into(), |p| p.display().to_string())
+                    )),
+                );
+                return (link, Vec::new());
+            };
+            mapped
+        } else {
+            self.include_root.join(written)
+        };
+        if may_glob && glob::has_wildcard(&pattern) {
+            return match glob::expand(&path, MAX_GLOB_MATCHES) {
+                Ok(paths) => (link, paths),
+                Err(GlobError::TooManyMatches(limit)) => {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            LIMIT_EXCEEDED,
+                            span,
+                            format!(
+                                "include \"{pattern}\" matches more than {limit} files; lint403 \
+                                 reads none of them"
+                            ),
+                        )
+                        .with_label("too many matches")
+                        .with_help("narrow the glob (e.g. `conf.d/*.conf`)"),
+                    );
+                    (link, Vec::new())
+                }
+                Err(GlobError::Io(error)) => {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            FILE_UNREADABLE,
+                            span,
+                            format!("cannot expand include \"{}\": {error}", path.display()),
+                        )
+                        .with_label("unreadable")
+                        .with_help("make the directory readable, or fix the path"),
+                    );
+                    (link, Vec::new())
+                }
+            };
+        }
+        if path.symlink_metadata().is_err() {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    INCLUDE_UNRESOLVED,
+                    span,
+                    format!(
+                        "open() \"{}\" failed (2: No such file or directory)",
+                        path.display()
+                    ),
+                )
+                .with_severity(Severity::Error)
+                .with_label("no such file")
+                .with_help(format!(
+                    "nginx refuses to start when a plain include is missing: create the file, \
+                     or fix the path (relative paths are resolved against {}, the directory \
+                     of the main configuration, not against the including file)",
+                    self.include_root.display()
+                )),
+            );
+            return (link, Vec::new());
+        }
+        (link, vec![path])
+    }
+
+    /// Reads one target of an include (or links to it when already read).
+    /// Returns a frame to follow its own includes when it is new.
+    fn reach(
+        &mut self,
+        sources: &mut SourceMap,
+        path: &Path,
+        from: FileId,
+        link: usize,
+        depth: usize,
+        on_stack: &HashSet<PathBuf>,
+    ) -> Option<Frame> {
+        let span = self
+            .includes
+            .get(link)
+            .map_or(Span::new(from, TextRange::empty(0)), |link| {
+                Span::new(from, link.directive)
+            });
+        let key = canonical_key(path);
+        if on_stack.contains(&key) {
+            let pattern = self
+                .includes
+                .get(link)
+                .map_or(String::new(), |link| link.pattern.clone());
+            self.diagnostics.push(
+                Diagnostic::new(
+                    INCLUDE_CYCLE,
+                    span,
+                    format!(
+                        "include \"{pattern}\" reads \"{}\", which is already being read: the \
+                         files include each other",
+                        path.display()
+                    ),
+                )
+                .with_label("closes an include cycle")
+                .with_help(
+                    "nginx would include these files over and over until it runs out of file \
+                     descriptors; remove one of the includes",
+                ),
+            );
+            return None;
+        }
+        if let Some(&id) = self.by_key.get(&key) {
+            self.push_target(link, id);
+            return None;
+        }
+        if depth + 1 > MAX_INCLUDE_DEPTH {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    LIMIT_EXCEEDED,
+                    span,
+                    format!(
+                        "includes are nested more than {MAX_INCLUDE_DEPTH} levels deep; \
+                         \"{}\" is not read",
+                        path.display()
+                    ),
+                )
+                .with_label("too deep")
+                .with_help("flatten the include chain"),
+            );
+            return None;
+        }
+        if self.files.len() >= MAX_FILES {
+            if !self.file_budget_reported {
+                self.file_budget_reported = true;
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        LIMIT_EXCEEDED,
+                        span,
+                        format!(
+                            "the configuration includes more than {MAX_FILES} files; the rest \
+                             are not read"
+                        ),
+                    )
+                    .with_label("too many files")
+                    .with_help("check the include globs"),
+                );
+            }
+            return None;
+        }
+        let id = if let Some(&known) = self.known_paths.get(path) {
+            known
+        } else {
+            match read::read_source(path) {
+                Ok(source) => sources.add(source),
+                Err(error) => {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            FILE_UNREADABLE,
+                            span,
+                            format!("cannot read included file \"{}\": {error}", path.display()),
+                        )
+                        .with_label("unreadable")
+                        .with_help(
+                            "an include must name regular files; fix the path, or make the \
+                             file readable",
+                        ),
+                    );
+                    return None;
+                }
+            }
+        };
+        let output = parse(&sources.get(id).text);
+        self.add_parsed(id, path, output);
+        self.push_target(link, id);
+        Some(self.frame(sources, id, key, depth + 1))
+    }
+
+    fn push_target(&mut self, link: usize, id: FileId) {
+        if let Some(link) = self.includes.get_mut(link) {
+            link.targets.push(id);
+        }
+    }
+}
+
+/// The identity of a file for cycle detection: its canonical path when it
+/// has one (so a symlink and its target are one file).
+fn canonical_key(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The `include FILE;` directives of a tree that nginx would follow: in
+/// directive bodies, in unknown blocks (third-party modules), and in the
+/// bodies of `map`, `geo` and `types`; not in Lua code.
+fn include_refs(tree: &SyntaxTree, text: &str) -> Vec<IncludeRef> {
+    let mut refs = Vec::new();
+    // (items, entries kind of the body, or None for directives)
+    let mut stack: Vec<(&[Item], Option<EntriesKind>)> = vec![(&tree.items, None)];
+    while let Some((items, entries)) = stack.pop() {
+        for item in items {
+            let directive = match item {
+                Item::Directive(directive) => directive,
+                Item::OrphanBlock(block) => {
+                    stack.push((&block.items, None));
+                    continue;
+                }
+                _ => continue,
+            };
+            let name = directive.name(text);
+            if name == "include" {
+                let usable = entries.is_none_or(EntriesKind::supports_include);
+                if let ([path], DirectiveEnd::Semicolon(_), true) =
+                    (directive.args.as_slice(), &directive.end, usable)
+                {
+                    refs.push(IncludeRef {
+                        name: directive.name.range,
+                        path: path.clone(),
+                        glob: entries.is_none_or(EntriesKind::include_globs),
+                    });
+                }
+            }
+            if let Some(block) = directive.block() {
+                match block.kind {
+                    BodyKind::Directives => stack.push((&block.items, None)),
+                    BodyKind::Entries => {
+                        stack.push((&block.items, EntriesKind::for_directive(&name)))
+                    }
+                    BodyKind::Lua | BodyKind::TooDeep => {}
+                }
+            }
+        }
+    }
+    refs.sort_by_key(|include| include.name.start);
+    refs
+}
