@@ -191,6 +191,7 @@ pub fn find_command(name: &str) -> Option<&'static Command> {
 
 /// The scope a line is read in.
 #[derive(Debug, Clone)]
+#[allow(clippy::struct_excessive_bools)] // Each flag is an independent fact httpd's cmd_parms carries.
 pub(crate) struct Scope {
     overrides: u16,
     in_virtualhost: bool,
@@ -288,10 +289,10 @@ impl Scope {
             | SectionKind::ElseIf
             | SectionKind::Else
             | SectionKind::Proxy
-            | SectionKind::ProxyMatch => {
-                if !self.htaccess() {
-                    inner.overrides = SECTION_OVERRIDES;
-                }
+            | SectionKind::ProxyMatch
+                if !self.htaccess() =>
+            {
+                inner.overrides = SECTION_OVERRIDES;
             }
             SectionKind::Location | SectionKind::LocationMatch => {
                 inner.in_location = true;

@@ -68,7 +68,10 @@ pub fn is_htaccess_name(path: &Path) -> bool {
     else {
         return false;
     };
-    name.contains("htaccess") && !name.ends_with(".conf")
+    let is_conf = path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("conf"));
+    name.contains("htaccess") && !is_conf
 }
 
 /// Whether a file name is that of httpd's main configuration.
@@ -184,7 +187,7 @@ pub fn check(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> C
 }
 
 /// Walks up from the file's directory to the nearest directory holding
-/// `apache2.conf` or `httpd.conf` (the usual ServerRoot layouts), else the
+/// `apache2.conf` or `httpd.conf` (the usual `ServerRoot` layouts), else the
 /// file's own directory.
 fn default_include_root(path: &Path) -> PathBuf {
     let start = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
@@ -200,7 +203,7 @@ fn default_include_root(path: &Path) -> PathBuf {
     }
 }
 
-/// The ServerRoot includes resolve against.
+/// The `ServerRoot` includes resolve against.
 #[derive(Debug, Clone)]
 enum ServerRoot {
     /// A directory lint403 can read.
@@ -292,8 +295,7 @@ impl Loader<'_> {
     /// Where a relative path of an include is read from.
     fn base(&self) -> PathBuf {
         match &self.server_root {
-            Some(ServerRoot::Readable(root)) => root.clone(),
-            Some(ServerRoot::Unmapped(root)) => root.clone(),
+            Some(ServerRoot::Readable(root) | ServerRoot::Unmapped(root)) => root.clone(),
             None => self
                 .options
                 .include_root

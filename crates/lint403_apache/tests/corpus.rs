@@ -8,8 +8,7 @@ use lint403_core::SourceFile;
 
 fn corpus_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("LINT403_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus"));
+        .map_or_else(|| PathBuf::from("/work/shared/corpus"), PathBuf::from);
     dir.join("SYNTAX.tsv").is_file().then_some(dir)
 }
 

@@ -6,6 +6,7 @@
 //! Without `/usr/sbin/apache2` (or `$APACHE2`) the tests print `SKIPPED`
 //! and pass, unless `LINT403_REQUIRE_SERVERS=1`.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,8 +15,7 @@ use lint403_core::{codes, CheckOptions, Severity, SourceMap};
 
 fn apache_binary() -> Option<PathBuf> {
     let binary = std::env::var_os("APACHE2")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/sbin/apache2"));
+        .map_or_else(|| PathBuf::from("/usr/sbin/apache2"), PathBuf::from);
     if binary.is_file() {
         return Some(binary);
     }
@@ -79,9 +79,10 @@ impl Scratch {
             "ServerRoot {dir}\nPidFile {dir}/httpd.pid\nErrorLog {dir}/error.log\nMutex file:{dir} default\nListen 127.0.0.1:24080\nServerName localhost\nUser nobody\nGroup nogroup\n"
         );
         for module in MODULES {
-            config.push_str(&format!(
-                "LoadModule {module}_module /usr/lib/apache2/modules/mod_{module}.so\n"
-            ));
+            let _ = writeln!(
+                config,
+                "LoadModule {module}_module /usr/lib/apache2/modules/mod_{module}.so"
+            );
         }
         config.push_str("Include snippet.conf\n");
         let path = self.dir.join("httpd.conf");
@@ -207,11 +208,10 @@ fn run_case(
         .iter()
         .map(|d| {
             let file = sources.get(d.span.file);
-            let relative = file
-                .path
-                .strip_prefix(&scratch.dir)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| file.path.display().to_string());
+            let relative = file.path.strip_prefix(&scratch.dir).map_or_else(
+                |_| file.path.display().to_string(),
+                |p| p.display().to_string(),
+            );
             (
                 relative,
                 file.line_col(d.span.range.start).line,
@@ -268,7 +268,10 @@ fn run_case(
     }
 }
 
-fn run_all(cases: &[(&str, &[(&str, &[u8])], Expect)]) {
+/// A named snippet (and the files beside it) with what it should produce.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a [u8])], Expect);
+
+fn run_all(cases: &[Case<'_>]) {
     let Some(binary) = apache_binary() else {
         return;
     };

@@ -362,13 +362,13 @@ impl Builder<'_> {
                     "flatten the nesting: no real configuration needs sections this deep",
                 ));
             }
-            self.push(Node::Section(Section {
+            self.push(Node::Section(Box::new(Section {
                 kind,
                 open,
                 body: Vec::new(),
                 close: None,
                 flattened: true,
-            }));
+            })));
             self.frames.push(Frame {
                 kind,
                 name: display,
@@ -403,13 +403,13 @@ impl Builder<'_> {
 
     fn finish_frame(&mut self, frame: Frame, close: Option<CloseTag>) {
         match (frame.flattened, frame.open) {
-            (false, Some(open)) => self.push(Node::Section(Section {
+            (false, Some(open)) => self.push(Node::Section(Box::new(Section {
                 kind: frame.kind,
                 open,
                 body: frame.body,
                 close,
                 flattened: false,
-            })),
+            }))),
             _ => {
                 if let Some(close) = close {
                     self.push(Node::Close(close));

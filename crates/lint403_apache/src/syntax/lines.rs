@@ -144,11 +144,7 @@ impl<'a> LineReader<'a> {
 
 /// `[\\][\r]` at the end of the content, before the newline.
 fn ends_with_continuation(content: &str) -> bool {
-    let bytes = content.as_bytes();
-    match bytes {
-        [.., b'\\', b'\r'] | [.., b'\\'] => true,
-        _ => false,
-    }
+    matches!(content.as_bytes(), [.., b'\\', b'\r'] | [.., b'\\'])
 }
 
 fn continuation_start(content: &str, line_start: usize) -> usize {

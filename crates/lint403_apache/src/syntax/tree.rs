@@ -374,7 +374,7 @@ pub enum Node {
     Blank(Line),
     Comment(Comment),
     Directive(Directive),
-    Section(Section),
+    Section(Box<Section>),
     /// A closing line that closes no section of this tree: a stray closer,
     /// or the closer of a flattened section.
     Close(CloseTag),
@@ -461,9 +461,6 @@ impl<'a> Iterator for Walk<'a> {
             return Some((depth, Visit::Enter(node)));
         }
         let (_, section) = self.stack.pop()?;
-        match section {
-            Some(section) => Some((depth - 1, Visit::Leave(section))),
-            None => None,
-        }
+        section.map(|section| (depth - 1, Visit::Leave(section)))
     }
 }

@@ -88,8 +88,7 @@ fn bare(input: &str) -> IResult<&str, (Quote, bool, bool)> {
 pub(crate) fn split_words(line: &str, offset: usize) -> Vec<RawWord> {
     let mut words = Vec::new();
     let mut input = line.get(offset..).unwrap_or_default();
-    loop {
-        let Ok((rest, _)) = blanks(input) else { break };
+    while let Ok((rest, _)) = blanks(input) {
         if rest.is_empty() {
             break;
         }
@@ -169,7 +168,7 @@ pub(crate) struct Substitution {
 }
 
 /// `ap_resolve_env`: replaces each `${NAME}` whose NAME has a `Define`d
-/// value (case-insensitively); undefined names, names with `:` (RewriteMap
+/// value (case-insensitively); undefined names, names with `:` (`RewriteMap`
 /// lookups) and unterminated `${` stay as written. `None` when nothing was
 /// replaced.
 pub(crate) fn substitute(line: &str, defines: &Defines) -> Option<(String, Vec<Substitution>)> {
@@ -248,7 +247,9 @@ impl<'p> LineMap<'p> {
             let mut shift = 0isize;
             shifts.push(shift);
             for sub in substitutions {
-                shift += sub.logical_len as isize - sub.expanded_len as isize;
+                let grow = isize::try_from(sub.logical_len).unwrap_or(isize::MAX);
+                let shrink = isize::try_from(sub.expanded_len).unwrap_or(isize::MAX);
+                shift = shift.saturating_add(grow).saturating_sub(shrink);
                 shifts.push(shift);
             }
         }
