@@ -149,3 +149,42 @@ impl lint403_apache::syntax::ReadHook for NoIncludes {
     ) {
     }
 }
+
+/// Parse speed on the Apache corpus, repeated: run with
+/// `cargo test --release -p lint403_apache --test robustness -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, meaningful only in release mode"]
+fn parse_throughput() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("LINT403_CORPUS").unwrap_or_else(|_| "/work/shared/corpus".to_string()),
+    )
+    .join("apache");
+    let mut text = String::new();
+    let mut pending = vec![dir];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                pending.extend(entries.filter_map(Result::ok).map(|e| e.path()));
+            }
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            text.push_str(&SourceFile::from_bytes("t", bytes).text);
+            text.push('\n');
+        }
+    }
+    if text.is_empty() {
+        eprintln!("SKIPPED: corpus not found");
+        return;
+    }
+    let rounds = (50_000_000 / text.len()).max(1);
+    let started = std::time::Instant::now();
+    let mut nodes = 0;
+    for _ in 0..rounds {
+        nodes += parse(&text).nodes.len();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let megabytes = (text.len() * rounds) as f64 / 1_000_000.0;
+    eprintln!(
+        "parsed {megabytes:.1} MB in {seconds:.2} s: {:.0} MB/s ({nodes} nodes)",
+        megabytes / seconds
+    );
+}

@@ -119,7 +119,11 @@ impl Builder<'_> {
     ) {
         let text = self.text;
         let joined = raw.joined(text);
-        let pieces = raw.pieces();
+        let first_piece = raw.first;
+        let several = (!raw.more.is_empty()).then(|| raw.pieces());
+        let pieces: &[TextRange] = several
+            .as_deref()
+            .unwrap_or(std::slice::from_ref(&first_piece));
         let line = Line::new(raw.range, raw.first, raw.more, raw.ignored, raw.terminator);
         if let Some(at) = raw.too_long_at {
             let limit = options.line_limit;
@@ -141,7 +145,7 @@ impl Builder<'_> {
         let trim_start = joined.len() - joined.trim_start_matches(is_space).len();
         let trim_end = trim_start + trimmed.len();
         if self.closes_conditional(trimmed) {
-            let map = LineMap::new(&pieces, &[]);
+            let map = LineMap::new(pieces, &[]);
             if let Some((word, _)) = first_word(&joined) {
                 let name_word = make_word(&joined, word, &map);
                 self.close_top(CloseTag {
@@ -153,7 +157,7 @@ impl Builder<'_> {
             }
         }
         if trimmed.starts_with('#') {
-            let map = LineMap::new(&pieces, &[]);
+            let map = LineMap::new(pieces, &[]);
             let comment_text = map.range(trim_start, trim_end);
             self.push(Node::Comment(Comment {
                 line,
@@ -167,15 +171,16 @@ impl Builder<'_> {
             None => (joined, Vec::new()),
         };
         let expanded = (!substitutions.is_empty()).then(|| Box::<str>::from(interpreted.as_ref()));
-        let map = LineMap::new(&pieces, &substitutions);
+        let map = LineMap::new(pieces, &substitutions);
         let Some((first, rest_at)) = first_word(&interpreted) else {
             // Only a substitution to blanks: httpd skips the line.
             self.push(Node::Blank(line));
             return;
         };
         let name_word = make_word(&interpreted, first, &map);
-        let name_value = name_word.value(text).to_string();
+        let name_value = name_word.value(text);
         if name_value.starts_with("</") {
+            let name_value = name_value.to_string();
             let trailing = trailing_range(&interpreted, rest_at, &map);
             self.close(
                 CloseTag {
@@ -186,6 +191,7 @@ impl Builder<'_> {
                 &name_value,
             );
         } else if name_value.starts_with('<') {
+            let name_value = name_value.to_string();
             self.open(
                 &interpreted,
                 &map,

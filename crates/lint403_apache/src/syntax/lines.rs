@@ -3,7 +3,7 @@
 //! line verbatim; a NUL ends what httpd sees of a physical line.
 
 use lint403_core::TextRange;
-use nom::bytes::complete::{tag, take_till};
+use nom::bytes::complete::tag;
 use nom::combinator::opt;
 use nom::{IResult, Parser};
 
@@ -54,7 +54,10 @@ pub(crate) fn slice(text: &str, range: TextRange) -> &str {
 
 /// A physical line: its content and its newline, if any.
 fn physical_line(input: &str) -> IResult<&str, (&str, Option<&str>)> {
-    (take_till(|c| c == '\n'), opt(tag("\n"))).parse(input)
+    // `str::find` on a char is memchr; nom's substring search is not.
+    let (content, after) = input.split_at(input.find('\n').unwrap_or(input.len()));
+    let (after, newline) = opt(tag("\n")).parse(after)?;
+    Ok((after, (content, newline)))
 }
 
 /// Reads logical lines one after another.

@@ -81,7 +81,8 @@ fn quoted(input: &str) -> IResult<&str, (Quote, bool, bool)> {
 /// A word that does not start with a quote: everything up to a blank.
 fn bare(input: &str) -> IResult<&str, (Quote, bool, bool)> {
     let (rest, word) = take_till1(is_space).parse(input)?;
-    Ok((rest, (Quote::None, true, word.contains("\\\\"))))
+    let escaped = word.contains('\\') && word.contains("\\\\");
+    Ok((rest, (Quote::None, true, escaped)))
 }
 
 /// Splits `line` (from `offset` on) into words.
@@ -172,7 +173,7 @@ pub(crate) struct Substitution {
 /// lookups) and unterminated `${` stay as written. `None` when nothing was
 /// replaced.
 pub(crate) fn substitute(line: &str, defines: &Defines) -> Option<(String, Vec<Substitution>)> {
-    if defines.is_empty() || !line.contains("${") {
+    if defines.is_empty() || !line.contains('$') || !line.contains("${") {
         return None;
     }
     let mut out = String::with_capacity(line.len());
