@@ -375,14 +375,18 @@ impl<'t> Parser<'t> {
         self.buffer.restart_at(body_end + 1);
         self.pos = close.map_or(body_end, |close| close + 1);
         if close.is_none() {
+            // lua-nginx-module reports this on the line of the `{`.
             self.error(
-                TextRange::empty(self.text.len()),
+                open,
                 "unexpected end of file, expecting terminating characters for lua code block"
                     .to_string(),
-                "the file ends inside Lua code",
+                "this Lua block is never closed",
                 "close the Lua block with \"}\" (braces inside Lua strings and comments do \
                  not count)",
-                vec![(open, "this Lua block is not closed".to_string())],
+                vec![(
+                    TextRange::empty(self.text.len()),
+                    "the file ends here".to_string(),
+                )],
             );
         }
         let mut items = Vec::new();
@@ -792,7 +796,7 @@ mod tests {
         ));
         assert_eq!(names(text).len(), 2);
         assert_eq!(
-            first_error("content_by_lua_block { a\n"),
+            first_error("content_by_lua_block\n{ a\n"),
             Some((
                 "unexpected end of file, expecting terminating characters for lua code block"
                     .into(),
