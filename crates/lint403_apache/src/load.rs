@@ -3,7 +3,7 @@
 //! they stand, sharing `Define`d variables), then the context check over
 //! the whole include-resolved tree.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -85,8 +85,31 @@ pub fn is_main_config_name(path: &Path) -> bool {
     name.ends_with("httpd.conf") || name.ends_with("apache2.conf")
 }
 
+/// Stack for the reading thread: each level of include nesting holds a
+/// parser on the stack (httpd reads includes recursively too), and a
+/// chain [`MAX_INCLUDE_DEPTH`] deep must fit even in a debug build.
+const LOADER_STACK: usize = 512 * 1024 * 1024;
+
 /// Reads `file` (already in `sources`) and everything it includes.
 pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> LoadedConfig {
+    // Reserve the stack include nesting needs on a thread of our own (the
+    // memory is only committed as it is used).
+    let spawned = std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("lint403-apache-load".to_string())
+            .stack_size(LOADER_STACK)
+            .spawn_scoped(scope, || load_here(sources, file, options));
+        handle.map(std::thread::ScopedJoinHandle::join)
+    });
+    match spawned {
+        Ok(Ok(loaded)) => loaded,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        // No thread available: read on this one.
+        Err(_) => load_here(sources, file, options),
+    }
+}
+
+fn load_here(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> LoadedConfig {
     let path = sources.get(file).path.clone();
     let requested = options.context.as_deref().and_then(Context::from_name);
     let htaccess =
@@ -107,7 +130,12 @@ pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> Lo
         }
     }
     let default_root = default_include_root(&path);
+    let known = sources
+        .iter()
+        .map(|(id, source)| (source.path.clone(), id))
+        .collect();
     let mut loader = Loader {
+        known,
         sources,
         options,
         files: Vec::new(),
@@ -171,12 +199,15 @@ pub fn check(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> C
     }
     let mut parsed = Vec::new();
     let mut included = Vec::new();
+    let mut seen_parsed = HashSet::new();
+    let mut seen_included = HashSet::new();
     for (index, loaded_file) in loaded.files.iter().enumerate() {
-        if !with_syntax_error.contains(&loaded_file.file) && !parsed.contains(&loaded_file.file) {
-            parsed.push(loaded_file.file);
+        let id = loaded_file.file;
+        if !with_syntax_error.contains(&id) && seen_parsed.insert(id) {
+            parsed.push(id);
         }
-        if index > 0 && !included.contains(&loaded_file.file) && loaded_file.file != file {
-            included.push(loaded_file.file);
+        if index > 0 && id != file && seen_included.insert(id) {
+            included.push(id);
         }
     }
     CheckOutput {
@@ -213,6 +244,9 @@ enum ServerRoot {
 }
 
 struct Loader<'a> {
+    /// Every file of `sources` by path, so each include finds its file in
+    /// constant time.
+    known: HashMap<PathBuf, FileId>,
     sources: &'a mut SourceMap,
     options: &'a CheckOptions,
     files: Vec<LoadedFile>,
@@ -430,10 +464,14 @@ impl Loader<'_> {
             );
             return None;
         }
-        let id = match self.sources.find(path) {
-            Some(id) => id,
+        let id = match self.known.get(path) {
+            Some(&id) => id,
             None => match read_source(path) {
-                Ok(source) => self.sources.add(source),
+                Ok(source) => {
+                    let id = self.sources.add(source);
+                    self.known.insert(path.to_path_buf(), id);
+                    id
+                }
                 Err(error) => {
                     self.report(unreadable(span, path, &error));
                     return None;
