@@ -7,6 +7,7 @@ use lint403_apache::syntax::{
 };
 use lint403_apache::{parse, print};
 use lint403_core::codes;
+use std::fmt::Write as _;
 
 fn directives(tree: &ParsedFile) -> Vec<&Directive> {
     tree.walk()
@@ -198,11 +199,11 @@ fn every_listed_section_nests() {
     ];
     let mut text = String::new();
     for name in names {
-        text.push_str(&format!("<{name}>\n"));
+        let _ = writeln!(text, "<{name}>");
     }
     for name in names.iter().rev() {
         let bare = name.split(' ').next().unwrap_or_default();
-        text.push_str(&format!("</{bare}>\n"));
+        let _ = writeln!(text, "</{bare}>");
     }
     let tree = round_trips(&text);
     assert!(tree.errors.is_empty(), "{:?}", tree.errors);
