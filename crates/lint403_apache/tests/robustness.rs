@@ -182,7 +182,8 @@ fn parse_throughput() {
         nodes += parse(&text).nodes.len();
     }
     let seconds = started.elapsed().as_secs_f64();
-    let megabytes = (text.len() * rounds) as f64 / 1_000_000.0;
+    let bytes = u32::try_from(text.len() * rounds).unwrap_or(u32::MAX);
+    let megabytes = f64::from(bytes) / 1_000_000.0;
     eprintln!(
         "parsed {megabytes:.1} MB in {seconds:.2} s: {:.0} MB/s ({nodes} nodes)",
         megabytes / seconds
