@@ -49,7 +49,7 @@ fn main() {
             for inner in directive
                 .block()
                 .into_iter()
-                .flat_map(|block| block.directives())
+                .flat_map(lint403_nginx::syntax::Block::directives)
             {
                 if let Some(block) = inner.block() {
                     findings.push((

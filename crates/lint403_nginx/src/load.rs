@@ -557,7 +557,7 @@ fn include_refs(tree: &SyntaxTree, text: &str) -> Vec<IncludeRef> {
                 match block.kind {
                     BodyKind::Directives => stack.push((&block.items, None)),
                     BodyKind::Entries => {
-                        stack.push((&block.items, EntriesKind::for_directive(&name)))
+                        stack.push((&block.items, EntriesKind::for_directive(&name)));
                     }
                     BodyKind::Lua | BodyKind::TooDeep => {}
                 }

@@ -13,7 +13,7 @@
 //! binary. Lua cases need lua-nginx-module: they look for
 //! `ngx_http_lua_module.so` and `ndk_http_module.so` in
 //! `$LINT403_NGINX_MODULES` (default `/usr/lib/nginx/modules`), with
-//! `$LINT403_NGINX_LD_LIBRARY_PATH` for LuaJIT, and skip when absent.
+//! `$LINT403_NGINX_LD_LIBRARY_PATH` for `LuaJIT`, and skip when absent.
 
 mod common;
 

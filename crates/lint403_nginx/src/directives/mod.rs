@@ -301,6 +301,28 @@ pub struct ArgCount(pub u16);
 impl ArgCount {
     const MANY: u16 = 1 << 8;
 
+    /// Exactly the listed counts (each at most 7).
+    pub const fn of(counts: &[u16]) -> ArgCount {
+        let mut bits = 0;
+        let mut index = 0;
+        while index < counts.len() {
+            bits |= 1 << counts[index];
+            index += 1;
+        }
+        ArgCount(bits)
+    }
+
+    /// `minimum` arguments or more.
+    pub const fn at_least(minimum: u16) -> ArgCount {
+        let mut bits = Self::MANY;
+        let mut count = minimum;
+        while count < 8 {
+            bits |= 1 << count;
+            count += 1;
+        }
+        ArgCount(bits)
+    }
+
     pub fn accepts(self, count: usize) -> bool {
         match u32::try_from(count) {
             Ok(count) if count < 8 => self.0 & (1 << count) != 0,

@@ -40,13 +40,12 @@ pub(super) fn find_block_end(text: &str, start: usize) -> Option<usize> {
             _ => {
                 // '-'
                 if let Some(comment) = rest.strip_prefix("--") {
-                    rest = match long_bracket_level(comment) {
-                        Some(level) => skip_long_bracket(&comment[level + 2..], level)?,
-                        None => {
-                            let (after, _) =
-                                take_till::<_, _, ()>(|c| c == '\n').parse(comment).ok()?;
-                            after
-                        }
+                    rest = if let Some(level) = long_bracket_level(comment) {
+                        skip_long_bracket(&comment[level + 2..], level)?
+                    } else {
+                        let (after, _) =
+                            take_till::<_, _, ()>(|c| c == '\n').parse(comment).ok()?;
+                        after
                     };
                 } else {
                     rest = &rest[1..];
@@ -118,7 +117,7 @@ mod tests {
     #[test]
     fn strings_and_comments_hide_braces() {
         assert_eq!(end(r#"ngx.say("}") }"#), Some(13));
-        assert_eq!(end(r#"ngx.say('\'}') }"#), Some(15));
+        assert_eq!(end(r"ngx.say('\'}') }"), Some(15));
         assert_eq!(end("-- a } brace\n }"), Some(14));
         assert_eq!(end("x = [[ } ]] }"), Some(12));
         assert_eq!(end("x = [==[ ]] } ]==] }"), Some(19));

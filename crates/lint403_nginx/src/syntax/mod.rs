@@ -351,13 +351,14 @@ impl SyntaxTree {
                     leaf(range);
                     continue;
                 }
-                Step::Items(items) => match items.next() {
-                    Some(item) => item,
-                    None => {
+                Step::Items(items) => {
+                    if let Some(item) = items.next() {
+                        item
+                    } else {
                         stack.pop();
                         continue;
                     }
-                },
+                }
             };
             match item {
                 Item::Comment(comment) => leaf(comment.range),

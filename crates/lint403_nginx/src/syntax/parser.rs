@@ -219,25 +219,23 @@ impl<'t> Parser<'t> {
     }
 
     fn too_long(&mut self, start: usize, boundary: usize, open_quote: Option<char>) {
-        let message = match open_quote {
-            Some(quote) => {
-                format!("too long parameter, probably missing terminating \"{quote}\" character")
+        let (message, help) = if let Some(quote) = open_quote {
+            (
+                format!("too long parameter, probably missing terminating \"{quote}\" character"),
+                "close the quoted string; nginx refuses a string of 4096 bytes or more",
+            )
+        } else {
+            // nginx shows the first 10 bytes of the parameter.
+            let mut end = (start + 10).min(self.text.len());
+            while !self.text.is_char_boundary(end) {
+                end -= 1;
             }
-            None => {
-                let mut end = (start + 10).min(self.text.len());
-                while !self.text.is_char_boundary(end) {
-                    end -= 1;
-                }
-                let head = self.text.get(start..end).unwrap_or_default();
-                format!("too long parameter \"{head}...\" started")
-            }
-        };
-        let help = match open_quote {
-            Some(_) => "close the quoted string; nginx refuses a string of 4096 bytes or more",
-            None => {
+            let head = self.text.get(start..end).unwrap_or_default();
+            (
+                format!("too long parameter \"{head}...\" started"),
                 "nginx reads its configuration in 4096-byte buffers and refuses a word or \
-                 comment that fills one: shorten it (split a long comment over several lines)"
-            }
+                 comment that fills one: shorten it (split a long comment over several lines)",
+            )
         };
         self.error(
             TextRange::new(start, boundary),
@@ -290,22 +288,19 @@ impl<'t> Parser<'t> {
     }
 
     fn semicolon(&mut self, range: TextRange) {
-        match self.pending.take() {
-            Some(pending) => {
-                self.push_item(Item::Directive(
-                    pending.into_directive(DirectiveEnd::Semicolon(range)),
-                ));
-            }
-            None => {
-                self.error(
-                    range,
-                    "unexpected \";\"".to_string(),
-                    "no directive before this \";\"",
-                    "remove the extra \";\"",
-                    Vec::new(),
-                );
-                self.push_item(Item::StraySemicolon(range));
-            }
+        if let Some(pending) = self.pending.take() {
+            self.push_item(Item::Directive(
+                pending.into_directive(DirectiveEnd::Semicolon(range)),
+            ));
+        } else {
+            self.error(
+                range,
+                "unexpected \";\"".to_string(),
+                "no directive before this \";\"",
+                "remove the extra \";\"",
+                Vec::new(),
+            );
+            self.push_item(Item::StraySemicolon(range));
         }
     }
 
@@ -436,18 +431,17 @@ impl<'t> Parser<'t> {
                     .push(Item::Raw(TextRange::new(raw_start, close.start)));
             }
         }
-        match self.frames.pop() {
-            Some(frame) => self.close_frame(frame, Some(close)),
-            None => {
-                self.error(
-                    close,
-                    "unexpected \"}\"".to_string(),
-                    "no block to close",
-                    "remove this \"}\", or add the block it was meant to close",
-                    Vec::new(),
-                );
-                self.top.push(Item::StrayClose(close));
-            }
+        if let Some(frame) = self.frames.pop() {
+            self.close_frame(frame, Some(close));
+        } else {
+            self.error(
+                close,
+                "unexpected \"}\"".to_string(),
+                "no block to close",
+                "remove this \"}\", or add the block it was meant to close",
+                Vec::new(),
+            );
+            self.top.push(Item::StrayClose(close));
         }
     }
 
