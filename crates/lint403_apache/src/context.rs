@@ -146,10 +146,11 @@ pub const COMMANDS: &[Command] = &[
         OR_AUTHCFG,
         0,
     ),
-    // mod_access_compat
-    command("Order", "mod_access_compat", OR_LIMIT, 0),
-    command("Allow", "mod_access_compat", OR_LIMIT, 0),
-    command("Deny", "mod_access_compat", OR_LIMIT, 0),
+    // mod_access_compat (its table spells these in lower case, and so do
+    // httpd's messages)
+    command("order", "mod_access_compat", OR_LIMIT, 0),
+    command("allow", "mod_access_compat", OR_LIMIT, 0),
+    command("deny", "mod_access_compat", OR_LIMIT, 0),
     command("Satisfy", "mod_access_compat", OR_AUTHCFG, 0),
     // authentication providers
     command("AuthBasicProvider", "mod_auth_basic", OR_AUTHCFG, 0),

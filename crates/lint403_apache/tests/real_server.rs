@@ -680,3 +680,153 @@ fn main_config_line_limit_matches_httpd() {
         ),
     ]);
 }
+
+/// Sample arguments httpd accepts for each table entry, so that the only
+/// error left is about placement.
+const SAMPLES: &[(&str, &str)] = &[
+    ("DocumentRoot", "/tmp"),
+    ("ServerName", "example.test"),
+    ("ServerAlias", "www.example.test"),
+    ("Listen", "127.0.0.1:24099"),
+    ("Options", "None"),
+    ("AllowOverride", "None"),
+    ("AllowOverrideList", "None"),
+    ("ErrorDocument", "403 /forbidden.html"),
+    ("AuthType", "Basic"),
+    ("AuthName", "realm"),
+    ("Require", "all granted"),
+    ("AuthMerging", "Off"),
+    ("AuthzSendForbiddenOnFailure", "On"),
+    ("Order", "deny,allow"),
+    ("Allow", "from all"),
+    ("Deny", "from all"),
+    ("Satisfy", "Any"),
+    ("AuthBasicProvider", "file"),
+    ("AuthUserFile", "/tmp/users"),
+    ("AuthGroupFile", "/tmp/groups"),
+    ("DirectoryIndex", "index.html"),
+    ("DirectorySlash", "On"),
+    ("FallbackResource", "/index.php"),
+    ("RewriteEngine", "On"),
+    ("RewriteOptions", "Inherit"),
+    ("RewriteBase", "/"),
+    ("RewriteCond", "%{HTTP_HOST} example"),
+    ("RewriteRule", "^x - [F]"),
+    ("RewriteMap", "m txt:/tmp/map.txt"),
+    ("SetEnvIf", "Host example ok"),
+    ("SetEnvIfNoCase", "Host example ok"),
+    ("SetEnvIfExpr", "\"true\" ok"),
+    ("BrowserMatch", "bot ok"),
+    ("BrowserMatchNoCase", "bot ok"),
+    ("Redirect", "/a http://example.test/"),
+    ("RedirectMatch", "^/a http://example.test/"),
+    ("RedirectPermanent", "/a http://example.test/"),
+    ("RedirectTemp", "/a http://example.test/"),
+    ("Header", "set X-A b"),
+    ("RequestHeader", "set X-A b"),
+];
+
+/// Sections to try each directive in: opening lines and closing lines.
+const PLACES: &[(&str, &str, &str)] = &[
+    ("server", "", ""),
+    ("virtualhost", "<VirtualHost *:24080>\n", "</VirtualHost>\n"),
+    ("directory", "<Directory /tmp>\n", "</Directory>\n"),
+    (
+        "directorymatch",
+        "<DirectoryMatch ^/tmp>\n",
+        "</DirectoryMatch>\n",
+    ),
+    ("location", "<Location />\n", "</Location>\n"),
+    ("files", "<Files x>\n", "</Files>\n"),
+    (
+        "if",
+        "<Directory /tmp>\n<If \"true\">\n",
+        "</If>\n</Directory>\n",
+    ),
+    (
+        "limit",
+        "<Directory /tmp>\n<Limit GET>\n",
+        "</Limit>\n</Directory>\n",
+    ),
+    (
+        "requireany",
+        "<Directory /tmp>\n<RequireAny>\nRequire all granted\n",
+        "</RequireAny>\n</Directory>\n",
+    ),
+];
+
+/// Whether httpd's message is about placement (what P002 reports).
+fn is_placement(message: &str) -> bool {
+    message.contains(" not allowed ")
+        || message.ends_with(" not allowed here")
+        || message.contains("cannot occur within")
+        || message.contains("only used in")
+}
+
+/// Every directive of the context table, in every kind of section: where
+/// httpd refuses it, lint403 says the same words on the same line; where
+/// httpd takes it, lint403 reports no placement error.
+#[test]
+fn context_table_matches_httpd() {
+    let Some(binary) = apache_binary() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut refused = 0;
+    for (directive, args) in SAMPLES {
+        for (place, open, close) in PLACES {
+            let snippet = format!("{open}{directive} {args}\n{close}");
+            let line = open.lines().count() + 1;
+            let scratch = Scratch::new();
+            scratch.write(S, snippet.as_bytes());
+            let verdict = httpd_verdict(&binary, &scratch);
+            let httpd = verdict
+                .as_ref()
+                .filter(|(file, at, message)| file == S && *at == line && is_placement(message))
+                .map(|(_, _, message)| message.clone());
+            let mut sources = SourceMap::new();
+            let Ok(source) = lint403_core::read::read_source(&scratch.dir.join(S)) else {
+                failures.push(format!("{directive} in {place}: unreadable"));
+                continue;
+            };
+            let id = sources.add(source);
+            let options = CheckOptions {
+                context: Some("server".to_string()),
+                include_root: Some(scratch.dir.clone()),
+                ..CheckOptions::default()
+            };
+            let output = lint403_apache::check(&mut sources, id, &options);
+            let ours: Vec<String> = output
+                .diagnostics
+                .iter()
+                .filter(|d| d.code == codes::DIRECTIVE_NOT_ALLOWED_HERE)
+                .map(|d| {
+                    format!(
+                        "{}:{}",
+                        sources.get(d.span.file).line_col(d.span.range.start).line,
+                        d.message
+                    )
+                })
+                .collect();
+            let expected: Vec<String> = httpd.iter().map(|m| format!("{line}:{m}")).collect();
+            if httpd.is_some() {
+                refused += 1;
+            }
+            if ours != expected {
+                failures.push(format!(
+                    "{directive} in {place}: httpd {verdict:?}, lint403 {ours:?}"
+                ));
+            }
+        }
+    }
+    assert!(
+        refused > 20,
+        "only {refused} placements refused: the matrix is not testing much"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
