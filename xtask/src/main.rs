@@ -1,7 +1,9 @@
 //! `cargo xtask <task>`: the project's own tasks (see `cargo xtask help`).
 
+mod bench;
 mod corpus;
 mod docs;
+mod mutants;
 
 use std::process::ExitCode;
 
@@ -9,6 +11,12 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
+  bench [--scale N]
+                parser MB/s per core and peak memory per dialect on
+                bench/gen.py output (default scale 10), beside nginx -t
+  mutants DIR [--count N] [--seed S]
+                break accepted corpus files (a dropped or added ; { } quote
+                < >) and compare lint403 with nginx -t / apache2 -t on each
   docs [--check]
                 write docs/rules/*.md and docs/codes.md from the code
                 registry; --check fails when they are stale
@@ -22,6 +30,12 @@ fn main() -> ExitCode {
         Some("corpus") => match args.get(1) {
             Some(dir) => corpus::run(std::path::Path::new(dir)),
             None => Err("corpus: name the corpus directory".to_string()),
+        },
+        Some("bench") => bench::run(&workspace_root(), &args[1..]),
+        Some("bench-peak") => bench::peak(&args[1..]),
+        Some("mutants") => match args.get(1) {
+            Some(dir) => mutants::run(std::path::Path::new(dir), &args[2..]),
+            None => Err("mutants: name the corpus directory".to_string()),
         },
         Some("docs") => docs::run(
             &workspace_root(),

@@ -89,7 +89,7 @@ pub const INCLUDE_UNRESOLVED: Code = Code {
     name: "include-unresolved",
     default_severity: Severity::Warning,
     summary: "an include that loads nothing, or more than meant",
-    doc: r#"## What it does
+    doc: r"## What it does
 Reports an include that loads nothing: a missing plain file (nginx and httpd refuse to start),
 an `Include` wildcard that matches nothing (httpd refuses; `IncludeOptional` tolerates it), or an
 absolute path that lint403 cannot see because it names the deploy target (info: map it with
@@ -108,7 +108,7 @@ with no matching file: `apache2 -t` fails.
 ## Fix
 Create the file, fix the path (relative paths resolve against the nginx prefix or the httpd
 `ServerRoot`, not the including file), or use `IncludeOptional` when absence is intended.
-"#,
+",
 };
 
 /// A file that exists but cannot be read (a directory given as an include,
@@ -118,7 +118,7 @@ pub const FILE_UNREADABLE: Code = Code {
     name: "file-unreadable",
     default_severity: Severity::Error,
     summary: "a configuration file that cannot be read",
-    doc: r#"## What it does
+    doc: r"## What it does
 Reports a configuration file that exists in name but cannot be read: a directory where a file is
 expected, a FIFO or socket, a dangling symbolic link, a symbolic link loop, a permission error,
 or a file larger than lint403 reads.
@@ -132,7 +132,7 @@ either. It is reported so that it is never skipped silently.
 
 ## Fix
 Point the link at an existing file, remove the stale entry, or exclude the path from the check.
-"#,
+",
 };
 
 /// Includes that include each other.
@@ -141,7 +141,7 @@ pub const INCLUDE_CYCLE: Code = Code {
     name: "include-cycle",
     default_severity: Severity::Error,
     summary: "files that include each other",
-    doc: r#"## What it does
+    doc: r"## What it does
 Reports includes that include each other, directly or through other files.
 
 ## Why it causes 403
@@ -153,7 +153,7 @@ nginx and httpd stop at their recursion limit and refuse the configuration; IIS 
 
 ## Fix
 Remove the include that closes the loop; keep each snippet included from one place.
-"#,
+",
 };
 
 /// A bound lint403 sets to stay safe on hostile input: include depth, block
@@ -163,7 +163,7 @@ pub const LIMIT_EXCEEDED: Code = Code {
     name: "limit-exceeded",
     default_severity: Severity::Error,
     summary: "nesting or include depth beyond what lint403 follows",
-    doc: r#"## What it does
+    doc: r"## What it does
 Reports input beyond the bounds lint403 keeps to stay safe on hostile files: block or section
 nesting deeper than it follows, includes nested too deep, an include glob that matches too many
 files.
@@ -177,7 +177,7 @@ A file with ten thousand nested `location` blocks.
 
 ## Fix
 Flatten the configuration, or split the include pattern.
-"#,
+",
 };
 
 /// A `<!DOCTYPE>` in an XML configuration: refused, no entity is expanded.

@@ -1,0 +1,207 @@
+//! `cargo xtask bench [--scale N]`: parser throughput and memory on the
+//! synthetic repository of `bench/gen.py`, side by side with `nginx -t` on
+//! the same nginx tree. A benchmark, not a test: it prints figures and
+//! fails only when it cannot run.
+//!
+//! Throughput is one core's: every file of a dialect is parsed in turn
+//! on this thread, repeated until at least a second has passed. Peak
+//! memory is measured in a child process (`xtask bench-peak DIALECT DIR`)
+//! that reads every file of the dialect and keeps every tree alive, the
+//! way a check of the whole tree does, and reports its own `VmHWM`.
+
+// Byte counts become MB/s figures: f64's 52-bit mantissa is exact far
+// beyond any input this measures.
+#![allow(clippy::cast_precision_loss)]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lint403_core::{read, Dialect, SourceFile};
+
+pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
+    let scale = option(args, "--scale").unwrap_or_else(|| "10".to_string());
+    let data = generate(root, &scale)?;
+    println!("input: {} (gen.py --scale {scale} --seed 1)", data.display());
+    println!(
+        "| dialect | files | MB | parse MB/s (1 core) | peak RSS MiB | 2 × input + 50 MiB |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+    for dialect in Dialect::ALL {
+        let files = load(&data, dialect);
+        let bytes: usize = files.iter().map(|file| file.text.len()).sum();
+        let rate = throughput(&files, dialect);
+        let peak = peak_rss(&exe, dialect, &data)?;
+        let budget = 2.0 * mib(bytes) + 50.0;
+        println!(
+            "| {dialect} | {} | {:.2} | {rate:.0} | {peak:.1} | {budget:.1} |",
+            files.len(),
+            bytes as f64 / 1e6,
+        );
+    }
+    nginx_side_by_side(&data);
+    Ok(())
+}
+
+/// The child of [`run`]: parse everything of one dialect, keep it, report.
+pub fn peak(args: &[String]) -> Result<(), String> {
+    let (Some(dialect), Some(dir)) = (args.first(), args.get(1)) else {
+        return Err("bench-peak DIALECT DIR".to_string());
+    };
+    let dialect = Dialect::from_name(dialect).ok_or("unknown dialect")?;
+    let files = load(Path::new(dir), dialect);
+    let kept: Vec<Box<dyn std::any::Any>> = files
+        .iter()
+        .map(|file| parse(dialect, &file.text))
+        .collect();
+    black_box(&kept);
+    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
+    let hwm = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .ok_or("no VmHWM in /proc/self/status")?;
+    println!("{}", hwm / 1024.0);
+    Ok(())
+}
+
+fn parse(dialect: Dialect, text: &str) -> Box<dyn std::any::Any> {
+    match dialect {
+        Dialect::Nginx => Box::new(lint403_nginx::parse(text)),
+        Dialect::Apache => Box::new(lint403_apache::parse(text)),
+        Dialect::Iis => Box::new(lint403_iis::parse(text)),
+    }
+}
+
+fn throughput(files: &[SourceFile], dialect: Dialect) -> f64 {
+    let bytes: usize = files.iter().map(|file| file.text.len()).sum();
+    let started = Instant::now();
+    let mut rounds = 0usize;
+    while rounds == 0 || started.elapsed() < Duration::from_secs(1) {
+        for file in files {
+            black_box(parse(dialect, black_box(&file.text)));
+        }
+        rounds += 1;
+    }
+    (bytes * rounds) as f64 / 1e6 / started.elapsed().as_secs_f64()
+}
+
+fn peak_rss(exe: &Path, dialect: Dialect, data: &Path) -> Result<f64, String> {
+    let output = Command::new(exe)
+        .args(["bench-peak", dialect.as_str()])
+        .arg(data)
+        .output()
+        .map_err(|error| error.to_string())?;
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| {
+            format!(
+                "bench-peak {dialect} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / 1024.0 / 1024.0
+}
+
+/// Every file under `data/<dialect dir>` that lint403 reads as `dialect`.
+fn load(data: &Path, dialect: Dialect) -> Vec<SourceFile> {
+    let dir = data.join(dialect.as_str());
+    let mut paths = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if lint403::detect::is_candidate(&path) {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    paths
+        .iter()
+        .filter_map(|path| read::read_source(path).ok())
+        .filter(|file| {
+            lint403::detect::detect(&file.path, &file.text).map(|(found, _)| found)
+                == Some(dialect)
+        })
+        .collect()
+}
+
+fn generate(root: &Path, scale: &str) -> Result<PathBuf, String> {
+    let out = root.join(format!("target/bench-data/scale{scale}"));
+    if out.join("nginx/nginx.conf").exists() {
+        return Ok(out);
+    }
+    let generator = shared_dir(root)
+        .map(|shared| shared.join("bench/gen.py"))
+        .filter(|path| path.exists())
+        .ok_or("bench/gen.py not found: set LINT403_SHARED to the shared folder")?;
+    let status = Command::new("python3")
+        .arg(&generator)
+        .arg("--out")
+        .arg(&out)
+        .args(["--scale", scale, "--seed", "1", "--force"])
+        .status()
+        .map_err(|error| format!("cannot run python3: {error}"))?;
+    if status.success() {
+        Ok(out)
+    } else {
+        Err(format!("{} failed", generator.display()))
+    }
+}
+
+fn shared_dir(root: &Path) -> Option<PathBuf> {
+    std::env::var_os("LINT403_SHARED")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain([root.join("../shared"), PathBuf::from("/work/shared")])
+        .find(|dir| dir.join("bench").is_dir())
+}
+
+/// `nginx -t` on the same nginx tree, timed the same way (median of 3).
+fn nginx_side_by_side(data: &Path) {
+    let prefix = std::env::temp_dir().join(format!("lint403-bench-ngx-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(prefix.join("logs"));
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let status = Command::new("nginx")
+            .arg("-t")
+            .arg("-q")
+            .arg("-p")
+            .arg(&prefix)
+            .arg("-c")
+            .arg(data.join("nginx/nginx.conf"))
+            .status();
+        if !status.is_ok_and(|status| status.success()) {
+            println!("nginx -t: not run (missing binary or config refused)");
+            return;
+        }
+        times.push(started.elapsed().as_secs_f64());
+    }
+    let _ = std::fs::remove_dir_all(&prefix);
+    times.sort_by(f64::total_cmp);
+    let bytes: usize = load(data, Dialect::Nginx).iter().map(|f| f.text.len()).sum();
+    let median = times[1];
+    println!(
+        "nginx -t on the same nginx tree: {median:.3} s wall, {:.1} MB/s",
+        bytes as f64 / 1e6 / median
+    );
+}
+
+fn option(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|at| args.get(at + 1).cloned())
+}
