@@ -306,7 +306,9 @@ impl ArgCount {
         let mut bits = 0;
         let mut index = 0;
         while index < counts.len() {
-            bits |= 1 << counts[index];
+            if counts[index] < 8 {
+                bits |= 1 << counts[index];
+            }
             index += 1;
         }
         ArgCount(bits)
@@ -369,11 +371,9 @@ pub struct DirectiveSpec {
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
     let table = table::DIRECTIVES;
     let start = table.partition_point(|spec| spec.name < name);
-    let len = table[start..]
-        .iter()
-        .take_while(|spec| spec.name == name)
-        .count();
-    &table[start..start + len]
+    let rest = table.get(start..).unwrap_or_default();
+    let len = rest.iter().take_while(|spec| spec.name == name).count();
+    rest.get(..len).unwrap_or_default()
 }
 
 /// Whether nginx knows a directive of this name in any context.

@@ -11,23 +11,74 @@
 //! - a backslash makes the next character, whatever it is, part of the
 //!   word.
 
-use nom::bytes::complete::{take_till, take_while, take_while1};
+use nom::bytes::complete::take_while;
 use nom::character::complete::{anychar, char, one_of};
-use nom::combinator::{opt, recognize};
+use nom::combinator::{opt, recognize, verify};
 use nom::{IResult, Parser};
 
 pub(super) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
+/// A set of ASCII bytes, as a lookup table.
+struct ByteSet([bool; 256]);
+
+impl ByteSet {
+    const fn of(bytes: &[u8]) -> ByteSet {
+        let mut table = [false; 256];
+        let mut index = 0;
+        while index < bytes.len() {
+            table[bytes[index] as usize] = true;
+            index += 1;
+        }
+        ByteSet(table)
+    }
+
+    fn contains(&self, byte: u8) -> bool {
+        self.0[usize::from(byte)]
+    }
+}
+
+const SPACE: ByteSet = ByteSet::of(b" \t\r\n");
+const WORD_STOP: ByteSet = ByteSet::of(b" \t\r\n;{\\$");
+const DOUBLE_QUOTED_STOP: ByteSet = ByteSet::of(b"\"\\");
+const SINGLE_QUOTED_STOP: ByteSet = ByteSet::of(b"'\\");
+const LINE_END: ByteSet = ByteSet::of(b"\n");
+
+/// The longest prefix holding no byte of `stop`. Every byte of a set is
+/// ASCII, so the split always falls on a character boundary; scanning
+/// bytes instead of characters is what keeps the parser fast.
+fn till<'a>(stop: &'static ByteSet) -> impl Fn(&'a str) -> IResult<&'a str, &'a str> {
+    move |input: &'a str| {
+        let len = input
+            .bytes()
+            .position(|byte| stop.contains(byte))
+            .unwrap_or(input.len());
+        let (taken, rest) = input.split_at_checked(len).unwrap_or((input, ""));
+        Ok((rest, taken))
+    }
+}
+
+/// The longest prefix made only of bytes of `set` (ASCII, as in [`till`]).
+fn while_in<'a>(set: &'static ByteSet) -> impl Fn(&'a str) -> IResult<&'a str, &'a str> {
+    move |input: &'a str| {
+        let len = input
+            .bytes()
+            .position(|byte| !set.contains(byte))
+            .unwrap_or(input.len());
+        let (taken, rest) = input.split_at_checked(len).unwrap_or((input, ""));
+        Ok((rest, taken))
+    }
+}
+
 /// A run of whitespace.
 pub(super) fn spaces(input: &str) -> IResult<&str, &str> {
-    take_while1(is_space).parse(input)
+    verify(while_in(&SPACE), |run: &str| !run.is_empty()).parse(input)
 }
 
 /// `#` up to the line feed (not included) or the end of the file.
 pub(super) fn comment(input: &str) -> IResult<&str, &str> {
-    recognize((char('#'), take_till(|c| c == '\n'))).parse(input)
+    recognize((char('#'), till(&LINE_END))).parse(input)
 }
 
 /// A backslash and the character it escapes (none at the end of the file).
@@ -42,9 +93,7 @@ pub(super) fn bare_word(input: &str) -> IResult<&str, (&str, bool)> {
     let mut rest = input;
     let mut has_backslash = false;
     loop {
-        let (after, _) =
-            take_till(|c| matches!(c, ' ' | '\t' | '\r' | '\n' | ';' | '{' | '\\' | '$'))
-                .parse(rest)?;
+        let (after, _) = till(&WORD_STOP)(rest)?;
         rest = after;
         if rest.starts_with('\\') {
             has_backslash = true;
@@ -56,13 +105,13 @@ pub(super) fn bare_word(input: &str) -> IResult<&str, (&str, bool)> {
         }
     }
     let len = input.len() - rest.len();
-    if len == 0 {
-        return Err(nom::Err::Error(nom::error::Error::new(
+    match input.get(..len) {
+        Some(word) if len > 0 => Ok((rest, (word, has_backslash))),
+        _ => Err(nom::Err::Error(nom::error::Error::new(
             input,
             nom::error::ErrorKind::TakeTill1,
-        )));
+        ))),
     }
-    Ok((rest, (&input[..len], has_backslash)))
 }
 
 /// What [`quoted_word`] found.
@@ -77,9 +126,14 @@ pub(super) struct Quoted<'t> {
 /// the next character (so `\"` does not close it).
 pub(super) fn quoted_word(input: &str) -> IResult<&str, Quoted<'_>> {
     let (mut rest, quote) = one_of("\"'").parse(input)?;
+    let stop = if quote == '"' {
+        &DOUBLE_QUOTED_STOP
+    } else {
+        &SINGLE_QUOTED_STOP
+    };
     let mut has_backslash = false;
     loop {
-        let (after, _) = take_till(|c| c == quote || c == '\\').parse(rest)?;
+        let (after, _) = till(stop)(rest)?;
         rest = after;
         if rest.starts_with('\\') {
             has_backslash = true;
@@ -95,13 +149,12 @@ pub(super) fn quoted_word(input: &str) -> IResult<&str, Quoted<'_>> {
                 },
             ));
         } else {
-            // The closing quote is ASCII, one byte.
-            rest = &rest[1..];
+            (rest, _) = char(quote).parse(rest)?;
             let len = input.len() - rest.len();
             return Ok((
                 rest,
                 Quoted {
-                    text: &input[..len],
+                    text: input.get(..len).unwrap_or(input),
                     quote,
                     terminated: true,
                     has_backslash,

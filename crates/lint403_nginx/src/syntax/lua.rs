@@ -23,36 +23,43 @@ pub(super) fn find_block_end(text: &str, start: usize) -> Option<usize> {
         match chars.next()? {
             '{' => {
                 depth += 1;
-                rest = &rest[1..];
+                rest = skip_one(rest);
             }
             '}' => {
                 depth -= 1;
                 if depth == 0 {
                     return Some(offset);
                 }
-                rest = &rest[1..];
+                rest = skip_one(rest);
             }
-            quote @ ('"' | '\'') => rest = skip_short_string(&rest[1..], quote)?,
+            quote @ ('"' | '\'') => rest = skip_short_string(skip_one(rest), quote)?,
             '[' => match long_bracket_level(rest) {
-                Some(level) => rest = skip_long_bracket(&rest[level + 2..], level)?,
-                None => rest = &rest[1..],
+                Some(level) => rest = skip_long_bracket(rest.get(level + 2..)?, level)?,
+                None => rest = skip_one(rest),
             },
             _ => {
                 // '-'
                 if let Some(comment) = rest.strip_prefix("--") {
                     rest = if let Some(level) = long_bracket_level(comment) {
-                        skip_long_bracket(&comment[level + 2..], level)?
+                        skip_long_bracket(comment.get(level + 2..)?, level)?
                     } else {
                         let (after, _) =
                             take_till::<_, _, ()>(|c| c == '\n').parse(comment).ok()?;
                         after
                     };
                 } else {
-                    rest = &rest[1..];
+                    rest = skip_one(rest);
                 }
             }
         }
     }
+}
+
+/// `rest` without its first character.
+fn skip_one(rest: &str) -> &str {
+    let mut chars = rest.chars();
+    chars.next();
+    chars.as_str()
 }
 
 /// Skips a `"..."` or `'...'` string whose opening quote was consumed;

@@ -55,12 +55,13 @@ impl Pending {
     }
 }
 
-/// An open block.
+/// An open block; its items are the tail of [`Parser::items`] from
+/// `items_start`.
 struct Frame {
     header: Option<Pending>,
     open: TextRange,
     kind: BodyKind,
-    items: Vec<Item>,
+    items_start: usize,
 }
 
 /// State while inside blocks nested beyond [`MAX_NESTING`].
@@ -73,9 +74,16 @@ struct TooDeep {
 struct Parser<'t> {
     text: &'t str,
     pos: usize,
-    top: Vec<Item>,
+    /// The items of the top level and of every open block, outermost
+    /// first: one buffer, so a block's items are allocated once, at their
+    /// final size, when it closes.
+    items: Vec<Item>,
     frames: Vec<Frame>,
-    pending: Option<Pending>,
+    /// The name of the statement being read; its arguments and trivia are
+    /// in `words` and `trivia` (reused buffers, for the same reason).
+    pending: Option<Word>,
+    words: Vec<Word>,
+    trivia: Vec<Trivia>,
     too_deep: Option<TooDeep>,
     errors: Vec<SyntaxError>,
     /// Offset of the last character reported, so that recovery does not
@@ -92,9 +100,11 @@ impl<'t> Parser<'t> {
         Parser {
             text,
             pos: 0,
-            top: Vec::new(),
+            items: Vec::new(),
             frames: Vec::new(),
             pending: None,
+            words: Vec::new(),
+            trivia: Vec::new(),
             too_deep: None,
             errors: Vec::new(),
             last_error_at: None,
@@ -247,8 +257,8 @@ impl<'t> Parser<'t> {
     }
 
     fn push_trivia(&mut self, trivia: Trivia) {
-        if let Some(pending) = &mut self.pending {
-            pending.trivia.push(trivia);
+        if self.pending.is_some() {
+            self.trivia.push(trivia);
             return;
         }
         if self.too_deep.is_some() {
@@ -258,37 +268,36 @@ impl<'t> Parser<'t> {
             Trivia::Space(range) => Item::Space(range),
             Trivia::Comment(comment) => Item::Comment(comment),
         };
-        self.items().push(item);
+        self.items.push(item);
     }
 
     fn push_word(&mut self, word: Word) {
-        match &mut self.pending {
-            Some(pending) => pending.args.push(word),
-            None => {
-                self.pending = Some(Pending {
-                    name: word,
-                    args: Vec::new(),
-                    trivia: Vec::new(),
-                });
-            }
+        if self.pending.is_some() {
+            self.words.push(word);
+        } else {
+            self.pending = Some(word);
         }
     }
 
-    fn items(&mut self) -> &mut Vec<Item> {
-        match self.frames.last_mut() {
-            Some(frame) => &mut frame.items,
-            None => &mut self.top,
-        }
+    /// The statement read so far, with its buffers moved out at their
+    /// final size.
+    fn take_pending(&mut self) -> Option<Pending> {
+        let name = self.pending.take()?;
+        Some(Pending {
+            name,
+            args: self.words.drain(..).collect(),
+            trivia: self.trivia.drain(..).collect(),
+        })
     }
 
     fn push_item(&mut self, item: Item) {
         if self.too_deep.is_none() {
-            self.items().push(item);
+            self.items.push(item);
         }
     }
 
     fn semicolon(&mut self, range: TextRange) {
-        if let Some(pending) = self.pending.take() {
+        if let Some(pending) = self.take_pending() {
             self.push_item(Item::Directive(
                 pending.into_directive(DirectiveEnd::Semicolon(range)),
             ));
@@ -305,7 +314,7 @@ impl<'t> Parser<'t> {
     }
 
     fn open_brace(&mut self, open: TextRange) {
-        let header = self.pending.take();
+        let header = self.take_pending();
         let name = header.as_ref().map(|pending| pending.name.value(self.text));
         if header.is_none() {
             self.error(
@@ -345,7 +354,7 @@ impl<'t> Parser<'t> {
                 header,
                 open,
                 kind: BodyKind::TooDeep,
-                items: Vec::new(),
+                items_start: self.items.len(),
             });
             self.too_deep = Some(TooDeep {
                 depth: 0,
@@ -357,7 +366,7 @@ impl<'t> Parser<'t> {
             header,
             open,
             kind,
-            items: Vec::new(),
+            items_start: self.items.len(),
         });
     }
 
@@ -395,14 +404,16 @@ impl<'t> Parser<'t> {
             close: close.map(|close| TextRange::new(close, close + 1)),
         };
         let item = match header {
-            Some(pending) => Item::Directive(pending.into_directive(DirectiveEnd::Block(block))),
+            Some(pending) => {
+                Item::Directive(pending.into_directive(DirectiveEnd::Block(Box::new(block))))
+            }
             None => Item::OrphanBlock(block),
         };
         self.push_item(item);
     }
 
     fn close_brace(&mut self, close: TextRange) {
-        if let Some(pending) = self.pending.take() {
+        if let Some(pending) = self.take_pending() {
             self.error(
                 close,
                 "unexpected \"}\"".to_string(),
@@ -427,7 +438,7 @@ impl<'t> Parser<'t> {
             let raw_start = too_deep.raw_start;
             self.too_deep = None;
             if close.start > raw_start {
-                self.items()
+                self.items
                     .push(Item::Raw(TextRange::new(raw_start, close.start)));
             }
         }
@@ -441,28 +452,31 @@ impl<'t> Parser<'t> {
                 "remove this \"}\", or add the block it was meant to close",
                 Vec::new(),
             );
-            self.top.push(Item::StrayClose(close));
+            self.items.push(Item::StrayClose(close));
         }
     }
 
     fn close_frame(&mut self, frame: Frame, close: Option<TextRange>) {
+        let start = frame.items_start.min(self.items.len());
         let block = Block {
             open: frame.open,
             kind: frame.kind,
-            items: frame.items,
+            items: self.items.split_off(start),
             close,
         };
         let item = match frame.header {
-            Some(pending) => Item::Directive(pending.into_directive(DirectiveEnd::Block(block))),
+            Some(pending) => {
+                Item::Directive(pending.into_directive(DirectiveEnd::Block(Box::new(block))))
+            }
             None => Item::OrphanBlock(block),
         };
-        self.items().push(item);
+        self.items.push(item);
     }
 
     fn end_of_file(&mut self) {
         let eof = TextRange::empty(self.text.len());
         let mut related: Vec<(TextRange, String)> = Vec::new();
-        let pending = self.pending.take();
+        let pending = self.take_pending();
         if let Some(pending) = &pending {
             let last = pending.args.last().unwrap_or(&pending.name);
             if last.unterminated {
@@ -510,7 +524,7 @@ impl<'t> Parser<'t> {
         if let Some(too_deep) = self.too_deep.take() {
             let len = self.text.len();
             if len > too_deep.raw_start {
-                self.items()
+                self.items
                     .push(Item::Raw(TextRange::new(too_deep.raw_start, len)));
             }
         }
@@ -558,7 +572,7 @@ impl<'t> Parser<'t> {
     fn finish(self) -> ParseOutput {
         ParseOutput {
             tree: SyntaxTree {
-                items: self.top,
+                items: self.items,
                 len: self.text.len(),
             },
             errors: self.errors,
