@@ -3,8 +3,6 @@
 //! make (`ap_check_cmd_context`), and a walk that reports a directive in a
 //! context httpd refuses, in httpd's words.
 
-use lint403_core::TextRange;
-
 use crate::syntax::{Node, SectionKind};
 
 /// The context the top level of a file stands in.
@@ -312,16 +310,8 @@ impl Scope {
     }
 }
 
-/// Why httpd refuses a directive where it stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContextError {
-    pub range: TextRange,
-    pub message: String,
-    pub help: String,
-}
-
-/// Checks one directive (`name` without `<` for sections is not what is
-/// passed: sections are passed as `<Name`) read in `scope`.
+/// Checks one directive read in `scope` (sections are named `<Name`):
+/// httpd's message and a help line when httpd refuses it there.
 pub(crate) fn check_command(name: &str, scope: &Scope) -> Option<(String, String)> {
     if scope.unknown {
         return None;

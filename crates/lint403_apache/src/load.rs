@@ -30,7 +30,9 @@ const MAX_DIRECTORY_DEPTH: usize = 64;
 /// One file read while loading, with its tree.
 #[derive(Debug, Clone)]
 pub struct LoadedFile {
+    /// The file in the source map.
     pub file: FileId,
+    /// Its tree, read with the variables defined at that point.
     pub tree: ParsedFile,
     /// Index in [`LoadedConfig::files`] of the file whose `Include` read
     /// this one; `None` for the file that was checked.

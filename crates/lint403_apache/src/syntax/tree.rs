@@ -35,6 +35,7 @@ pub struct Word {
     /// The bytes of the file the word came from, quotes included. When the
     /// word came out of a `${VAR}` substitution this is the whole `${VAR}`.
     pub raw: TextRange,
+    /// How the word was quoted.
     pub quote: Quote,
     /// For a quoted word: whether the closing quote was there (httpd takes
     /// an unterminated quote to the end of the line, and accepts it).
@@ -142,6 +143,7 @@ impl Line {
 /// lines: a comment ending in a backslash swallows the next line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comment {
+    /// The logical line, with every physical line it swallowed.
     pub line: Line,
     /// From the `#` to the last non-blank character.
     pub text: TextRange,
@@ -159,13 +161,16 @@ impl Comment {
 /// [`LoadedConfig::files`](crate::LoadedConfig::files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IncludeTarget {
+    /// The file in the source map.
     pub file: FileId,
+    /// Its index in `LoadedConfig::files` (a file read twice has two).
     pub loaded: usize,
 }
 
 /// A directive: a name and its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directive {
+    /// The logical line the directive stands on.
     pub line: Line,
     /// The first word (a trailing `>` is dropped by httpd; see
     /// [`Directive::name`]).
@@ -209,7 +214,8 @@ pub(crate) fn command_name(word: &str) -> &str {
     word.strip_suffix('>').unwrap_or(word)
 }
 
-/// The section kinds httpd 2.4 and its common modules define.
+/// The section kinds httpd 2.4 and its common modules define; each
+/// variant is the section of that name (`Directory` is `<Directory>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SectionKind {
     Directory,
@@ -303,6 +309,7 @@ impl SectionKind {
 /// `<Name args>`: the opening line of a section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenTag {
+    /// The logical line of the opening tag.
     pub line: Line,
     /// The first word, `<Name` (or `<Name>` when nothing follows).
     pub name_word: Word,
@@ -335,6 +342,7 @@ impl OpenTag {
 /// `</Name>`: the closing line of a section (or a stray one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseTag {
+    /// The logical line of the closing tag.
     pub line: Line,
     /// The first word, `</Name>`.
     pub name_word: Word,
@@ -354,8 +362,11 @@ impl CloseTag {
 /// A section: its opening line, its body and its closing line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
+    /// Which section this is (by the opening tag's name).
     pub kind: SectionKind,
+    /// The opening line.
     pub open: OpenTag,
+    /// The lines between the opening and the closing line.
     pub body: Vec<Node>,
     /// `None` when the section is never closed (a syntax error), or when it
     /// lies deeper than [`MAX_SECTION_DEPTH`](super::MAX_SECTION_DEPTH) and
@@ -372,8 +383,11 @@ pub struct Section {
 pub enum Node {
     /// A line with nothing but blanks.
     Blank(Line),
+    /// A line whose first non-blank character is `#`.
     Comment(Comment),
+    /// A directive line.
     Directive(Directive),
+    /// A section with its body.
     Section(Box<Section>),
     /// A closing line that closes no section of this tree: a stray closer,
     /// or the closer of a flattened section.
@@ -396,7 +410,9 @@ impl Node {
 /// A problem found while parsing, in the file's own byte offsets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyntaxError {
+    /// `P001` for what httpd's reader refuses; `P002`, `P008` otherwise.
     pub code: Code,
+    /// The offending bytes.
     pub range: TextRange,
     /// Short text for the primary label.
     pub label: String,
@@ -411,7 +427,9 @@ pub struct SyntaxError {
 /// The tree of one file and the problems found reading it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParsedFile {
+    /// The top-level nodes, in file order.
     pub nodes: Vec<Node>,
+    /// Problems found while reading, in the order they were found.
     pub errors: Vec<SyntaxError>,
     /// Length of the parsed text, so that printing can check coverage.
     pub len: usize,
