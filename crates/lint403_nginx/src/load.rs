@@ -47,6 +47,9 @@ pub struct IncludeLink {
     pub file: FileId,
     /// The directive's name (`include`), which identifies it in its file.
     pub directive: TextRange,
+    /// The directive from its name to its argument (what diagnostics
+    /// about the include point at).
+    pub head: TextRange,
     /// The path argument as nginx reads it.
     pub pattern: String,
     /// The files read, in nginx's order (a glob's matches sorted). Files
@@ -102,6 +105,7 @@ impl LoadedConfig {
 /// An `include` as it stands in a tree, before resolution.
 struct IncludeRef {
     name: TextRange,
+    head: TextRange,
     path: Word,
     /// `geo` opens its include path as is, without glob expansion.
     glob: bool,
@@ -266,9 +270,14 @@ impl Loader<'_> {
             }
             if let Some(include) = top.refs.get(top.next_ref) {
                 top.next_ref += 1;
-                let (file, name, path, glob) =
-                    (top.file, include.name, include.path.clone(), include.glob);
-                let (link, paths) = self.resolve(sources, file, name, &path, glob);
+                let (file, name, head, path, glob) = (
+                    top.file,
+                    include.name,
+                    include.head,
+                    include.path.clone(),
+                    include.glob,
+                );
+                let (link, paths) = self.resolve(sources, file, (name, head), &path, glob);
                 if let Some(top) = stack.last_mut() {
                     top.link = link;
                     top.pending = paths.into();
@@ -305,7 +314,7 @@ impl Loader<'_> {
         &mut self,
         sources: &SourceMap,
         file: FileId,
-        name: TextRange,
+        (name, head): (TextRange, TextRange),
         argument: &Word,
         may_glob: bool,
     ) -> (usize, Vec<PathBuf>) {
@@ -315,6 +324,7 @@ impl Loader<'_> {
         self.includes.push(IncludeLink {
             file,
             directive: name,
+            head,
             pattern: pattern.clone(),
             targets: Vec::new(),
         });
@@ -386,7 +396,9 @@ impl Loader<'_> {
                     span,
                     format!(
                         "open() \"{}\" failed (2: No such file or directory)",
-                        path.display()
+                        std::path::absolute(&path)
+                            .unwrap_or_else(|_| path.clone())
+                            .display()
                     ),
                 )
                 .with_severity(Severity::Error)
@@ -418,7 +430,7 @@ impl Loader<'_> {
             .includes
             .get(link)
             .map_or(Span::new(from, TextRange::empty(0)), |link| {
-                Span::new(from, link.directive)
+                Span::new(from, link.head)
             });
         let key = canonical_key(path);
         if on_stack.contains(&key) {
@@ -438,8 +450,9 @@ impl Loader<'_> {
                 )
                 .with_label("closes an include cycle")
                 .with_help(
-                    "nginx would include these files over and over until it runs out of file \
-                     descriptors; remove one of the includes",
+                    "nginx has no cycle check: it includes these files over and over until it \
+                     crashes (nginx 1.22 `nginx -t` dies with a segmentation fault); remove one \
+                     of the includes",
                 ),
             );
             return None;
@@ -548,6 +561,7 @@ fn include_refs(tree: &SyntaxTree, text: &str) -> Vec<IncludeRef> {
                 {
                     refs.push(IncludeRef {
                         name: directive.name.range,
+                        head: directive.head_range(),
                         path: path.clone(),
                         glob: entries.is_none_or(EntriesKind::include_globs),
                     });
