@@ -830,3 +830,234 @@ fn context_table_matches_httpd() {
         failures.join("\n")
     );
 }
+
+/// httpd messages of the block grammar (what lint403 calls P001).
+fn is_grammar_message(message: &str) -> bool {
+    message.contains("without matching")
+        || message.starts_with("Expected </")
+        || message.contains("was not closed")
+        || message.contains("directive missing closing '>'")
+}
+
+/// A tiny deterministic generator, so a failing mutant can be replayed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, bound: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(self.0 >> 33).unwrap_or_default() % bound.max(1)
+    }
+}
+
+/// One mutation of an accepted file: drop a `>` of a section line, drop a
+/// closing line, drop a quote, or repeat a closing line.
+fn mutate(text: &str, random: &mut Lcg) -> Option<String> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let section_lines: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].trim_start().starts_with('<'))
+        .collect();
+    let closers: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].trim_start().starts_with("</"))
+        .collect();
+    let quoted: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains('"') && !lines[i].trim_start().starts_with('#'))
+        .collect();
+    let mut out: Vec<String> = lines.iter().map(|l| (*l).to_string()).collect();
+    match random.next(4) {
+        0 => {
+            let &line = section_lines.get(random.next(section_lines.len()))?;
+            let at = out[line].rfind('>')?;
+            out[line].remove(at);
+        }
+        1 => {
+            let &line = closers.get(random.next(closers.len()))?;
+            out.remove(line);
+        }
+        2 => {
+            let &line = quoted.get(random.next(quoted.len()))?;
+            let positions: Vec<usize> = out[line].match_indices('"').map(|(at, _)| at).collect();
+            let &at = positions.get(random.next(positions.len()))?;
+            out[line].remove(at);
+        }
+        _ => {
+            let &line = closers.get(random.next(closers.len()))?;
+            let copy = out[line].clone();
+            out.insert(line, copy);
+        }
+    }
+    Some(out.concat())
+}
+
+/// Mutants of the corpus files httpd accepted in server context (and of the
+/// `.htaccess` files, inside a `<Directory>`), judged
+/// live: when httpd names a block-grammar error, lint403's first syntax
+/// error is on that line; when httpd accepts the mutant, lint403 reports no
+/// syntax error, except where the mutation sits in a conditional section
+/// whose module is not loaded (httpd skips its body unparsed; lint403 does
+/// not evaluate conditions).
+#[test]
+fn corpus_mutants_match_httpd() {
+    let Some(binary) = apache_binary() else {
+        return;
+    };
+    let corpus = std::env::var_os("LINT403_CORPUS")
+        .map_or_else(|| PathBuf::from("/work/shared/corpus"), PathBuf::from);
+    let Ok(verdicts) = std::fs::read_to_string(corpus.join("SYNTAX.tsv")) else {
+        eprintln!("SKIPPED: corpus not found (set LINT403_CORPUS)");
+        return;
+    };
+    let files: Vec<(&str, bool)> = verdicts
+        .lines()
+        .filter_map(|row| {
+            let fields: Vec<&str> = row.split('\t').collect();
+            match fields.as_slice() {
+                [path, "apache", context @ ("server" | "htaccess"), "ok", ..] => {
+                    Some((*path, *context == "htaccess"))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    // LINT403_MUTANT_SEED / LINT403_MUTANT_ROUNDS explore further.
+    let setting = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let mut random = Lcg(setting("LINT403_MUTANT_SEED", 403));
+    let rounds = setting("LINT403_MUTANT_ROUNDS", 240);
+    let (mut compared, mut skipped_conditional) = (0, 0);
+    let mut failures = Vec::new();
+    for round in 0..rounds {
+        let Some(&(path, htaccess)) = files.get(random.next(files.len())) else {
+            break;
+        };
+        let Ok(mut text) = std::fs::read_to_string(corpus.join(path)) else {
+            continue;
+        };
+        if htaccess {
+            // As SYNTAX.tsv judged them: inside a <Directory>.
+            text = format!("<Directory /tmp>\n{text}\n</Directory>\n");
+        }
+        let Some(mutant) = mutate(&text, &mut random) else {
+            continue;
+        };
+        let scratch = Scratch::new();
+        scratch.write(S, mutant.as_bytes());
+        let verdict = httpd_verdict(&binary, &scratch);
+        let mut sources = SourceMap::new();
+        let Ok(source) = lint403_core::read::read_source(&scratch.dir.join(S)) else {
+            continue;
+        };
+        let id = sources.add(source);
+        let options = CheckOptions {
+            context: Some("server".to_string()),
+            include_root: Some(scratch.dir.clone()),
+            ..CheckOptions::default()
+        };
+        let output = lint403_apache::check(&mut sources, id, &options);
+        let ours: Vec<(usize, String)> = output
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == codes::SYNTAX_ERROR && d.span.file == id)
+            .map(|d| {
+                (
+                    sources.get(id).line_col(d.span.range.start).line,
+                    d.message.clone(),
+                )
+            })
+            .collect();
+        let first = ours.iter().map(|(line, _)| *line).min();
+        match &verdict {
+            Some((file, line, message)) if file == S && is_grammar_message(message) => {
+                compared += 1;
+                if first == Some(*line) {
+                    continue;
+                }
+                // A false condition: httpd skips the body and names the
+                // conditional's opening line ("Expected </IfModule> but saw ...",
+                // "Expected </FilesMatch> but saw </IfModule>"); lint403 names
+                // the offending line inside it.
+                let tree = lint403_apache::parse(&mutant);
+                let conditional_opener = message.starts_with("Expected </")
+                    && first.is_some_and(|ours_line| {
+                        conditional_starting_at(&tree, &mutant, *line, ours_line)
+                    });
+                if conditional_opener {
+                    skipped_conditional += 1;
+                } else {
+                    failures.push(format!(
+                        "#{round} {path}: httpd line {line} {message:?}; lint403 {ours:?}"
+                    ));
+                }
+            }
+            None => {
+                compared += 1;
+                if let Some(line) = first {
+                    let tree = lint403_apache::parse(&mutant);
+                    if inside_conditional(&tree, &mutant, line) {
+                        skipped_conditional += 1;
+                    } else {
+                        failures.push(format!("#{round} {path}: httpd accepts; lint403 {ours:?}"));
+                    }
+                }
+            }
+            // Another error came first (an include this machine lacks, a
+            // module not loaded): nothing to compare.
+            Some(_) => {}
+        }
+    }
+    eprintln!(
+        "{compared} mutants compared, {skipped_conditional} inside conditional sections skipped"
+    );
+    assert!(compared >= 100, "only {compared} mutants could be compared");
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Whether a conditional section opens on `opener` and holds `line`.
+fn conditional_starting_at(
+    tree: &lint403_apache::ParsedFile,
+    text: &str,
+    opener: usize,
+    line: usize,
+) -> bool {
+    let file = lint403_core::SourceFile::from_bytes("m", text.as_bytes().to_vec());
+    tree.walk().any(|(_, visit)| match visit {
+        lint403_apache::syntax::Visit::Enter(lint403_apache::syntax::Node::Section(section))
+            if section.kind.is_conditional() =>
+        {
+            let start = file.line_col(section.open.line.range.start).line;
+            let end = section.close.as_ref().map_or(usize::MAX, |close| {
+                file.line_col(close.line.range.start).line
+            });
+            start == opener && (start..=end).contains(&line)
+        }
+        _ => false,
+    })
+}
+
+/// Whether `line` lies inside a conditional section of `tree`.
+fn inside_conditional(tree: &lint403_apache::ParsedFile, text: &str, line: usize) -> bool {
+    let file = lint403_core::SourceFile::from_bytes("m", text.as_bytes().to_vec());
+    tree.walk().any(|(_, visit)| match visit {
+        lint403_apache::syntax::Visit::Enter(lint403_apache::syntax::Node::Section(section))
+            if section.kind.is_conditional() =>
+        {
+            let start = file.line_col(section.open.line.range.start).line;
+            let end = section.close.as_ref().map_or(usize::MAX, |close| {
+                file.line_col(close.line.range.start).line
+            });
+            (start..=end).contains(&line)
+        }
+        _ => false,
+    })
+}
