@@ -246,3 +246,62 @@ fn demo_reports_render_as_snapshotted() {
         );
     }
 }
+
+#[test]
+fn hostile_inputs_each_get_a_diagnostic_and_the_rest_is_still_checked() {
+    let dir = Scratch::new("hostile");
+    dir.write("nginx/good.conf", GOOD_NGINX);
+    dir.write("apache2/good.conf", "<Directory /srv>\n    Require all denied\n</Directory>\n");
+    dir.write("site/web.config", "<configuration></configuration>\n");
+    let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n \
+                  <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n]>\n\
+                  <configuration>&lol2;</configuration>\n";
+    dir.write("bomb/web.config", laughs);
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in "<configuration>\n  <system.webServer/>\n</configuration>\n".encode_utf16() {
+        utf16.extend(unit.to_le_bytes());
+    }
+    std::fs::create_dir_all(dir.0.join("utf16")).expect("dir");
+    std::fs::write(dir.0.join("utf16/web.config"), utf16).expect("utf16");
+    dir.write("nginx/empty.conf", "");
+    // httpd takes logical lines up to 16 MiB in the main configuration; nginx
+    // refuses any word longer than its 4096-byte read buffer.
+    dir.write("apache2/huge.conf", &format!("ServerAlias {}\n", "a".repeat(5 << 20)));
+    dir.write("nginx/huge.conf", &format!("server_name {};\n", "a".repeat(5 << 20)));
+    std::fs::write(dir.0.join("nginx/binary.conf"), b"server {\0\xff\xfe listen 80; }\n").expect("bin");
+    dir.write("nginx/deep.conf", &"location / {\n".repeat(10_000));
+    dir.write("nginx/quote.conf", "server {\n    return 403 \"unterminated;\n}\n");
+    let output = lint403(&["check", ".", "--format", "json"], &dir.0);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    let document = json(&output);
+    let parsed = |path: &str| {
+        document["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .find(|f| f["path"] == path)
+            .map(|f| f["parsed"] == true)
+    };
+    for good in [
+        "nginx/good.conf",
+        "apache2/good.conf",
+        "site/web.config",
+        "utf16/web.config",
+        "nginx/empty.conf",
+        "apache2/huge.conf",
+    ] {
+        assert_eq!(parsed(good), Some(true), "{good} parses: {document}");
+    }
+    assert_eq!(codes_at(&document, "bomb/web.config"), vec![("P009".to_string(), 2)]);
+    assert_eq!(codes_at(&document, "nginx/huge.conf"), vec![("P001".to_string(), 1)]);
+    for broken in ["nginx/deep.conf", "nginx/quote.conf"] {
+        let codes = codes_at(&document, broken);
+        assert!(!codes.is_empty(), "{broken} has a diagnostic: {document}");
+    }
+    for diagnostic in document["diagnostics"].as_array().expect("diagnostics") {
+        assert!(
+            diagnostic["help"].as_str().is_some_and(|help| !help.is_empty()),
+            "every diagnostic has a help line: {diagnostic}"
+        );
+    }
+}
