@@ -118,6 +118,22 @@ fn check(args: &CheckArgs) -> ExitCode {
         eprintln!("lint403: {}: no such file or directory", path.display());
         return ExitCode::from(EXIT_ERROR);
     }
+    if let Some(context) = &args.context {
+        let nginx = lint403_nginx::Context::from_option(context).is_some();
+        let apache = lint403_apache::Context::from_name(context).is_some();
+        let known = match args.dialect {
+            DialectArg::Nginx => nginx,
+            DialectArg::Apache => apache,
+            DialectArg::Iis => false,
+            DialectArg::Auto => nginx || apache,
+        };
+        if !known {
+            eprintln!(
+                "lint403: unknown --context `{context}`; nginx: main, events, http, server, location, if, limit_except, upstream, stream, mail; Apache: server, virtualhost, directory, htaccess (web.config has no contexts)"
+            );
+            return ExitCode::from(EXIT_ERROR);
+        }
+    }
     let request = CheckRequest {
         paths: args.paths.clone(),
         dialect: match args.dialect {

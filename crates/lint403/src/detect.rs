@@ -29,7 +29,10 @@ pub fn is_candidate(path: &Path) -> bool {
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("");
-    if matches!(extension, "conf" | "config" | "vhost" | "nginx" | "htaccess") {
+    if matches!(
+        extension,
+        "conf" | "config" | "vhost" | "nginx" | "htaccess"
+    ) {
         return true;
     }
     extension.is_empty() && in_directory_named(path, |dir| dir.starts_with("sites-"))
@@ -67,7 +70,8 @@ pub fn detect(path: &Path, text: &str) -> Option<(Dialect, Evidence)> {
         return Some((Dialect::Iis, Evidence::Name));
     }
     if name.ends_with(".config") {
-        return lint403_iis::looks_like_iis_config(text).then_some((Dialect::Iis, Evidence::Content));
+        return lint403_iis::looks_like_iis_config(text)
+            .then_some((Dialect::Iis, Evidence::Content));
     }
     if in_directory_named(path, |dir| matches!(dir, "apache2" | "apache" | "httpd")) {
         return Some((Dialect::Apache, Evidence::Directory));
@@ -75,7 +79,10 @@ pub fn detect(path: &Path, text: &str) -> Option<(Dialect, Evidence)> {
     if in_directory_named(path, |dir| dir == "nginx") {
         return Some((Dialect::Nginx, Evidence::Directory));
     }
-    if text.trim_start_matches('\u{feff}').trim_start().starts_with("<?xml")
+    if text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with("<?xml")
         && lint403_iis::looks_like_iis_config(text)
     {
         return Some((Dialect::Iis, Evidence::Content));
@@ -104,7 +111,10 @@ fn by_content(text: &str) -> Option<Dialect> {
         if line.starts_with('<') && !line.starts_with("<!--") {
             apache += 2;
         }
-        if APACHE_WORDS.iter().any(|word| first.eq_ignore_ascii_case(word)) {
+        if APACHE_WORDS
+            .iter()
+            .any(|word| first.eq_ignore_ascii_case(word))
+        {
             apache += 2;
         }
     }
@@ -162,20 +172,29 @@ mod tests {
         assert_eq!(dialect("x/.htaccess", ""), Some(Dialect::Apache));
         assert_eq!(dialect("x/nginx.conf", ""), Some(Dialect::Nginx));
         assert_eq!(dialect("x/Web.config", ""), Some(Dialect::Iis));
-        assert_eq!(dialect("etc/apache2/apache2.conf", ""), Some(Dialect::Apache));
+        assert_eq!(
+            dialect("etc/apache2/apache2.conf", ""),
+            Some(Dialect::Apache)
+        );
     }
 
     #[test]
     fn by_directory() {
         assert_eq!(dialect("etc/nginx/conf.d/a.conf", ""), Some(Dialect::Nginx));
-        assert_eq!(dialect("etc/httpd/conf.d/a.conf", ""), Some(Dialect::Apache));
+        assert_eq!(
+            dialect("etc/httpd/conf.d/a.conf", ""),
+            Some(Dialect::Apache)
+        );
     }
 
     #[test]
     fn by_content() {
         let nginx = "server {\n  listen 80;\n  location / { deny all; }\n}\n";
         let apache = "<VirtualHost *:80>\n  ServerName x\n  Require all granted\n</VirtualHost>\n";
-        assert_eq!(dialect("sites-enabled/default", nginx), Some(Dialect::Nginx));
+        assert_eq!(
+            dialect("sites-enabled/default", nginx),
+            Some(Dialect::Nginx)
+        );
         assert_eq!(dialect("conf.d/site.conf", apache), Some(Dialect::Apache));
         assert_eq!(dialect("conf.d/empty.conf", "\n"), None);
         let xml = "<?xml version=\"1.0\"?>\n<configuration></configuration>";

@@ -4,8 +4,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use lint403_core::{
-    codes, read, CheckOptions, CheckOutput, Diagnostic, Dialect, FileId, SourceMap, Span,
-    TextRange,
+    codes, read, CheckOptions, CheckOutput, Diagnostic, Dialect, FileId, SourceMap, Span, TextRange,
 };
 
 use crate::detect::{self, Evidence};

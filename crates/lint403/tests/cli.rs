@@ -65,7 +65,8 @@ fn codes_at(document: &serde_json::Value, path: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
-const GOOD_NGINX: &str = "server {\n    listen 80;\n    location / {\n        deny all;\n    }\n}\n";
+const GOOD_NGINX: &str =
+    "server {\n    listen 80;\n    location / {\n        deny all;\n    }\n}\n";
 
 #[test]
 fn json_document_has_the_contract_shape() {
@@ -116,7 +117,9 @@ fn json_document_has_the_contract_shape() {
     assert_eq!(diagnostic["name"], "syntax-error");
     assert_eq!(diagnostic["severity"], "error");
     assert!(diagnostic["help"].as_str().is_some_and(|h| !h.is_empty()));
-    assert!(diagnostic["url"].as_str().is_some_and(|u| u.ends_with("P001.md")));
+    assert!(diagnostic["url"]
+        .as_str()
+        .is_some_and(|u| u.ends_with("P001.md")));
 }
 
 #[test]
@@ -136,6 +139,10 @@ fn exit_codes_follow_the_threshold() {
     assert_eq!(missing.status.code(), Some(2));
     let usage = lint403(&["check", "--format", "yaml"], &dir.0);
     assert_eq!(usage.status.code(), Some(2));
+    let context = lint403(&["check", "nginx", "--context", "locaton"], &dir.0);
+    assert_eq!(context.status.code(), Some(2), "a misspelt context is refused");
+    let in_context = lint403(&["check", "nginx/good.conf", "--context", "http"], &dir.0);
+    assert_eq!(in_context.status.code(), Some(0));
 }
 
 #[test]
@@ -185,7 +192,14 @@ fn every_dialect_is_detected_and_can_be_forced() {
     assert_eq!(dialect_of("etc/nginx/nginx.conf").as_deref(), Some("nginx"));
     assert_eq!(dialect_of("site/odd.conf").as_deref(), Some("apache"));
     let forced = json(&lint403(
-        &["check", "site/odd.conf", "--dialect", "nginx", "--format", "json"],
+        &[
+            "check",
+            "site/odd.conf",
+            "--dialect",
+            "nginx",
+            "--format",
+            "json",
+        ],
         &dir.0,
     ));
     assert_eq!(forced["files"][0]["dialect"], "nginx");
@@ -206,7 +220,11 @@ fn included_fragments_are_checked_once_in_their_context() {
         .as_array()
         .expect("files")
         .iter()
-        .filter(|f| f["path"].as_str().is_some_and(|p| p.ends_with("misplaced.conf")))
+        .filter(|f| {
+            f["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("misplaced.conf"))
+        })
         .collect();
     assert_eq!(listed.len(), 1, "the fragment is listed once: {document}");
     let p002: Vec<_> = document["diagnostics"]
@@ -236,7 +254,14 @@ fn demo_reports_render_as_snapshotted() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for format in ["full", "concise", "json"] {
         let output = lint403(
-            &["check", "fixtures/demo", "--format", format, "--color", "never"],
+            &[
+                "check",
+                "fixtures/demo",
+                "--format",
+                format,
+                "--color",
+                "never",
+            ],
             root,
         );
         assert_eq!(output.status.code(), Some(1), "the demo has findings");
@@ -251,7 +276,10 @@ fn demo_reports_render_as_snapshotted() {
 fn hostile_inputs_each_get_a_diagnostic_and_the_rest_is_still_checked() {
     let dir = Scratch::new("hostile");
     dir.write("nginx/good.conf", GOOD_NGINX);
-    dir.write("apache2/good.conf", "<Directory /srv>\n    Require all denied\n</Directory>\n");
+    dir.write(
+        "apache2/good.conf",
+        "<Directory /srv>\n    Require all denied\n</Directory>\n",
+    );
     dir.write("site/web.config", "<configuration></configuration>\n");
     let laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n \
                   <!ENTITY lol2 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n]>\n\
@@ -266,13 +294,31 @@ fn hostile_inputs_each_get_a_diagnostic_and_the_rest_is_still_checked() {
     dir.write("nginx/empty.conf", "");
     // httpd takes logical lines up to 16 MiB in the main configuration; nginx
     // refuses any word longer than its 4096-byte read buffer.
-    dir.write("apache2/huge.conf", &format!("ServerAlias {}\n", "a".repeat(5 << 20)));
-    dir.write("nginx/huge.conf", &format!("server_name {};\n", "a".repeat(5 << 20)));
-    std::fs::write(dir.0.join("nginx/binary.conf"), b"server {\0\xff\xfe listen 80; }\n").expect("bin");
+    dir.write(
+        "apache2/huge.conf",
+        &format!("ServerAlias {}\n", "a".repeat(5 << 20)),
+    );
+    dir.write(
+        "nginx/huge.conf",
+        &format!("server_name {};\n", "a".repeat(5 << 20)),
+    );
+    std::fs::write(
+        dir.0.join("nginx/binary.conf"),
+        b"server {\0\xff\xfe listen 80; }\n",
+    )
+    .expect("bin");
     dir.write("nginx/deep.conf", &"location / {\n".repeat(10_000));
-    dir.write("nginx/quote.conf", "server {\n    return 403 \"unterminated;\n}\n");
+    dir.write(
+        "nginx/quote.conf",
+        "server {\n    return 403 \"unterminated;\n}\n",
+    );
     let output = lint403(&["check", ".", "--format", "json"], &dir.0);
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let document = json(&output);
     let parsed = |path: &str| {
         document["files"]
@@ -292,15 +338,23 @@ fn hostile_inputs_each_get_a_diagnostic_and_the_rest_is_still_checked() {
     ] {
         assert_eq!(parsed(good), Some(true), "{good} parses: {document}");
     }
-    assert_eq!(codes_at(&document, "bomb/web.config"), vec![("P009".to_string(), 2)]);
-    assert_eq!(codes_at(&document, "nginx/huge.conf"), vec![("P001".to_string(), 1)]);
+    assert_eq!(
+        codes_at(&document, "bomb/web.config"),
+        vec![("P009".to_string(), 2)]
+    );
+    assert_eq!(
+        codes_at(&document, "nginx/huge.conf"),
+        vec![("P001".to_string(), 1)]
+    );
     for broken in ["nginx/deep.conf", "nginx/quote.conf"] {
         let codes = codes_at(&document, broken);
         assert!(!codes.is_empty(), "{broken} has a diagnostic: {document}");
     }
     for diagnostic in document["diagnostics"].as_array().expect("diagnostics") {
         assert!(
-            diagnostic["help"].as_str().is_some_and(|help| !help.is_empty()),
+            diagnostic["help"]
+                .as_str()
+                .is_some_and(|help| !help.is_empty()),
             "every diagnostic has a help line: {diagnostic}"
         );
     }
