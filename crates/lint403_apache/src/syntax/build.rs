@@ -26,7 +26,7 @@ struct Frame {
     kind: SectionKind,
     /// httpd's name for it in messages: the canonical spelling of a known
     /// section, else as written.
-    name: String,
+    name: Cow<'static, str>,
     open: Option<OpenTag>,
     /// Where errors about this section's opening line point.
     anchor: TextRange,
@@ -55,7 +55,7 @@ pub(crate) fn build(
         text,
         frames: vec![Frame {
             kind: SectionKind::Other,
-            name: String::new(),
+            name: Cow::Borrowed(""),
             open: None,
             anchor: TextRange::default(),
             body: Vec::new(),
@@ -178,9 +178,13 @@ impl Builder<'_> {
             return;
         };
         let name_word = make_word(&interpreted, first, &map);
-        let name_value = name_word.value(text);
+        // Most words are slices of the file: borrow those, so the word can
+        // move into the node while its value is still read.
+        let name_value: Cow<'_, str> = match name_word.source_range() {
+            Some(range) => Cow::Borrowed(slice(text, range)),
+            None => Cow::Owned(name_word.value(text).to_string()),
+        };
         if name_value.starts_with("</") {
-            let name_value = name_value.to_string();
             let trailing = trailing_range(&interpreted, rest_at, &map);
             self.close(
                 CloseTag {
@@ -191,7 +195,6 @@ impl Builder<'_> {
                 &name_value,
             );
         } else if name_value.starts_with('<') {
-            let name_value = name_value.to_string();
             self.open(
                 &interpreted,
                 &map,
@@ -204,7 +207,6 @@ impl Builder<'_> {
             );
         } else {
             let args = split_words(&interpreted, rest_at)
-                .into_iter()
                 .map(|word| make_word(&interpreted, word, &map))
                 .collect();
             let args_end = interpreted.trim_end_matches(is_space).len().max(rest_at);
@@ -299,9 +301,9 @@ impl Builder<'_> {
         let bare_name = command_name(name_value);
         let bare_name = bare_name.strip_prefix('<').unwrap_or(bare_name);
         let kind = SectionKind::from_name(bare_name);
-        let display = kind
+        let display: Cow<'static, str> = kind
             .canonical_name()
-            .map_or_else(|| bare_name.to_string(), str::to_string);
+            .map_or_else(|| Cow::Owned(bare_name.to_string()), Cow::Borrowed);
         let rest = interpreted.get(rest_at..).unwrap_or_default();
         let glued_gt = name_value.ends_with('>') && rest.trim_matches(is_space).is_empty();
         let (gt, args_end, trailing) = if glued_gt {
@@ -329,7 +331,6 @@ impl Builder<'_> {
         };
         let args_text = interpreted.get(..args_end).unwrap_or_default();
         let args = split_words(args_text, rest_at)
-            .into_iter()
             .map(|word| make_word(args_text, word, map))
             .collect();
         let args_trimmed_end = args_text.trim_end_matches(is_space).len().max(rest_at);

@@ -65,6 +65,8 @@ pub(crate) struct LineReader<'a> {
     text: &'a str,
     position: usize,
     limit: usize,
+    /// Most files have no NUL at all: then no line needs searching for one.
+    has_nul: bool,
 }
 
 impl<'a> LineReader<'a> {
@@ -75,6 +77,7 @@ impl<'a> LineReader<'a> {
             text,
             position: 0,
             limit,
+            has_nul: text.contains('\0'),
         }
     }
 
@@ -99,7 +102,11 @@ impl<'a> LineReader<'a> {
             let content_end = line_start + content.len();
             let newline_end = content_end + newline.map_or(0, str::len);
             self.position = newline_end;
-            let nul = content.find('\0');
+            let nul = if self.has_nul {
+                content.find('\0')
+            } else {
+                None
+            };
             let visible_end = nul.map_or(content_end, |at| line_start + at);
             let ignored = nul.map(|_| TextRange::new(visible_end, content_end));
             let visible = self.text.get(line_start..visible_end).unwrap_or_default();
@@ -161,6 +168,11 @@ fn continuation_start(content: &str, line_start: usize) -> usize {
 /// `apr_isspace` in the C locale.
 pub(crate) fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\u{0b}' | '\u{0c}' | '\r')
+}
+
+/// [`is_space`] for a byte.
+pub(crate) fn is_space_byte(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 #[cfg(test)]

@@ -77,6 +77,15 @@ impl Word {
         }
     }
 
+    /// The range of the file that is the value, when the value is a plain
+    /// slice of the file.
+    pub fn source_range(&self) -> Option<TextRange> {
+        match self.value {
+            WordValue::Source(range) => Some(range),
+            WordValue::Owned(_) => None,
+        }
+    }
+
     /// The word as written in the file.
     pub fn raw_text<'a>(&self, text: &'a str) -> &'a str {
         text.get(self.raw.start..self.raw.end).unwrap_or_default()

@@ -3,10 +3,9 @@
 
 use lint403_core::TextRange;
 use nom::branch::alt;
-use nom::bytes::complete::{take_till1, take_while};
 use nom::{IResult, Parser};
 
-use super::lines::is_space;
+use super::lines::is_space_byte;
 use super::tree::{Quote, Word};
 use super::Defines;
 
@@ -34,8 +33,14 @@ impl RawWord {
     }
 }
 
-fn blanks(input: &str) -> IResult<&str, &str> {
-    take_while(is_space).parse(input)
+/// The input after its leading blanks. Blanks are ASCII, so the scan works
+/// on bytes and cuts on a char boundary.
+fn skip_blanks(input: &str) -> &str {
+    let count = input
+        .bytes()
+        .take_while(|&byte| is_space_byte(byte))
+        .count();
+    input.get(count..).unwrap_or_default()
 }
 
 /// A word that starts with a quote: it runs to the same quote, skipping
@@ -80,47 +85,76 @@ fn quoted(input: &str) -> IResult<&str, (Quote, bool, bool)> {
 
 /// A word that does not start with a quote: everything up to a blank.
 fn bare(input: &str) -> IResult<&str, (Quote, bool, bool)> {
-    let (rest, word) = take_till1(is_space).parse(input)?;
-    let escaped = word.contains('\\') && word.contains("\\\\");
+    let bytes = input.as_bytes();
+    let mut end = 0;
+    // `\\` is the only escape outside quotes.
+    let mut escaped = false;
+    while let Some(&byte) = bytes.get(end) {
+        if is_space_byte(byte) {
+            break;
+        }
+        if byte == b'\\' && bytes.get(end + 1) == Some(&b'\\') {
+            escaped = true;
+        }
+        end += 1;
+    }
+    if end == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            input,
+            nom::error::ErrorKind::TakeTill1,
+        )));
+    }
+    let rest = input.get(end..).unwrap_or_default();
     Ok((rest, (Quote::None, true, escaped)))
 }
 
 /// Splits `line` (from `offset` on) into words.
-pub(crate) fn split_words(line: &str, offset: usize) -> Vec<RawWord> {
-    let mut words = Vec::new();
-    let mut input = line.get(offset..).unwrap_or_default();
-    while let Ok((rest, _)) = blanks(input) {
+pub(crate) fn split_words(line: &str, offset: usize) -> Words<'_> {
+    Words {
+        line,
+        input: line.get(offset..).unwrap_or_default(),
+    }
+}
+
+/// The words of a line, one after another.
+pub(crate) struct Words<'a> {
+    line: &'a str,
+    input: &'a str,
+}
+
+impl Iterator for Words<'_> {
+    type Item = RawWord;
+
+    fn next(&mut self) -> Option<RawWord> {
+        let rest = skip_blanks(self.input);
         if rest.is_empty() {
-            break;
+            self.input = rest;
+            return None;
         }
-        let start = line.len() - rest.len();
-        let Ok((after, (quote, closed, escaped))) = alt((quoted, bare)).parse(rest) else {
-            break;
-        };
-        let end = line.len() - after.len();
-        words.push(RawWord {
+        let start = self.line.len() - rest.len();
+        let (after, (quote, closed, escaped)) = alt((quoted, bare)).parse(rest).ok()?;
+        self.input = after;
+        Some(RawWord {
             start,
-            end,
+            end: self.line.len() - after.len(),
             quote,
             closed,
             escaped,
-        });
-        input = after;
+        })
     }
-    words
 }
 
 /// The first word of `line` and the offset where the rest starts (after
 /// the blanks that follow the word).
 pub(crate) fn first_word(line: &str) -> Option<(RawWord, usize)> {
-    let (rest, _) = blanks(line).ok()?;
+    let rest = skip_blanks(line);
     if rest.is_empty() {
         return None;
     }
     let start = line.len() - rest.len();
     let (after, (quote, closed, escaped)) = alt((quoted, bare)).parse(rest).ok()?;
     let end = line.len() - after.len();
-    let (after_blanks, _) = blanks(after).ok()?;
+    let after_blanks = skip_blanks(after);
     Some((
         RawWord {
             start,
@@ -303,6 +337,13 @@ impl<'p> LineMap<'p> {
 
     /// The file range of `start..end` in the interpreted line.
     pub fn range(&self, start: usize, end: usize) -> TextRange {
+        if self.is_contiguous() {
+            let len = self.first.len();
+            return TextRange::new(
+                self.first.start + start.min(len),
+                self.first.start + end.min(len),
+            );
+        }
         let file_start = self.to_file(self.to_logical(start, false), false);
         let file_end = self.to_file(self.to_logical(end, true), true);
         TextRange::new(file_start, file_end.max(file_start))
@@ -333,7 +374,6 @@ mod tests {
     fn values(line: &str) -> Vec<String> {
         let map = LineMap::new(&[TextRange::new(0, line.len())], &[]);
         split_words(line, 0)
-            .into_iter()
             .map(|w| make_word(line, w, &map).value(line).to_string())
             .collect()
     }
@@ -375,7 +415,7 @@ mod tests {
         let (expanded, subs) = substitute(logical, &defines).unwrap_or_default();
         assert_eq!(expanded, "A one two z");
         let map = LineMap::new(&pieces, &subs);
-        let words = split_words(&expanded, 0);
+        let words: Vec<RawWord> = split_words(&expanded, 0).collect();
         let ranges: Vec<_> = words.iter().map(|w| map.range(w.start, w.end)).collect();
         assert_eq!(
             ranges,
