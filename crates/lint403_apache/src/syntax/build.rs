@@ -43,6 +43,8 @@ struct Builder<'t> {
     /// has stopped, and sections opened before it are not reported again
     /// as unclosed at the end of the file.
     first_nesting_error: Option<usize>,
+    /// Reused while splitting a line into words.
+    scratch: Vec<Word>,
 }
 
 pub(crate) fn build(
@@ -64,6 +66,7 @@ pub(crate) fn build(
         errors: Vec::new(),
         depth_reported: false,
         first_nesting_error: None,
+        scratch: Vec::new(),
     };
     let mut reader = LineReader::new(text, options.line_limit);
     while let Some(raw) = reader.next_line() {
@@ -98,6 +101,14 @@ fn anchor(line: &Line, preferred: TextRange, text: &str) -> TextRange {
 }
 
 impl Builder<'_> {
+    /// The words of `line` from `offset` on, in a vector of exactly their
+    /// number (the tree keeps them; spare capacity would be kept too).
+    fn collect_words(&mut self, line: &str, offset: usize, map: &LineMap<'_>) -> Vec<Word> {
+        self.scratch
+            .extend(split_words(line, offset).map(|word| make_word(line, word, map)));
+        self.scratch.drain(..).collect()
+    }
+
     /// Index of the innermost frame that is not flattened: where nodes go.
     fn body_index(&self) -> usize {
         (self.frames.len() - 1).min(MAX_SECTION_DEPTH)
@@ -206,9 +217,7 @@ impl Builder<'_> {
                 expanded,
             );
         } else {
-            let args = split_words(&interpreted, rest_at)
-                .map(|word| make_word(&interpreted, word, &map))
-                .collect();
+            let args = self.collect_words(&interpreted, rest_at, &map);
             let args_end = interpreted.trim_end_matches(is_space).len().max(rest_at);
             let mut directive = Directive {
                 line,
@@ -330,9 +339,7 @@ impl Builder<'_> {
             (None, end, None)
         };
         let args_text = interpreted.get(..args_end).unwrap_or_default();
-        let args = split_words(args_text, rest_at)
-            .map(|word| make_word(args_text, word, map))
-            .collect();
+        let args = self.collect_words(args_text, rest_at, map);
         let args_trimmed_end = args_text.trim_end_matches(is_space).len().max(rest_at);
         let open = OpenTag {
             line,
