@@ -90,7 +90,7 @@ pub fn is_main_config_name(path: &Path) -> bool {
 /// Stack for the reading thread: each level of include nesting holds a
 /// parser on the stack (httpd reads includes recursively too), and a
 /// chain [`MAX_INCLUDE_DEPTH`] deep must fit even in a debug build.
-const LOADER_STACK: usize = 512 * 1024 * 1024;
+const LOADER_STACK: usize = 64 * 1024 * 1024;
 
 /// Reads `file` (already in `sources`) and everything it includes.
 pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> LoadedConfig {
