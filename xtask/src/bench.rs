@@ -23,10 +23,11 @@ use lint403_core::{read, Dialect, SourceFile};
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let scale = option(args, "--scale").unwrap_or_else(|| "10".to_string());
     let data = generate(root, &scale)?;
-    println!("input: {} (gen.py --scale {scale} --seed 1)", data.display());
     println!(
-        "| dialect | files | MB | parse MB/s (1 core) | peak RSS MiB | 2 × input + 50 MiB |"
+        "input: {} (gen.py --scale {scale} --seed 1)",
+        data.display()
     );
+    println!("| dialect | files | MB | parse MB/s (1 core) | peak RSS MiB | 2 × input + 50 MiB |");
     println!("|---|---|---|---|---|---|");
     let exe = std::env::current_exe().map_err(|error| error.to_string())?;
     for dialect in Dialect::ALL {
@@ -61,7 +62,13 @@ pub fn peak(args: &[String]) -> Result<(), String> {
     let hwm = status
         .lines()
         .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
         .ok_or("no VmHWM in /proc/self/status")?;
     println!("{}", hwm / 1024.0);
     Ok(())
@@ -132,8 +139,7 @@ fn load(data: &Path, dialect: Dialect) -> Vec<SourceFile> {
         .iter()
         .filter_map(|path| read::read_source(path).ok())
         .filter(|file| {
-            lint403::detect::detect(&file.path, &file.text).map(|(found, _)| found)
-                == Some(dialect)
+            lint403::detect::detect(&file.path, &file.text).map(|(found, _)| found) == Some(dialect)
         })
         .collect()
 }
@@ -192,7 +198,10 @@ fn nginx_side_by_side(data: &Path) {
     }
     let _ = std::fs::remove_dir_all(&prefix);
     times.sort_by(f64::total_cmp);
-    let bytes: usize = load(data, Dialect::Nginx).iter().map(|f| f.text.len()).sum();
+    let bytes: usize = load(data, Dialect::Nginx)
+        .iter()
+        .map(|f| f.text.len())
+        .sum();
     let median = times[1];
     println!(
         "nginx -t on the same nginx tree: {median:.3} s wall, {:.1} MB/s",

@@ -81,14 +81,19 @@ fn run_in(corpus: &Path, table: &str, work: &Path, count: usize, seed: u64) -> R
             .skip(1)
             .filter_map(|line| {
                 let fields: Vec<&str> = line.split('\t').collect();
-                let (path, server, context, verdict) =
-                    (fields.first()?, fields.get(1)?, fields.get(2)?, fields.get(3)?);
-                (*server == dialect.as_str() && *verdict == "ok" && !context.contains('+'))
-                    .then(|| Base {
+                let (path, server, context, verdict) = (
+                    fields.first()?,
+                    fields.get(1)?,
+                    fields.get(2)?,
+                    fields.get(3)?,
+                );
+                (*server == dialect.as_str() && *verdict == "ok" && !context.contains('+')).then(
+                    || Base {
                         path: corpus.join(path),
                         dialect,
                         context: (*context).to_string(),
-                    })
+                    },
+                )
             })
             .collect();
         let usable: Vec<(&Base, String)> = bases
@@ -136,7 +141,11 @@ fn run_in(corpus: &Path, table: &str, work: &Path, count: usize, seed: u64) -> R
                 }
                 Judgement::Other(line, _) => {
                     tally[2] += 1;
-                    line.is_none_or(|line| lines.iter().all(|found| found.line >= line || found.at_end_of_file))
+                    line.is_none_or(|line| {
+                        lines
+                            .iter()
+                            .all(|found| found.line >= line || found.at_end_of_file)
+                    })
                 }
             };
             if !agrees {
@@ -210,10 +219,10 @@ struct Found {
 }
 
 fn lint403_syntax_lines(base: &Base, mutant: &str, work: &Path, index: usize) -> Vec<Found> {
-    let name = base
-        .path
-        .file_name()
-        .map_or_else(|| "mutant.conf".into(), |n| n.to_string_lossy().into_owned());
+    let name = base.path.file_name().map_or_else(
+        || "mutant.conf".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let dir = work.join(format!("lint-{index}"));
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join(name);
@@ -345,7 +354,11 @@ fn judge_apache(context: &str, input: &Path, work: &Path) -> Judgement {
     let include = format!("Include {}", input.display());
     match context {
         "htaccess" | "directory" => {
-            let _ = writeln!(main, "<Directory {}>\n{include}\n</Directory>", work.display());
+            let _ = writeln!(
+                main,
+                "<Directory {}>\n{include}\n</Directory>",
+                work.display()
+            );
         }
         "requireall" => {
             let _ = writeln!(
@@ -355,7 +368,10 @@ fn judge_apache(context: &str, input: &Path, work: &Path) -> Judgement {
             );
         }
         "vhost" | "virtualhost" => {
-            let _ = writeln!(main, "<VirtualHost 127.0.0.1:20981>\n{include}\n</VirtualHost>");
+            let _ = writeln!(
+                main,
+                "<VirtualHost 127.0.0.1:20981>\n{include}\n</VirtualHost>"
+            );
         }
         _ => {
             let _ = writeln!(main, "{include}");
@@ -365,7 +381,11 @@ fn judge_apache(context: &str, input: &Path, work: &Path) -> Judgement {
     if std::fs::write(&conf, main).is_err() {
         return Judgement::Other(None, "cannot write wrapper".into());
     }
-    let output = Command::new("apache2").arg("-t").arg("-f").arg(&conf).output();
+    let output = Command::new("apache2")
+        .arg("-t")
+        .arg("-f")
+        .arg(&conf)
+        .output();
     let Ok(output) = output else {
         return Judgement::Other(None, "apache2 not runnable".into());
     };
@@ -403,9 +423,16 @@ fn judge_apache(context: &str, input: &Path, work: &Path) -> Judgement {
 fn opens_conditional(text: &str, line: usize) -> bool {
     text.lines().nth(line.wrapping_sub(1)).is_some_and(|line| {
         let line = line.trim_start().to_ascii_lowercase();
-        ["<ifmodule", "<ifdefine", "<ifversion", "<iffile", "<ifdirective", "<ifsection"]
-            .iter()
-            .any(|opener| line.starts_with(opener))
+        [
+            "<ifmodule",
+            "<ifdefine",
+            "<ifversion",
+            "<iffile",
+            "<ifdirective",
+            "<ifsection",
+        ]
+        .iter()
+        .any(|opener| line.starts_with(opener))
     })
 }
 
