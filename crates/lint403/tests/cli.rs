@@ -140,7 +140,11 @@ fn exit_codes_follow_the_threshold() {
     let usage = lint403(&["check", "--format", "yaml"], &dir.0);
     assert_eq!(usage.status.code(), Some(2));
     let context = lint403(&["check", "nginx", "--context", "locaton"], &dir.0);
-    assert_eq!(context.status.code(), Some(2), "a misspelt context is refused");
+    assert_eq!(
+        context.status.code(),
+        Some(2),
+        "a misspelt context is refused"
+    );
     let in_context = lint403(&["check", "nginx/good.conf", "--context", "http"], &dir.0);
     assert_eq!(in_context.status.code(), Some(0));
 }
