@@ -25,6 +25,13 @@ pub struct Cli {
 enum Command {
     /// Lint configuration files and directories.
     Check(CheckArgs),
+    /// Print the documentation of one rule or code (`A004` or `acl-cidr-host-bits`).
+    Rule {
+        /// A code or a name.
+        code_or_name: String,
+    },
+    /// List every rule and diagnostic code.
+    Rules,
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,6 +112,19 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check(args) => check(&args),
+        Command::Rule { code_or_name } => {
+            if let Some(page) = crate::docs::page(&code_or_name) {
+                print!("{page}");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!("lint403: no rule or code `{code_or_name}`; `lint403 rules` lists them");
+                ExitCode::from(EXIT_ERROR)
+            }
+        }
+        Command::Rules => {
+            print!("{}", crate::docs::table());
+            ExitCode::SUCCESS
+        }
     }
 }
 

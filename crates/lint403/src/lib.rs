@@ -5,5 +5,6 @@
 pub mod cli;
 pub mod detect;
 pub mod discover;
+pub mod docs;
 pub mod render;
 pub mod run;

@@ -7,6 +7,8 @@ use lint403_core::{
     codes, read, CheckOptions, CheckOutput, Diagnostic, Dialect, FileId, SourceMap, Span, TextRange,
 };
 
+use lint403_rules::{Loaded, RuleContext};
+
 use crate::detect::{self, Evidence};
 use crate::discover::{self, Found};
 
@@ -91,11 +93,28 @@ fn check_one(
     dialect: Dialect,
     options: &CheckOptions,
 ) -> CheckOutput {
-    match dialect {
-        Dialect::Nginx => lint403_nginx::check(sources, file, options),
-        Dialect::Apache => lint403_apache::check(sources, file, options),
-        Dialect::Iis => lint403_iis::check(sources, file, options),
-    }
+    let (mut output, lints) = match dialect {
+        Dialect::Nginx => {
+            let config = lint403_nginx::load(sources, file, options);
+            let output = lint403_nginx::check_loaded(&config, sources);
+            (output, lint(sources, Loaded::Nginx(&config)))
+        }
+        Dialect::Apache => {
+            let output = lint403_apache::check(sources, file, options);
+            (output, Vec::new())
+        }
+        Dialect::Iis => {
+            let config = lint403_iis::load(sources, file, options);
+            let output = lint403_iis::check_loaded(&config);
+            (output, lint(sources, Loaded::Iis(&config)))
+        }
+    };
+    output.diagnostics.extend(lints);
+    output
+}
+
+fn lint(sources: &SourceMap, config: Loaded<'_>) -> Vec<Diagnostic> {
+    lint403_rules::run(&RuleContext { sources, config })
 }
 
 fn record(

@@ -129,7 +129,13 @@ pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> Lo
 /// Checks `file` and its `configSource` files: well-formedness, DTDs and
 /// the `configSource` links. The contract with the command line.
 pub fn check(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> CheckOutput {
-    let loaded = load(sources, file, options);
+    check_loaded(&load(sources, file, options))
+}
+
+/// The result of [`check`] for a configuration already loaded, so that a
+/// caller that also lints the loaded documents reads every file once.
+pub fn check_loaded(loaded: &LoadedConfig) -> CheckOutput {
+    let file = loaded.root;
     CheckOutput {
         parsed: loaded
             .files
@@ -143,7 +149,7 @@ pub fn check(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> C
             .map(|loaded| loaded.file)
             .filter(|&id| id != file)
             .collect(),
-        diagnostics: loaded.diagnostics,
+        diagnostics: loaded.diagnostics.clone(),
     }
 }
 

@@ -33,8 +33,15 @@ pub use syntax::{parse, ParseOutput, SyntaxError, SyntaxTree};
 /// Absolute includes are read only through `options.map_absolute`.
 pub fn check(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> CheckOutput {
     let config = load(sources, file, options);
+    check_loaded(&config, sources)
+}
+
+/// The checks of [`check`] on a configuration already loaded, so that a
+/// caller that also lints the loaded trees reads every file once.
+pub fn check_loaded(config: &LoadedConfig, sources: &SourceMap) -> CheckOutput {
+    let file = config.root;
     let mut diagnostics = config.diagnostics.clone();
-    diagnostics.extend(validate::check_directives(&config, sources));
+    diagnostics.extend(validate::check_directives(config, sources));
     let mut seen = HashSet::new();
     diagnostics.retain(|diagnostic| {
         seen.insert((

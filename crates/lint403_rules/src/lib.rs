@@ -1,0 +1,62 @@
+//! The rule catalogue. Each rule lives in one file under `rules/`, whose
+//! `//!` comment is the single source of its documentation page (What it
+//! does / Why it causes 403 / Example / Fix / References): the registry
+//! embeds the file with `include_str!` and [`Rule::doc`] extracts it, and
+//! `cargo xtask docs` writes the pages from there.
+//!
+//! Rules run over a dialect's loaded, include-resolved configuration
+//! ([`Loaded`]). The walkers in [`walk`] give every rule the directives in
+//! reading order with includes followed and the enclosing blocks known.
+
+pub mod registry;
+pub mod walk;
+
+mod rules;
+
+pub use registry::{Family, FixDifficulty, Likelihood, Rule, RULES};
+
+use lint403_core::{Diagnostic, SourceMap};
+
+/// One dialect's configuration as loaded by its crate.
+#[derive(Clone, Copy)]
+pub enum Loaded<'a> {
+    Nginx(&'a lint403_nginx::LoadedConfig),
+    Apache(&'a lint403_apache::LoadedConfig),
+    Iis(&'a lint403_iis::LoadedConfig),
+}
+
+impl Loaded<'_> {
+    pub fn dialect(self) -> lint403_core::Dialect {
+        match self {
+            Loaded::Nginx(_) => lint403_core::Dialect::Nginx,
+            Loaded::Apache(_) => lint403_core::Dialect::Apache,
+            Loaded::Iis(_) => lint403_core::Dialect::Iis,
+        }
+    }
+}
+
+/// What a rule sees.
+#[derive(Clone, Copy)]
+pub struct RuleContext<'a> {
+    pub sources: &'a SourceMap,
+    pub config: Loaded<'a>,
+}
+
+/// Runs every rule that covers the configuration's dialect.
+pub fn run(context: &RuleContext<'_>) -> Vec<Diagnostic> {
+    let dialect = context.config.dialect();
+    let mut diagnostics = Vec::new();
+    for rule in RULES.iter().filter(|rule| rule.dialects.contains(&dialect)) {
+        (rule.check)(context, &mut diagnostics);
+    }
+    diagnostics
+}
+
+/// Finds a rule or a parse code by code (`A004`) or name
+/// (`acl-cidr-host-bits`), case-insensitively.
+pub fn find(code_or_name: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|rule| {
+        rule.code.code.eq_ignore_ascii_case(code_or_name)
+            || rule.code.name.eq_ignore_ascii_case(code_or_name)
+    })
+}

@@ -1,0 +1,4 @@
+//! Walks over each dialect's loaded configuration that follow includes,
+//! so a rule sees a directive in the context it really stands in.
+
+pub mod nginx;
