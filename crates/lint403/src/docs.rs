@@ -29,7 +29,7 @@ impl Entry {
 /// Every code, parse codes first, then rules, each in code order.
 pub fn entries() -> Vec<Entry> {
     let mut entries: Vec<Entry> = PARSE_CODES.iter().map(Entry::Parse).collect();
-    entries.extend(RULES.iter().map(Entry::Rule));
+    entries.extend(RULES.iter().copied().map(Entry::Rule));
     entries.sort_by_key(|entry| entry.code().code);
     entries
 }

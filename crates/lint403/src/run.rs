@@ -100,8 +100,9 @@ fn check_one(
             (output, lint(sources, Loaded::Nginx(&config)))
         }
         Dialect::Apache => {
-            let output = lint403_apache::check(sources, file, options);
-            (output, Vec::new())
+            let config = lint403_apache::load(sources, file, options);
+            let output = lint403_apache::check_loaded(&config);
+            (output, lint(sources, Loaded::Apache(&config)))
         }
         Dialect::Iis => {
             let config = lint403_iis::load(sources, file, options);

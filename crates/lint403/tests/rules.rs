@@ -40,7 +40,7 @@ fn rule_dir(dialect: Dialect, code: &str) -> Option<PathBuf> {
 #[test]
 fn every_rule_has_fixtures_that_trigger_it_and_fixtures_that_do_not() {
     let mut failures = Vec::new();
-    for rule in lint403_rules::RULES {
+    for rule in lint403_rules::RULES.iter() {
         for &dialect in rule.dialects {
             let code = rule.code.code;
             let Some(dir) = rule_dir(dialect, code) else {
@@ -129,7 +129,7 @@ fn write_example(dir: &Path, language: &str, text: &str) -> Option<(PathBuf, Dia
 fn every_rule_doc_example_triggers_it_and_its_fix_does_not() {
     let scratch = std::env::temp_dir().join(format!("lint403-doc-examples-{}", std::process::id()));
     let mut failures = Vec::new();
-    for rule in lint403_rules::RULES {
+    for rule in lint403_rules::RULES.iter() {
         let page = rule.doc();
         let code = rule.code.code;
         for (heading, expect_finding) in [("## Example", true), ("## Fix", false)] {

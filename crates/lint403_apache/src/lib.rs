@@ -14,7 +14,7 @@ pub mod syntax;
 
 pub use context::Context;
 pub use load::{
-    check, is_htaccess_name, is_main_config_name, load, LoadedConfig, LoadedFile,
+    check, check_loaded, is_htaccess_name, is_main_config_name, load, LoadedConfig, LoadedFile,
     MAX_INCLUDE_DEPTH, MAX_INCLUDE_MATCHES,
 };
 pub use syntax::{parse, print, ParsedFile};

@@ -192,7 +192,18 @@ fn load_here(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> L
 
 /// Parses `file`, follows its includes and checks contexts.
 pub fn check(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> CheckOutput {
-    let loaded = load(sources, file, options);
+    check_loaded(&load(sources, file, options))
+}
+
+/// The result of [`check`] for a configuration already loaded, so that a
+/// caller that also lints the loaded trees reads every file once.
+pub fn check_loaded(loaded: &LoadedConfig) -> CheckOutput {
+    let Some(file) = loaded.root().map(|root| root.file) else {
+        return CheckOutput {
+            diagnostics: loaded.diagnostics.clone(),
+            ..CheckOutput::default()
+        };
+    };
     let mut with_syntax_error = HashSet::new();
     for diagnostic in &loaded.diagnostics {
         if diagnostic.code == codes::SYNTAX_ERROR {
@@ -213,7 +224,7 @@ pub fn check(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> C
         }
     }
     CheckOutput {
-        diagnostics: loaded.diagnostics,
+        diagnostics: loaded.diagnostics.clone(),
         parsed,
         included,
     }

@@ -55,7 +55,7 @@ pub fn run(context: &RuleContext<'_>) -> Vec<Diagnostic> {
 /// Finds a rule or a parse code by code (`A004`) or name
 /// (`acl-cidr-host-bits`), case-insensitively.
 pub fn find(code_or_name: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|rule| {
+    RULES.iter().copied().find(|rule| {
         rule.code.code.eq_ignore_ascii_case(code_or_name)
             || rule.code.name.eq_ignore_ascii_case(code_or_name)
     })
