@@ -1,4 +1,6 @@
 //! Walks over each dialect's loaded configuration that follow includes,
 //! so a rule sees a directive in the context it really stands in.
 
+pub mod apache;
+pub mod iis;
 pub mod nginx;

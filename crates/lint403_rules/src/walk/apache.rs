@@ -1,0 +1,1 @@
+//! Apache httpd: directives and sections in reading order, `Include`s followed.

@@ -1,0 +1,1 @@
+//! IIS: elements of each web.config in document order, `configSource` followed.
