@@ -28,7 +28,9 @@ pub mod syntax;
 
 pub use detect::looks_like_iis_config;
 pub use error::{ErrorKind, SyntaxError};
-pub use load::{check, check_loaded, load, ConfigSourceLink, LoadedConfig, LoadedFile, MAX_CONFIG_SOURCE_DEPTH};
+pub use load::{
+    check, check_loaded, load, ConfigSourceLink, LoadedConfig, LoadedFile, MAX_CONFIG_SOURCE_DEPTH,
+};
 pub use parser::{parse, ParseOutput};
 pub use print::print;
 pub use syntax::{
