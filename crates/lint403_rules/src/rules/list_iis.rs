@@ -2,4 +2,7 @@
 
 use crate::registry::Rule;
 
-pub(super) static RULES: &[&Rule] = &[];
+#[path = "p302_iis_urlauthz_aspnet_syntax.rs"]
+mod p302_iis_urlauthz_aspnet_syntax;
+
+pub(super) static RULES: &[&Rule] = &[&p302_iis_urlauthz_aspnet_syntax::RULE];

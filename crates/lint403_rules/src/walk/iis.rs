@@ -1,1 +1,296 @@
 //! IIS: elements of each web.config in document order, `configSource` followed.
+//!
+//! A section element carrying `configSource="x.config"` is visited as the
+//! root element of the file it names (the file that really holds the
+//! section), in the place of the stub; when that file could not be loaded,
+//! the stub itself is visited. Element names are compared by local name
+//! (VS2005-era files put a default namespace on `<configuration>`), and
+//! attributes by their exact, case-sensitive name, as IIS reads them.
+
+use lint403_core::{FileId, SourceMap, Span};
+use lint403_iis::{Attribute, Element, LoadedConfig, Node};
+
+/// An element and where it stands.
+pub struct Visit<'a, 'p> {
+    pub file: FileId,
+    pub element: &'a Element,
+    /// Enclosing elements, outermost (`configuration`) first, across
+    /// `configSource` files.
+    pub parents: &'p [Parent<'a>],
+}
+
+/// An enclosing element.
+#[derive(Clone, Copy)]
+pub struct Parent<'a> {
+    pub file: FileId,
+    pub element: &'a Element,
+}
+
+impl Parent<'_> {
+    pub fn name(&self) -> &str {
+        self.element.name.local()
+    }
+
+    pub fn span(&self) -> Span {
+        Span::new(self.file, self.element.start_tag)
+    }
+}
+
+impl<'a> Visit<'a, '_> {
+    /// The element's local name (`ipSecurity`).
+    pub fn name(&self) -> &'a str {
+        self.element.name.local()
+    }
+
+    /// The element path without `<location>` wrappers, e.g.
+    /// `configuration/system.webServer/security/ipSecurity`.
+    pub fn path(&self) -> String {
+        let mut path = String::new();
+        for parent in self.parents {
+            if parent.name() == "location" {
+                continue;
+            }
+            path.push_str(parent.name());
+            path.push('/');
+        }
+        path.push_str(self.name());
+        path
+    }
+
+    /// Whether the element path ends with `suffix` at a `/` boundary
+    /// (`system.webServer/security/ipSecurity`).
+    pub fn path_ends_with(&self, suffix: &str) -> bool {
+        let path = self.path();
+        path == suffix
+            || path
+                .strip_suffix(suffix)
+                .is_some_and(|rest| rest.ends_with('/'))
+    }
+
+    /// The innermost enclosing element.
+    pub fn parent(&self) -> Option<&Parent<'a>> {
+        self.parents.last()
+    }
+
+    /// The innermost enclosing `<location>`.
+    pub fn location(&self) -> Option<&Parent<'a>> {
+        self.parents.iter().rev().find(|p| p.name() == "location")
+    }
+
+    /// The `path` of the innermost enclosing `<location>`; `None` outside
+    /// any location, and for `path=""` or `path="."` (the current level).
+    pub fn location_path(&self) -> Option<&'a str> {
+        let location = self.location()?;
+        let path = location.element.attribute_value("path")?;
+        let path = path.trim_matches('/');
+        (!path.is_empty() && path != ".").then_some(path)
+    }
+
+    /// A URL prefix for the requests this element governs: `/` or
+    /// `/<location path>/`.
+    pub fn url_prefix(&self) -> String {
+        match self.location_path() {
+            Some(path) => format!("/{}/", path.trim_start_matches("~/")),
+            None => "/".to_owned(),
+        }
+    }
+
+    /// The attribute with this exact (case-sensitive) name.
+    pub fn attr(&self, name: &str) -> Option<&'a Attribute> {
+        self.element.attribute(name)
+    }
+
+    /// The decoded value of the attribute with this exact name.
+    pub fn attr_value(&self, name: &str) -> Option<&'a str> {
+        self.element.attribute_value(name)
+    }
+
+    /// The start tag.
+    pub fn span(&self) -> Span {
+        Span::new(self.file, self.element.start_tag)
+    }
+
+    pub fn name_span(&self) -> Span {
+        Span::new(self.file, self.element.name_range)
+    }
+
+    /// The value (inside the quotes) of an attribute, else the name.
+    pub fn attr_span(&self, name: &str) -> Span {
+        self.attr(name)
+            .map_or_else(|| self.name_span(), |a| Span::new(self.file, a.value_range))
+    }
+
+    /// A span in this element's file.
+    pub fn span_of(&self, range: lint403_core::TextRange) -> Span {
+        Span::new(self.file, range)
+    }
+
+    /// Whether the file holding the element is `applicationHost.config`
+    /// (server level, where locked sections and `globalRules` belong).
+    pub fn in_application_host(&self, sources: &SourceMap) -> bool {
+        let root = self.parents.first().map_or(self.file, |p| p.file);
+        sources.get(root).path.file_name().is_some_and(|name| {
+            name.to_string_lossy()
+                .eq_ignore_ascii_case("applicationHost.config")
+        })
+    }
+}
+
+/// Child elements of `element` with this local name, in order.
+pub fn children<'e>(element: &'e Element, name: &'e str) -> impl Iterator<Item = &'e Element> {
+    element
+        .child_elements()
+        .filter(move |child| child.name.local() == name)
+}
+
+/// The first child element with this local name.
+pub fn child<'e>(element: &'e Element, name: &str) -> Option<&'e Element> {
+    element
+        .child_elements()
+        .find(|child| child.name.local() == name)
+}
+
+/// An IIS boolean value (`true`/`false` in any case).
+pub fn is_true(value: Option<&str>, default: bool) -> bool {
+    match value.map(str::trim) {
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        _ => default,
+    }
+}
+
+/// Calls `visit` for every element of the configuration in document
+/// order, a `configSource` section replaced by the root of its file.
+pub fn walk<'a>(config: &'a LoadedConfig, mut visit: impl FnMut(&Visit<'a, '_>)) {
+    let Some(document) = config.document(config.root) else {
+        return;
+    };
+    let mut parents: Vec<Parent<'a>> = Vec::new();
+    let mut pending: Vec<std::slice::Iter<'a, Node>> = Vec::new();
+    enter(
+        config,
+        config.root,
+        &document.root,
+        &mut parents,
+        &mut pending,
+        &mut visit,
+    );
+    while let Some(children) = pending.last_mut() {
+        match children.next() {
+            Some(Node::Element(element)) => {
+                let file = parents.last().map_or(config.root, |p| p.file);
+                enter(
+                    config,
+                    file,
+                    element,
+                    &mut parents,
+                    &mut pending,
+                    &mut visit,
+                );
+            }
+            Some(_) => {}
+            None => {
+                pending.pop();
+                parents.pop();
+            }
+        }
+    }
+}
+
+fn enter<'a>(
+    config: &'a LoadedConfig,
+    file: FileId,
+    element: &'a Element,
+    parents: &mut Vec<Parent<'a>>,
+    pending: &mut Vec<std::slice::Iter<'a, Node>>,
+    visit: &mut impl FnMut(&Visit<'a, '_>),
+) {
+    let (file, element) = resolve(config, file, element, parents);
+    visit(&Visit {
+        file,
+        element,
+        parents,
+    });
+    parents.push(Parent { file, element });
+    pending.push(element.children.iter());
+}
+
+/// The element that really holds the section: the root of the
+/// `configSource` file when it was loaded (and is not already open).
+fn resolve<'a>(
+    config: &'a LoadedConfig,
+    file: FileId,
+    element: &'a Element,
+    parents: &[Parent<'a>],
+) -> (FileId, &'a Element) {
+    if element.attribute("configSource").is_none() {
+        return (file, element);
+    }
+    let Some(target) = config.config_source_target(file, element.start_tag) else {
+        return (file, element);
+    };
+    if target == file || parents.iter().any(|p| p.file == target) {
+        return (file, element);
+    }
+    match config.document(target) {
+        Some(document) => (target, &document.root),
+        None => (file, element),
+    }
+}
+
+/// Runs one rule's check over a web.config text (unit tests).
+#[cfg(test)]
+pub(crate) fn run_check(
+    check: fn(&crate::RuleContext<'_>, &mut Vec<lint403_core::Diagnostic>),
+    text: &str,
+) -> Vec<lint403_core::Diagnostic> {
+    let mut sources = SourceMap::new();
+    let file = sources.add(lint403_core::SourceFile::from_bytes(
+        "/tmp/site/web.config",
+        text.as_bytes().to_vec(),
+    ));
+    let config = lint403_iis::load(&mut sources, file, &lint403_core::CheckOptions::default());
+    let context = crate::RuleContext {
+        sources: &sources,
+        config: crate::Loaded::Iis(&config),
+    };
+    let mut out = Vec::new();
+    check(&context, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lint403_core::CheckOptions;
+
+    fn paths(text: &str) -> Vec<(String, Option<String>)> {
+        let mut sources = SourceMap::new();
+        let file = sources.add(lint403_core::SourceFile::from_bytes(
+            "web.config",
+            text.as_bytes().to_vec(),
+        ));
+        let config = lint403_iis::load(&mut sources, file, &CheckOptions::default());
+        let mut out = Vec::new();
+        walk(&config, |visit| {
+            out.push((visit.path(), visit.location_path().map(str::to_owned)));
+        });
+        out
+    }
+
+    #[test]
+    fn paths_skip_location_and_know_it() {
+        let got = paths(
+            r#"<configuration><location path="admin"><system.webServer><security><ipSecurity/></security></system.webServer></location></configuration>"#,
+        );
+        let last = got.last().cloned().unwrap_or_default();
+        assert_eq!(
+            last,
+            (
+                "configuration/system.webServer/security/ipSecurity".to_owned(),
+                Some("admin".to_owned())
+            )
+        );
+        assert_eq!(got.len(), 5);
+    }
+}

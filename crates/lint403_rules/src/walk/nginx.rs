@@ -160,3 +160,394 @@ fn walk_items<'a>(
         }
     }
 }
+
+/// One block of the configuration (or the root file), with its directives
+/// in reading order, `include`s flattened into their place.
+pub struct Node<'a> {
+    /// The block directive (`None` for the root file).
+    pub block: Option<Entry<'a>>,
+    pub parent: Option<usize>,
+    pub entries: Vec<Entry<'a>>,
+}
+
+/// A directive standing directly in a [`Node`].
+#[derive(Clone, Copy)]
+pub struct Entry<'a> {
+    pub file: FileId,
+    pub text: &'a str,
+    pub directive: &'a Directive,
+    /// The node of its block, if it has one with directives.
+    pub child: Option<usize>,
+}
+
+impl<'a> Entry<'a> {
+    pub fn name(&self) -> Cow<'a, str> {
+        self.directive.name(self.text)
+    }
+
+    pub fn is(&self, name: &str) -> bool {
+        self.directive.name.is(self.text, name)
+    }
+
+    /// The unescaped argument values.
+    pub fn args(&self) -> Vec<Cow<'a, str>> {
+        self.directive
+            .args
+            .iter()
+            .map(|word| word.value(self.text))
+            .collect()
+    }
+
+    pub fn arg(&self, index: usize) -> Option<Cow<'a, str>> {
+        self.directive
+            .args
+            .get(index)
+            .map(|word| word.value(self.text))
+    }
+
+    pub fn span(&self) -> Span {
+        Span::new(self.file, self.directive.range())
+    }
+
+    /// The name and arguments, without the `;` or block.
+    pub fn head_span(&self) -> Span {
+        Span::new(self.file, self.directive.head_range())
+    }
+
+    pub fn arg_span(&self, index: usize) -> Span {
+        self.directive.args.get(index).map_or_else(
+            || Span::new(self.file, self.directive.name.range),
+            |word| Span::new(self.file, word.range),
+        )
+    }
+}
+
+/// The configuration as a tree of blocks, includes followed. Node 0 is the
+/// root file, whose context is [`LoadedConfig::root_context`].
+pub struct Tree<'a> {
+    pub nodes: Vec<Node<'a>>,
+    pub root_context: lint403_nginx::directives::Context,
+    pub fragment: bool,
+}
+
+impl<'a> Tree<'a> {
+    pub fn build(config: &'a LoadedConfig, sources: &'a SourceMap) -> Tree<'a> {
+        let mut tree = Tree {
+            nodes: vec![Node {
+                block: None,
+                parent: None,
+                entries: Vec::new(),
+            }],
+            root_context: config.root_context,
+            fragment: config.fragment,
+        };
+        let mut files_open = Vec::new();
+        tree.add_file(config, sources, config.root, 0, &mut files_open);
+        tree
+    }
+
+    fn add_file(
+        &mut self,
+        config: &'a LoadedConfig,
+        sources: &'a SourceMap,
+        file: FileId,
+        node: usize,
+        files_open: &mut Vec<FileId>,
+    ) {
+        if files_open.contains(&file) {
+            return;
+        }
+        let Some(loaded) = config.file(file) else {
+            return;
+        };
+        files_open.push(file);
+        let text = sources.get(file).text.as_str();
+        self.add_items(
+            config,
+            sources,
+            file,
+            text,
+            &loaded.tree.items,
+            node,
+            files_open,
+        );
+        files_open.pop();
+    }
+
+    #[allow(clippy::too_many_arguments)] // the build's state, threaded through recursion
+    fn add_items(
+        &mut self,
+        config: &'a LoadedConfig,
+        sources: &'a SourceMap,
+        file: FileId,
+        text: &'a str,
+        items: &'a [Item],
+        node: usize,
+        files_open: &mut Vec<FileId>,
+    ) {
+        for item in items {
+            let Item::Directive(directive) = item else {
+                continue;
+            };
+            if directive.name.is(text, "include") {
+                for &target in config.include_targets(file, directive) {
+                    self.add_file(config, sources, target, node, files_open);
+                }
+                continue;
+            }
+            let mut entry = Entry {
+                file,
+                text,
+                directive,
+                child: None,
+            };
+            if let Some(block) = directive.block() {
+                if block.kind == lint403_nginx::syntax::BodyKind::Directives {
+                    let child = self.nodes.len();
+                    entry.child = Some(child);
+                    self.nodes.push(Node {
+                        block: Some(entry),
+                        parent: Some(node),
+                        entries: Vec::new(),
+                    });
+                    self.add_items(config, sources, file, text, &block.items, child, files_open);
+                }
+            }
+            if let Some(target) = self.nodes.get_mut(node) {
+                target.entries.push(entry);
+            }
+        }
+    }
+
+    pub fn node(&self, index: usize) -> &Node<'a> {
+        &self.nodes[index]
+    }
+
+    /// The block's directive name (`server`, `location`, `if`, ...), or
+    /// for the root the name of its context (`main`, `http`, `server`,
+    /// `location`).
+    pub fn kind(&self, index: usize) -> Cow<'a, str> {
+        if let Some(block) = self.nodes.get(index).and_then(|node| node.block) {
+            return block.name();
+        }
+        Cow::Borrowed(match self.root_context {
+            lint403_nginx::Context::Http => "http",
+            lint403_nginx::Context::Server => "server",
+            lint403_nginx::Context::Location => "location",
+            _ => "main",
+        })
+    }
+
+    /// `index`, its parent, ..., the root.
+    pub fn ancestors(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::successors(Some(index), |&i| self.nodes.get(i).and_then(|n| n.parent))
+    }
+
+    /// The directives named one of `names` standing directly in `index`.
+    pub fn own<'t>(
+        &'t self,
+        index: usize,
+        names: &'t [&'t str],
+    ) -> impl Iterator<Item = &'t Entry<'a>> + 't {
+        self.nodes
+            .get(index)
+            .into_iter()
+            .flat_map(|node| node.entries.iter())
+            .filter(move |entry| names.iter().any(|name| entry.is(name)))
+    }
+
+    /// The nearest of `index` and its ancestors that has a directive named
+    /// one of `names` (nginx's usual inheritance: a child without the
+    /// directive takes the parent's).
+    pub fn effective(&self, index: usize, names: &[&str]) -> Option<usize> {
+        self.ancestors(index)
+            .find(|&i| self.own(i, names).next().is_some())
+    }
+
+    /// Whether `index` lies inside (or is) `ancestor`.
+    pub fn is_within(&self, index: usize, ancestor: usize) -> bool {
+        self.ancestors(index).any(|i| i == ancestor)
+    }
+
+    /// The nearest `server` block at or above `index`.
+    pub fn server_of(&self, index: usize) -> Option<usize> {
+        self.ancestors(index).find(|&i| self.kind(i) == "server")
+    }
+
+    /// A URI that reaches `index`: the argument of the nearest prefix or
+    /// exact `location`, else `/`.
+    pub fn sample_path(&self, index: usize) -> String {
+        for i in self.ancestors(index) {
+            let Some(block) = self.nodes.get(i).and_then(|n| n.block) else {
+                continue;
+            };
+            if !block.is("location") {
+                continue;
+            }
+            let args = block.args();
+            return match args.as_slice() {
+                [path] => path.to_string(),
+                [modifier, path] if modifier == "^~" || modifier == "=" => path.to_string(),
+                [_, pattern] => format!("<a URI matching {pattern}>"),
+                _ => "/".to_string(),
+            };
+        }
+        "/".to_string()
+    }
+}
+
+/// One `allow`/`deny` entry.
+#[derive(Clone, Copy)]
+pub struct AclEntry<'a> {
+    pub entry: Entry<'a>,
+    pub allow: bool,
+    pub subject: Subject,
+}
+
+/// What an `allow`/`deny` entry matches.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Subject {
+    /// `all`: every IPv4, IPv6 and unix-socket client.
+    All,
+    /// `unix:`
+    Unix,
+    /// An address with a prefix length (host bits cleared, as nginx does).
+    Net(std::net::IpAddr, u32),
+}
+
+impl Subject {
+    pub fn parse(text: &str) -> Option<Subject> {
+        if text == "all" {
+            return Some(Subject::All);
+        }
+        if text == "unix:" {
+            return Some(Subject::Unix);
+        }
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let address: std::net::IpAddr = address.parse().ok()?;
+        let bits = if address.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(prefix) => prefix.parse().ok()?,
+            None => bits,
+        };
+        (prefix <= bits).then(|| Subject::Net(mask(address, prefix), prefix))
+    }
+
+    /// Whether every client this matches is also matched by `other`.
+    pub fn covered_by(self, other: Subject) -> bool {
+        match (self, other) {
+            (_, Subject::All) | (Subject::Unix, Subject::Unix) => true,
+            (Subject::Net(address, prefix), Subject::Net(net, net_prefix)) => {
+                address.is_ipv4() == net.is_ipv4()
+                    && net_prefix <= prefix
+                    && mask(address, net_prefix) == net
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether it matches the client `address`.
+    pub fn matches(self, address: std::net::IpAddr) -> bool {
+        match self {
+            Subject::All => true,
+            Subject::Unix => false,
+            Subject::Net(net, prefix) => {
+                let address = match address {
+                    std::net::IpAddr::V6(v6) => {
+                        v6.to_ipv4_mapped().map_or(address, std::net::IpAddr::V4)
+                    }
+                    std::net::IpAddr::V4(_) => address,
+                };
+                net.is_ipv4() == address.is_ipv4() && mask(address, prefix) == net
+            }
+        }
+    }
+
+    /// Every client of one address family (`0.0.0.0/0`, `::/0`) or all.
+    pub fn is_everyone(self) -> bool {
+        matches!(self, Subject::All | Subject::Net(_, 0))
+    }
+}
+
+fn mask(address: std::net::IpAddr, prefix: u32) -> std::net::IpAddr {
+    match address {
+        std::net::IpAddr::V4(v4) => {
+            let bits = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
+            std::net::IpAddr::V4((u32::from(v4) & bits).into())
+        }
+        std::net::IpAddr::V6(v6) => {
+            let bits = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
+            std::net::IpAddr::V6((u128::from(v6) & bits).into())
+        }
+    }
+}
+
+impl Tree<'_> {
+    /// The `allow`/`deny` entries standing directly in `index`, in order
+    /// (entries nginx would reject are left out).
+    pub fn acl(&self, index: usize) -> Vec<AclEntry<'_>> {
+        self.own(index, &["allow", "deny"])
+            .filter_map(|entry| {
+                let subject = Subject::parse(&entry.arg(0)?)?;
+                Some(AclEntry {
+                    entry: *entry,
+                    allow: entry.is("allow"),
+                    subject,
+                })
+            })
+            .collect()
+    }
+
+    /// The node whose `allow`/`deny` list is in effect at `index` (nginx
+    /// inherits the whole list only into a block with none of its own).
+    pub fn effective_acl(&self, index: usize) -> Option<usize> {
+        self.effective(index, &["allow", "deny"])
+    }
+}
+
+/// The first entry of `list` matching `address`, as nginx decides (no
+/// match: the access module declines, the client is let through).
+pub fn decide<'l, 'a>(
+    list: &'l [AclEntry<'a>],
+    address: std::net::IpAddr,
+) -> Option<&'l AclEntry<'a>> {
+    list.iter().find(|entry| entry.subject.matches(address))
+}
+
+/// Client addresses worth trying against lists: documentation addresses
+/// outside everything, and the first address of each listed network.
+pub fn probe_addresses(lists: &[&[AclEntry<'_>]]) -> Vec<std::net::IpAddr> {
+    let mut probes: Vec<std::net::IpAddr> = vec![
+        std::net::IpAddr::from([203, 0, 113, 7]),
+        std::net::IpAddr::from([198, 51, 100, 23]),
+        "2001:db8::7"
+            .parse()
+            .unwrap_or(std::net::IpAddr::from([192, 0, 2, 1])),
+    ];
+    for list in lists {
+        for entry in *list {
+            if let Subject::Net(net, prefix) = entry.subject {
+                let candidate = sample_host(net, prefix);
+                if !probes.contains(&candidate) {
+                    probes.push(candidate);
+                }
+            }
+        }
+    }
+    probes
+}
+
+/// One host of a network: its first address after the network address
+/// (the address itself for a single host).
+pub fn sample_host(net: std::net::IpAddr, prefix: u32) -> std::net::IpAddr {
+    match net {
+        std::net::IpAddr::V4(v4) if prefix < 31 => std::net::IpAddr::V4((u32::from(v4) | 1).into()),
+        std::net::IpAddr::V6(v6) if prefix < 127 => {
+            std::net::IpAddr::V6((u128::from(v6) | 1).into())
+        }
+        _ => net,
+    }
+}

@@ -1,0 +1,237 @@
+//! Real-server proof of the nginx rules: each bad fixture, wrapped into a
+//! minimal full configuration, runs on the installed nginx on 127.0.0.1,
+//! and the request the rule's message names gets the status it claims.
+//! Without nginx the tests print "SKIPPED: nginx not installed" and pass,
+//! unless `LINT403_REQUIRE_SERVERS=1`.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NGINX: &str = "/usr/sbin/nginx";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nginx")
+}
+
+fn have_nginx() -> bool {
+    if Path::new(NGINX).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var("LINT403_REQUIRE_SERVERS").as_deref() != Ok("1"),
+        "nginx not installed and LINT403_REQUIRE_SERVERS=1"
+    );
+    println!("SKIPPED: nginx not installed");
+    false
+}
+
+/// A throw-away nginx prefix; the server is stopped when dropped.
+struct Server {
+    dir: PathBuf,
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port(seed: u16) -> u16 {
+    let base = 20000 + (std::process::id() % 20000) as u16;
+    for offset in 0..2000u16 {
+        let port = base
+            .wrapping_add(seed.wrapping_mul(97))
+            .wrapping_add(offset)
+            % 40000
+            + 20000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    0
+}
+
+/// The fixture's text with `listen 80;` on the test port, `listen [::]:80`
+/// on `[::1]`, and `@DIR@` replaced by the prefix.
+fn wrap(fixture: &str, dir: &Path, port: u16) -> String {
+    let text = std::fs::read_to_string(fixtures().join(fixture)).unwrap_or_default();
+    let body = text
+        .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
+        .replace("listen [::]:80;", &format!("listen [::1]:{port};"))
+        .replace("@DIR@", &dir.display().to_string());
+    let d = dir.display();
+    let top = if body.contains("server {") {
+        body
+    } else {
+        format!("server {{\n listen 127.0.0.1:{port};\n{body}\n}}\n")
+    };
+    format!(
+        "pid {d}/nginx.pid;\nerror_log {d}/error.log info;\nuser nobody nogroup;\nevents {{}}\nhttp {{\n access_log off;\n client_body_temp_path {d}/tmp;\n proxy_temp_path {d}/tmp;\n fastcgi_temp_path {d}/tmp;\n uwsgi_temp_path {d}/tmp;\n scgi_temp_path {d}/tmp;\n root {d}/html;\n{top}\n}}\n"
+    )
+}
+
+fn start(fixture: &str, seed: u16, paths: &[&str]) -> Option<Server> {
+    let port = free_port(seed);
+    let dir =
+        std::env::temp_dir().join(format!("lint403-real-nginx-{}-{seed}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("tmp")).ok()?;
+    for path in paths {
+        let mut file = dir.join("html").join(path.trim_start_matches('/'));
+        if path.ends_with('/') {
+            file = file.join("index.html");
+        }
+        std::fs::create_dir_all(file.parent()?).ok()?;
+        std::fs::write(&file, "ok\n").ok()?;
+    }
+    std::fs::write(dir.join("htpasswd"), "user:{PLAIN}secret\n").ok()?;
+    chmod_tree(&dir);
+    let config = wrap(fixture, &dir, port);
+    std::fs::write(dir.join("nginx.conf"), &config).ok()?;
+    let child = Command::new(NGINX)
+        .arg("-p")
+        .arg(&dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-g")
+        .arg("daemon off; master_process off;")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut server = Server {
+        dir,
+        child: Some(child),
+        port,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(server);
+        }
+        if let Some(child) = server.child.as_mut() {
+            if let Ok(Some(_)) = child.try_wait() {
+                let mut error = String::new();
+                if let Some(mut stderr) = child.stderr.take() {
+                    let _ = stderr.read_to_string(&mut error);
+                }
+                panic!("nginx did not start for {fixture}: {error}\n{config}");
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nginx did not answer on port {port} for {fixture}");
+}
+
+fn chmod_tree(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                chmod_tree(&path);
+            } else {
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
+            }
+        }
+    }
+}
+
+/// Sends one request from `from` and returns the status code.
+fn request(server: &Server, from: &str, method: &str, path: &str, headers: &[&str]) -> u16 {
+    let from: IpAddr = from.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let target = if from.is_ipv4() {
+        SocketAddr::from(([127, 0, 0, 1], server.port))
+    } else {
+        SocketAddr::new("::1".parse().unwrap_or(from), server.port)
+    };
+    let domain = if from.is_ipv4() {
+        socket2::Domain::IPV4
+    } else {
+        socket2::Domain::IPV6
+    };
+    let socket =
+        socket2::Socket::new(domain, socket2::Type::STREAM, None).unwrap_or_else(|e| panic!("{e}"));
+    socket
+        .bind(&SocketAddr::new(from, 0).into())
+        .unwrap_or_else(|e| panic!("bind {from}: {e}"));
+    socket
+        .connect(&target.into())
+        .unwrap_or_else(|e| panic!("connect {target}: {e}"));
+    let mut stream: TcpStream = socket.into();
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for header in headers {
+        text.push_str(header);
+        text.push_str("\r\n");
+    }
+    text.push_str("\r\n");
+    stream
+        .write_all(text.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:?}"))
+}
+
+struct Case {
+    fixture: &'static str,
+    /// Files to create under the document root.
+    files: &'static [&'static str],
+    from: &'static str,
+    method: &'static str,
+    path: &'static str,
+    headers: &'static [&'static str],
+    status: u16,
+}
+
+const CASES: &[Case] = &[
+    // A001: `deny all; allow 10.1.2.3;` → GET /admin/ from 10.1.2.3 → 403
+    // (127.0.0.x stands for the address).
+    Case {
+        fixture: "A001-acl-entry-shadowed/real.conf",
+        files: &["/admin/"],
+        from: "127.0.0.3",
+        method: "GET",
+        path: "/admin/",
+        headers: &[],
+        status: 403,
+    },
+];
+
+#[test]
+fn each_rule_claim_holds_on_the_real_server() {
+    if !have_nginx() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for (seed, case) in (0u16..).zip(CASES) {
+        let Some(server) = start(case.fixture, seed, case.files) else {
+            failures.push(format!("{}: could not set up", case.fixture));
+            continue;
+        };
+        let status = request(&server, case.from, case.method, case.path, case.headers);
+        if status != case.status {
+            failures.push(format!(
+                "{}: {} {} from {} → {status}, the rule claims {}",
+                case.fixture, case.method, case.path, case.from, case.status
+            ));
+        }
+        drop(server);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
