@@ -2,4 +2,7 @@
 
 use crate::registry::Rule;
 
-pub(super) static RULES: &[&Rule] = &[];
+#[path = "p201_apache_comment_continuation.rs"]
+mod p201_apache_comment_continuation;
+
+pub(super) static RULES: &[&Rule] = &[&p201_apache_comment_continuation::RULE];

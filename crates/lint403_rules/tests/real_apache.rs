@@ -1,0 +1,296 @@
+//! The Apache rules' claims, checked against the real httpd: each case
+//! writes a bad fixture (its `/var/www/html` replaced by a temporary
+//! document root) into a minimal full configuration, starts `apache2` on
+//! 127.0.0.1, sends the request the rule's message names and asserts the
+//! status it claims.
+//!
+//! Without `apache2` the tests print "SKIPPED: apache2 not installed" and
+//! pass, unless `LINT403_REQUIRE_SERVERS=1`.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MODULES: &[(&str, &str)] = &[
+    ("mpm_prefork_module", "mod_mpm_prefork"),
+    ("authz_core_module", "mod_authz_core"),
+    ("authz_host_module", "mod_authz_host"),
+    ("authn_core_module", "mod_authn_core"),
+    ("access_compat_module", "mod_access_compat"),
+    ("dir_module", "mod_dir"),
+    ("mime_module", "mod_mime"),
+    ("rewrite_module", "mod_rewrite"),
+    ("setenvif_module", "mod_setenvif"),
+    ("env_module", "mod_env"),
+    ("alias_module", "mod_alias"),
+];
+
+fn apache() -> Option<PathBuf> {
+    ["/usr/sbin/apache2", "/usr/sbin/httpd"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+}
+
+fn modules_dir() -> PathBuf {
+    PathBuf::from("/usr/lib/apache2/modules")
+}
+
+/// A configuration to run and the request whose status it must give.
+struct Case {
+    name: &'static str,
+    /// Server-level configuration (a fixture), `/var/www/html` standing for
+    /// the document root.
+    config: &'static str,
+    /// `.htaccess` of the document root, if any.
+    htaccess: Option<&'static str>,
+    method: &'static str,
+    path: &'static str,
+    /// Client address 127.0.0.N.
+    client: u8,
+    expect: u16,
+}
+
+impl Case {
+    const fn new(
+        name: &'static str,
+        config: &'static str,
+        path: &'static str,
+        expect: u16,
+    ) -> Case {
+        Case {
+            name,
+            config,
+            htaccess: None,
+            method: "GET",
+            path,
+            client: 1,
+            expect,
+        }
+    }
+}
+
+fn free_port(seed: u16) -> u16 {
+    let base = 20000 + (std::process::id() % 20000) as u16;
+    for offset in 0..2000u16 {
+        let port = 20000 + (base - 20000 + seed * 97 + offset) % 40000;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    41234
+}
+
+struct Server {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create dir");
+    }
+    std::fs::write(path, text).expect("write file");
+}
+
+fn make_world_readable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if path.is_dir() { 0o755 } else { 0o644 };
+    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+            make_world_readable(&entry.path());
+        }
+    }
+}
+
+fn start(binary: &Path, case: &Case, seed: u16) -> Result<(Server, u16), String> {
+    let dir = std::env::temp_dir().join(format!(
+        "lint403-real-apache-{}-{}",
+        std::process::id(),
+        case.name
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let docroot = dir.join("htdocs");
+    write(&docroot.join("index.html"), "index\n");
+    write(&docroot.join("private/index.html"), "private\n");
+    write(&docroot.join("private/secret.txt"), "secret\n");
+    write(&docroot.join("sub/index.html"), "sub\n");
+    if let Some(htaccess) = case.htaccess {
+        write(&docroot.join(".htaccess"), htaccess);
+    }
+    std::fs::create_dir_all(dir.join("run")).map_err(|e| e.to_string())?;
+    let port = free_port(seed);
+    let mut conf = String::new();
+    let _ = write!(
+        conf,
+        "ServerRoot \"{d}\"\nDefaultRuntimeDir \"{d}/run\"\nPidFile \"{d}/run/httpd.pid\"\nMutex file:{d}/run default\n",
+        d = dir.display()
+    );
+    for (symbol, stem) in MODULES {
+        let _ = writeln!(
+            conf,
+            "LoadModule {symbol} \"{}/{stem}.so\"",
+            modules_dir().display()
+        );
+    }
+    let _ = write!(
+        conf,
+        "User nobody\nGroup nogroup\nServerName localhost\nListen 127.0.0.1:{port}\n\
+         ErrorLog \"{d}/error.log\"\nLogLevel warn\nTypesConfig /dev/null\n\
+         DocumentRoot \"{root}\"\nDirectoryIndex index.html\n\
+         <Directory />\n    Require all denied\n    AllowOverride None\n</Directory>\n\
+         <Directory \"{root}\">\n    Require all granted\n    AllowOverride All\n</Directory>\n",
+        d = dir.display(),
+        root = docroot.display()
+    );
+    conf.push_str(
+        &case
+            .config
+            .replace("/var/www/html", &docroot.display().to_string()),
+    );
+    conf.push('\n');
+    write(&dir.join("httpd.conf"), &conf);
+    make_world_readable(&dir);
+    let child = Command::new(binary)
+        .arg("-d")
+        .arg(&dir)
+        .arg("-f")
+        .arg(dir.join("httpd.conf"))
+        .arg("-X")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let mut server = Server { child, dir };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok((server, port));
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = server.child.stderr.take() {
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            let log = std::fs::read_to_string(server.dir.join("error.log")).unwrap_or_default();
+            return Err(format!("apache2 exited ({status}): {stderr}{log}"));
+        }
+        if Instant::now() > deadline {
+            return Err("apache2 did not start listening".to_string());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn request(port: u16, case: &Case) -> Result<u16, String> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).map_err(|e| e.to_string())?;
+    let local: SocketAddr = format!("127.0.0.{}:0", case.client)
+        .parse()
+        .map_err(|e: std::net::AddrParseError| e.to_string())?;
+    socket.bind(&local.into()).map_err(|e| e.to_string())?;
+    let remote: SocketAddr = ([127, 0, 0, 1], port).into();
+    socket
+        .connect_timeout(&remote.into(), Duration::from_secs(5))
+        .map_err(|e| e.to_string())?;
+    let mut stream: TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let body = if case.method == "POST" || case.method == "PUT" {
+        "Content-Length: 0\r\n"
+    } else {
+        ""
+    };
+    write!(
+        stream,
+        "{} {} HTTP/1.1\r\nHost: localhost\r\n{body}Connection: close\r\n\r\n",
+        case.method, case.path
+    )
+    .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| format!("no status line in {response:?}"))?;
+    Ok(status)
+}
+
+fn run(cases: &[Case]) {
+    let Some(binary) = apache() else {
+        assert!(
+            std::env::var("LINT403_REQUIRE_SERVERS").as_deref() != Ok("1"),
+            "apache2 not installed and LINT403_REQUIRE_SERVERS=1"
+        );
+        println!("SKIPPED: apache2 not installed");
+        return;
+    };
+    let mut failures = Vec::new();
+    for (seed, case) in cases.iter().enumerate() {
+        let seed = u16::try_from(seed).unwrap_or(0);
+        match start(&binary, case, seed) {
+            Ok((server, port)) => {
+                match request(port, case) {
+                    Ok(status) if status == case.expect => {}
+                    Ok(status) => {
+                        let log = std::fs::read_to_string(server.dir.join("error.log"))
+                            .unwrap_or_default();
+                        failures.push(format!(
+                            "{}: {} {} → {status}, expected {}\n{log}",
+                            case.name, case.method, case.path, case.expect
+                        ));
+                    }
+                    Err(error) => failures.push(format!("{}: {error}", case.name)),
+                }
+                drop(server);
+            }
+            Err(error) => failures.push(format!("{}: {error}", case.name)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+macro_rules! fixture {
+    ($path:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/apache/",
+            $path
+        ))
+    };
+}
+
+#[test]
+fn p201_comment_continuation_swallows_the_deny() {
+    run(&[
+        // The swallowed `Require all denied` never applies: 200.
+        Case::new(
+            "p201-bad",
+            fixture!("P201-apache-comment-continuation/bad-require.conf"),
+            "/",
+            200,
+        ),
+        // Without the backslash the same section denies.
+        Case::new(
+            "p201-fixed",
+            "<Directory \"/var/www/html\">\n    # block everything below\n    Require all denied\n</Directory>\n",
+            "/",
+            403,
+        ),
+    ]);
+}
