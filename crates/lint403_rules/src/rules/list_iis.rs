@@ -2,7 +2,12 @@
 
 use crate::registry::Rule;
 
+#[path = "a003_default_deny_without_allow.rs"]
+mod a003_default_deny_without_allow;
 #[path = "p302_iis_urlauthz_aspnet_syntax.rs"]
 mod p302_iis_urlauthz_aspnet_syntax;
 
-pub(super) static RULES: &[&Rule] = &[&p302_iis_urlauthz_aspnet_syntax::RULE];
+pub(super) static RULES: &[&Rule] = &[
+    &a003_default_deny_without_allow::RULE,
+    &p302_iis_urlauthz_aspnet_syntax::RULE,
+];
