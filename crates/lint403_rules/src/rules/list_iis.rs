@@ -4,10 +4,13 @@ use crate::registry::Rule;
 
 #[path = "a003_default_deny_without_allow.rs"]
 mod a003_default_deny_without_allow;
+#[path = "p301_iis_section_locked_by_default.rs"]
+mod p301_iis_section_locked_by_default;
 #[path = "p302_iis_urlauthz_aspnet_syntax.rs"]
 mod p302_iis_urlauthz_aspnet_syntax;
 
 pub(super) static RULES: &[&Rule] = &[
     &a003_default_deny_without_allow::RULE,
+    &p301_iis_section_locked_by_default::RULE,
     &p302_iis_urlauthz_aspnet_syntax::RULE,
 ];
