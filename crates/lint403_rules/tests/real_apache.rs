@@ -21,6 +21,7 @@ const MODULES: &[(&str, &str)] = &[
     ("authn_core_module", "mod_authn_core"),
     ("access_compat_module", "mod_access_compat"),
     ("dir_module", "mod_dir"),
+    ("autoindex_module", "mod_autoindex"),
     ("mime_module", "mod_mime"),
     ("rewrite_module", "mod_rewrite"),
     ("setenvif_module", "mod_setenvif"),
@@ -231,7 +232,13 @@ fn request(port: u16, case: &Case) -> Result<u16, String> {
     Ok(status)
 }
 
+/// One server at a time: the tests of this file run in parallel threads.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn run(cases: &[Case]) {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some(binary) = apache() else {
         assert!(
             std::env::var("LINT403_REQUIRE_SERVERS").as_deref() != Ok("1"),
@@ -290,6 +297,39 @@ fn p201_comment_continuation_swallows_the_deny() {
             "p201-fixed",
             "<Directory \"/var/www/html\">\n    # block everything below\n    Require all denied\n</Directory>\n",
             "/",
+            403,
+        ),
+    ]);
+}
+
+#[test]
+fn p202_inline_comment_is_arguments() {
+    run(&[
+        // httpd refuses `Require all granted # …` in a .htaccess: 500.
+        Case {
+            htaccess: Some(fixture!(
+                "P202-apache-inline-comment/bad-htaccess-require/.htaccess"
+            )),
+            ..Case::new("p202-htaccess", "", "/", 500)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "P202-apache-inline-comment/good-htaccess-comment-line/.htaccess"
+            )),
+            ..Case::new("p202-htaccess-fixed", "", "/", 200)
+        },
+        // The words after `#` become index names: with no `none.html`,
+        // the directory serves `secret.txt` as its index.
+        Case::new(
+            "p202-directoryindex",
+            "<Directory \"/var/www/html/private\">\n    DirectoryIndex none.html # secret.txt\n</Directory>\n",
+            "/private/",
+            200,
+        ),
+        Case::new(
+            "p202-directoryindex-fixed",
+            "<Directory \"/var/www/html/private\">\n    # secret.txt\n    DirectoryIndex none.html\n</Directory>\n",
+            "/private/",
             403,
         ),
     ]);

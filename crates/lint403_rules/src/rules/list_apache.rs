@@ -5,4 +5,10 @@ use crate::registry::Rule;
 #[path = "p201_apache_comment_continuation.rs"]
 mod p201_apache_comment_continuation;
 
-pub(super) static RULES: &[&Rule] = &[&p201_apache_comment_continuation::RULE];
+#[path = "p202_apache_inline_comment.rs"]
+mod p202_apache_inline_comment;
+
+pub(super) static RULES: &[&Rule] = &[
+    &p201_apache_comment_continuation::RULE,
+    &p202_apache_inline_comment::RULE,
+];
