@@ -551,3 +551,42 @@ pub fn sample_host(net: std::net::IpAddr, prefix: u32) -> std::net::IpAddr {
         _ => net,
     }
 }
+
+impl<'a> Tree<'a> {
+    /// The first directive named `name` in effect at `index` (its own, or
+    /// the nearest ancestor's).
+    pub fn effective_entry(&self, index: usize, name: &str) -> Option<Entry<'a>> {
+        let names = [name];
+        let node = self.effective(index, &names)?;
+        self.own(node, &names).last().copied()
+    }
+
+    /// The `auth_basic` (not `off`) or `auth_request` (not `off`) in effect.
+    pub fn auth_in_effect(&self, index: usize) -> Option<Entry<'a>> {
+        ["auth_basic", "auth_request"].into_iter().find_map(|name| {
+            self.effective_entry(index, name)
+                .filter(|entry| entry.arg(0).is_some_and(|value| value != "off"))
+        })
+    }
+
+    /// The `satisfy any` in effect.
+    pub fn satisfy_any(&self, index: usize) -> Option<Entry<'a>> {
+        self.effective_entry(index, "satisfy")
+            .filter(|entry| entry.arg(0).is_some_and(|v| v.eq_ignore_ascii_case("any")))
+    }
+
+    /// Whether requests are decided with this block's configuration: a
+    /// `server` without a `location /`, a `location`, `limit_except` or
+    /// `if` (and a fragment root in such a context).
+    pub fn serves(&self, index: usize) -> bool {
+        match self.kind(index).as_ref() {
+            "location" | "limit_except" | "if" => true,
+            "server" => !self.nodes.get(index).is_some_and(|node| {
+                node.entries.iter().any(|entry| {
+                    entry.is("location") && entry.args().iter().map(AsRef::as_ref).eq(["/"])
+                })
+            }),
+            _ => false,
+        }
+    }
+}

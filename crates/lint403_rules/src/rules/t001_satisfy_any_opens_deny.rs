@@ -1,0 +1,118 @@
+//! ## What it does
+//! Flags `satisfy any` in an nginx block where authentication
+//! (`auth_basic`, `auth_request`) is in effect and the effective access
+//! list has an `allow` that matches everyone (`allow all`, `0.0.0.0/0`,
+//! `::/0`).
+//!
+//! ## Why it causes 403
+//! Under `satisfy any` the first access handler that says yes ends the
+//! access phase. The access module runs before `auth_basic`, and its
+//! everyone-allow says yes to every client: the password is never asked
+//! (a missing 401/403). The author usually wanted "intranet or password".
+//!
+//! ## Example
+//! ```nginx
+//! location /admin/ {
+//!     satisfy any;
+//!     allow all;
+//!     auth_basic "staff";
+//!     auth_basic_user_file /etc/nginx/htpasswd;
+//! }
+//! ```
+//! `GET /admin/` from 203.0.113.7 without credentials → 200.
+//!
+//! ## Fix
+//! Allow only the networks that may skip the password, and deny the rest:
+//! ```nginx
+//! location /admin/ {
+//!     satisfy any;
+//!     allow 10.0.0.0/8;
+//!     deny all;
+//!     auth_basic "staff";
+//!     auth_basic_user_file /etc/nginx/htpasswd;
+//! }
+//! ```
+//!
+//! ## References
+//! - <https://nginx.org/en/docs/http/ngx_http_core_module.html#satisfy>
+//! - nginx source `ngx_http_core_access_phase` (satisfy any: the first
+//!   `NGX_OK` wins)
+
+use std::collections::HashSet;
+
+use lint403_core::{Code, Diagnostic, Dialect, Severity};
+
+use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
+use crate::walk::nginx::{self, Tree};
+use crate::{Loaded, RuleContext};
+
+pub const RULE: Rule = Rule {
+    code: Code {
+        code: "T001",
+        name: "satisfy-any-opens-deny",
+        default_severity: Severity::Error,
+        summary: "satisfy any with an allow that matches everyone: auth is never asked",
+        doc: "",
+    },
+    family: Family::Auth,
+    dialects: &[Dialect::Nginx],
+    likelihood: Likelihood::Occasional,
+    fix: FixDifficulty::Trivial,
+    source: include_str!("t001_satisfy_any_opens_deny.rs"),
+    check,
+};
+
+fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let Loaded::Nginx(config) = context.config else {
+        return;
+    };
+    let tree = Tree::build(config, context.sources);
+    let mut seen = HashSet::new();
+    for index in 0..tree.nodes.len() {
+        if !tree.serves(index) {
+            continue;
+        }
+        let Some(satisfy) = tree.satisfy_any(index) else {
+            continue;
+        };
+        let Some(auth) = tree.auth_in_effect(index) else {
+            continue;
+        };
+        let Some(list_node) = tree.effective_acl(index) else {
+            continue;
+        };
+        let list = tree.acl(list_node);
+        let lists = [list.as_slice()];
+        let found = nginx::probe_addresses(&lists)
+            .into_iter()
+            .find_map(|address| {
+                nginx::decide(&list, address)
+                    .filter(|entry| entry.allow && entry.subject.is_everyone())
+                    .map(|entry| (address, entry.entry))
+            });
+        let Some((address, entry)) = found else {
+            continue;
+        };
+        if !seen.insert((entry.span(), satisfy.span())) {
+            continue;
+        }
+        let path = tree.sample_path(index);
+        let value = entry.arg(0).unwrap_or_default();
+        let auth_name = auth.name();
+        out.push(
+            Diagnostic::new(
+                RULE.code,
+                entry.head_span(),
+                format!(
+                    "GET {path} from {address} without credentials → 200: under `satisfy any`, `allow {value}` lets every client in before `{auth_name}` is asked"
+                ),
+            )
+            .with_label("matches everyone")
+            .with_related(satisfy.head_span(), "first yes wins")
+            .with_related(auth.head_span(), "never asked")
+            .with_help(format!(
+                "replace `allow {value};` by the networks that may skip the password, followed by `deny all;`"
+            )),
+        );
+    }
+}
