@@ -334,3 +334,21 @@ fn p202_inline_comment_is_arguments() {
         ),
     ]);
 }
+
+#[test]
+fn p204_text_after_the_section_opener_is_dropped() {
+    run(&[
+        Case::new(
+            "p204-bad",
+            fixture!("P204-apache-section-trailing-content/bad-files-require.conf"),
+            "/index.html",
+            200,
+        ),
+        Case::new(
+            "p204-good",
+            fixture!("P204-apache-section-trailing-content/good-comment-after-tag.conf"),
+            "/index.html",
+            403,
+        ),
+    ]);
+}

@@ -8,7 +8,11 @@ mod p201_apache_comment_continuation;
 #[path = "p202_apache_inline_comment.rs"]
 mod p202_apache_inline_comment;
 
+#[path = "p204_apache_section_trailing_content.rs"]
+mod p204_apache_section_trailing_content;
+
 pub(super) static RULES: &[&Rule] = &[
     &p201_apache_comment_continuation::RULE,
     &p202_apache_inline_comment::RULE,
+    &p204_apache_section_trailing_content::RULE,
 ];
