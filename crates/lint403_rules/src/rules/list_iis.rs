@@ -8,9 +8,12 @@ mod a003_default_deny_without_allow;
 mod p301_iis_section_locked_by_default;
 #[path = "p302_iis_urlauthz_aspnet_syntax.rs"]
 mod p302_iis_urlauthz_aspnet_syntax;
+#[path = "s301_iis_rewrite_leading_slash.rs"]
+mod s301_iis_rewrite_leading_slash;
 
 pub(super) static RULES: &[&Rule] = &[
     &a003_default_deny_without_allow::RULE,
     &p301_iis_section_locked_by_default::RULE,
     &p302_iis_urlauthz_aspnet_syntax::RULE,
+    &s301_iis_rewrite_leading_slash::RULE,
 ];

@@ -159,6 +159,79 @@ pub fn is_true(value: Option<&str>, default: bool) -> bool {
     }
 }
 
+/// One URL Rewrite `<rule>` read from its element.
+pub struct RewriteRule<'a> {
+    pub element: &'a Element,
+    pub name: Option<&'a str>,
+    /// `enabled` (default true).
+    pub enabled: bool,
+    /// `stopProcessing` (default false).
+    pub stop_processing: bool,
+    /// `patternSyntax` (default `ECMAScript`), as written.
+    pub pattern_syntax: &'a str,
+    /// The `<match>` element.
+    pub matcher: Option<&'a Element>,
+    /// `match@url`.
+    pub url: Option<&'a Attribute>,
+    /// `match@negate` (default false).
+    pub negate: bool,
+    /// The `<add>` children of `<conditions>`.
+    pub conditions: Vec<&'a Element>,
+    /// `conditions@logicalGrouping` (default `MatchAll`), as written.
+    pub logical_grouping: &'a str,
+    /// The `<action>` element.
+    pub action: Option<&'a Element>,
+}
+
+impl<'a> RewriteRule<'a> {
+    pub fn read(element: &'a Element) -> RewriteRule<'a> {
+        let matcher = child(element, "match");
+        let conditions_element = child(element, "conditions");
+        RewriteRule {
+            element,
+            name: element.attribute_value("name"),
+            enabled: is_true(element.attribute_value("enabled"), true),
+            stop_processing: is_true(element.attribute_value("stopProcessing"), false),
+            pattern_syntax: element
+                .attribute_value("patternSyntax")
+                .unwrap_or("ECMAScript")
+                .trim(),
+            matcher,
+            url: matcher.and_then(|m| m.attribute("url")),
+            negate: is_true(matcher.and_then(|m| m.attribute_value("negate")), false),
+            conditions: conditions_element
+                .map(|c| children(c, "add").collect())
+                .unwrap_or_default(),
+            logical_grouping: conditions_element
+                .and_then(|c| c.attribute_value("logicalGrouping"))
+                .unwrap_or("MatchAll")
+                .trim(),
+            action: child(element, "action"),
+        }
+    }
+
+    /// The action type as written (`CustomResponse`), `None` without one.
+    pub fn action_type(&self) -> Option<&'a str> {
+        self.action
+            .and_then(|a| a.attribute_value("type"))
+            .map(str::trim)
+    }
+
+    /// Whether the action ends the request (Redirect, CustomResponse,
+    /// AbortRequest), so later rules do not run.
+    pub fn is_terminal(&self) -> bool {
+        self.action_type().is_some_and(|t| {
+            ["Redirect", "CustomResponse", "AbortRequest"]
+                .iter()
+                .any(|k| t.eq_ignore_ascii_case(k))
+        })
+    }
+
+    pub fn syntax_is(&self, syntax: &str) -> bool {
+        self.pattern_syntax.eq_ignore_ascii_case(syntax)
+    }
+}
+
 /// Calls `visit` for every element of the configuration in document
 /// order, a `configSource` section replaced by the root of its file.
 pub fn walk<'a>(config: &'a LoadedConfig, mut visit: impl FnMut(&Visit<'a, '_>)) {
