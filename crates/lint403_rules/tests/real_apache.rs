@@ -352,3 +352,21 @@ fn p204_text_after_the_section_opener_is_dropped() {
         ),
     ]);
 }
+
+#[test]
+fn p205_ifmodule_without_c_or_module_is_false() {
+    run(&[
+        Case::new(
+            "p205-bad",
+            fixture!("P205-apache-ifmodule-unknown-name/bad-mod-prefix.conf"),
+            "/private/",
+            200,
+        ),
+        Case::new(
+            "p205-good",
+            fixture!("P205-apache-ifmodule-unknown-name/good-identifier.conf"),
+            "/private/",
+            403,
+        ),
+    ]);
+}

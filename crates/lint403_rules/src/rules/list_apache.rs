@@ -11,8 +11,12 @@ mod p202_apache_inline_comment;
 #[path = "p204_apache_section_trailing_content.rs"]
 mod p204_apache_section_trailing_content;
 
+#[path = "p205_apache_ifmodule_unknown_name.rs"]
+mod p205_apache_ifmodule_unknown_name;
+
 pub(super) static RULES: &[&Rule] = &[
     &p201_apache_comment_continuation::RULE,
     &p202_apache_inline_comment::RULE,
     &p204_apache_section_trailing_content::RULE,
+    &p205_apache_ifmodule_unknown_name::RULE,
 ];
