@@ -108,7 +108,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 fn is_module_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     // A `${VAR}` left literal is reported by other rules.
-    lower.ends_with(".c") || lower.ends_with("_module") || name.contains("${")
+    let source_file = lower
+        .rsplit_once('.')
+        .is_some_and(|(stem, extension)| !stem.is_empty() && extension == "c");
+    source_file || lower.ends_with("_module") || name.contains("${")
 }
 
 /// The source file name the author most likely meant.
