@@ -4,6 +4,8 @@ use crate::registry::Rule;
 
 #[path = "a003_default_deny_without_allow.rs"]
 mod a003_default_deny_without_allow;
+#[path = "b001_server_wide_403.rs"]
+mod b001_server_wide_403;
 #[path = "p301_iis_section_locked_by_default.rs"]
 mod p301_iis_section_locked_by_default;
 #[path = "p302_iis_urlauthz_aspnet_syntax.rs"]
@@ -13,6 +15,7 @@ mod s301_iis_rewrite_leading_slash;
 
 pub(super) static RULES: &[&Rule] = &[
     &a003_default_deny_without_allow::RULE,
+    &b001_server_wide_403::RULE,
     &p301_iis_section_locked_by_default::RULE,
     &p302_iis_urlauthz_aspnet_syntax::RULE,
     &s301_iis_rewrite_leading_slash::RULE,
