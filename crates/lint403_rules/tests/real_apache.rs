@@ -52,8 +52,13 @@ struct Case {
     path: &'static str,
     /// Client address 127.0.0.N.
     client: u8,
+    /// The status; [`STARTUP_FAILS`] when httpd must refuse the
+    /// configuration.
     expect: u16,
 }
+
+/// `Case::expect` for a configuration httpd refuses to start with.
+const STARTUP_FAILS: u16 = 0;
 
 impl Case {
     const fn new(
@@ -251,6 +256,10 @@ fn run(cases: &[Case]) {
     for (seed, case) in cases.iter().enumerate() {
         let seed = u16::try_from(seed).unwrap_or(0);
         match start(&binary, case, seed) {
+            Ok((server, _)) if case.expect == STARTUP_FAILS => {
+                failures.push(format!("{}: httpd started, expected a refusal", case.name));
+                drop(server);
+            }
             Ok((server, port)) => {
                 match request(port, case) {
                     Ok(status) if status == case.expect => {}
@@ -266,6 +275,7 @@ fn run(cases: &[Case]) {
                 }
                 drop(server);
             }
+            Err(error) if case.expect == STARTUP_FAILS && error.contains("exited") => {}
             Err(error) => failures.push(format!("{}: {error}", case.name)),
         }
     }
@@ -367,6 +377,45 @@ fn p205_ifmodule_without_c_or_module_is_false() {
             fixture!("P205-apache-ifmodule-unknown-name/good-identifier.conf"),
             "/private/",
             403,
+        ),
+    ]);
+}
+
+#[test]
+fn a201_negative_require_alone() {
+    run(&[
+        // Only negatives in a .htaccess <RequireAll>: everyone refused.
+        Case {
+            htaccess: Some(fixture!(
+                "A201-authz-negation-context/bad-htaccess-requireall-only-not/.htaccess"
+            )),
+            ..Case::new("a201-htaccess-only-not", "", "/", 403)
+        },
+        // `Require not` among plain Require lines: refused, 500.
+        Case {
+            htaccess: Some(fixture!(
+                "A201-authz-negation-context/bad-htaccess-plain-not/.htaccess"
+            )),
+            ..Case::new("a201-htaccess-plain-not", "", "/", 500)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "A201-authz-negation-context/good-htaccess-requireall/.htaccess"
+            )),
+            ..Case::new("a201-htaccess-fixed", "", "/", 200)
+        },
+        // In the server configuration httpd does not start.
+        Case::new(
+            "a201-server-requirenone-in-any",
+            fixture!("A201-authz-negation-context/bad-requirenone-in-any.conf"),
+            "/",
+            STARTUP_FAILS,
+        ),
+        Case::new(
+            "a201-server-only-not",
+            "<Directory \"/var/www/html\">\n<RequireAll>\nRequire not ip 203.0.113.7\n</RequireAll>\n</Directory>\n",
+            "/",
+            STARTUP_FAILS,
         ),
     ]);
 }

@@ -2,6 +2,9 @@
 
 use crate::registry::Rule;
 
+#[path = "a201_authz_negation_context.rs"]
+mod a201_authz_negation_context;
+
 #[path = "p201_apache_comment_continuation.rs"]
 mod p201_apache_comment_continuation;
 
@@ -15,6 +18,7 @@ mod p204_apache_section_trailing_content;
 mod p205_apache_ifmodule_unknown_name;
 
 pub(super) static RULES: &[&Rule] = &[
+    &a201_authz_negation_context::RULE,
     &p201_apache_comment_continuation::RULE,
     &p202_apache_inline_comment::RULE,
     &p204_apache_section_trailing_content::RULE,
