@@ -116,11 +116,12 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / 1024.0 / 1024.0
 }
 
-/// Every file under `data/<dialect dir>` that lint403 reads as `dialect`.
+/// Every file under `data/<dialect>/`: the generator writes each
+/// dialect's tree there (nginx's includes `mime.types` and snippets, which
+/// have no `.conf` name, so detection by name would miss them).
 fn load(data: &Path, dialect: Dialect) -> Vec<SourceFile> {
-    let dir = data.join(dialect.as_str());
     let mut paths = Vec::new();
-    let mut stack = vec![dir];
+    let mut stack = vec![data.join(dialect.as_str())];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -129,7 +130,7 @@ fn load(data: &Path, dialect: Dialect) -> Vec<SourceFile> {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if lint403::detect::is_candidate(&path) {
+            } else {
                 paths.push(path);
             }
         }
@@ -138,9 +139,6 @@ fn load(data: &Path, dialect: Dialect) -> Vec<SourceFile> {
     paths
         .iter()
         .filter_map(|path| read::read_source(path).ok())
-        .filter(|file| {
-            lint403::detect::detect(&file.path, &file.text).map(|(found, _)| found) == Some(dialect)
-        })
         .collect()
 }
 
