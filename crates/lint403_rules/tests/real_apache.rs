@@ -133,6 +133,8 @@ fn start(binary: &Path, case: &Case, seed: u16) -> Result<(Server, u16), String>
     write(&docroot.join("private/index.html"), "private\n");
     write(&docroot.join("private/secret.txt"), "secret\n");
     write(&docroot.join("sub/index.html"), "sub\n");
+    write(&docroot.join("admin/index.html"), "admin\n");
+    write(&docroot.join("app/index.html"), "app\n");
     if let Some(htaccess) = case.htaccess {
         write(&docroot.join(".htaccess"), htaccess);
     }
@@ -416,6 +418,43 @@ fn a201_negative_require_alone() {
             "<Directory \"/var/www/html\">\n<RequireAll>\nRequire not ip 203.0.113.7\n</RequireAll>\n</Directory>\n",
             "/",
             STARTUP_FAILS,
+        ),
+    ]);
+}
+
+#[test]
+fn s201_limit_leaves_other_methods_open() {
+    run(&[
+        // `<Limit POST> Require all denied`: GET is not restricted.
+        Case {
+            htaccess: Some(fixture!(
+                "S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"
+            )),
+            ..Case::new("s201-get", "", "/", 200)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"
+            )),
+            method: "POST",
+            ..Case::new("s201-post", "", "/", 403)
+        },
+        // `<Limit GET POST> Require ip 10.0.0.0/8`: OPTIONS from outside
+        // the network is not refused.
+        Case {
+            method: "OPTIONS",
+            ..Case::new(
+                "s201-options",
+                fixture!("S201-authz-limit-partial/bad-limit-get-post.conf"),
+                "/admin/",
+                200,
+            )
+        },
+        Case::new(
+            "s201-get-refused",
+            fixture!("S201-authz-limit-partial/bad-limit-get-post.conf"),
+            "/admin/",
+            403,
         ),
     ]);
 }

@@ -17,10 +17,14 @@ mod p204_apache_section_trailing_content;
 #[path = "p205_apache_ifmodule_unknown_name.rs"]
 mod p205_apache_ifmodule_unknown_name;
 
+#[path = "s201_authz_limit_partial.rs"]
+mod s201_authz_limit_partial;
+
 pub(super) static RULES: &[&Rule] = &[
     &a201_authz_negation_context::RULE,
     &p201_apache_comment_continuation::RULE,
     &p202_apache_inline_comment::RULE,
     &p204_apache_section_trailing_content::RULE,
     &p205_apache_ifmodule_unknown_name::RULE,
+    &s201_authz_limit_partial::RULE,
 ];
