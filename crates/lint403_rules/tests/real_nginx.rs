@@ -273,6 +273,67 @@ const CASES: &[Case] = &[
         headers: &[],
         status: 200,
     },
+    // R001: no `none` in valid_referers: a visit without Referer → 403.
+    Case {
+        fixture: "R001-hotlink-refuses-empty-referer/bad.conf",
+        files: &["/"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 403,
+    },
+    // R002: a `~` entry with the scheme never matches the site's own pages.
+    Case {
+        fixture: "R002-referer-pattern-misses-own-site/bad.conf",
+        files: &["/"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &["Referer: https://good.example/p"],
+        status: 403,
+    },
+    // R101: a server-level `if` does not see the location's valid_referers.
+    Case {
+        fixture: "R101-invalid-referer-dangling/bad.conf",
+        files: &["/"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &["Referer: https://evil.test/"],
+        status: 200,
+    },
+    // B003: `location ~ /\.` takes the ACME challenge before the plain
+    // `location /.well-known/`.
+    Case {
+        fixture: "B003-dotfile-block-hits-well-known/bad.conf",
+        files: &["/.well-known/acme-challenge/t"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/.well-known/acme-challenge/t",
+        headers: &[],
+        status: 403,
+    },
+    // A005: the IPv4-only list refuses an IPv6 client.
+    Case {
+        fixture: "A005-acl-ipv4-only-dual-stack/bad.conf",
+        files: &["/admin/"],
+        from: "::1",
+        method: "GET",
+        path: "/admin/",
+        headers: &[],
+        status: 403,
+    },
+    // A102: a forged X-Forwarded-For passes the allow list.
+    Case {
+        fixture: "A102-realip-trusts-everyone/bad.conf",
+        files: &["/admin/"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/admin/",
+        headers: &["X-Forwarded-For: 127.0.0.5"],
+        status: 200,
+    },
 ];
 
 #[test]
@@ -301,4 +362,39 @@ fn each_rule_claim_holds_on_the_real_server() {
         drop(server);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// P101: `nginx -t` refuses each bad case with the error the message names.
+#[test]
+fn regex_needs_quotes_fails_nginx_t() {
+    if !have_nginx() {
+        return;
+    }
+    for (fixture, error) in [
+        (
+            "P101-regex-needs-quotes/bad.conf",
+            "unknown directive \"2}$\"",
+        ),
+        (
+            "P101-regex-needs-quotes/bad-rewrite.conf",
+            "directive \"rewrite\" is not terminated by \";\"",
+        ),
+        ("P101-regex-needs-quotes/good.conf", "test is successful"),
+    ] {
+        let dir = std::env::temp_dir().join(format!("lint403-real-nginx-t-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join("nginx.conf"), wrap(fixture, &dir, 20080));
+        let output = Command::new(NGINX)
+            .arg("-t")
+            .arg("-p")
+            .arg(&dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(stderr.contains(error), "{fixture}: {stderr}");
+    }
 }

@@ -8,6 +8,20 @@ mod a001_acl_entry_shadowed;
 mod a002_allow_list_without_deny;
 #[path = "a004_acl_cidr_host_bits.rs"]
 mod a004_acl_cidr_host_bits;
+#[path = "a005_acl_ipv4_only_dual_stack.rs"]
+mod a005_acl_ipv4_only_dual_stack;
+#[path = "a102_realip_trusts_everyone.rs"]
+mod a102_realip_trusts_everyone;
+#[path = "b003_dotfile_block_hits_well_known.rs"]
+mod b003_dotfile_block_hits_well_known;
+#[path = "p101_regex_needs_quotes.rs"]
+mod p101_regex_needs_quotes;
+#[path = "r001_hotlink_refuses_empty_referer.rs"]
+mod r001_hotlink_refuses_empty_referer;
+#[path = "r002_referer_pattern_misses_own_site.rs"]
+mod r002_referer_pattern_misses_own_site;
+#[path = "r101_invalid_referer_dangling.rs"]
+mod r101_invalid_referer_dangling;
 #[path = "s001_child_acl_replaces_parent.rs"]
 mod s001_child_acl_replaces_parent;
 #[path = "t001_satisfy_any_opens_deny.rs"]
@@ -19,6 +33,13 @@ pub(super) static RULES: &[&Rule] = &[
     &a001_acl_entry_shadowed::RULE,
     &a002_allow_list_without_deny::RULE,
     &a004_acl_cidr_host_bits::RULE,
+    &a005_acl_ipv4_only_dual_stack::RULE,
+    &a102_realip_trusts_everyone::RULE,
+    &b003_dotfile_block_hits_well_known::RULE,
+    &p101_regex_needs_quotes::RULE,
+    &r001_hotlink_refuses_empty_referer::RULE,
+    &r002_referer_pattern_misses_own_site::RULE,
+    &r101_invalid_referer_dangling::RULE,
     &s001_child_acl_replaces_parent::RULE,
     &t001_satisfy_any_opens_deny::RULE,
     &t002_auth_incomplete::RULE,

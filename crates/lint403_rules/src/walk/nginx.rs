@@ -590,3 +590,142 @@ impl<'a> Tree<'a> {
         }
     }
 }
+
+/// How a `location` matches.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LocationKind {
+    Prefix,
+    /// `^~`
+    PrefixNoRegex,
+    /// `=`
+    Exact,
+    /// `~` or `~*`
+    Regex,
+    /// `@name`
+    Named,
+}
+
+impl<'a> Entry<'a> {
+    /// A `location`'s matcher and its argument.
+    pub fn location(&self) -> Option<(LocationKind, Cow<'a, str>)> {
+        if !self.is("location") {
+            return None;
+        }
+        let mut args = self.args().into_iter();
+        let first = args.next()?;
+        let Some(second) = args.next() else {
+            // `location =/x` and friends are rare; a bare word is a prefix.
+            let kind = if first.starts_with('@') {
+                LocationKind::Named
+            } else {
+                LocationKind::Prefix
+            };
+            return Some((kind, first));
+        };
+        let kind = match first.as_ref() {
+            "=" => LocationKind::Exact,
+            "^~" => LocationKind::PrefixNoRegex,
+            "~" | "~*" => LocationKind::Regex,
+            _ => return None,
+        };
+        Some((kind, second))
+    }
+}
+
+impl Tree<'_> {
+    /// The location nginx picks for `path` among the locations of `node`
+    /// (recursively), by nginx's precedence: `=`, then the longest prefix
+    /// (whose nested locations are searched first), which wins outright
+    /// when it is `^~`; else the first regex that `regex_matches` says
+    /// matches, else that prefix. `regex_matches` answers for patterns
+    /// lint403 cannot run.
+    pub fn select(
+        &self,
+        node: usize,
+        path: &str,
+        regex_matches: &dyn Fn(&str) -> bool,
+    ) -> Option<usize> {
+        let locations: Vec<(LocationKind, String, usize)> = self
+            .nodes
+            .get(node)?
+            .entries
+            .iter()
+            .filter_map(|entry| {
+                let (kind, arg) = entry.location()?;
+                Some((kind, arg.into_owned(), entry.child?))
+            })
+            .collect();
+        if let Some((_, _, child)) = locations
+            .iter()
+            .find(|(kind, arg, _)| *kind == LocationKind::Exact && arg == path)
+        {
+            return Some(*child);
+        }
+        let best = locations
+            .iter()
+            .filter(|(kind, arg, _)| {
+                matches!(kind, LocationKind::Prefix | LocationKind::PrefixNoRegex)
+                    && path.starts_with(arg.as_str())
+            })
+            .max_by_key(|(_, arg, _)| arg.len());
+        if let Some((kind, _, child)) = best {
+            if let Some(nested) = self.select(*child, path, regex_matches) {
+                return Some(nested);
+            }
+            if *kind == LocationKind::PrefixNoRegex {
+                return Some(*child);
+            }
+        }
+        locations
+            .iter()
+            .find(|(kind, arg, _)| *kind == LocationKind::Regex && regex_matches(arg))
+            .map(|(_, _, child)| *child)
+            .or(best.map(|(_, _, child)| *child))
+    }
+}
+
+impl<'a> Tree<'a> {
+    /// The `valid_referers` in effect at `index` (server and location
+    /// only: the search stops at the enclosing `server`). `Err(())` when
+    /// the search reached the top of a fragment without a `server`, so the
+    /// includer decides.
+    #[allow(clippy::result_unit_err)]
+    pub fn valid_referers(&self, index: usize) -> Result<Option<Entry<'a>>, ()> {
+        for i in self.ancestors(index) {
+            if let Some(entry) = self.own(i, &["valid_referers"]).last() {
+                return Ok(Some(*entry));
+            }
+            if self.kind(i) == "server" && self.node(i).block.is_some() {
+                return Ok(None);
+            }
+        }
+        if self.fragment && !matches!(self.root_context, lint403_nginx::Context::Http) {
+            return Err(());
+        }
+        Ok(None)
+    }
+
+    /// `if` blocks whose condition reads `$invalid_referer` (not negated),
+    /// with the `return 403` in their body when there is one.
+    pub fn invalid_referer_ifs(&self) -> Vec<(usize, Entry<'a>, Option<Entry<'a>>)> {
+        let mut found = Vec::new();
+        for (index, node) in self.nodes.iter().enumerate() {
+            for entry in &node.entries {
+                if !entry.is("if") {
+                    continue;
+                }
+                let condition = entry.args().join(" ");
+                if !condition.contains("$invalid_referer") || condition.contains('!') {
+                    continue;
+                }
+                let refusal = entry.child.and_then(|child| {
+                    self.own(child, &["return"])
+                        .find(|r| r.arg(0).is_some_and(|code| code == "403"))
+                        .copied()
+                });
+                found.push((index, *entry, refusal));
+            }
+        }
+        found
+    }
+}

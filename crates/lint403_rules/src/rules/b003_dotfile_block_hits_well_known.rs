@@ -1,0 +1,173 @@
+//! ## What it does
+//! Flags an nginx location that refuses dot-paths (`location ~ /\.` with
+//! `deny all` or `return 403`) when nginx picks it for
+//! `/.well-known/acme-challenge/t`: no `location ^~ /.well-known/` (or an
+//! earlier regex for `.well-known`) takes that URI first.
+//!
+//! ## Why it causes 403
+//! A regex location beats every plain prefix location, including
+//! `location /.well-known/` without `^~`. The dotfile block then refuses
+//! ACME HTTP-01 challenges (certificate renewal fails), `security.txt` and
+//! app-link files with 403.
+//!
+//! lint403 does not run nginx's regexes here: it recognises the dotfile
+//! shapes (`/\.`, `(^|/)\.`, `/\.(?!ht)`…, without a `well-known`
+//! exception) and takes other regexes as not matching the probe.
+//!
+//! ## Example
+//! ```nginx
+//! server {
+//!     location ~ /\. {
+//!         deny all;
+//!     }
+//! }
+//! ```
+//! `GET /.well-known/acme-challenge/t` → 403.
+//!
+//! ## Fix
+//! ```nginx
+//! server {
+//!     location ^~ /.well-known/ {
+//!         allow all;
+//!     }
+//!     location ~ /\. {
+//!         deny all;
+//!     }
+//! }
+//! ```
+//!
+//! ## References
+//! - <https://nginx.org/en/docs/http/ngx_http_core_module.html#location>
+//! - RFC 8555 §8.3 (HTTP-01 challenge at `/.well-known/acme-challenge/`)
+
+use lint403_core::{Code, Diagnostic, Dialect, Severity};
+
+use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
+use crate::walk::nginx::{self, LocationKind, Tree};
+use crate::{Loaded, RuleContext};
+
+pub const RULE: Rule = Rule {
+    code: Code {
+        code: "B003",
+        name: "dotfile-block-hits-well-known",
+        default_severity: Severity::Warning,
+        summary: "a dotfile deny also refuses /.well-known/ (ACME, security.txt)",
+        doc: "",
+    },
+    family: Family::Broad,
+    dialects: &[Dialect::Nginx],
+    likelihood: Likelihood::Common,
+    fix: FixDifficulty::Trivial,
+    source: include_str!("b003_dotfile_block_hits_well_known.rs"),
+    check,
+};
+
+const PROBE: &str = "/.well-known/acme-challenge/t";
+
+fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let Loaded::Nginx(config) = context.config else {
+        return;
+    };
+    let tree = Tree::build(config, context.sources);
+    for server in 0..tree.nodes.len() {
+        if tree.kind(server) != "server" {
+            continue;
+        }
+        let matches = |pattern: &str| {
+            dotfile_regex(pattern) || pattern.contains("well-known") || pattern.contains("acme")
+        };
+        let Some(selected) = tree.select(server, PROBE, &matches) else {
+            continue;
+        };
+        let Some(block) = tree.node(selected).block else {
+            continue;
+        };
+        let Some((LocationKind::Regex, pattern)) = block.location() else {
+            continue;
+        };
+        if !dotfile_regex(&pattern) {
+            continue;
+        }
+        let refusal = tree
+            .own(selected, &["return"])
+            .find(|entry| entry.arg(0).is_some_and(|code| code == "403"))
+            .copied()
+            .or_else(|| {
+                let list = tree.acl(tree.effective_acl(selected)?);
+                let client = std::net::IpAddr::from([203, 0, 113, 7]);
+                nginx::decide(&list, client)
+                    .filter(|entry| !entry.allow)
+                    .map(|entry| entry.entry)
+            });
+        let Some(refusal) = refusal else {
+            continue;
+        };
+        out.push(
+            Diagnostic::new(
+                RULE.code,
+                block.head_span(),
+                format!(
+                    "GET {PROBE} → 403: `location ~ {pattern}` refuses every dot-path, the ACME HTTP-01 challenge and /.well-known/security.txt included"
+                ),
+            )
+            .with_label("also matches /.well-known/")
+            .with_related(refusal.head_span(), "the refusal")
+            .with_help(
+                "add `location ^~ /.well-known/ { allow all; }` (a plain prefix location loses to the regex), or exclude it: `location ~ /\\.(?!well-known)`",
+            ),
+        );
+    }
+}
+
+/// A regex that matches any path segment starting with a dot.
+fn dotfile_regex(pattern: &str) -> bool {
+    if pattern.contains("well-known") {
+        return false;
+    }
+    let mut search = 0;
+    while let Some(found) = pattern[search..].find("\\.") {
+        let at = search + found;
+        let before = &pattern[..at];
+        let rest = &pattern[at + 2..];
+        search = at + 2;
+        if !(before.ends_with('/') || before.ends_with('^') || before.ends_with(')')) {
+            continue;
+        }
+        if before.ends_with(')') && !before.ends_with("(^|/)") && !before.ends_with("(/|^)") {
+            continue;
+        }
+        // `/\.[^/]*$`: only a dot-name as the last segment.
+        if rest.starts_with("[^/]") && rest.ends_with('$') {
+            continue;
+        }
+        if rest.is_empty()
+            || [
+                "(?!", "[^", ".", "\\w", "[a-z", "[a-za-z", "[a-zA-Z", "[A-Za-z", "\\S", ")",
+            ]
+            .iter()
+            .any(|start| rest.starts_with(start))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dotfile_regex;
+
+    #[test]
+    fn shapes() {
+        assert!(dotfile_regex("/\\."));
+        assert!(dotfile_regex("(^|/)\\."));
+        assert!(dotfile_regex("/\\.(?!ht)"));
+        assert!(!dotfile_regex("/\\.[^/]*$"));
+        assert!(dotfile_regex("/\\.[^/]+/"));
+        assert!(dotfile_regex("^/\\..*"));
+        assert!(!dotfile_regex("/\\.ht"));
+        assert!(!dotfile_regex("/\\.git"));
+        assert!(!dotfile_regex("/\\.(?!well-known)"));
+        assert!(!dotfile_regex("\\.php$"));
+    }
+}
