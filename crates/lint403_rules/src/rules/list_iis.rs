@@ -8,10 +8,18 @@ mod a003_default_deny_without_allow;
 mod a301_iis_ipsecurity_implicit_deny;
 #[path = "b001_server_wide_403.rs"]
 mod b001_server_wide_403;
+#[path = "b301_iis_rewrite_matchany_negated.rs"]
+mod b301_iis_rewrite_matchany_negated;
 #[path = "p301_iis_section_locked_by_default.rs"]
 mod p301_iis_section_locked_by_default;
 #[path = "p302_iis_urlauthz_aspnet_syntax.rs"]
 mod p302_iis_urlauthz_aspnet_syntax;
+#[path = "p303_aspnet_authz_no_clear.rs"]
+mod p303_aspnet_authz_no_clear;
+#[path = "p304_iis_rewrite_customresponse_invalid.rs"]
+mod p304_iis_rewrite_customresponse_invalid;
+#[path = "p305_iis_rewrite_duplicate_name.rs"]
+mod p305_iis_rewrite_duplicate_name;
 #[path = "s301_iis_rewrite_leading_slash.rs"]
 mod s301_iis_rewrite_leading_slash;
 #[path = "t301_iis_ssl_required.rs"]
@@ -21,8 +29,12 @@ pub(super) static RULES: &[&Rule] = &[
     &a003_default_deny_without_allow::RULE,
     &a301_iis_ipsecurity_implicit_deny::RULE,
     &b001_server_wide_403::RULE,
+    &b301_iis_rewrite_matchany_negated::RULE,
     &p301_iis_section_locked_by_default::RULE,
     &p302_iis_urlauthz_aspnet_syntax::RULE,
+    &p303_aspnet_authz_no_clear::RULE,
+    &p304_iis_rewrite_customresponse_invalid::RULE,
+    &p305_iis_rewrite_duplicate_name::RULE,
     &s301_iis_rewrite_leading_slash::RULE,
     &t301_iis_ssl_required::RULE,
 ];
