@@ -1,7 +1,7 @@
 //! The Apache rules' claims, checked against the real httpd: each case
-//! writes a bad fixture (its `/var/www/html` replaced by a temporary
-//! document root) into a minimal full configuration, starts `apache2` on
-//! 127.0.0.1, sends the request the rule's message names and asserts the
+//! writes a bad fixture (its `/var/www` replaced by a temporary directory
+//! whose `html` is the document root) into a minimal full configuration,
+//! starts `apache2` on 127.0.0.1, sends the request the rule's message names and asserts the
 //! status it claims.
 //!
 //! Without `apache2` the tests print "SKIPPED: apache2 not installed" and
@@ -44,7 +44,7 @@ fn modules_dir() -> PathBuf {
 struct Case {
     name: &'static str,
     /// Server-level configuration (a fixture), `/var/www/html` standing for
-    /// the document root.
+    /// the document root (and `/var/www` for its parent).
     config: &'static str,
     /// `.htaccess` of the document root, if any.
     htaccess: Option<&'static str>,
@@ -128,7 +128,7 @@ fn start(binary: &Path, case: &Case, seed: u16) -> Result<(Server, u16), String>
         case.name
     ));
     let _ = std::fs::remove_dir_all(&dir);
-    let docroot = dir.join("htdocs");
+    let docroot = dir.join("www/html");
     write(&docroot.join("index.html"), "index\n");
     write(&docroot.join("private/index.html"), "private\n");
     write(&docroot.join("private/secret.txt"), "secret\n");
@@ -166,7 +166,7 @@ fn start(binary: &Path, case: &Case, seed: u16) -> Result<(Server, u16), String>
     conf.push_str(
         &case
             .config
-            .replace("/var/www/html", &docroot.display().to_string()),
+            .replace("/var/www", &dir.join("www").display().to_string()),
     );
     conf.push('\n');
     write(&dir.join("httpd.conf"), &conf);
@@ -454,6 +454,31 @@ fn s201_limit_leaves_other_methods_open() {
             "s201-get-refused",
             fixture!("S201-authz-limit-partial/bad-limit-get-post.conf"),
             "/admin/",
+            403,
+        ),
+    ]);
+}
+
+#[test]
+fn i201_rewrite_without_symlink_options_refuses_everything() {
+    run(&[
+        Case {
+            htaccess: Some(fixture!(
+                "I201-rewrite-needs-symlinks/bad-htaccess-minus-follow/.htaccess"
+            )),
+            ..Case::new("i201-htaccess", "", "/", 403)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "I201-rewrite-needs-symlinks/good-htaccess-owner-match/.htaccess"
+            )),
+            ..Case::new("i201-htaccess-fixed", "", "/", 200)
+        },
+        // Options inherited from an enclosing <Directory>.
+        Case::new(
+            "i201-inherited",
+            fixture!("I201-rewrite-needs-symlinks/bad-inherited-options.conf"),
+            "/app/",
             403,
         ),
     ]);

@@ -5,6 +5,9 @@ use crate::registry::Rule;
 #[path = "a201_authz_negation_context.rs"]
 mod a201_authz_negation_context;
 
+#[path = "i201_rewrite_needs_symlinks.rs"]
+mod i201_rewrite_needs_symlinks;
+
 #[path = "p201_apache_comment_continuation.rs"]
 mod p201_apache_comment_continuation;
 
@@ -22,6 +25,7 @@ mod s201_authz_limit_partial;
 
 pub(super) static RULES: &[&Rule] = &[
     &a201_authz_negation_context::RULE,
+    &i201_rewrite_needs_symlinks::RULE,
     &p201_apache_comment_continuation::RULE,
     &p202_apache_inline_comment::RULE,
     &p204_apache_section_trailing_content::RULE,
