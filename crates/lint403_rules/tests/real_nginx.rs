@@ -314,6 +314,16 @@ const CASES: &[Case] = &[
         headers: &[],
         status: 403,
     },
+    // B003: `return 404` in the dotfile block answers the challenge with 404.
+    Case {
+        fixture: "B003-dotfile-block-hits-well-known/bad-404.conf",
+        files: &["/.well-known/acme-challenge/t"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/.well-known/acme-challenge/t",
+        headers: &[],
+        status: 404,
+    },
     // A005: the IPv4-only list refuses an IPv6 client.
     Case {
         fixture: "A005-acl-ipv4-only-dual-stack/bad.conf",

@@ -1,6 +1,6 @@
 //! ## What it does
 //! Flags an nginx location that refuses dot-paths (`location ~ /\.` with
-//! `deny all` or `return 403`) when nginx picks it for
+//! `deny all`, `return 403` or `return 404`) when nginx picks it for
 //! `/.well-known/acme-challenge/t`: no `location ^~ /.well-known/` (or an
 //! earlier regex for `.well-known`) takes that URI first.
 //!
@@ -8,7 +8,8 @@
 //! A regex location beats every plain prefix location, including
 //! `location /.well-known/` without `^~`. The dotfile block then refuses
 //! ACME HTTP-01 challenges (certificate renewal fails), `security.txt` and
-//! app-link files with 403.
+//! app-link files with 403 (or 404 from a `return 404`, which breaks ACME
+//! just as well).
 //!
 //! lint403 does not run nginx's regexes here: it recognises the dotfile
 //! shapes (`/\.`, `(^|/)\.`, `/\.(?!ht)`…, without a `well-known`
@@ -90,16 +91,18 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         }
         let refusal = tree
             .own(selected, &["return"])
-            .find(|entry| entry.arg(0).is_some_and(|code| code == "403"))
-            .copied()
+            .find_map(|entry| {
+                let code = entry.arg(0)?;
+                (code == "403" || code == "404").then(|| (*entry, code.into_owned()))
+            })
             .or_else(|| {
                 let list = tree.acl(tree.effective_acl(selected)?);
                 let client = std::net::IpAddr::from([203, 0, 113, 7]);
                 nginx::decide(&list, client)
                     .filter(|entry| !entry.allow)
-                    .map(|entry| entry.entry)
+                    .map(|entry| (entry.entry, "403".to_string()))
             });
-        let Some(refusal) = refusal else {
+        let Some((refusal, status)) = refusal else {
             continue;
         };
         out.push(
@@ -107,7 +110,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 RULE.code,
                 block.head_span(),
                 format!(
-                    "GET {PROBE} → 403: `location ~ {pattern}` refuses every dot-path, the ACME HTTP-01 challenge and /.well-known/security.txt included"
+                    "GET {PROBE} → {status}: `location ~ {pattern}` refuses every dot-path, the ACME HTTP-01 challenge and /.well-known/security.txt included"
                 ),
             )
             .with_label("also matches /.well-known/")
