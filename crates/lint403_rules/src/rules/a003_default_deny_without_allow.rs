@@ -206,10 +206,8 @@ fn check_url_authorization(visit: &Visit<'_, '_>, out: &mut Vec<Diagnostic>) {
                 dropped = Some(child);
                 allows = 0;
             }
-            "remove" if is_default_allow_key(child) => {
-                if dropped.is_none() {
-                    dropped = Some(child);
-                }
+            "remove" if dropped.is_none() && is_default_allow_key(child) => {
+                dropped = Some(child);
             }
             "add" => {
                 let access = child.attribute_value("accessType").unwrap_or_default();
@@ -291,7 +289,7 @@ mod tests {
     #[test]
     fn url_authorization() {
         let run = |s: &str| iis::run_check(check, &wrap(s)).len();
-        assert_eq!(run(r#"<authorization><clear/></authorization>"#), 1);
+        assert_eq!(run(r"<authorization><clear/></authorization>"), 1);
         assert_eq!(
             run(
                 r#"<authorization><remove users="*" roles="" verbs=""/><add accessType="Deny" users="?"/></authorization>"#

@@ -81,8 +81,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let action = visit
             .parent()
             .and_then(|p| p.element.attribute_value("denyAction"))
-            .map(str::trim)
-            .unwrap_or("Forbidden");
+            .map_or("Forbidden", str::trim);
         let (who, attribute, sub) = match (
             visit.attr_value("ipAddress"),
             visit.attr_value("domainName"),

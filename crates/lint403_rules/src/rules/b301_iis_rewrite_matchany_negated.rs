@@ -8,7 +8,7 @@
 //! "not A or not B" is true for every value that does not match both at
 //! once: for host patterns, for every request. The author meant "neither A
 //! nor B", which is `MatchAll` over the negated conditions. A blocking rule
-//! (CustomResponse 403, AbortRequest) written this way refuses the very
+//! (`CustomResponse` 403, `AbortRequest`) written this way refuses the very
 //! hosts (or referers, agents) it was meant to let through; a redirect
 //! written this way loops or sends everyone away.
 //!

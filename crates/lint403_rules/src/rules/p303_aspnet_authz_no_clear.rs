@@ -108,7 +108,7 @@ mod tests {
     fn only_aspnet() {
         let bad = r#"<configuration><system.web><authorization><remove users="*"/></authorization></system.web></configuration>"#;
         assert_eq!(iis::run_check(check, bad).len(), 1);
-        let good = r#"<configuration><system.webServer><security><authorization><clear/></authorization></security></system.webServer></configuration>"#;
+        let good = r"<configuration><system.webServer><security><authorization><clear/></authorization></security></system.webServer></configuration>";
         assert!(iis::run_check(check, good).is_empty());
     }
 }

@@ -43,11 +43,11 @@
 //! </configuration>
 //! ```
 //! Use `type="Redirect"` with `url` for a redirect (300–307 are redirect
-//! codes, which CustomResponse does not send).
+//! codes, which `CustomResponse` does not send).
 //!
 //! ## References
-//! - CustomResponse attributes: <https://learn.microsoft.com/iis/extensions/url-rewrite-module/url-rewrite-module-configuration-reference>
-//! - Ranges from rewrite_schema.xml as shipped in `inetsrv\config\schema`
+//! - `CustomResponse` attributes: <https://learn.microsoft.com/iis/extensions/url-rewrite-module/url-rewrite-module-configuration-reference>
+//! - Ranges from `rewrite_schema.xml` as shipped in `inetsrv\config\schema`
 //!   (public copy: <https://github.com/lextm/iis_schema>).
 //! - Not run on IIS (IIS cannot run here); the status of the resulting
 //!   configuration error is unverified.

@@ -56,7 +56,7 @@
 //!
 //! ## References
 //! - Duplicate collection entry → 500.19 0x800700b7: <https://learn.microsoft.com/troubleshoot/developer/webapps/iis/health-diagnostic-performance/http-error-500-19-webpage>
-//! - Rule `name` as the collection key: rewrite_schema.xml
+//! - Rule `name` as the collection key: `rewrite_schema.xml`
 //!   (public copy: <https://github.com/lextm/iis_schema>)
 //! - Inference from the schema key and the 500.19 article; not run on IIS
 //!   (IIS cannot run here). Case-insensitive comparison of the key is an

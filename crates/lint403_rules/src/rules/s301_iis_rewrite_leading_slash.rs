@@ -3,21 +3,23 @@
 //! "distributed" rule, set in a web.config or for a site) whose
 //! `<match url="…">` pattern requires a leading slash: `^/admin` in
 //! ECMAScript syntax, `/admin/*` in Wildcard syntax, `/admin` as
-//! ExactMatch.
+//! `ExactMatch`.
 //!
 //! ## Why it causes 403
 //! URL Rewrite gives distributed rules the URL path relative to the folder
 //! of the web.config (or of the `<location>`), with no leading slash and
 //! no query string: `GET /admin/users?id=1` is matched as `admin/users`.
 //! A pattern that starts with `/` therefore never matches. A deny written
-//! this way (CustomResponse 403, AbortRequest) silently refuses nothing;
+//! this way (`CustomResponse` 403, `AbortRequest`) silently refuses nothing;
 //! an allow-list or a "let these through" rule written this way never lets
 //! anything through, so the deny after it refuses what it was meant to
 //! spare. Negated (`negate="true"`), the pattern is true for every URL and
 //! the rule runs on every request.
 //!
 //! Only `<globalRules>` (applicationHost.config) see the path with its
-//! leading slash; they are not flagged.
+//! leading slash; they are not flagged. A disabled rule (`enabled="false"`)
+//! is reported as info: files often ship such rules disabled and tell the
+//! reader to enable them.
 //!
 //! ## Example
 //! ```xml
@@ -90,9 +92,6 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             return;
         }
         let rule = RewriteRule::read(visit.element);
-        if !rule.enabled {
-            return;
-        }
         let Some(url) = rule.url else {
             return;
         };
@@ -101,7 +100,11 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         // The path a distributed rule sees is relative to the folder (or
         // `<location>`) of its configuration.
-        let relative = literal_prefix(rest, &rule);
+        let group = rest
+            .strip_prefix("(?:")
+            .or_else(|| rest.strip_prefix('('))
+            .unwrap_or(rest);
+        let relative = literal_prefix(group, &rule);
         let sample = format!("{}{relative}", visit.url_prefix());
         let blocks = rule.is_terminal()
             && rule
@@ -124,13 +127,20 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             )
         };
         let fixed = fixed_pattern(&rule, &url.value);
-        out.push(
+        let mut diagnostic =
             Diagnostic::new(RULE.code, Span::new(visit.file, url.value_range), message)
                 .with_label("leading `/` never present")
                 .with_help(format!(
                     "write `url=\"{fixed}\"` (the `/` belongs only in globalRules)"
-                )),
-        );
+                ));
+        if !rule.enabled {
+            // Disabled now, but files tell users to enable such rules.
+            diagnostic
+                .message
+                .push_str(" (the rule is disabled; enabled, it would still never match)");
+            diagnostic = diagnostic.with_severity(Severity::Info);
+        }
+        out.push(diagnostic);
     });
 }
 
@@ -245,7 +255,18 @@ mod tests {
             0
         );
         assert_eq!(run(r#"<rule name="a" patternSyntax="Wildcard"><match url="/admin/*"/><action type="AbortRequest"/></rule>"#).len(), 1);
-        assert_eq!(run(r#"<rule name="a" enabled="false"><match url="^/admin"/><action type="AbortRequest"/></rule>"#).len(), 0);
+        let disabled = run(
+            r#"<rule name="a" enabled="false"><match url="^/admin"/><action type="AbortRequest"/></rule>"#,
+        );
+        assert_eq!(disabled[0].severity, Severity::Info);
+        let group = run(
+            r#"<rule name="a"><match url="^/(typo3temp|fileadmin)$"/><action type="None"/></rule>"#,
+        );
+        assert!(
+            group[0].message.contains("GET /typo3temp is matched"),
+            "{}",
+            group[0].message
+        );
         let found = run(
             r#"<rule name="a"><match url="^/wp-admin/(.*)"/><action type="CustomResponse" statusCode="403"/></rule>"#,
         );

@@ -217,8 +217,8 @@ impl<'a> RewriteRule<'a> {
             .map(str::trim)
     }
 
-    /// Whether the action ends the request (Redirect, CustomResponse,
-    /// AbortRequest), so later rules do not run.
+    /// Whether the action ends the request (`Redirect`, `CustomResponse`,
+    /// `AbortRequest`), so later rules do not run.
     pub fn is_terminal(&self) -> bool {
         self.action_type().is_some_and(|t| {
             ["Redirect", "CustomResponse", "AbortRequest"]
