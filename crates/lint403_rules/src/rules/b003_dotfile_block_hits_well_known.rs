@@ -71,7 +71,9 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     };
     let tree = Tree::build(config, context.sources);
     for server in 0..tree.nodes.len() {
-        if tree.kind(server) != "server" {
+        // Only real server blocks: a fragment's includer may hold the
+        // `.well-known` exception.
+        if tree.server_block_of(server) != Some(server) {
             continue;
         }
         let matches = |pattern: &str| {

@@ -9,21 +9,28 @@
 //! password at all and serves the page (a missing 401). What looks
 //! protected is open.
 //!
-//! `auth_basic off` is a deliberate opt-out and is not reported.
+//! `auth_basic off` is a deliberate opt-out and is not reported. A
+//! fragment whose blocks stand outside any `server { }` it shows (a
+//! snippet of `location`s) is not reported either: the including server
+//! may hold the user file.
 //!
 //! ## Example
 //! ```nginx
-//! location /admin/ {
-//!     auth_basic "staff";
+//! server {
+//!     location /admin/ {
+//!         auth_basic "staff";
+//!     }
 //! }
 //! ```
 //! `GET /admin/` without credentials → 200.
 //!
 //! ## Fix
 //! ```nginx
-//! location /admin/ {
-//!     auth_basic "staff";
-//!     auth_basic_user_file /etc/nginx/htpasswd;
+//! server {
+//!     location /admin/ {
+//!         auth_basic "staff";
+//!         auth_basic_user_file /etc/nginx/htpasswd;
+//!     }
 //! }
 //! ```
 //!
@@ -79,7 +86,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         // A fragment may be included where a user file is in effect.
-        if tree.fragment && tree.server_of(index).is_none() && tree.kind(0) != "http" {
+        if tree.fragment && tree.server_block_of(index).is_none() && tree.kind(0) != "http" {
             continue;
         }
         if !seen.insert(auth.span()) {

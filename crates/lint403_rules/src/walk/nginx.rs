@@ -374,6 +374,17 @@ impl<'a> Tree<'a> {
         self.ancestors(index).find(|&i| self.kind(i) == "server")
     }
 
+    /// The nearest `server { }` block at or above `index` (a fragment's
+    /// root in server context does not count: its includer is unknown).
+    pub fn server_block_of(&self, index: usize) -> Option<usize> {
+        self.ancestors(index).find(|&i| {
+            self.nodes
+                .get(i)
+                .and_then(|node| node.block)
+                .is_some_and(|block| block.is("server"))
+        })
+    }
+
     /// A URI that reaches `index`: the argument of the nearest prefix or
     /// exact `location`, else `/`.
     pub fn sample_path(&self, index: usize) -> String {
