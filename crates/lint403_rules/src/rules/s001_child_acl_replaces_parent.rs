@@ -181,3 +181,38 @@ fn narrowed(probes: &[IpAddr], list: &[AclEntry<'_>], parent: &[AclEntry<'_>]) -
         !overlaps && nginx::decide(list, address).is_some_and(|entry| !entry.allow)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::walk::nginx::run_check;
+
+    fn count(text: &str) -> usize {
+        run_check(super::check, text).len()
+    }
+
+    #[test]
+    fn widening_and_narrowing() {
+        // A child deny-only list opens the location (fall-through).
+        assert_eq!(
+            count("server { allow 10.0.0.0/8; deny all; location /p/ { deny 10.9.9.9; } }"),
+            1
+        );
+        // A complete child list is deliberate.
+        assert_eq!(
+            count("server { allow 10.0.0.0/8; deny all; location /p/ { allow 192.168.0.0/16; deny all; } }"),
+            0
+        );
+        // limit_except tightening to a part of the parent's network is fine ...
+        assert_eq!(
+            count("server { allow 10.0.0.0/8; deny all; location /p/ { limit_except GET { allow 10.1.0.0/16; deny all; } } }"),
+            0
+        );
+        // ... refusing the parent's clients for other methods is not.
+        assert_eq!(
+            count("server { location /p/ { allow 127.0.0.1; deny all; limit_except GET { allow 10.1.0.0/16; deny all; } } }"),
+            1
+        );
+        // Nothing inherited: nothing replaced.
+        assert_eq!(count("server { location /p/ { deny 10.9.9.9; } }"), 0);
+    }
+}

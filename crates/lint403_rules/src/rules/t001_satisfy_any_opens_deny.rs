@@ -116,3 +116,49 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::walk::nginx::run_check;
+
+    fn count(text: &str) -> usize {
+        run_check(super::check, text).len()
+    }
+
+    #[test]
+    fn everyone_allowed_under_satisfy_any() {
+        let auth = "auth_basic x; auth_basic_user_file /f;";
+        assert_eq!(
+            count(&format!(
+                "server {{ location /a/ {{ satisfy any; allow 0.0.0.0/0; deny all; {auth} }} }}"
+            )),
+            1
+        );
+        // `deny all` first: the allow is never reached.
+        assert_eq!(
+            count(&format!(
+                "server {{ location /a/ {{ satisfy any; deny all; allow all; {auth} }} }}"
+            )),
+            0
+        );
+        // satisfy all (the default): auth is still asked.
+        assert_eq!(
+            count(&format!(
+                "server {{ location /a/ {{ allow all; {auth} }} }}"
+            )),
+            0
+        );
+        // No auth in effect.
+        assert_eq!(
+            count("server { location /a/ { satisfy any; allow all; } }"),
+            0
+        );
+        // Inherited from the server, reported once.
+        assert_eq!(
+            count(&format!(
+                "server {{ satisfy any; allow all; {auth} location /a/ {{ }} location /b/ {{ }} }}"
+            )),
+            1
+        );
+    }
+}

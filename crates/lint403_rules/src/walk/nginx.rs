@@ -740,3 +740,120 @@ impl<'a> Tree<'a> {
         found
     }
 }
+
+/// Runs one rule's check over an nginx text (unit tests).
+#[cfg(test)]
+pub(crate) fn run_check(
+    check: fn(&crate::RuleContext<'_>, &mut Vec<lint403_core::Diagnostic>),
+    text: &str,
+) -> Vec<lint403_core::Diagnostic> {
+    let mut sources = SourceMap::new();
+    let file = sources.add(lint403_core::SourceFile::from_bytes(
+        "/tmp/lint403-unit/site.conf",
+        text.as_bytes().to_vec(),
+    ));
+    let config = lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+    let context = crate::RuleContext {
+        sources: &sources,
+        config: crate::Loaded::Nginx(&config),
+    };
+    let mut out = Vec::new();
+    check(&context, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn subject(text: &str) -> Subject {
+        Subject::parse(text).unwrap_or(Subject::Unix)
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+
+    #[test]
+    fn subjects() {
+        assert!(subject("10.1.2.3").covered_by(subject("10.0.0.0/8")));
+        assert!(!subject("10.0.0.0/8").covered_by(subject("10.1.0.0/16")));
+        assert!(subject("2001:db8::1").covered_by(subject("all")));
+        assert!(!subject("2001:db8::1").covered_by(subject("0.0.0.0/0")));
+        assert!(subject("unix:").covered_by(subject("all")));
+        // nginx masks host bits: 10.1.2.3/8 is 10.0.0.0/8.
+        assert_eq!(subject("10.1.2.3/8"), subject("10.0.0.0/8"));
+        // An IPv4-mapped IPv6 client is checked against the IPv4 entries.
+        assert!(subject("10.0.0.0/8").matches(ip("::ffff:10.1.2.3")));
+        assert!(!subject("10.0.0.0/8").matches(ip("2001:db8::1")));
+        assert!(Subject::parse("example.com").is_none());
+        assert!(Subject::parse("10.0.0.0/33").is_none());
+        assert!(subject("::/0").is_everyone());
+    }
+
+    fn selected(text: &str, path: &str, dotfile: bool) -> Option<String> {
+        let mut sources = SourceMap::new();
+        let file = sources.add(lint403_core::SourceFile::from_bytes(
+            "/tmp/lint403-unit/site.conf",
+            text.as_bytes().to_vec(),
+        ));
+        let config =
+            lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+        let tree = Tree::build(&config, &sources);
+        let server = (0..tree.nodes.len()).find(|&i| tree.server_block_of(i) == Some(i))?;
+        let matches = move |pattern: &str| dotfile && pattern.contains("\\.");
+        let node = tree.select(server, path, &matches)?;
+        tree.node(node).block.map(|block| block.args().join(" "))
+    }
+
+    #[test]
+    fn location_precedence() {
+        let text = "server {\n location / { }\n location /.well-known/ { }\n location ~ /\\. { deny all; }\n}\n";
+        assert_eq!(
+            selected(text, "/.well-known/acme-challenge/t", true).as_deref(),
+            Some("~ /\\.")
+        );
+        assert_eq!(
+            selected(text, "/.well-known/acme-challenge/t", false).as_deref(),
+            Some("/.well-known/")
+        );
+        let text = "server {\n location ^~ /.well-known/ { }\n location ~ /\\. { deny all; }\n}\n";
+        assert_eq!(
+            selected(text, "/.well-known/acme-challenge/t", true).as_deref(),
+            Some("^~ /.well-known/")
+        );
+        let text = "server {\n location = /x { }\n location /x { }\n location / { location ~ /\\. { } }\n}\n";
+        assert_eq!(selected(text, "/x", true).as_deref(), Some("= /x"));
+        assert_eq!(selected(text, "/a/.b", true).as_deref(), Some("~ /\\."));
+        assert_eq!(selected(text, "/a/b", false).as_deref(), Some("/"));
+    }
+
+    #[test]
+    fn inheritance() {
+        let text = "http {\n allow 10.0.0.0/8;\n deny all;\n server {\n  location /a/ { }\n  location /b/ { deny 10.9.9.9; }\n }\n}\n";
+        let mut sources = SourceMap::new();
+        let file = sources.add(lint403_core::SourceFile::from_bytes(
+            "/tmp/lint403-unit/nginx.conf",
+            text.as_bytes().to_vec(),
+        ));
+        let config =
+            lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+        let tree = Tree::build(&config, &sources);
+        let location = |path: &str| {
+            (0..tree.nodes.len()).find(|&i| {
+                tree.node(i)
+                    .block
+                    .is_some_and(|b| b.is("location") && b.arg(0).as_deref() == Some(path))
+            })
+        };
+        let (Some(a), Some(b)) = (location("/a/"), location("/b/")) else {
+            panic!("locations not found");
+        };
+        let http = tree.effective_acl(a);
+        assert!(http.is_some_and(|n| tree.kind(n) == "http"));
+        assert_eq!(tree.effective_acl(b), Some(b));
+        assert_eq!(tree.acl(b).len(), 1);
+        assert_eq!(tree.sample_path(b), "/b/");
+    }
+}
