@@ -1,5 +1,12 @@
 //! ## What it does
-//! Flags a URL Rewrite rule that refuses every request of a site (or of a
+//! nginx: flags a `server` whose first rewrite-phase directive is an
+//! unconditional `return 4xx` (it runs before any location is chosen), or
+//! whose own `deny all` is reached by every client while no location has
+//! its own `allow`/`deny` list, a `return`, a `rewrite` or `satisfy`. A
+//! `default_server` with no name (or `server_name _`) is the usual
+//! catch-all for unknown hosts and is not flagged.
+//!
+//! IIS: flags a URL Rewrite rule that refuses every request of a site (or of a
 //! `<location>`): action `CustomResponse` with a 4xx `statusCode`, or
 //! `AbortRequest`, on a catch-all pattern (`.*`, `(.*)`, `^`, `^(.*)$`, an
 //! empty pattern, or `*` in Wildcard syntax), not negated, with no
@@ -35,7 +42,17 @@
 //! </configuration>
 //! ```
 //! `GET /.well-known/acme-challenge/t` → 403, and so does every other
-//! request.
+//! request. The nginx form (reported as info, as the catalogue rates it):
+//! ```nginx
+//! server {
+//!     listen 80;
+//!     server_name shop.example;
+//!     return 403;
+//!     location / {
+//!         try_files $uri $uri/ =404;
+//!     }
+//! }
+//! ```
 //!
 //! ## Fix
 //! Give the rule the condition it was meant to have:
@@ -65,13 +82,18 @@
 //! - URL Rewrite rules, `CustomResponse`/`AbortRequest` actions,
 //!   `stopProcessing`, `enabled`, Wildcard syntax:
 //!   <https://learn.microsoft.com/iis/extensions/url-rewrite-module/url-rewrite-module-configuration-reference>
-//! - Not run on IIS (IIS cannot run here). The nginx side of this rule is
-//!   not implemented yet.
+//! - nginx `return` in server context runs in the server rewrite phase,
+//!   before location matching: <https://nginx.org/en/docs/http/ngx_http_rewrite_module.html>;
+//!   access lists: <https://nginx.org/en/docs/http/ngx_http_access_module.html>.
+//!   Both nginx claims are checked against nginx 1.22 in
+//!   `crates/lint403_rules/tests/real_nginx_b001.rs`.
+//! - IIS: not run on IIS (IIS cannot run here).
 
 use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::iis::{self, RewriteRule};
+use crate::walk::nginx;
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -83,7 +105,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Broad,
-    dialects: &[Dialect::Iis],
+    dialects: &[Dialect::Nginx, Dialect::Iis],
     likelihood: Likelihood::Occasional,
     fix: FixDifficulty::Trivial,
     source: include_str!("b001_server_wide_403.rs"),
@@ -91,9 +113,14 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Iis(config) = context.config else {
-        return;
-    };
+    match context.config {
+        Loaded::Iis(config) => check_iis(config, out),
+        Loaded::Nginx(config) => check_nginx(&nginx::Tree::build(config, context.sources), out),
+        Loaded::Apache(_) => {}
+    }
+}
+
+fn check_iis(config: &lint403_iis::LoadedConfig, out: &mut Vec<Diagnostic>) {
     iis::walk(config, |visit| {
         let name = visit.name();
         if !(name == "rules" && visit.path_ends_with("system.webServer/rewrite/rules")
@@ -162,6 +189,126 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
     });
+}
+
+/// nginx: an unconditional server-level `return 4xx`, or a server-level
+/// `deny all` that no location escapes.
+fn check_nginx(tree: &nginx::Tree<'_>, out: &mut Vec<Diagnostic>) {
+    for (index, node) in tree.nodes.iter().enumerate() {
+        if !node.block.is_some_and(|block| block.is("server")) {
+            continue;
+        }
+        if is_catch_all_default(tree, index) {
+            continue;
+        }
+        if let Some(diagnostic) = server_return(tree, index) {
+            out.push(diagnostic);
+        } else if let Some(diagnostic) = server_deny_all(tree, index) {
+            out.push(diagnostic);
+        }
+    }
+}
+
+/// A `default_server` without a real name: the usual catch-all for
+/// unknown hosts, refused on purpose.
+fn is_catch_all_default(tree: &nginx::Tree<'_>, server: usize) -> bool {
+    let default = tree.own(server, &["listen"]).any(|listen| {
+        listen
+            .args()
+            .iter()
+            .any(|a| a == "default_server" || a == "default")
+    });
+    let names: Vec<String> = tree
+        .own(server, &["server_name"])
+        .flat_map(|entry| entry.args().into_iter().map(std::borrow::Cow::into_owned))
+        .collect();
+    default && names.iter().all(|n| n == "_" || n.is_empty())
+}
+
+/// The first rewrite-phase directive of the server, when it is a
+/// `return` with a 4xx code.
+fn server_return(tree: &nginx::Tree<'_>, server: usize) -> Option<Diagnostic> {
+    let first = tree
+        .own(server, &["return", "rewrite", "if", "break"])
+        .next()?;
+    if !first.is("return") {
+        return None;
+    }
+    let code: u16 = first.arg(0)?.parse().ok()?;
+    if !(400..500).contains(&code) {
+        return None;
+    }
+    let effect = if code == 444 {
+        "connection closed without a response".to_owned()
+    } else {
+        code.to_string()
+    };
+    Some(
+        Diagnostic::new(
+            RULE.code,
+            first.head_span(),
+            format!(
+                "server-level `return {code}` runs before any location is chosen: GET /.well-known/acme-challenge/t → {effect}, and every other request to this server too"
+            ),
+        )
+        .with_severity(Severity::Info)
+        .with_label("refuses every request")
+        .with_help("move the `return` into the location it was meant for, or put it under an `if` for the requests to refuse"),
+    )
+    .map(|d| match tree.nodes[server].block {
+        Some(block) => d.with_related(block.head_span(), "this server"),
+        None => d,
+    })
+}
+
+/// A server whose own `deny all` is reached by every client, while no
+/// location has its own access list or answers before the access phase.
+fn server_deny_all(tree: &nginx::Tree<'_>, server: usize) -> Option<Diagnostic> {
+    let list = tree.acl(server);
+    let deny_all = list.iter().find(|entry| entry.subject.is_everyone())?;
+    if deny_all.allow
+        || list
+            .iter()
+            .take_while(|e| !e.subject.is_everyone())
+            .any(|e| e.allow)
+    {
+        return None;
+    }
+    if tree.satisfy_any(server).is_some() {
+        return None;
+    }
+    // Any block inside the server that has its own list, answers in the
+    // rewrite phase, or relaxes with `satisfy any`, lets some requests out.
+    for (index, node) in tree.nodes.iter().enumerate() {
+        if index == server || !tree.is_within(index, server) {
+            continue;
+        }
+        let escapes = node.entries.iter().any(|entry| {
+            entry.is("allow")
+                || entry.is("deny")
+                || entry.is("return")
+                || entry.is("satisfy")
+                || entry.is("rewrite")
+        });
+        if escapes {
+            return None;
+        }
+    }
+    if tree.own(server, &["return", "rewrite"]).next().is_some() {
+        return None;
+    }
+    let mut diagnostic = Diagnostic::new(
+        RULE.code,
+        deny_all.entry.head_span(),
+        "server-level `deny all` and no location lets anyone in: GET /.well-known/acme-challenge/t from any client → 403, and every other request to this server too",
+    )
+    .with_severity(Severity::Info)
+    .with_label("refuses everyone")
+    .with_help("allow the clients that should get in (`allow 203.0.113.0/24;` before `deny all;`), or move the `deny all` into the locations to close");
+    if let Some(block) = tree.nodes[server].block {
+        diagnostic = diagnostic.with_related(block.head_span(), "this server");
+    }
+    Some(diagnostic)
 }
 
 /// The status a rule gives every request, when it matches every URL with
