@@ -483,3 +483,31 @@ fn i201_rewrite_without_symlink_options_refuses_everything() {
         ),
     ]);
 }
+
+#[test]
+fn p209_htaccess_under_allowoverride_none_is_never_read() {
+    run(&[
+        Case {
+            htaccess: Some(fixture!(
+                "P209-htaccess-ignored/bad-none/var/www/html/.htaccess"
+            )),
+            ..Case::new(
+                "p209-none",
+                fixture!("P209-htaccess-ignored/bad-none/etc/apache2/apache2.conf"),
+                "/",
+                200,
+            )
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "P209-htaccess-ignored/good-authconfig/var/www/html/.htaccess"
+            )),
+            ..Case::new(
+                "p209-authconfig",
+                fixture!("P209-htaccess-ignored/good-authconfig/etc/apache2/apache2.conf"),
+                "/",
+                403,
+            )
+        },
+    ]);
+}

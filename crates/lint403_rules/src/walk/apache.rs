@@ -264,3 +264,250 @@ impl<'a> State<'a> {
         }
     }
 }
+
+/// What the server configuration checked in the same run says about the
+/// directory of a `.htaccess`: the `AllowOverride` and `AllowOverrideList`
+/// in effect there.
+#[derive(Debug, Clone)]
+pub struct HtaccessOverrides {
+    /// The `<Directory>` path whose `AllowOverride` decides (`None`: the
+    /// default, nothing set for this directory).
+    pub directory: Option<String>,
+    /// The deciding `AllowOverride` line, when it lies in a file of the
+    /// run's source map.
+    pub span: Option<Span>,
+    /// The classes granted, lower case (`all`, `authconfig`, `options=…`);
+    /// empty for `None` (httpd's default since 2.3.9).
+    pub classes: Vec<String>,
+    /// `Nonfatal=` values, lower case.
+    pub nonfatal: Vec<String>,
+    /// Directives `AllowOverrideList` admits, lower case.
+    pub list: Vec<String>,
+    /// The main configuration file that was consulted.
+    pub server_config: FileId,
+}
+
+impl HtaccessOverrides {
+    /// Whether httpd reads the `.htaccess` at all.
+    pub fn reads_htaccess(&self) -> bool {
+        !self.classes.is_empty() || !self.list.is_empty()
+    }
+
+    /// Whether class `class` (`authconfig`, `limit`, `fileinfo`,
+    /// `indexes`, `options`) is granted.
+    pub fn grants(&self, class: &str) -> bool {
+        self.classes.iter().any(|granted| {
+            granted == "all"
+                || granted == class
+                || (class == "options" && granted.starts_with("options="))
+        })
+    }
+}
+
+/// One `<Directory>` of a server configuration, with the override lines in
+/// its body.
+struct DirectorySection {
+    path: String,
+    /// Which section (see [`parent_id`]).
+    id: usize,
+    /// Reading order.
+    order: usize,
+    allow_override: Option<(Vec<String>, Span)>,
+    list: Option<Vec<String>>,
+}
+
+/// The overrides in effect for the `.htaccess` file `htaccess`, from a main
+/// server configuration (`httpd.conf`, `apache2.conf`) already in
+/// `sources`. `None` when no such configuration is in the run, or when it
+/// does not serve the `.htaccess`'s directory (no `<Directory>` or
+/// `DocumentRoot` maps onto it): then nothing is known, and rules must not
+/// guess.
+///
+/// Deploy paths of the configuration (`/var/www/html`) are matched against
+/// the `.htaccess`'s path on disk either as they are, or below a directory
+/// that also holds the configuration (a tree that mirrors the target
+/// filesystem: `etc/apache2/apache2.conf`, `var/www/html/.htaccess`).
+pub fn htaccess_overrides(sources: &SourceMap, htaccess: FileId) -> Option<HtaccessOverrides> {
+    let htaccess_path = canonical(&sources.get(htaccess).path);
+    let htaccess_dir = htaccess_path.parent()?.to_path_buf();
+    let servers: Vec<FileId> = sources
+        .iter()
+        .filter(|(id, source)| {
+            *id != htaccess
+                && lint403_apache::is_main_config_name(&source.path)
+                && !source.text.is_empty()
+        })
+        .map(|(id, _)| id)
+        .collect();
+    for server in servers {
+        if let Some(found) = overrides_from(sources, server, &htaccess_dir) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+fn canonical(path: &std::path::Path) -> std::path::PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn overrides_from(
+    sources: &SourceMap,
+    server: FileId,
+    htaccess_dir: &std::path::Path,
+) -> Option<HtaccessOverrides> {
+    // Load the server configuration again, in a copy of the source map
+    // (so that its file ids are the run's).
+    let mut copy = SourceMap::new();
+    for (_, source) in sources.iter() {
+        copy.add(source.clone());
+    }
+    let known = sources.len();
+    let config = lint403_apache::load(&mut copy, server, &lint403_core::CheckOptions::default());
+    let server_path = canonical(&sources.get(server).path);
+    let roots: Vec<std::path::PathBuf> = server_path
+        .ancestors()
+        .skip(1)
+        .map(std::path::Path::to_path_buf)
+        .collect();
+    let maps_onto = |deploy: &str| -> bool {
+        let relative = deploy.trim_start_matches('/');
+        roots.iter().any(|root| {
+            let mapped = if relative.is_empty() {
+                root.clone()
+            } else {
+                root.join(relative)
+            };
+            htaccess_dir.starts_with(&mapped)
+        })
+    };
+    let mut sections: Vec<DirectorySection> = Vec::new();
+    let mut docroot_maps = false;
+    let mut order = 0;
+    walk(&config, &copy, |visit| {
+        order += 1;
+        match visit.event {
+            Event::Directive(directive) if directive.is(visit.text, "DocumentRoot") => {
+                if let Some(root) = directive.arg_values(visit.text).next() {
+                    let root = root.trim_end_matches('/');
+                    if !root.is_empty() && maps_onto(root) {
+                        docroot_maps = true;
+                    }
+                }
+            }
+            Event::Directive(directive)
+                if directive.is(visit.text, "AllowOverride")
+                    || directive.is(visit.text, "AllowOverrideList") =>
+            {
+                let Some(parent) = visit
+                    .parents
+                    .iter()
+                    .rev()
+                    .find(|parent| !parent.kind().is_conditional())
+                else {
+                    return;
+                };
+                if parent.kind() != SectionKind::Directory {
+                    return;
+                }
+                let args = parent.args();
+                let [path] = args.as_slice() else {
+                    return;
+                };
+                if path.starts_with('~') || path.contains(['*', '?', '[']) {
+                    return;
+                }
+                let path = path.trim_end_matches('/').to_string();
+                let values: Vec<String> = directive
+                    .arg_values(visit.text)
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                let id = parent_id(parent);
+                if !sections.iter().any(|section| section.id == id) {
+                    sections.push(DirectorySection {
+                        path: path.clone(),
+                        id,
+                        order,
+                        allow_override: None,
+                        list: None,
+                    });
+                }
+                let Some(entry) = sections.iter_mut().rev().find(|section| section.id == id) else {
+                    return;
+                };
+                if directive.is(visit.text, "AllowOverride") {
+                    let span = Span::new(
+                        visit.file,
+                        directive.name_word.raw.cover(directive.args_range),
+                    );
+                    entry.allow_override = Some((values, span));
+                } else {
+                    entry.list = Some(values);
+                }
+            }
+            _ => {}
+        }
+    });
+    let mut applying: Vec<&DirectorySection> = sections
+        .iter()
+        .filter(|section| maps_onto(&section.path))
+        .collect();
+    if applying.iter().any(|section| !section.path.is_empty()) {
+        docroot_maps = true;
+    }
+    if !docroot_maps {
+        return None;
+    }
+    applying.sort_by_key(|section| {
+        (
+            std::path::Path::new(&section.path).components().count(),
+            section.order,
+        )
+    });
+    let mut result = HtaccessOverrides {
+        directory: None,
+        span: None,
+        classes: Vec::new(),
+        nonfatal: Vec::new(),
+        list: Vec::new(),
+        server_config: server,
+    };
+    for section in applying {
+        if let Some((values, span)) = &section.allow_override {
+            result.directory = Some(if section.path.is_empty() {
+                "/".to_string()
+            } else {
+                section.path.clone()
+            });
+            result.span = if (span.file.0 as usize) < known {
+                Some(*span)
+            } else {
+                None
+            };
+            result.classes.clear();
+            result.nonfatal.clear();
+            for value in values {
+                if let Some(nonfatal) = value.strip_prefix("nonfatal=") {
+                    result
+                        .nonfatal
+                        .extend(nonfatal.split(',').map(str::to_string));
+                } else if value != "none" {
+                    result.classes.push(value.clone());
+                }
+            }
+        }
+        if let Some(list) = &section.list {
+            result.list = list
+                .iter()
+                .filter(|name| *name != "none")
+                .cloned()
+                .collect();
+        }
+    }
+    Some(result)
+}
+
+/// A section's identity: its file and its opening tag's offset.
+fn parent_id(parent: &Parent<'_>) -> usize {
+    (parent.file.0 as usize) << 40 | parent.section.open.line.range.start
+}
