@@ -303,6 +303,16 @@ const CASES: &[Case] = &[
         headers: &["Referer: https://evil.test/"],
         status: 200,
     },
+    // R101: valid_referers that nothing reads refuses nobody.
+    Case {
+        fixture: "R101-invalid-referer-dangling/bad-unused.conf",
+        files: &["/images/photo.png"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.png",
+        headers: &["Referer: https://evil.test/"],
+        status: 200,
+    },
     // B003: `location ~ /\.` takes the ACME challenge before the plain
     // `location /.well-known/`.
     Case {

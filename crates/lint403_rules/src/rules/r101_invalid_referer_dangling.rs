@@ -1,7 +1,8 @@
 //! ## What it does
 //! Flags an `if ($invalid_referer)` where no `valid_referers` is in effect
 //! — for example a server-level `if` while `valid_referers` sits only in a
-//! location.
+//! location. Also flags the reverse: `valid_referers` in a configuration
+//! that never reads `$invalid_referer` (it then refuses nothing).
 //!
 //! ## Why it causes 403
 //! Without `valid_referers` in effect, `$invalid_referer` is always empty
@@ -90,5 +91,39 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
         out.push(diagnostic);
+    }
+    unused(&tree, out);
+}
+
+/// `valid_referers` while nothing in the configuration reads
+/// `$invalid_referer` (a fragment's includer might: fragments are skipped).
+fn unused(tree: &Tree<'_>, out: &mut Vec<Diagnostic>) {
+    if tree.fragment && tree.kind(0) != "http" {
+        return;
+    }
+    let read =
+        tree.nodes
+            .iter()
+            .flat_map(|node| node.entries.iter())
+            .any(|entry| {
+                entry.args().iter().any(|arg| {
+                    arg.contains("$invalid_referer") || arg.contains("${invalid_referer}")
+                })
+            });
+    if read {
+        return;
+    }
+    for node in &tree.nodes {
+        for entry in node.entries.iter().filter(|e| e.is("valid_referers")) {
+            out.push(
+                Diagnostic::new(
+                    RULE.code,
+                    entry.head_span(),
+                    "GET /images/photo.png with `Referer: https://evil.test/` → not refused: nothing reads `$invalid_referer`, so this `valid_referers` refuses nobody",
+                )
+                .with_label("never used")
+                .with_help("add `if ($invalid_referer) { return 403; }` where the check should apply, or remove the line"),
+            );
+        }
     }
 }
