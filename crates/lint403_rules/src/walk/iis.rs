@@ -17,6 +17,8 @@ pub struct Visit<'a, 'p> {
     /// Enclosing elements, outermost (`configuration`) first, across
     /// `configSource` files.
     pub parents: &'p [Parent<'a>],
+    /// The element path (see [`Visit::path`]).
+    element_path: &'p str,
 }
 
 /// An enclosing element.
@@ -36,7 +38,7 @@ impl Parent<'_> {
     }
 }
 
-impl<'a> Visit<'a, '_> {
+impl<'a, 'p> Visit<'a, 'p> {
     /// The element's local name (`ipSecurity`).
     pub fn name(&self) -> &'a str {
         self.element.name.local()
@@ -44,17 +46,8 @@ impl<'a> Visit<'a, '_> {
 
     /// The element path without `<location>` wrappers, e.g.
     /// `configuration/system.webServer/security/ipSecurity`.
-    pub fn path(&self) -> String {
-        let mut path = String::new();
-        for parent in self.parents {
-            if parent.name() == "location" {
-                continue;
-            }
-            path.push_str(parent.name());
-            path.push('/');
-        }
-        path.push_str(self.name());
-        path
+    pub fn path(&self) -> &'p str {
+        self.element_path
     }
 
     /// Whether the element path ends with `suffix` at a `/` boundary
@@ -238,54 +231,66 @@ pub fn walk<'a>(config: &'a LoadedConfig, mut visit: impl FnMut(&Visit<'a, '_>))
     let Some(document) = config.document(config.root) else {
         return;
     };
-    let mut parents: Vec<Parent<'a>> = Vec::new();
-    let mut pending: Vec<std::slice::Iter<'a, Node>> = Vec::new();
-    enter(
-        config,
-        config.root,
-        &document.root,
-        &mut parents,
-        &mut pending,
-        &mut visit,
-    );
-    while let Some(children) = pending.last_mut() {
+    let mut state = State {
+        parents: Vec::new(),
+        pending: Vec::new(),
+        path: String::new(),
+        path_lengths: Vec::new(),
+    };
+    enter(config, config.root, &document.root, &mut state, &mut visit);
+    while let Some(children) = state.pending.last_mut() {
         match children.next() {
             Some(Node::Element(element)) => {
-                let file = parents.last().map_or(config.root, |p| p.file);
-                enter(
-                    config,
-                    file,
-                    element,
-                    &mut parents,
-                    &mut pending,
-                    &mut visit,
-                );
+                let file = state.parents.last().map_or(config.root, |p| p.file);
+                enter(config, file, element, &mut state, &mut visit);
             }
             Some(_) => {}
             None => {
-                pending.pop();
-                parents.pop();
+                state.pending.pop();
+                state.parents.pop();
+                if let Some(length) = state.path_lengths.pop() {
+                    state.path.truncate(length);
+                }
             }
         }
     }
+}
+
+/// The walk's explicit stack.
+struct State<'a> {
+    parents: Vec<Parent<'a>>,
+    pending: Vec<std::slice::Iter<'a, Node>>,
+    /// The path of the innermost open element plus a `/` (`location`
+    /// elements left out).
+    path: String,
+    /// The length of `path` before each open element added its name.
+    path_lengths: Vec<usize>,
 }
 
 fn enter<'a>(
     config: &'a LoadedConfig,
     file: FileId,
     element: &'a Element,
-    parents: &mut Vec<Parent<'a>>,
-    pending: &mut Vec<std::slice::Iter<'a, Node>>,
+    state: &mut State<'a>,
     visit: &mut impl FnMut(&Visit<'a, '_>),
 ) {
-    let (file, element) = resolve(config, file, element, parents);
+    let (file, element) = resolve(config, file, element, &state.parents);
+    let before = state.path.len();
+    state.path.push_str(element.name.local());
     visit(&Visit {
         file,
         element,
-        parents,
+        parents: &state.parents,
+        element_path: &state.path,
     });
-    parents.push(Parent { file, element });
-    pending.push(element.children.iter());
+    if element.name.local() == "location" {
+        state.path.truncate(before);
+    } else {
+        state.path.push('/');
+    }
+    state.path_lengths.push(before);
+    state.parents.push(Parent { file, element });
+    state.pending.push(element.children.iter());
 }
 
 /// The element that really holds the section: the root of the
@@ -346,7 +351,10 @@ mod tests {
         let config = lint403_iis::load(&mut sources, file, &CheckOptions::default());
         let mut out = Vec::new();
         walk(&config, |visit| {
-            out.push((visit.path(), visit.location_path().map(str::to_owned)));
+            out.push((
+                visit.path().to_owned(),
+                visit.location_path().map(str::to_owned),
+            ));
         });
         out
     }
@@ -365,5 +373,24 @@ mod tests {
             )
         );
         assert_eq!(got.len(), 5);
+    }
+
+    #[test]
+    fn deep_nesting_is_walked_without_recursion() {
+        let depth = 10_000;
+        let text = format!(
+            "<configuration>{}{}</configuration>",
+            "<a>".repeat(depth),
+            "</a>".repeat(depth)
+        );
+        assert_eq!(paths(&text).len(), depth + 1);
+    }
+
+    #[test]
+    fn namespaced_root_is_matched_by_local_name() {
+        let got = paths(
+            r#"<configuration xmlns="http://schemas.microsoft.com/.NetConfiguration/v2.0"><system.webServer/></configuration>"#,
+        );
+        assert_eq!(got[1].0, "configuration/system.webServer");
     }
 }
