@@ -511,3 +511,32 @@ fn p209_htaccess_under_allowoverride_none_is_never_read() {
         },
     ]);
 }
+
+#[test]
+fn a204_old_deny_survives_require_all_granted() {
+    run(&[
+        Case {
+            htaccess: Some(fixture!(
+                "A204-compat-mixed-engines/bad-htaccess-deny-all-require-granted/.htaccess"
+            )),
+            ..Case::new("a204-htaccess", "", "/", 403)
+        },
+        Case {
+            htaccess: Some("Require all granted\n"),
+            ..Case::new("a204-htaccess-fixed", "", "/", 200)
+        },
+        // Both lists must pass: 127.0.0.1 is in neither, 10/8 not in 192.168/16.
+        Case::new(
+            "a204-partial",
+            "<Directory \"/var/www/html/admin\">\n    Order deny,allow\n    Deny from all\n    Allow from 127.0.0.0/8\n    Require ip 192.168.0.0/16\n</Directory>\n",
+            "/admin/",
+            403,
+        ),
+        Case::new(
+            "a204-partial-one-engine",
+            "<Directory \"/var/www/html/admin\">\n    Require ip 127.0.0.0/8\n</Directory>\n",
+            "/admin/",
+            200,
+        ),
+    ]);
+}

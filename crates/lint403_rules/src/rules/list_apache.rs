@@ -5,6 +5,9 @@ use crate::registry::Rule;
 #[path = "a201_authz_negation_context.rs"]
 mod a201_authz_negation_context;
 
+#[path = "a204_compat_mixed_engines.rs"]
+mod a204_compat_mixed_engines;
+
 #[path = "i201_rewrite_needs_symlinks.rs"]
 mod i201_rewrite_needs_symlinks;
 
@@ -25,6 +28,7 @@ mod s201_authz_limit_partial;
 
 pub(super) static RULES: &[&Rule] = &[
     &a201_authz_negation_context::RULE,
+    &a204_compat_mixed_engines::RULE,
     &i201_rewrite_needs_symlinks::RULE,
     &p201_apache_comment_continuation::RULE,
     &p202_apache_inline_comment::RULE,
