@@ -144,8 +144,9 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 RULE.code,
                 visit.name_span(),
                 format!(
-                    "`{}` {why}: set in a web.config, GET / → 500.19 (0x80070021){unless}, and the setting never applies",
-                    visit.name()
+                    "`{}` {why}: set in a web.config, GET {} → 500.19 (0x80070021){unless}, and the setting never applies",
+                    visit.name(),
+                    visit.url_prefix()
                 ),
             )
             .with_label("locked section")
