@@ -430,6 +430,10 @@ fn regex_needs_quotes_fails_nginx_t() {
             "P101-regex-needs-quotes/bad-rewrite.conf",
             "directive \"rewrite\" is not terminated by \";\"",
         ),
+        (
+            "P101-regex-needs-quotes/bad-semicolon.conf",
+            "directive \"location\" has no opening \"{\"",
+        ),
         ("P101-regex-needs-quotes/good.conf", "test is successful"),
     ] {
         let dir = std::env::temp_dir().join(format!("lint403-real-nginx-t-{}", std::process::id()));

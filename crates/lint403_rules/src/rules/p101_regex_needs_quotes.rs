@@ -2,7 +2,10 @@
 //! Flags an unquoted regular expression in `location`, `if` or `rewrite`
 //! that contains a `{` quantifier (`{2}`, `{2,4}`), detected from the
 //! shape nginx's tokenizer gives it: the `{` opens a block, and the rest
-//! of the regex (`2}$`) becomes the first directive inside.
+//! of the regex (`2}$`) becomes the first directive inside. Likewise a `;`
+//! inside an unquoted `location` or `rewrite` regex (`^/a;b$`): the
+//! directive ends there and the rest of the regex, glued to the `;`,
+//! starts the next one.
 //!
 //! ## Why it causes 403
 //! An unquoted word ends at `{` (and `;`), so nginx cuts the regex at the
@@ -61,6 +64,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     };
     let tree = Tree::build(config, context.sources);
     for node in &tree.nodes {
+        semicolon_splits(node, out);
         for entry in &node.entries {
             if !(entry.is("location") || entry.is("if") || entry.is("rewrite")) {
                 continue;
@@ -109,6 +113,56 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 )),
             );
         }
+    }
+}
+
+/// `location ~ ^/a;b$ {`: the `;` ends the directive and the rest of the
+/// regex, glued to it, starts the next one.
+fn semicolon_splits(node: &crate::walk::nginx::Node<'_>, out: &mut Vec<Diagnostic>) {
+    for pair in node.entries.windows(2) {
+        let [entry, next] = pair else {
+            continue;
+        };
+        // A `rewrite` cut there has one argument left (`rewrite ^/a;`).
+        let cut = entry.is("location") || (entry.is("rewrite") && entry.directive.args.len() == 1);
+        if !cut || next.file != entry.file {
+            continue;
+        }
+        let lint403_nginx::syntax::DirectiveEnd::Semicolon(semicolon) = entry.directive.end else {
+            continue;
+        };
+        let Some(last) = entry.directive.args.last() else {
+            continue;
+        };
+        // Glued on both sides: `^/a;b`, no space around the `;`.
+        if last.quote != lint403_nginx::syntax::Quote::None
+            || last.range.end != semicolon.start
+            || next.directive.name.range.start != semicolon.end
+        {
+            continue;
+        }
+        let refusal = if entry.is("rewrite") {
+            "invalid number of arguments in \"rewrite\" directive"
+        } else {
+            "directive \"location\" has no opening \"{\""
+        };
+        let head = last.raw(entry.text);
+        let rest = next.name();
+        let name = entry.name();
+        out.push(
+            Diagnostic::new(
+                RULE.code,
+                Span::new(
+                    entry.file,
+                    TextRange::new(last.range.start, next.directive.name.range.end),
+                ),
+                format!(
+                    "nginx -t: {refusal}: the unquoted `;` cuts the regex of `{name}` after `{head}`"
+                ),
+            )
+            .with_label("cut here")
+            .with_help(format!("quote the whole regex: \"{head};{rest}\"")),
+        );
     }
 }
 
