@@ -10,6 +10,7 @@
 //! `url="…"` on a `CustomResponse` (seen in Joomla's shipped web.config)
 //! suggests the author expected a redirect or a custom page; IIS sends only
 //! the status, so visitors get a bare 403 page where a redirect was meant.
+//! On a disabled rule (`enabled="false"`) the `url` finding is info.
 //!
 //! ## Example
 //! ```xml
@@ -132,13 +133,21 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         }
         if let Some(url) = visit.attr("url") {
             let status = visit.attr_value("statusCode").unwrap_or("?");
+            let enabled = visit
+                .parent()
+                .is_none_or(|rule| iis::is_true(rule.element.attribute_value("enabled"), true));
+            let (severity, note) = if enabled {
+                (Severity::Warning, "")
+            } else {
+                (Severity::Info, " (the rule is disabled now)")
+            };
             out.push(
                 Diagnostic::new(
                     RULE.code,
                     Span::new(visit.file, url.range),
-                    format!("CustomResponse ignores `url`: the request gets a bare {status} response, not `{}`", url.value),
+                    format!("CustomResponse ignores `url`: the request gets a bare {status} response, not `{}`{note}", url.value),
                 )
-                .with_severity(Severity::Warning)
+                .with_severity(severity)
                 .with_label("ignored")
                 .with_help("drop the attribute, or use type=\"Redirect\" if a redirect was meant"),
             );
