@@ -98,7 +98,19 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Loaded::Apache(config) = context.config else {
         return;
     };
+    // One finding per container: httpd stops at the first.
+    let mut reported: Vec<Option<lint403_core::Span>> = Vec::new();
     apache::walk(config, context.sources, |visit| {
+        // A fragment's top level stands wherever its includer puts it
+        // (often inside a `<RequireAll>`): unknown, so no finding.
+        if visit.parents.is_empty() && !visit.in_htaccess() {
+            if let Event::Enter(section) = visit.event {
+                if section.kind == SectionKind::RequireAll {
+                    only_negatives(visit, section, out);
+                }
+            }
+            return;
+        }
         let negative = match visit.event {
             Event::Directive(_) if visit.is("Require") => is_negative_require(&visit.args()),
             Event::Enter(section) => {
@@ -124,6 +136,19 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             }
             Some(_) => return,
         };
+        let key = parent
+            .or_else(|| {
+                visit
+                    .parents
+                    .iter()
+                    .rev()
+                    .find(|outer| !is_transparent(outer.kind()))
+            })
+            .map(apache::Parent::open_span);
+        if reported.contains(&key) {
+            return;
+        }
+        reported.push(key);
         let what = if is_section {
             "<RequireNone> directive"
         } else {
@@ -192,6 +217,12 @@ fn collect(text: &str, nodes: &[Node], children: &mut Vec<bool>) {
             }
             Node::Section(section) if is_transparent(section.kind) => {
                 collect(text, &section.body, children);
+            }
+            // What an include adds is not known here: not "only negatives".
+            Node::Directive(directive)
+                if directive.is(text, "Include") || directive.is(text, "IncludeOptional") =>
+            {
+                children.push(false);
             }
             _ => {}
         }
