@@ -22,7 +22,7 @@ pub fn is_candidate(path: &Path) -> bool {
         return false;
     };
     let lower = name.to_ascii_lowercase();
-    if is_htaccess_name(&lower) {
+    if is_htaccess_name(&lower) || is_web_config_variant(&lower) {
         return true;
     }
     let extension = Path::new(&lower)
@@ -43,6 +43,13 @@ fn is_htaccess_name(lower: &str) -> bool {
         || lower.starts_with(".htaccess.")
         || lower == "htaccess"
         || lower == "htaccess.txt"
+}
+
+/// Copies and templates of a web.config (`web.config.txt`,
+/// `root-web-config`): IIS only reads `web.config`, but these are what a
+/// project ships and a user renames.
+fn is_web_config_variant(lower: &str) -> bool {
+    lower.contains("web.config") || lower.contains("web-config")
 }
 
 fn in_directory_named(path: &Path, test: impl Fn(&str) -> bool) -> bool {
@@ -200,6 +207,8 @@ mod tests {
         let xml = "<?xml version=\"1.0\"?>\n<configuration></configuration>";
         assert_eq!(dialect("app/Site.config", xml), Some(Dialect::Iis));
         assert_eq!(dialect("app/packages.config", "<packages/>"), None);
+        assert_eq!(dialect("cms/web.config.txt", xml), Some(Dialect::Iis));
+        assert_eq!(dialect("tpl/root-web-config", xml), Some(Dialect::Iis));
     }
 
     #[test]
@@ -209,5 +218,7 @@ mod tests {
         assert!(is_candidate(Path::new(".htaccess")));
         assert!(!is_candidate(Path::new("README.md")));
         assert!(!is_candidate(Path::new("src/main")));
+        assert!(is_candidate(Path::new("joomla/web.config.txt")));
+        assert!(is_candidate(Path::new("templates/root-web-config")));
     }
 }
