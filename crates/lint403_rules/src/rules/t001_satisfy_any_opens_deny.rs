@@ -10,6 +10,12 @@
 //! everyone-allow says yes to every client: the password is never asked
 //! (a missing 401/403). The author usually wanted "intranet or password".
 //!
+//! Not reported: an allow list without `deny` (`satisfy any; allow
+//! 10.0.0.0/8;`). A client no entry matches makes the access module
+//! decline, and `auth_basic` still asks it for a password (observed with
+//! nginx 1.22: 401 from outside, 200 from inside the list), and `satisfy
+//! any` with no authentication in effect (it then acts as `satisfy all`).
+//!
 //! ## Example
 //! ```nginx
 //! location /admin/ {
