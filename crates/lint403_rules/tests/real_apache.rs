@@ -425,7 +425,8 @@ fn a201_negative_require_alone() {
 #[test]
 fn s201_limit_leaves_other_methods_open() {
     run(&[
-        // `<Limit POST> Require all denied`: GET is not restricted.
+        // `<Limit POST> Require all denied`: GET is not restricted, and
+        // neither is PUT (a static file answers it 405, not 403).
         Case {
             htaccess: Some(fixture!(
                 "S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"
@@ -438,6 +439,28 @@ fn s201_limit_leaves_other_methods_open() {
             )),
             method: "POST",
             ..Case::new("s201-post", "", "/", 403)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"
+            )),
+            method: "PUT",
+            ..Case::new("s201-put", "", "/index.html", 405)
+        },
+        // `<Limit POST PUT>`: DELETE is not refused (405 from the file).
+        Case {
+            htaccess: Some(fixture!(
+                "S201-authz-limit-partial/bad-htaccess-ifmodule-writes/.htaccess"
+            )),
+            method: "DELETE",
+            ..Case::new("s201-delete", "", "/index.html", 405)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "S201-authz-limit-partial/bad-htaccess-ifmodule-writes/.htaccess"
+            )),
+            method: "PUT",
+            ..Case::new("s201-put-refused", "", "/index.html", 403)
         },
         // `<Limit GET POST> Require ip 10.0.0.0/8`: OPTIONS from outside
         // the network is not refused.

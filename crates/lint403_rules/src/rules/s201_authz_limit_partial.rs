@@ -14,7 +14,9 @@
 //!
 //! The rule stays quiet where the same section also has a `<LimitExcept>`
 //! (the usual pairing that covers the other methods) and where the
-//! `<Limit>` only grants.
+//! `<Limit>` only grants. A `<Limit>` of write methods only (`POST`, `PUT`,
+//! `DELETE`, `PATCH`) reads as "no writes": there the rule names only the
+//! write methods it leaves out, and says nothing when it lists all four.
 //!
 //! ## Example
 //! ```apache
@@ -67,6 +69,9 @@ pub const RULE: Rule = Rule {
 /// Methods a client commonly sends (HEAD goes with GET).
 const COMMON: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
+/// Methods that change things.
+const WRITES: &[&str] = &["POST", "PUT", "DELETE", "PATCH"];
+
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Loaded::Apache(config) = context.config else {
         return;
@@ -97,10 +102,14 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             return;
         };
         let listed: Vec<&str> = visit.args();
+        // A `<Limit>` of write methods only means "no writes": the gap is
+        // the write methods it forgot. Otherwise every unlisted method is.
+        let writes_only = listed.iter().all(|method| WRITES.contains(method));
         let open: Vec<&str> = COMMON
             .iter()
             .copied()
             .filter(|method| !listed.contains(method))
+            .filter(|method| !writes_only || WRITES.contains(method))
             .collect();
         let Some(first) = open.first() else {
             return;
@@ -136,7 +145,11 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 
 /// The first restricting directive inside a `<Limit>` body, as written.
 fn restriction(text: &str, section: &Section) -> Option<String> {
-    for node in &section.body {
+    restriction_in(text, &section.body)
+}
+
+fn restriction_in(text: &str, nodes: &[Node]) -> Option<String> {
+    for node in nodes {
         match node {
             Node::Directive(directive) => {
                 let args: Vec<&str> = directive.arg_values(text).collect();
@@ -163,6 +176,20 @@ fn restriction(text: &str, section: &Section) -> Option<String> {
                 ) =>
             {
                 return Some(format!("<{}>", inner.open.name(text)));
+            }
+            // `<IfModule mod_authz_core.c>` is read on 2.4; `<IfModule !…>`
+            // fallbacks are not.
+            Node::Section(inner) if inner.kind == SectionKind::IfModule => {
+                let negated = inner
+                    .open
+                    .arg_values(text)
+                    .next()
+                    .is_some_and(|argument| argument.starts_with('!'));
+                if !negated {
+                    if let Some(found) = restriction_in(text, &inner.body) {
+                        return Some(found);
+                    }
+                }
             }
             _ => {}
         }
