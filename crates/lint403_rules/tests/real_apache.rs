@@ -563,3 +563,27 @@ fn a204_old_deny_survives_require_all_granted() {
         ),
     ]);
 }
+
+#[test]
+fn p207_options_mixed_signs_are_refused() {
+    run(&[
+        Case {
+            htaccess: Some(fixture!(
+                "P207-apache-options-mixed-signs/bad-htaccess/.htaccess"
+            )),
+            ..Case::new("p207-htaccess", "", "/", 500)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "P207-apache-options-mixed-signs/good-htaccess-signed/.htaccess"
+            )),
+            ..Case::new("p207-htaccess-fixed", "", "/", 200)
+        },
+        Case::new(
+            "p207-server",
+            fixture!("P207-apache-options-mixed-signs/bad-directory.conf"),
+            "/",
+            STARTUP_FAILS,
+        ),
+    ]);
+}

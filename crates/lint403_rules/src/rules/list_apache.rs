@@ -23,6 +23,9 @@ mod p204_apache_section_trailing_content;
 #[path = "p205_apache_ifmodule_unknown_name.rs"]
 mod p205_apache_ifmodule_unknown_name;
 
+#[path = "p207_apache_options_mixed_signs.rs"]
+mod p207_apache_options_mixed_signs;
+
 #[path = "s201_authz_limit_partial.rs"]
 mod s201_authz_limit_partial;
 
@@ -34,5 +37,6 @@ pub(super) static RULES: &[&Rule] = &[
     &p202_apache_inline_comment::RULE,
     &p204_apache_section_trailing_content::RULE,
     &p205_apache_ifmodule_unknown_name::RULE,
+    &p207_apache_options_mixed_signs::RULE,
     &s201_authz_limit_partial::RULE,
 ];
