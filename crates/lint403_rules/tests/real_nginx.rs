@@ -365,6 +365,36 @@ const CASES: &[Case] = &[
         headers: &[],
         status: 404,
     },
+    // B002: `location ~ \.ht` takes /index.html from `location /`.
+    Case {
+        fixture: "B002-deny-pattern-overbroad/bad.conf",
+        files: &["/index.html"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/index.html",
+        headers: &[],
+        status: 403,
+    },
+    // B002: the unanchored `~*` pattern takes /sitemap.xml.
+    Case {
+        fixture: "B002-deny-pattern-overbroad/bad-case-insensitive.conf",
+        files: &["/sitemap.xml"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/sitemap.xml",
+        headers: &[],
+        status: 403,
+    },
+    // B002's fix: the anchored pattern leaves /index.html to `location /`.
+    Case {
+        fixture: "B002-deny-pattern-overbroad/good.conf",
+        files: &["/index.html"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/index.html",
+        headers: &[],
+        status: 200,
+    },
     // A005: the IPv4-only list refuses an IPv6 client.
     Case {
         fixture: "A005-acl-ipv4-only-dual-stack/bad.conf",

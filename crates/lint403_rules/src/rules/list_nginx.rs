@@ -12,6 +12,8 @@ mod a004_acl_cidr_host_bits;
 mod a005_acl_ipv4_only_dual_stack;
 #[path = "a102_realip_trusts_everyone.rs"]
 mod a102_realip_trusts_everyone;
+#[path = "b002_deny_pattern_overbroad.rs"]
+mod b002_deny_pattern_overbroad;
 #[path = "b003_dotfile_block_hits_well_known.rs"]
 mod b003_dotfile_block_hits_well_known;
 #[path = "p101_regex_needs_quotes.rs"]
@@ -35,6 +37,7 @@ pub(super) static RULES: &[&Rule] = &[
     &a004_acl_cidr_host_bits::RULE,
     &a005_acl_ipv4_only_dual_stack::RULE,
     &a102_realip_trusts_everyone::RULE,
+    &b002_deny_pattern_overbroad::RULE,
     &b003_dotfile_block_hits_well_known::RULE,
     &p101_regex_needs_quotes::RULE,
     &r001_hotlink_refuses_empty_referer::RULE,
