@@ -3,8 +3,10 @@
 //! - `fixtures/<dialect>/<CODE>-<name>/bad*` must trigger the rule and
 //!   `good*` must not (a case is a file, or a directory checked as a tree);
 //!   the concise output of each case is snapshotted;
-//! - the first code block under `## Example` in the rule's doc page must
-//!   trigger it, the first under `## Fix` must not.
+//! - the example under `## Example` in the rule's doc page must trigger
+//!   it, the one under `## Fix` must not: the first code block, or, when
+//!   blocks start with `# file: PATH` (`<!-- file: PATH -->` in XML), all
+//!   such blocks written as one tree.
 
 use std::path::{Path, PathBuf};
 
@@ -98,26 +100,68 @@ fn every_rule_has_fixtures_that_trigger_it_and_fixtures_that_do_not() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// The first fenced block after `heading` in a Markdown page, with its
-/// info string.
-fn first_block_after(page: &str, heading: &str) -> Option<(String, String)> {
-    let after = page.split_once(heading)?.1;
-    let after = after.split("\n## ").next().unwrap_or(after);
-    let start = after.find("```")?;
-    let rest = &after[start + 3..];
-    let (info, body) = rest.split_once('\n')?;
-    let end = body.find("```")?;
-    Some((info.trim().to_string(), body[..end].to_string()))
+/// The fenced blocks of the section under `heading`, each with its info
+/// string.
+fn blocks_after(page: &str, heading: &str) -> Vec<(String, String)> {
+    let Some((_, after)) = page.split_once(heading) else {
+        return Vec::new();
+    };
+    let mut section = after.split("\n## ").next().unwrap_or(after);
+    let mut blocks = Vec::new();
+    while let Some(start) = section.find("```") {
+        let rest = &section[start + 3..];
+        let Some((info, body)) = rest.split_once('\n') else {
+            break;
+        };
+        let Some(end) = body.find("```") else {
+            break;
+        };
+        blocks.push((info.trim().to_string(), body[..end].to_string()));
+        section = &body[end + 3..];
+    }
+    blocks
 }
 
-/// Writes a doc example where lint403 reads it as the block's language.
-fn write_example(dir: &Path, language: &str, text: &str) -> Option<(PathBuf, Dialect)> {
-    let (relative, dialect) = match language {
-        "nginx" => ("nginx/site.conf", Dialect::Nginx),
-        "apache" => ("apache2/site.conf", Dialect::Apache),
-        "htaccess" => ("site/.htaccess", Dialect::Apache),
-        "xml" => ("site/web.config", Dialect::Iis),
-        _ => return None,
+/// The tree path a block names on its first line (`# file: PATH` or
+/// `<!-- file: PATH -->`), for examples that need several files (a server
+/// config and the `.htaccess` it governs).
+fn named_file(text: &str) -> Option<&str> {
+    let first = text.lines().next()?.trim();
+    first
+        .strip_prefix("# file:")
+        .or_else(|| {
+            first
+                .strip_prefix("<!-- file:")
+                .and_then(|r| r.strip_suffix("-->"))
+        })
+        .map(str::trim)
+}
+
+/// Writes a section's example where lint403 reads it as the block's
+/// language: the first block alone, or every block that names its file,
+/// as one tree. Returns the path to check and its dialect.
+fn write_example(dir: &Path, blocks: &[(String, String)]) -> Option<(PathBuf, Dialect)> {
+    let dialect_of = |language: &str| match language {
+        "nginx" => Some(Dialect::Nginx),
+        "apache" | "htaccess" => Some(Dialect::Apache),
+        "xml" => Some(Dialect::Iis),
+        _ => None,
+    };
+    let (language, text) = blocks.first()?;
+    let dialect = dialect_of(language)?;
+    if named_file(text).is_some() {
+        for (_, text) in blocks.iter().filter(|(_, text)| named_file(text).is_some()) {
+            let path = dir.join(named_file(text)?);
+            std::fs::create_dir_all(path.parent()?).ok()?;
+            std::fs::write(&path, text).ok()?;
+        }
+        return Some((dir.to_path_buf(), dialect));
+    }
+    let relative = match language.as_str() {
+        "nginx" => "nginx/site.conf",
+        "apache" => "apache2/site.conf",
+        "htaccess" => "site/.htaccess",
+        _ => "site/web.config",
     };
     let path = dir.join(relative);
     std::fs::create_dir_all(path.parent()?).ok()?;
@@ -133,18 +177,23 @@ fn every_rule_doc_example_triggers_it_and_its_fix_does_not() {
         let page = rule.doc();
         let code = rule.code.code;
         for (heading, expect_finding) in [("## Example", true), ("## Fix", false)] {
-            let Some((language, text)) = first_block_after(&page, heading) else {
+            let blocks = blocks_after(&page, heading);
+            if blocks.is_empty() {
                 if expect_finding {
                     failures.push(format!("{code}: the doc has no code block under {heading}"));
                 }
                 continue;
-            };
+            }
             let dir = scratch.join(format!("{code}-{}", u8::from(expect_finding)));
             let _ = std::fs::remove_dir_all(&dir);
-            let Some((path, dialect)) = write_example(&dir, &language, &text) else {
-                failures.push(format!("{code}: unknown example language `{language}`"));
+            let Some((path, dialect)) = write_example(&dir, &blocks) else {
+                failures.push(format!(
+                    "{code}: unknown example language `{}`",
+                    blocks[0].0
+                ));
                 continue;
             };
+            let text = &blocks[0].1;
             let report = check(&path, dialect);
             if has_code(&report, code) != expect_finding {
                 failures.push(format!(
