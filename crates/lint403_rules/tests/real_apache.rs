@@ -587,3 +587,19 @@ fn p207_options_mixed_signs_are_refused() {
         ),
     ]);
 }
+
+#[test]
+fn p203_backslash_then_blank_is_not_a_continuation() {
+    run(&[
+        Case {
+            htaccess: Some(fixture!(
+                "P203-apache-backslash-space-eol/bad-htaccess/.htaccess"
+            )),
+            ..Case::new("p203-htaccess", "", "/", 500)
+        },
+        Case {
+            htaccess: Some("Require ip 10.0.0.0/8 \\\n    127.0.0.0/8\n"),
+            ..Case::new("p203-htaccess-fixed", "", "/", 200)
+        },
+    ]);
+}

@@ -17,6 +17,11 @@ mod p201_apache_comment_continuation;
 #[path = "p202_apache_inline_comment.rs"]
 mod p202_apache_inline_comment;
 
+// rustfmt would strip the blank after the backslash in the doc example.
+#[rustfmt::skip]
+#[path = "p203_apache_backslash_space_eol.rs"]
+mod p203_apache_backslash_space_eol;
+
 #[path = "p204_apache_section_trailing_content.rs"]
 mod p204_apache_section_trailing_content;
 
@@ -35,6 +40,7 @@ pub(super) static RULES: &[&Rule] = &[
     &i201_rewrite_needs_symlinks::RULE,
     &p201_apache_comment_continuation::RULE,
     &p202_apache_inline_comment::RULE,
+    &p203_apache_backslash_space_eol::RULE,
     &p204_apache_section_trailing_content::RULE,
     &p205_apache_ifmodule_unknown_name::RULE,
     &p207_apache_options_mixed_signs::RULE,
