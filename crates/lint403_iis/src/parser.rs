@@ -11,9 +11,8 @@ use std::sync::Arc;
 
 use lint403_core::TextRange;
 use nom::bytes::complete::{tag, take_until, take_while};
-use nom::character::complete::{char as one_char, digit0, hex_digit0, multispace0};
-use nom::combinator::recognize;
-use nom::{IResult, Parser};
+use nom::character::complete::{char as one_char, digit0, hex_digit0};
+use nom::IResult;
 
 use crate::chars::{first_non_xml_char, is_name_char, is_name_start, is_space, is_xml_char};
 use crate::error::{ErrorKind, SyntaxError};
@@ -628,16 +627,22 @@ impl<'a> Reader<'a> {
                 false,
             ));
         }
-        let mut parts = raw.splitn(3, ':');
-        let first = parts.next().unwrap_or_default();
-        let second = parts.next();
-        if parts.next().is_some() {
+        let colon = raw.bytes().position(|b| b == b':');
+        let (first, second) = match colon {
+            Some(at) => (sub(raw, 0, at), Some(tail(raw, at + 1))),
+            None => (raw, None),
+        };
+        if second.is_some_and(|local| local.as_bytes().contains(&b':')) {
             return Err(invalid(
                 format!("`{raw}` is not a valid {what}: a qualified name has at most one colon"),
                 false,
             ));
         }
-        let starts_well = |part: &str| part.chars().next().is_some_and(is_name_start);
+        let starts_well = |part: &str| match part.as_bytes().first() {
+            Some(&b) if b.is_ascii() => b.is_ascii_alphabetic() || b == b'_',
+            Some(_) => part.chars().next().is_some_and(is_name_start),
+            None => false,
+        };
         match second {
             None if !starts_well(first) => Err(invalid(
                 format!("`{raw}` is not a valid {what}: it cannot start with `{}`", first.chars().next().unwrap_or(' ')),
@@ -806,19 +811,18 @@ impl<'a> Reader<'a> {
 
     fn skip_spaces(&mut self) -> TextRange {
         let start = self.pos;
-        if let Ok((rest, _)) = multispace0::<&str, ()>(self.rest()) {
-            self.advance_to(rest);
-        }
+        self.pos += space_run(self.rest());
         TextRange::new(start, self.pos)
     }
 
     /// `context` names where the `=` belongs, for the error message only.
     fn equals_sign(&mut self, context: impl FnOnce() -> String) -> Step<TextRange> {
         let start = self.pos;
-        let parsed =
-            recognize((multispace0::<&str, ()>, one_char('='), multispace0)).parse(self.rest());
-        if let Ok((rest, _)) = parsed {
-            self.advance_to(rest);
+        let rest = self.rest();
+        let before = space_run(rest);
+        if rest.as_bytes().get(before) == Some(&b'=') {
+            let after = space_run(tail(rest, before + 1));
+            self.pos = start + before + 1 + after;
             return Ok(TextRange::new(start, self.pos));
         }
         let at = self.pos + self.rest().len() - self.rest().trim_start_matches(is_space).len();
@@ -1141,7 +1145,11 @@ impl<'a> Reader<'a> {
     fn text_node(&mut self) -> Step<Text> {
         let start = self.pos;
         let rest = self.rest();
-        let end = rest.find('<').unwrap_or(rest.len());
+        let end = rest
+            .as_bytes()
+            .iter()
+            .position(|&b| b == b'<')
+            .unwrap_or(rest.len());
         let raw = sub(rest, 0, end);
         Reader::check_chars(start, raw)?;
         // Most text holds no `>` at all; only then is `]]>` looked for.
@@ -1560,6 +1568,14 @@ fn name_run(input: &str) -> (&str, &str) {
         return (rest, run);
     }
     (tail(input, ascii), sub(input, 0, ascii))
+}
+
+/// The length of the run of XML whitespace at the start of `input`.
+fn space_run(input: &str) -> usize {
+    input
+        .bytes()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .unwrap_or(input.len())
 }
 
 /// CR LF and lone CR become LF (XML 1.0 §2.11).

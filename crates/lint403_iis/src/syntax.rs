@@ -123,7 +123,7 @@ impl QualifiedName {
     pub(crate) fn new(raw: &str) -> QualifiedName {
         QualifiedName {
             raw: raw.to_owned(),
-            prefix_len: raw.find(':'),
+            prefix_len: raw.bytes().position(|b| b == b':'),
         }
     }
 
@@ -223,13 +223,26 @@ impl Drop for Element {
     // The default drop recurses once per nesting level; a hostile
     // 100,000-deep document would overflow the stack.
     fn drop(&mut self) {
-        if self.children.is_empty() {
+        // Children without children of their own drop without recursing
+        // further: the common case needs no work list at all.
+        let nested = |children: &[Node]| {
+            children
+                .iter()
+                .any(|node| matches!(node, Node::Element(e) if !e.children.is_empty()))
+        };
+        if !nested(&self.children) {
             return;
         }
-        let mut pending = std::mem::take(&mut self.children);
-        while let Some(mut node) = pending.pop() {
-            if let Node::Element(element) = &mut node {
-                pending.append(&mut element.children);
+        // Every list of children is taken out of its element before the
+        // list is dropped, so each element drops with no children left.
+        let mut pending = vec![std::mem::take(&mut self.children)];
+        while let Some(mut children) = pending.pop() {
+            for node in &mut children {
+                if let Node::Element(element) = node {
+                    if !element.children.is_empty() {
+                        pending.push(std::mem::take(&mut element.children));
+                    }
+                }
             }
         }
     }
