@@ -603,3 +603,31 @@ fn p203_backslash_then_blank_is_not_a_continuation() {
         },
     ]);
 }
+
+#[test]
+fn p208_lower_case_methods_cover_nothing() {
+    run(&[
+        Case::new(
+            "p208-server",
+            fixture!("P208-apache-method-case/bad-limit-lower.conf"),
+            "/admin/",
+            200,
+        ),
+        Case::new(
+            "p208-server-fixed",
+            "<Directory \"/var/www/html/admin\">\n    <Limit GET POST>\n        Require all denied\n    </Limit>\n</Directory>\n",
+            "/admin/",
+            403,
+        ),
+        Case {
+            htaccess: Some(fixture!("P208-apache-method-case/bad-htaccess/.htaccess")),
+            ..Case::new("p208-htaccess", "", "/", 500)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "P208-apache-method-case/good-htaccess-upper/.htaccess"
+            )),
+            ..Case::new("p208-htaccess-fixed", "", "/", 200)
+        },
+    ]);
+}

@@ -31,6 +31,9 @@ mod p205_apache_ifmodule_unknown_name;
 #[path = "p207_apache_options_mixed_signs.rs"]
 mod p207_apache_options_mixed_signs;
 
+#[path = "p208_apache_method_case.rs"]
+mod p208_apache_method_case;
+
 #[path = "s201_authz_limit_partial.rs"]
 mod s201_authz_limit_partial;
 
@@ -44,5 +47,6 @@ pub(super) static RULES: &[&Rule] = &[
     &p204_apache_section_trailing_content::RULE,
     &p205_apache_ifmodule_unknown_name::RULE,
     &p207_apache_options_mixed_signs::RULE,
+    &p208_apache_method_case::RULE,
     &s201_authz_limit_partial::RULE,
 ];
