@@ -52,6 +52,8 @@ struct Case {
     path: &'static str,
     /// Client address 127.0.0.N.
     client: u8,
+    /// Leave `mod_access_compat` out.
+    without_access_compat: bool,
     /// The status; [`STARTUP_FAILS`] when httpd must refuse the
     /// configuration.
     expect: u16,
@@ -74,6 +76,7 @@ impl Case {
             method: "GET",
             path,
             client: 1,
+            without_access_compat: false,
             expect,
         }
     }
@@ -147,6 +150,9 @@ fn start(binary: &Path, case: &Case, seed: u16) -> Result<(Server, u16), String>
         d = dir.display()
     );
     for (symbol, stem) in MODULES {
+        if case.without_access_compat && *symbol == "access_compat_module" {
+            continue;
+        }
         let _ = writeln!(
             conf,
             "LoadModule {symbol} \"{}/{stem}.so\"",
@@ -628,6 +634,26 @@ fn p208_lower_case_methods_cover_nothing() {
                 "P208-apache-method-case/good-htaccess-upper/.htaccess"
             )),
             ..Case::new("p208-htaccess-fixed", "", "/", 200)
+        },
+    ]);
+}
+
+#[test]
+fn p211_legacy_directives_need_access_compat() {
+    run(&[
+        Case {
+            htaccess: Some(fixture!(
+                "P211-compat-legacy-directive/bad-htaccess/.htaccess"
+            )),
+            without_access_compat: true,
+            ..Case::new("p211-without-module", "", "/", 500)
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "P211-compat-legacy-directive/good-htaccess-guarded/.htaccess"
+            )),
+            without_access_compat: true,
+            ..Case::new("p211-guarded", "", "/", 200)
         },
     ]);
 }

@@ -34,6 +34,9 @@ mod p207_apache_options_mixed_signs;
 #[path = "p208_apache_method_case.rs"]
 mod p208_apache_method_case;
 
+#[path = "p211_compat_legacy_directive.rs"]
+mod p211_compat_legacy_directive;
+
 #[path = "s201_authz_limit_partial.rs"]
 mod s201_authz_limit_partial;
 
@@ -48,5 +51,6 @@ pub(super) static RULES: &[&Rule] = &[
     &p205_apache_ifmodule_unknown_name::RULE,
     &p207_apache_options_mixed_signs::RULE,
     &p208_apache_method_case::RULE,
+    &p211_compat_legacy_directive::RULE,
     &s201_authz_limit_partial::RULE,
 ];
