@@ -395,6 +395,46 @@ const CASES: &[Case] = &[
         headers: &[],
         status: 200,
     },
+    // S002: the PHP regex location takes /admin/x.php from the denied prefix.
+    Case {
+        fixture: "S002-restriction-overridden-by-other-scope/bad.conf",
+        files: &["/admin/x.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/admin/x.php",
+        headers: &[],
+        status: 200,
+    },
+    // S002: and the prefix itself still refuses.
+    Case {
+        fixture: "S002-restriction-overridden-by-other-scope/bad.conf",
+        files: &["/admin/index.html"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/admin/index.html",
+        headers: &[],
+        status: 403,
+    },
+    // S002's fix: under `^~` the regex no longer takes it.
+    Case {
+        fixture: "S002-restriction-overridden-by-other-scope/good.conf",
+        files: &["/admin/x.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/admin/x.php",
+        headers: &[],
+        status: 403,
+    },
+    // S002: the image regex skips the authentication of /private.
+    Case {
+        fixture: "S002-restriction-overridden-by-other-scope/bad-auth.conf",
+        files: &["/private/x.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/private/x.jpg",
+        headers: &[],
+        status: 200,
+    },
     // A005: the IPv4-only list refuses an IPv6 client.
     Case {
         fixture: "A005-acl-ipv4-only-dual-stack/bad.conf",

@@ -46,14 +46,12 @@
 //! - Patterns are run with Rust's `regex` (PCRE features it lacks — look-around,
 //!   back-references — make the rule skip that location rather than guess).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
-use regex::Regex;
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{decide, LocationKind, Tree};
+use crate::walk::nginx::{decide, LocationKind, LocationRegexes, Tree};
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -94,19 +92,14 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     let tree = Tree::build(config, context.sources);
-    let regexes = compile_location_regexes(&tree);
+    let regexes = LocationRegexes::of(&tree);
     let mut reported = Vec::new();
     for server in 0..tree.nodes.len() {
         if tree.server_block_of(server) != Some(server) {
             continue;
         }
         for probe in MUST_ALLOW {
-            let matches = |pattern: &str| {
-                regexes
-                    .get(pattern)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|regex| regex.is_match(probe))
-            };
+            let matches = |pattern: &str| regexes.matches(pattern, probe);
             let Some(selected) = tree.select(server, probe, &matches) else {
                 continue;
             };
@@ -117,7 +110,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             // A regex that takes `/` itself takes the whole site: B001.
-            if matches(&pattern) && matches_root(&regexes, &pattern) {
+            if regexes.matches(&pattern, "/") {
                 continue;
             }
             let Some((status, decider)) = refusal(&tree, selected) else {
@@ -144,36 +137,6 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-}
-
-/// Each regex location's pattern compiled once (`None`: not runnable here,
-/// so it never matches in this rule's view).
-fn compile_location_regexes(tree: &Tree<'_>) -> HashMap<String, Option<Regex>> {
-    let mut regexes = HashMap::new();
-    for node in &tree.nodes {
-        for entry in &node.entries {
-            let Some((LocationKind::Regex, pattern)) = entry.location() else {
-                continue;
-            };
-            let case_insensitive = entry.arg(0).is_some_and(|modifier| modifier == "~*");
-            let source = if case_insensitive {
-                format!("(?i){pattern}")
-            } else {
-                pattern.to_string()
-            };
-            regexes
-                .entry(pattern.into_owned())
-                .or_insert_with(|| Regex::new(&source).ok());
-        }
-    }
-    regexes
-}
-
-fn matches_root(regexes: &HashMap<String, Option<Regex>>, pattern: &str) -> bool {
-    regexes
-        .get(pattern)
-        .and_then(Option::as_ref)
-        .is_some_and(|regex| regex.is_match("/"))
 }
 
 /// How the location refuses a request: an unconditional `return` of 403

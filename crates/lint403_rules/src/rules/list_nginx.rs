@@ -26,6 +26,8 @@ mod r002_referer_pattern_misses_own_site;
 mod r101_invalid_referer_dangling;
 #[path = "s001_child_acl_replaces_parent.rs"]
 mod s001_child_acl_replaces_parent;
+#[path = "s002_restriction_overridden_by_other_scope.rs"]
+mod s002_restriction_overridden_by_other_scope;
 #[path = "t001_satisfy_any_opens_deny.rs"]
 mod t001_satisfy_any_opens_deny;
 #[path = "t002_auth_incomplete.rs"]
@@ -44,6 +46,7 @@ pub(super) static RULES: &[&Rule] = &[
     &r002_referer_pattern_misses_own_site::RULE,
     &r101_invalid_referer_dangling::RULE,
     &s001_child_acl_replaces_parent::RULE,
+    &s002_restriction_overridden_by_other_scope::RULE,
     &t001_satisfy_any_opens_deny::RULE,
     &t002_auth_incomplete::RULE,
 ];

@@ -762,6 +762,43 @@ pub(crate) fn run_check(
     out
 }
 
+/// Every regex `location` pattern of a tree, compiled once with Rust's
+/// `regex` (`~*` case-insensitively). A pattern `regex` cannot compile
+/// (PCRE look-around, back-references) never matches in this view, so a
+/// rule built on it stays quiet rather than guess.
+pub struct LocationRegexes(std::collections::HashMap<String, Option<regex::Regex>>);
+
+impl LocationRegexes {
+    pub fn of(tree: &Tree<'_>) -> LocationRegexes {
+        let mut regexes = std::collections::HashMap::new();
+        for node in &tree.nodes {
+            for entry in &node.entries {
+                let Some((LocationKind::Regex, pattern)) = entry.location() else {
+                    continue;
+                };
+                let case_insensitive = entry.arg(0).is_some_and(|modifier| modifier == "~*");
+                let source = if case_insensitive {
+                    format!("(?i){pattern}")
+                } else {
+                    pattern.to_string()
+                };
+                regexes
+                    .entry(pattern.into_owned())
+                    .or_insert_with(|| regex::Regex::new(&source).ok());
+            }
+        }
+        LocationRegexes(regexes)
+    }
+
+    /// Whether the location pattern `pattern` matches `path`.
+    pub fn matches(&self, pattern: &str, path: &str) -> bool {
+        self.0
+            .get(pattern)
+            .and_then(Option::as_ref)
+            .is_some_and(|regex| regex.is_match(path))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
