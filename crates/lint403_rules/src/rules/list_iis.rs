@@ -10,6 +10,10 @@ mod a301_iis_ipsecurity_implicit_deny;
 mod b001_server_wide_403;
 #[path = "b301_iis_rewrite_matchany_negated.rs"]
 mod b301_iis_rewrite_matchany_negated;
+#[path = "i001_directory_without_index.rs"]
+mod i001_directory_without_index;
+#[path = "i304_iis_requestfiltering_unhides_config.rs"]
+mod i304_iis_requestfiltering_unhides_config;
 #[path = "p301_iis_section_locked_by_default.rs"]
 mod p301_iis_section_locked_by_default;
 #[path = "p302_iis_urlauthz_aspnet_syntax.rs"]
@@ -24,6 +28,8 @@ mod p305_iis_rewrite_duplicate_name;
 mod s301_iis_rewrite_leading_slash;
 #[path = "t301_iis_ssl_required.rs"]
 mod t301_iis_ssl_required;
+#[path = "t302_iis_client_cert_required.rs"]
+mod t302_iis_client_cert_required;
 
 pub(super) static RULES: &[&Rule] = &[
     &a003_default_deny_without_allow::RULE,
@@ -37,4 +43,7 @@ pub(super) static RULES: &[&Rule] = &[
     &p305_iis_rewrite_duplicate_name::RULE,
     &s301_iis_rewrite_leading_slash::RULE,
     &t301_iis_ssl_required::RULE,
+    &i001_directory_without_index::RULE,
+    &t302_iis_client_cert_required::RULE,
+    &i304_iis_requestfiltering_unhides_config::RULE,
 ];
