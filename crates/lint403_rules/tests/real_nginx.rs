@@ -435,6 +435,33 @@ const CASES: &[Case] = &[
         headers: &[],
         status: 200,
     },
+    // B004: the preflight is refused by `limit_except GET POST`.
+    Case {
+        fixture: "B004-method-limit-blocks-preflight/bad.conf",
+        files: &["/api/x"],
+        from: "127.0.0.1",
+        method: "OPTIONS",
+        path: "/api/x",
+        headers: &[
+            "Origin: https://app.example",
+            "Access-Control-Request-Method: PUT",
+        ],
+        status: 403,
+    },
+    // B004's fix: with OPTIONS named, the access list no longer answers it
+    // (the static handler refuses the method itself, 405).
+    Case {
+        fixture: "B004-method-limit-blocks-preflight/good.conf",
+        files: &["/api/x"],
+        from: "127.0.0.1",
+        method: "OPTIONS",
+        path: "/api/x",
+        headers: &[
+            "Origin: https://app.example",
+            "Access-Control-Request-Method: PUT",
+        ],
+        status: 405,
+    },
     // A005: the IPv4-only list refuses an IPv6 client.
     Case {
         fixture: "A005-acl-ipv4-only-dual-stack/bad.conf",

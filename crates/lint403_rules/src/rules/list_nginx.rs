@@ -16,6 +16,8 @@ mod a102_realip_trusts_everyone;
 mod b002_deny_pattern_overbroad;
 #[path = "b003_dotfile_block_hits_well_known.rs"]
 mod b003_dotfile_block_hits_well_known;
+#[path = "b004_method_limit_blocks_preflight.rs"]
+mod b004_method_limit_blocks_preflight;
 #[path = "p101_regex_needs_quotes.rs"]
 mod p101_regex_needs_quotes;
 #[path = "r001_hotlink_refuses_empty_referer.rs"]
@@ -41,6 +43,7 @@ pub(super) static RULES: &[&Rule] = &[
     &a102_realip_trusts_everyone::RULE,
     &b002_deny_pattern_overbroad::RULE,
     &b003_dotfile_block_hits_well_known::RULE,
+    &b004_method_limit_blocks_preflight::RULE,
     &p101_regex_needs_quotes::RULE,
     &r001_hotlink_refuses_empty_referer::RULE,
     &r002_referer_pattern_misses_own_site::RULE,
