@@ -503,6 +503,12 @@ fn i201_rewrite_without_symlink_options_refuses_everything() {
             )),
             ..Case::new("i201-htaccess-fixed", "", "/", 200)
         },
+        Case {
+            htaccess: Some(fixture!(
+                "I201-rewrite-needs-symlinks/bad-htaccess-all-minus-follow/.htaccess"
+            )),
+            ..Case::new("i201-all-minus-follow", "", "/", 403)
+        },
         // Options inherited from an enclosing <Directory>.
         Case::new(
             "i201-inherited",
@@ -584,6 +590,13 @@ fn p207_options_mixed_signs_are_refused() {
                 "P207-apache-options-mixed-signs/good-htaccess-signed/.htaccess"
             )),
             ..Case::new("p207-htaccess-fixed", "", "/", 200)
+        },
+        // A leading `All` is httpd's exception.
+        Case {
+            htaccess: Some(fixture!(
+                "P207-apache-options-mixed-signs/good-htaccess-leading-all/.htaccess"
+            )),
+            ..Case::new("p207-leading-all", "", "/", 200)
         },
         Case::new(
             "p207-server",

@@ -89,14 +89,19 @@ impl Symlinks {
 /// Applies one `Options` line; `None` when it mixes signed and unsigned
 /// words (httpd refuses it; another rule's matter).
 fn apply(base: Symlinks, words: &[&str]) -> Option<Symlinks> {
-    let signed = words
+    // A leading `All`/`None` sets a base the signed words then change.
+    let leading_base = words
+        .first()
+        .is_some_and(|word| word.eq_ignore_ascii_case("all") || word.eq_ignore_ascii_case("none"));
+    let rest = words.get(usize::from(leading_base)..).unwrap_or_default();
+    let signed = rest
         .iter()
         .filter(|word| word.starts_with('+') || word.starts_with('-'))
         .count();
-    if signed != 0 && signed != words.len() {
+    if signed != 0 && signed != rest.len() {
         return None;
     }
-    let mut result = if signed == 0 {
+    let mut result = if signed == 0 || leading_base {
         Symlinks {
             follow: false,
             owner: false,
@@ -114,9 +119,12 @@ fn apply(base: Symlinks, words: &[&str]) -> Option<Symlinks> {
         match name.as_str() {
             "followsymlinks" => result.follow = on,
             "symlinksifownermatch" => result.owner = on,
+            // httpd's OPT_ALL has FollowSymLinks, not SymLinksIfOwnerMatch.
             "all" => {
                 result.follow = on;
-                result.owner = on;
+                if !on {
+                    result.owner = false;
+                }
             }
             "none" => {
                 result.follow = false;
@@ -250,7 +258,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 let Some(next) = apply(symlinks, &words) else {
                     continue 'scopes;
                 };
-                absolute |= !words.iter().any(|w| w.starts_with(['+', '-']));
+                absolute |= words.first().is_some_and(|w| !w.starts_with(['+', '-']));
                 symlinks = next;
                 last = Some((step, directive));
             }

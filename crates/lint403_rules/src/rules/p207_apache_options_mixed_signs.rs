@@ -7,7 +7,9 @@
 //! or no Option may." The server does not start; in a `.htaccess` every
 //! request below it answers 500. (httpd 2.2 accepted it with a meaning
 //! few expected: the unsigned word reset the list.) The usual intent is
-//! the signed form.
+//! the signed form. A leading `All` or `None` is the exception httpd
+//! makes: `Options All -Indexes` and `Options None +Indexes` are accepted
+//! (checked with `apache2 -t`).
 //!
 //! ## Example
 //! ```htaccess
@@ -65,10 +67,22 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             .copied()
             .take_while(|word| !word.starts_with('#'))
             .collect();
-        let Some(first_signed) = words.iter().position(signed) else {
+        // A leading `All` or `None` sets the base the signed words change:
+        // httpd accepts `Options All -Indexes`.
+        let leading_base = words.first().is_some_and(|word| {
+            word.eq_ignore_ascii_case("all") || word.eq_ignore_ascii_case("none")
+        });
+        let skip = usize::from(leading_base);
+        let Some(first_signed) = words.iter().skip(skip).position(signed).map(|at| at + skip)
+        else {
             return;
         };
-        let Some(bare) = words.iter().position(|word| !signed(word)) else {
+        let Some(bare) = words
+            .iter()
+            .skip(skip)
+            .position(|word| !signed(word))
+            .map(|at| at + skip)
+        else {
             return;
         };
         let fixed: Vec<String> = words
