@@ -10,6 +10,8 @@ mod a301_iis_ipsecurity_implicit_deny;
 mod b001_server_wide_403;
 #[path = "b301_iis_rewrite_matchany_negated.rs"]
 mod b301_iis_rewrite_matchany_negated;
+#[path = "b302_iis_rewrite_unreachable.rs"]
+mod b302_iis_rewrite_unreachable;
 #[path = "i001_directory_without_index.rs"]
 mod i001_directory_without_index;
 #[path = "i304_iis_requestfiltering_unhides_config.rs"]
@@ -46,4 +48,5 @@ pub(super) static RULES: &[&Rule] = &[
     &i001_directory_without_index::RULE,
     &t302_iis_client_cert_required::RULE,
     &i304_iis_requestfiltering_unhides_config::RULE,
+    &b302_iis_rewrite_unreachable::RULE,
 ];

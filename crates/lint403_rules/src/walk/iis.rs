@@ -223,6 +223,28 @@ impl<'a> RewriteRule<'a> {
     pub fn syntax_is(&self, syntax: &str) -> bool {
         self.pattern_syntax.eq_ignore_ascii_case(syntax)
     }
+
+    /// Whether the rule's `<match>` takes every URL (`.*`, `(.*)`, `^`,
+    /// `^(.*)$`, an empty pattern, Wildcard `*`), not negated.
+    pub fn matches_every_url(&self) -> bool {
+        let Some(url) = self.url else {
+            return false;
+        };
+        if self.negate {
+            return false;
+        }
+        let pattern = url.value.trim();
+        if self.syntax_is("Wildcard") {
+            return pattern == "*";
+        }
+        if self.syntax_is("ExactMatch") {
+            return false;
+        }
+        matches!(
+            pattern,
+            "" | ".*" | "(.*)" | "^" | "^.*" | "^(.*)" | ".*$" | "^.*$" | "^(.*)$" | "(.*)$"
+        )
+    }
 }
 
 /// Calls `visit` for every element of the configuration in document
