@@ -462,6 +462,36 @@ const CASES: &[Case] = &[
         ],
         status: 405,
     },
+    // S102: the percent-encoded spelling passes the raw-text test.
+    Case {
+        fixture: "S102-acl-on-raw-request-uri/bad.conf",
+        files: &["/secret"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/%73ecret",
+        headers: &[],
+        status: 200,
+    },
+    // S102: the plain spelling is refused, as meant.
+    Case {
+        fixture: "S102-acl-on-raw-request-uri/bad.conf",
+        files: &["/secret"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/secret",
+        headers: &[],
+        status: 403,
+    },
+    // S102's fix: the location refuses the encoded spelling as well.
+    Case {
+        fixture: "S102-acl-on-raw-request-uri/good.conf",
+        files: &["/secret"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/%73ecret",
+        headers: &[],
+        status: 403,
+    },
     // A005: the IPv4-only list refuses an IPv6 client.
     Case {
         fixture: "A005-acl-ipv4-only-dual-stack/bad.conf",

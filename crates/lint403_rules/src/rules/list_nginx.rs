@@ -30,6 +30,8 @@ mod r101_invalid_referer_dangling;
 mod s001_child_acl_replaces_parent;
 #[path = "s002_restriction_overridden_by_other_scope.rs"]
 mod s002_restriction_overridden_by_other_scope;
+#[path = "s102_acl_on_raw_request_uri.rs"]
+mod s102_acl_on_raw_request_uri;
 #[path = "t001_satisfy_any_opens_deny.rs"]
 mod t001_satisfy_any_opens_deny;
 #[path = "t002_auth_incomplete.rs"]
@@ -50,6 +52,7 @@ pub(super) static RULES: &[&Rule] = &[
     &r101_invalid_referer_dangling::RULE,
     &s001_child_acl_replaces_parent::RULE,
     &s002_restriction_overridden_by_other_scope::RULE,
+    &s102_acl_on_raw_request_uri::RULE,
     &t001_satisfy_any_opens_deny::RULE,
     &t002_auth_incomplete::RULE,
 ];
