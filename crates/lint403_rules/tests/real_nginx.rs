@@ -492,6 +492,36 @@ const CASES: &[Case] = &[
         headers: &[],
         status: 403,
     },
+    // S101: `rewrite … last` moves /admin/ to /index.php before `deny all`.
+    Case {
+        fixture: "S101-rewrite-phase-bypasses-acl/bad.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/admin/",
+        headers: &[],
+        status: 200,
+    },
+    // S101: the redirect is answered before the access list.
+    Case {
+        fixture: "S101-rewrite-phase-bypasses-acl/bad-redirect.conf",
+        files: &[],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/staff/",
+        headers: &[],
+        status: 301,
+    },
+    // S101's fix: `break` keeps the request under `deny all`.
+    Case {
+        fixture: "S101-rewrite-phase-bypasses-acl/good.conf",
+        files: &["/admin/index.php", "/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/admin/",
+        headers: &[],
+        status: 403,
+    },
     // A005: the IPv4-only list refuses an IPv6 client.
     Case {
         fixture: "A005-acl-ipv4-only-dual-stack/bad.conf",

@@ -30,6 +30,8 @@ mod r101_invalid_referer_dangling;
 mod s001_child_acl_replaces_parent;
 #[path = "s002_restriction_overridden_by_other_scope.rs"]
 mod s002_restriction_overridden_by_other_scope;
+#[path = "s101_rewrite_phase_bypasses_acl.rs"]
+mod s101_rewrite_phase_bypasses_acl;
 #[path = "s102_acl_on_raw_request_uri.rs"]
 mod s102_acl_on_raw_request_uri;
 #[path = "t001_satisfy_any_opens_deny.rs"]
@@ -52,6 +54,7 @@ pub(super) static RULES: &[&Rule] = &[
     &r101_invalid_referer_dangling::RULE,
     &s001_child_acl_replaces_parent::RULE,
     &s002_restriction_overridden_by_other_scope::RULE,
+    &s101_rewrite_phase_bypasses_acl::RULE,
     &s102_acl_on_raw_request_uri::RULE,
     &t001_satisfy_any_opens_deny::RULE,
     &t002_auth_incomplete::RULE,
