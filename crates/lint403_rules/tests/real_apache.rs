@@ -670,3 +670,54 @@ fn p211_legacy_directives_need_access_compat() {
         },
     ]);
 }
+
+#[test]
+fn p210_directive_outside_the_granted_classes() {
+    run(&[
+        Case {
+            htaccess: Some(fixture!(
+                "P210-htaccess-override-class/bad-fileinfo/var/www/html/.htaccess"
+            )),
+            ..Case::new(
+                "p210-fileinfo",
+                fixture!("P210-htaccess-override-class/bad-fileinfo/etc/apache2/apache2.conf"),
+                "/",
+                500,
+            )
+        },
+        // Nonfatal=Override: the Require is skipped, the directory stays open.
+        Case {
+            htaccess: Some(fixture!(
+                "P210-htaccess-override-class/bad-nonfatal/var/www/html/.htaccess"
+            )),
+            ..Case::new(
+                "p210-nonfatal",
+                fixture!("P210-htaccess-override-class/bad-nonfatal/etc/apache2/apache2.conf"),
+                "/",
+                200,
+            )
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "P210-htaccess-override-class/good-granted/var/www/html/.htaccess"
+            )),
+            ..Case::new(
+                "p210-granted",
+                fixture!("P210-htaccess-override-class/good-granted/etc/apache2/apache2.conf"),
+                "/",
+                403,
+            )
+        },
+        Case {
+            htaccess: Some(fixture!(
+                "P210-htaccess-override-class/good-list/var/www/html/.htaccess"
+            )),
+            ..Case::new(
+                "p210-list",
+                fixture!("P210-htaccess-override-class/good-list/etc/apache2/apache2.conf"),
+                "/",
+                403,
+            )
+        },
+    ]);
+}
