@@ -149,7 +149,15 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         .nonfatal
         .iter()
         .any(|value| value == "override" || value == "all");
-    let granted: Vec<&str> = overrides.classes.iter().map(String::as_str).collect();
+    let granted: Vec<&str> = overrides
+        .classes
+        .iter()
+        .map(|class| match class.as_str() {
+            "authconfig" | "limit" | "fileinfo" | "indexes" | "options" => spelled(class),
+            "all" => "All",
+            other => other,
+        })
+        .collect();
     let granted = if granted.is_empty() {
         "None".to_string()
     } else {
