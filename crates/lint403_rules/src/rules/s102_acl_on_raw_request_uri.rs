@@ -122,9 +122,12 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// A spelling of the path the pattern names that the raw text test
-/// misses: its first letter percent-encoded, else a doubled slash.
+/// A spelling of a path the pattern matches that the raw-text test
+/// misses: the path's first letter percent-encoded (else a doubled slash).
+/// Only offered when the pattern really matches the plain path and not the
+/// other spelling, so quantifiers and classes cannot mislead it.
 fn other_spelling(pattern: &str) -> Option<String> {
+    let regex = regex::Regex::new(pattern).ok()?;
     let anchored = pattern.strip_prefix('^').unwrap_or(pattern);
     let literal: String = anchored
         .chars()
@@ -132,12 +135,13 @@ fn other_spelling(pattern: &str) -> Option<String> {
         .collect();
     let rest = literal.strip_prefix('/')?;
     let mut chars = rest.chars();
-    match chars.next() {
+    let spelling = match chars.next() {
         Some(first) if first.is_ascii_alphanumeric() => {
-            Some(format!("/%{:02X}{}", u32::from(first), chars.as_str()))
+            format!("/%{:02X}{}", u32::from(first), chars.as_str())
         }
-        _ => Some(format!("/{literal}")),
-    }
+        _ => format!("/{literal}"),
+    };
+    (regex.is_match(&literal) && !regex.is_match(&spelling)).then_some(spelling)
 }
 
 #[cfg(test)]
@@ -150,5 +154,7 @@ mod tests {
         assert_eq!(other_spelling("^/admin/").as_deref(), Some("/%61dmin/"));
         assert_eq!(other_spelling("^//x").as_deref(), Some("///x"));
         assert_eq!(other_spelling("\\.php$"), None);
+        assert_eq!(other_spelling("^/x{3}"), None);
+        assert_eq!(other_spelling("^/a+dmin"), None);
     }
 }
