@@ -95,6 +95,67 @@ fn non_xml_char_at(s: &str, index: usize) -> Option<(usize, char)> {
     None
 }
 
+/// Byte classes for the one-pass scans of attribute values and text.
+const LT: u8 = 1;
+const QUOTE: u8 = 2;
+/// A byte that makes an attribute value need decoding or a character
+/// check: `&`, TAB, LF, CR, another C0 control, or 0xEF (which may start
+/// U+FFFE / U+FFFF).
+const ATTR_DIRTY: u8 = 4;
+/// Likewise in text: `&`, CR, a C0 control other than TAB and LF, 0xEF,
+/// and `>` (which may end a `]]>`).
+const TEXT_DIRTY: u8 = 8;
+
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = ATTR_DIRTY | TEXT_DIRTY;
+        byte += 1;
+    }
+    table[b'\t' as usize] = ATTR_DIRTY;
+    table[b'\n' as usize] = ATTR_DIRTY;
+    table[b'&' as usize] = ATTR_DIRTY | TEXT_DIRTY;
+    table[0xEF] = ATTR_DIRTY | TEXT_DIRTY;
+    table[b'>' as usize] = TEXT_DIRTY;
+    table[b'<' as usize] = LT;
+    table[b'"' as usize] = QUOTE;
+    table[b'\'' as usize] = QUOTE;
+    table
+};
+
+/// Where a quoted value's body ends (the offset of `quote` or of the
+/// first `<`, `None` when neither comes), and whether the body before it
+/// holds a byte that needs decoding or a character check.
+pub(crate) fn scan_attribute_value(body: &[u8], quote: u8) -> (Option<usize>, bool) {
+    let mut dirty = 0u8;
+    for (index, &byte) in body.iter().enumerate() {
+        let class = BYTE_CLASS[usize::from(byte)];
+        if class == 0 {
+            continue;
+        }
+        if class & LT != 0 || byte == quote {
+            return (Some(index), dirty != 0);
+        }
+        dirty |= class & ATTR_DIRTY;
+    }
+    (None, dirty != 0)
+}
+
+/// Where a run of text ends (the offset of the first `<`, or the length),
+/// and whether the run holds a byte that needs decoding or a check.
+pub(crate) fn scan_text(text: &[u8]) -> (usize, bool) {
+    let mut dirty = 0u8;
+    for (index, &byte) in text.iter().enumerate() {
+        let class = BYTE_CLASS[usize::from(byte)];
+        if class & LT != 0 {
+            return (index, dirty != 0);
+        }
+        dirty |= class & TEXT_DIRTY;
+    }
+    (text.len(), dirty != 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +174,19 @@ mod tests {
         assert_eq!(first_non_xml_char(&long), Some((64, '\u{1}')));
         assert!(!is_xml_char('\u{FFFE}'));
         assert!(is_xml_char('\u{10FFFF}'));
+    }
+
+    #[test]
+    fn scans_stop_at_the_right_byte_and_flag_what_needs_work() {
+        assert_eq!(scan_attribute_value(b"abc\"x", b'"'), (Some(3), false));
+        assert_eq!(scan_attribute_value(b"a'c\"x", b'"'), (Some(3), false));
+        assert_eq!(scan_attribute_value(b"a&c'x", b'\''), (Some(3), true));
+        assert_eq!(scan_attribute_value(b"a\nc<x", b'"'), (Some(3), true));
+        assert_eq!(scan_attribute_value(b"abc", b'"'), (None, false));
+        assert_eq!(scan_text(b"\n  \t<a"), (4, false));
+        assert_eq!(scan_text(b"a\r\n<"), (3, true));
+        assert_eq!(scan_text(b"a]]>"), (4, true));
+        assert_eq!(scan_text("\u{FFFF}".as_bytes()), (3, true));
     }
 
     #[test]

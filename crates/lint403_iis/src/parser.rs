@@ -14,7 +14,10 @@ use nom::bytes::complete::{tag, take_until, take_while};
 use nom::character::complete::{char as one_char, digit0, hex_digit0};
 use nom::IResult;
 
-use crate::chars::{first_non_xml_char, is_name_char, is_name_start, is_space, is_xml_char};
+use crate::chars::{
+    first_non_xml_char, is_name_char, is_name_start, is_space, is_xml_char, scan_attribute_value,
+    scan_text,
+};
 use crate::error::{ErrorKind, SyntaxError};
 use crate::syntax::{
     Attribute, CData, Comment, Document, Element, EndTag, Misc, Node, ProcessingInstruction,
@@ -800,7 +803,7 @@ impl<'a> Reader<'a> {
         }
         self.advance_to(rest);
         self.equals_sign(|| "in the XML declaration".to_owned())?;
-        let (_, value_range) = self.quoted_raw_value("XML declaration value")?;
+        let (_, value_range, _) = self.quoted_raw_value("XML declaration value")?;
         let value = sub(self.text, value_range.start, value_range.end).to_owned();
         Ok(PseudoAttribute {
             name: name_range,
@@ -831,7 +834,9 @@ impl<'a> Reader<'a> {
 
     /// An opening quote, the raw value up to the matching quote, and the
     /// closing quote. A raw `<` inside is an error.
-    fn quoted_raw_value(&mut self, what: &str) -> Step<(Quote, TextRange)> {
+    /// Also tells whether the value may need decoding (`false`: it holds no
+    /// reference and no whitespace to normalize, and is taken as written).
+    fn quoted_raw_value(&mut self, what: &str) -> Step<(Quote, TextRange, bool)> {
         let quote = match self.rest().as_bytes().first() {
             Some(b'"') => Quote::Double,
             Some(b'\'') => Quote::Single,
@@ -847,7 +852,8 @@ impl<'a> Reader<'a> {
         let value_start = self.pos + 1;
         let quote_byte = quote.as_byte();
         let body = tail(self.text, value_start);
-        let Some(stop) = body.bytes().position(|b| b == quote_byte || b == b'<') else {
+        let (stop, dirty) = scan_attribute_value(body.as_bytes(), quote_byte);
+        let Some(stop) = stop else {
             return Err(Reader::error(
                 ErrorKind::UnexpectedEof,
                 TextRange::new(self.pos, value_start),
@@ -868,9 +874,11 @@ impl<'a> Reader<'a> {
             )
             .related(TextRange::new(self.pos, value_start), "the value starts here"));
         }
-        Reader::check_chars(value_start, sub(body, 0, stop))?;
+        if dirty {
+            Reader::check_chars(value_start, sub(body, 0, stop))?;
+        }
         self.pos = value_end + 1;
-        Ok((quote, TextRange::new(value_start, value_end)))
+        Ok((quote, TextRange::new(value_start, value_end), dirty))
     }
 
     // ----- tags -----
@@ -959,9 +967,13 @@ impl<'a> Reader<'a> {
     fn attribute(&mut self, leading_space: TextRange) -> Step<Attribute> {
         let name = self.qualified_name("an attribute name")?;
         let eq_range = self.equals_sign(|| format!("after the attribute name `{}`", name.raw))?;
-        let (quote, value_range) = self.quoted_raw_value("attribute value")?;
+        let (quote, value_range, dirty) = self.quoted_raw_value("attribute value")?;
         let raw = sub(self.text, value_range.start, value_range.end);
-        let value = Reader::decode(value_range.start, raw, true)?;
+        let value = if dirty {
+            Reader::decode(value_range.start, raw, true)?
+        } else {
+            raw.to_owned()
+        };
         Ok(Attribute {
             leading_space,
             name: QualifiedName::new(name.raw),
@@ -1145,12 +1157,16 @@ impl<'a> Reader<'a> {
     fn text_node(&mut self) -> Step<Text> {
         let start = self.pos;
         let rest = self.rest();
-        let end = rest
-            .as_bytes()
-            .iter()
-            .position(|&b| b == b'<')
-            .unwrap_or(rest.len());
+        let (end, dirty) = scan_text(rest.as_bytes());
         let raw = sub(rest, 0, end);
+        if !dirty {
+            // No reference, CR, `>` or suspect character: taken as written.
+            self.pos = start + end;
+            return Ok(Text {
+                range: TextRange::new(start, self.pos),
+                value: raw.to_owned(),
+            });
+        }
         Reader::check_chars(start, raw)?;
         // Most text holds no `>` at all; only then is `]]>` looked for.
         let cdata_end = if raw.as_bytes().contains(&b'>') {
