@@ -4,11 +4,21 @@
 //! `none`, in a block that serves pages (a server, `location /`, a PHP or
 //! HTML location), not only media.
 //!
+//! IIS: flags a URL Rewrite rule that refuses (`CustomResponse`,
+//! `AbortRequest`, or a `Redirect`/`Rewrite` to a placeholder) when a
+//! negated `{HTTP_REFERER}` condition says "not from our site", and no
+//! condition excepts the empty Referer (the `^$` pattern with
+//! `negate="true"`), in a rule whose URL pattern is not media-only.
+//!
 //! ## Why it causes 403
 //! A request without a `Referer` header is valid only when `valid_referers`
 //! lists `none`. Direct visits, bookmarks, links from mail clients and
 //! every page under `Referrer-Policy: no-referrer` send no Referer: they
 //! all get 403.
+//!
+//! In IIS a missing header is read as the empty string: `""` does not
+//! match the own-site pattern, the negated condition is true, and under
+//! the default `MatchAll` the rule fires for every direct visit.
 //!
 //! Media-only locations (`location ~* \.(jpg|png|gif)$`, `/images/`) are
 //! not reported: refusing the empty Referer there is a deliberate, strict
@@ -26,6 +36,28 @@
 //! ```
 //! `GET /` with no Referer → 403.
 //!
+//! IIS (web.config):
+//! ```xml
+//! <configuration>
+//!   <system.webServer>
+//!     <rewrite>
+//!       <rules>
+//!         <rule name="Hotlinking" stopProcessing="true">
+//!           <match url=".*" />
+//!           <conditions>
+//!             <add input="{HTTP_REFERER}" pattern="^https?://(www\.)?example\.com/" negate="true" />
+//!           </conditions>
+//!           <action type="CustomResponse" statusCode="403" />
+//!         </rule>
+//!       </rules>
+//!     </rewrite>
+//!   </system.webServer>
+//! </configuration>
+//! ```
+//! `GET /` with no Referer → 403. The fix adds
+//! `<add input="{HTTP_REFERER}" pattern="^$" negate="true" />` to the
+//! conditions.
+//!
 //! ## Fix
 //! ```nginx
 //! server {
@@ -40,12 +72,19 @@
 //! ## References
 //! - <https://nginx.org/en/docs/http/ngx_http_referer_module.html>
 //!   ("none: the Referer field is missing in the request header")
+//! - IIS: URL Rewrite conditions, `negate`, `logicalGrouping`, server
+//!   variables `{HTTP_*}`:
+//!   <https://learn.microsoft.com/iis/extensions/url-rewrite-module/url-rewrite-module-configuration-reference>;
+//!   the `^$` exception is the community idiom (serverfault.com/questions/322230),
+//!   which implies a missing header reads as `""`. Not run on IIS (IIS cannot
+//!   run here).
 
 use std::collections::HashSet;
 
-use lint403_core::{Code, Diagnostic, Dialect, Severity};
+use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
+use crate::walk::iis::{self, RewriteRule};
 use crate::walk::nginx::{LocationKind, Tree};
 use crate::{Loaded, RuleContext};
 
@@ -58,7 +97,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Referer,
-    dialects: &[Dialect::Nginx],
+    dialects: &[Dialect::Nginx, Dialect::Iis],
     likelihood: Likelihood::Common,
     fix: FixDifficulty::Trivial,
     source: include_str!("r001_hotlink_refuses_empty_referer.rs"),
@@ -76,6 +115,10 @@ const MEDIA_DIRS: [&str; 12] = [
 ];
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    if let Loaded::Iis(config) = context.config {
+        check_iis(config, out);
+        return;
+    }
     let Loaded::Nginx(config) = context.config else {
         return;
     };
@@ -131,5 +174,208 @@ fn media_only(tree: &Tree<'_>, index: usize) -> bool {
             arg != "/" && MEDIA_DIRS.iter().any(|dir| arg.contains(dir))
         }
         LocationKind::Named => false,
+    }
+}
+
+/// IIS: a refusing rewrite rule whose `{HTTP_REFERER}` conditions all hold
+/// for an empty Referer, one of them a negated own-site pattern.
+fn check_iis(config: &lint403_iis::LoadedConfig, out: &mut Vec<Diagnostic>) {
+    iis::walk(config, |visit| {
+        if visit.name() != "rule"
+            || !(visit.path_ends_with("system.webServer/rewrite/rules/rule")
+                || visit.path_ends_with("system.webServer/rewrite/globalRules/rule"))
+        {
+            return;
+        }
+        let rule = RewriteRule::read(visit.element);
+        if !rule.enabled || rule.negate || !rule.logical_grouping.eq_ignore_ascii_case("MatchAll") {
+            return;
+        }
+        let Some(effect) = iis_refusal(&rule) else {
+            return;
+        };
+        if rule
+            .url
+            .is_some_and(|url| iis_media_only(&url.value.to_ascii_lowercase()))
+        {
+            return;
+        }
+        let mut own_site = None;
+        for condition in &rule.conditions {
+            let input = condition.attribute_value("input").map_or("", str::trim);
+            if !input.eq_ignore_ascii_case("{HTTP_REFERER}") {
+                continue;
+            }
+            if condition
+                .attribute_value("matchType")
+                .is_some_and(|m| !m.trim().eq_ignore_ascii_case("Pattern"))
+            {
+                return;
+            }
+            let negate = iis::is_true(condition.attribute_value("negate"), false);
+            let pattern = condition.attribute_value("pattern").unwrap_or("");
+            // Whether the condition holds for an empty Referer.
+            let Some(matches_empty) = pattern_matches_empty(&rule, pattern) else {
+                return;
+            };
+            if matches_empty == negate {
+                // False for "": the empty Referer is excepted.
+                return;
+            }
+            if negate && own_site.is_none() {
+                own_site = Some(*condition);
+            }
+        }
+        let Some(own_site) = own_site else {
+            return;
+        };
+        let path = format!("{}{}", visit.url_prefix(), iis_sample(&rule));
+        let primary = own_site.attribute("pattern").map_or_else(
+            || Span::new(visit.file, own_site.start_tag),
+            |a| Span::new(visit.file, a.value_range),
+        );
+        let mut diagnostic = Diagnostic::new(
+            RULE.code,
+            primary,
+            format!(
+                "GET {path} with no Referer → {effect}: an empty Referer does not match this negated own-site pattern and no `^$` condition excepts it, so a direct visit, a bookmark or a page under `Referrer-Policy: no-referrer` is refused"
+            ),
+        )
+        .with_label("empty Referer is \"not our site\"")
+        .with_help(
+            "add `<add input=\"{HTTP_REFERER}\" pattern=\"^$\" negate=\"true\" />` to the rule's conditions (MatchAll)",
+        );
+        if let Some(action) = rule.action {
+            diagnostic =
+                diagnostic.with_related(Span::new(visit.file, action.start_tag), "the refusal");
+        }
+        out.push(diagnostic);
+    });
+}
+
+/// What a refusing hotlink rule does, `None` for other actions.
+fn iis_refusal(rule: &RewriteRule<'_>) -> Option<String> {
+    let kind = rule.action_type()?;
+    let action = rule.action?;
+    if kind.eq_ignore_ascii_case("CustomResponse") {
+        let code: u16 = action.attribute_value("statusCode")?.trim().parse().ok()?;
+        if !(400..500).contains(&code) {
+            return None;
+        }
+        let sub = action
+            .attribute_value("subStatusCode")
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && *s != "0");
+        return Some(sub.map_or_else(|| code.to_string(), |sub| format!("{code}.{sub}")));
+    }
+    if kind.eq_ignore_ascii_case("AbortRequest") {
+        return Some("connection reset".to_owned());
+    }
+    if kind.eq_ignore_ascii_case("Redirect") || kind.eq_ignore_ascii_case("Rewrite") {
+        let url = action.attribute_value("url").unwrap_or("").trim();
+        return Some(format!(
+            "{} to `{url}` instead of the page",
+            kind.to_ascii_lowercase()
+        ));
+    }
+    None
+}
+
+/// Whether a URL pattern names only media files (`\.(jpg|png|gif)$`).
+fn iis_media_only(pattern: &str) -> bool {
+    MEDIA.iter().any(|ext| pattern.contains(ext)) && !PAGES.iter().any(|p| pattern.contains(p))
+}
+
+/// A relative path the rule's URL pattern takes (`""` for the folder).
+fn iis_sample(rule: &RewriteRule<'_>) -> &'static str {
+    let Some(url) = rule.url else {
+        return "";
+    };
+    if !rule.syntax_is("ECMAScript") {
+        return "";
+    }
+    let Ok(re) = regex::RegexBuilder::new(&url.value)
+        .case_insensitive(true)
+        .build()
+    else {
+        return "";
+    };
+    [
+        "",
+        "index.html",
+        "page.html",
+        "index.php",
+        "default.aspx",
+        "doc.pdf",
+    ]
+    .into_iter()
+    .find(|candidate| re.is_match(candidate))
+    .unwrap_or("")
+}
+
+/// Whether the condition pattern matches the empty string; `None` when it
+/// cannot be evaluated here.
+fn pattern_matches_empty(rule: &RewriteRule<'_>, pattern: &str) -> Option<bool> {
+    if rule.syntax_is("Wildcard") {
+        return Some(pattern.chars().all(|c| c == '*'));
+    }
+    if rule.syntax_is("ExactMatch") {
+        return Some(pattern.is_empty());
+    }
+    regex::Regex::new(pattern).ok().map(|re| re.is_match(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(conditions: &str, url: &str, action: &str) -> usize {
+        crate::walk::iis::run_check(
+            check,
+            &format!("<configuration><system.webServer><rewrite><rules><rule name=\"h\"><match url=\"{url}\"/><conditions>{conditions}</conditions>{action}</rule></rules></rewrite></system.webServer></configuration>"),
+        )
+        .len()
+    }
+
+    const OWN: &str =
+        r#"<add input="{HTTP_REFERER}" pattern="^https?://(www\.)?example\.com/" negate="true"/>"#;
+    const EMPTY_OK: &str = r#"<add input="{HTTP_REFERER}" pattern="^$" negate="true"/>"#;
+    const DENY: &str = r#"<action type="CustomResponse" statusCode="403"/>"#;
+
+    #[test]
+    fn iis_side() {
+        assert_eq!(run(OWN, ".*", DENY), 1);
+        assert_eq!(run(&format!("{EMPTY_OK}{OWN}"), ".*", DENY), 0);
+        assert_eq!(
+            run(
+                &format!(r#"<add input="{{HTTP_REFERER}}" pattern=".+"/>{OWN}"#),
+                ".*",
+                DENY
+            ),
+            0
+        );
+        assert_eq!(
+            run(
+                r#"<add input="{HTTP_REFERER}" pattern="^(https?://example\.com/.*)?$" negate="true"/>"#,
+                ".*",
+                DENY
+            ),
+            0
+        );
+        assert_eq!(run(OWN, r".*\.(gif|jpg|png)$", DENY), 0, "media only");
+        assert_eq!(
+            run(OWN, ".*", r#"<action type="Rewrite" url="index.php"/>"#),
+            1
+        );
+        assert_eq!(run(OWN, ".*", r#"<action type="None"/>"#), 0);
+        assert_eq!(
+            run(
+                r#"<add input="{HTTP_REFERER}" pattern="evil\.test"/>"#,
+                ".*",
+                DENY
+            ),
+            0,
+            "a blocklist of referers is not an allow-list"
+        );
     }
 }
