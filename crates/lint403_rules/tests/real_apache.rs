@@ -721,3 +721,21 @@ fn p210_directive_outside_the_granted_classes() {
         },
     ]);
 }
+
+#[test]
+fn p206_undefined_variable_stays_literal() {
+    run(&[
+        Case::new(
+            "p206-bad",
+            fixture!("P206-apache-undefined-variable/bad-wrong-name.conf"),
+            "/private/",
+            200,
+        ),
+        Case::new(
+            "p206-defined",
+            "Define DOCROOT /var/www/html\n<Directory \"${DOCROOT}/private\">\n    Require all denied\n</Directory>\n",
+            "/private/",
+            403,
+        ),
+    ]);
+}

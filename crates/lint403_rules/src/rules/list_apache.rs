@@ -28,6 +28,9 @@ mod p204_apache_section_trailing_content;
 #[path = "p205_apache_ifmodule_unknown_name.rs"]
 mod p205_apache_ifmodule_unknown_name;
 
+#[path = "p206_apache_undefined_variable.rs"]
+mod p206_apache_undefined_variable;
+
 #[path = "p207_apache_options_mixed_signs.rs"]
 mod p207_apache_options_mixed_signs;
 
@@ -49,6 +52,7 @@ pub(super) static RULES: &[&Rule] = &[
     &p203_apache_backslash_space_eol::RULE,
     &p204_apache_section_trailing_content::RULE,
     &p205_apache_ifmodule_unknown_name::RULE,
+    &p206_apache_undefined_variable::RULE,
     &p207_apache_options_mixed_signs::RULE,
     &p208_apache_method_case::RULE,
     &p211_compat_legacy_directive::RULE,
