@@ -26,6 +26,8 @@ mod p303_aspnet_authz_no_clear;
 mod p304_iis_rewrite_customresponse_invalid;
 #[path = "p305_iis_rewrite_duplicate_name.rs"]
 mod p305_iis_rewrite_duplicate_name;
+#[path = "r003_referer_pattern_admits_lookalike.rs"]
+mod r003_referer_pattern_admits_lookalike;
 #[path = "s301_iis_rewrite_leading_slash.rs"]
 mod s301_iis_rewrite_leading_slash;
 #[path = "t301_iis_ssl_required.rs"]
@@ -49,4 +51,5 @@ pub(super) static RULES: &[&Rule] = &[
     &t302_iis_client_cert_required::RULE,
     &i304_iis_requestfiltering_unhides_config::RULE,
     &b302_iis_rewrite_unreachable::RULE,
+    &r003_referer_pattern_admits_lookalike::RULE,
 ];

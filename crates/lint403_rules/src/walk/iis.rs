@@ -224,6 +224,34 @@ impl<'a> RewriteRule<'a> {
         self.pattern_syntax.eq_ignore_ascii_case(syntax)
     }
 
+    /// A relative path (no leading `/`) that the rule's ECMAScript URL
+    /// pattern takes, from a few typical ones; `None` when none matches.
+    pub fn sample_path(&self) -> Option<&'static str> {
+        let url = self.url?;
+        if !self.syntax_is("ECMAScript") {
+            return None;
+        }
+        let re = regex::RegexBuilder::new(&url.value)
+            .case_insensitive(is_true(
+                self.matcher.and_then(|m| m.attribute_value("ignoreCase")),
+                true,
+            ))
+            .build()
+            .ok()?;
+        [
+            "",
+            "index.html",
+            "logo.png",
+            "photo.jpg",
+            "video.mp4",
+            "downloads/file.zip",
+            "doc.pdf",
+            "index.php",
+        ]
+        .into_iter()
+        .find(|candidate| re.is_match(candidate) != self.negate)
+    }
+
     /// Whether the rule's `<match>` takes every URL (`.*`, `(.*)`, `^`,
     /// `^(.*)$`, an empty pattern, Wildcard `*`), not negated.
     pub fn matches_every_url(&self) -> bool {
