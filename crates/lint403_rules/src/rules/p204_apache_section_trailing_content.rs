@@ -8,7 +8,9 @@
 //! opening line is never read: a `Require all denied` there leaves the
 //! files open (fail-open), a `Require all granted` there leaves the
 //! 403 of an outer deny in place. A trailing `# note` is dropped the same
-//! way and is harmless, so the rule ignores it.
+//! way and is harmless, so the rule ignores it. `<IfVersion>` is the
+//! exception: `mod_version` refuses an opening line that does not end in
+//! `>` (checked with `apache2 -t`), so the rule leaves it alone.
 //!
 //! ## Example
 //! ```apache
@@ -36,6 +38,8 @@
 //!   2.4 (research e#2).
 
 use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
+
+use lint403_apache::syntax::SectionKind;
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::apache::{self, Event};
@@ -65,6 +69,12 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let Event::Enter(section) = visit.event else {
             return;
         };
+        // mod_version wants the line to end in `>` and refuses anything
+        // else ("missing closing '>'"): a syntax error, not dropped text.
+        // (lint403's parser takes the `>` of `<IfVersion >= 2.4`.)
+        if section.kind == SectionKind::IfVersion {
+            return;
+        }
         let Some(trailing) = section.open.trailing else {
             return;
         };
