@@ -102,9 +102,11 @@ const QUOTE: u8 = 2;
 /// check: `&`, TAB, LF, CR, another C0 control, or 0xEF (which may start
 /// U+FFFE / U+FFFF).
 const ATTR_DIRTY: u8 = 4;
-/// Likewise in text: `&`, CR, a C0 control other than TAB and LF, 0xEF,
+/// Likewise in text: `&`, a C0 control other than TAB, LF and CR, 0xEF,
 /// and `>` (which may end a `]]>`).
 const TEXT_DIRTY: u8 = 8;
+/// CR, which text turns into LF.
+const CR: u8 = 16;
 
 const BYTE_CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -115,6 +117,7 @@ const BYTE_CLASS: [u8; 256] = {
     }
     table[b'\t' as usize] = ATTR_DIRTY;
     table[b'\n' as usize] = ATTR_DIRTY;
+    table[b'\r' as usize] = ATTR_DIRTY | CR;
     table[b'&' as usize] = ATTR_DIRTY | TEXT_DIRTY;
     table[0xEF] = ATTR_DIRTY | TEXT_DIRTY;
     table[b'>' as usize] = TEXT_DIRTY;
@@ -142,18 +145,32 @@ pub(crate) fn scan_attribute_value(body: &[u8], quote: u8) -> (Option<usize>, bo
     (None, dirty != 0)
 }
 
-/// Where a run of text ends (the offset of the first `<`, or the length),
-/// and whether the run holds a byte that needs decoding or a check.
-pub(crate) fn scan_text(text: &[u8]) -> (usize, bool) {
-    let mut dirty = 0u8;
-    for (index, &byte) in text.iter().enumerate() {
-        let class = BYTE_CLASS[usize::from(byte)];
-        if class & LT != 0 {
-            return (index, dirty != 0);
-        }
-        dirty |= class & TEXT_DIRTY;
+/// What [`scan_text`] found in a run of text.
+pub(crate) struct TextScan {
+    /// The offset of the first `<`, or the length of the text.
+    pub(crate) end: usize,
+    /// A byte that needs decoding or a check, other than CR.
+    pub(crate) dirty: bool,
+    /// A CR, to be turned into LF.
+    pub(crate) cr: bool,
+}
+
+/// Where a run of text ends, and whether it needs work.
+pub(crate) fn scan_text(text: &[u8]) -> TextScan {
+    let mut seen = 0u8;
+    let end = text
+        .iter()
+        .position(|&byte| {
+            let class = BYTE_CLASS[usize::from(byte)];
+            seen |= class;
+            class & LT != 0
+        })
+        .unwrap_or(text.len());
+    TextScan {
+        end,
+        dirty: seen & TEXT_DIRTY != 0,
+        cr: seen & CR != 0,
     }
-    (text.len(), dirty != 0)
 }
 
 #[cfg(test)]
@@ -183,10 +200,15 @@ mod tests {
         assert_eq!(scan_attribute_value(b"a&c'x", b'\''), (Some(3), true));
         assert_eq!(scan_attribute_value(b"a\nc<x", b'"'), (Some(3), true));
         assert_eq!(scan_attribute_value(b"abc", b'"'), (None, false));
-        assert_eq!(scan_text(b"\n  \t<a"), (4, false));
-        assert_eq!(scan_text(b"a\r\n<"), (3, true));
-        assert_eq!(scan_text(b"a]]>"), (4, true));
-        assert_eq!(scan_text("\u{FFFF}".as_bytes()), (3, true));
+        let text = |t: &[u8]| {
+            let scan = scan_text(t);
+            (scan.end, scan.dirty, scan.cr)
+        };
+        assert_eq!(text(b"\n  \t<a"), (4, false, false));
+        assert_eq!(text(b"a\r\n<\r"), (3, false, true));
+        assert_eq!(text(b"a]]>"), (4, true, false));
+        assert_eq!(text(b"&amp;\r"), (6, true, true));
+        assert_eq!(text("\u{FFFF}".as_bytes()), (3, true, false));
     }
 
     #[test]

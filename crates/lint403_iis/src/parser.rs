@@ -16,7 +16,7 @@ use nom::IResult;
 
 use crate::chars::{
     first_non_xml_char, is_name_char, is_name_start, is_space, is_xml_char, scan_attribute_value,
-    scan_text,
+    scan_text, TextScan,
 };
 use crate::error::{ErrorKind, SyntaxError};
 use crate::syntax::{
@@ -190,6 +190,12 @@ struct Reader<'a> {
         reason = "elements move on into Node::Element(Box<Element>)"
     )]
     open: Vec<Box<Element>>,
+    /// The children of every open element, one run per element (where
+    /// each run starts is in `child_marks`, parallel to `open`); a run
+    /// moves into its element's `children` with one exact allocation when
+    /// the element is closed, instead of a vector growing per element.
+    child_stack: Vec<Node>,
+    child_marks: Vec<usize>,
     epilog: Vec<Misc>,
     namespaces: Namespaces<'a>,
     xml_namespace: Arc<str>,
@@ -211,6 +217,8 @@ impl<'a> Reader<'a> {
             prolog: Vec::new(),
             root: None,
             open: Vec::new(),
+            child_stack: Vec::new(),
+            child_marks: Vec::new(),
             epilog: Vec::new(),
             namespaces: Namespaces::default(),
             xml_namespace: Arc::from(XML_NAMESPACE),
@@ -358,10 +366,11 @@ impl<'a> Reader<'a> {
     /// The tree built before an error, open elements closed in place.
     fn partial_document(&mut self) -> Option<Document> {
         while let Some(mut element) = self.open.pop() {
+            self.close_children(&mut element);
             element.range =
                 TextRange::new(element.start_tag.start, self.pos.max(element.start_tag.end));
             match self.open.last_mut() {
-                Some(parent) => parent.children.push(Node::Element(element)),
+                Some(_) => self.child_stack.push(Node::Element(element)),
                 None => self.root = Some(element),
             }
         }
@@ -486,7 +495,7 @@ impl<'a> Reader<'a> {
         }
         let (element, open) = self.start_tag()?;
         if open {
-            self.open.push(element);
+            self.push_open(element);
             self.content()?;
         } else {
             self.root = Some(element);
@@ -494,9 +503,23 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    fn push_open(&mut self, element: Box<Element>) {
+        self.child_marks.push(self.child_stack.len());
+        self.open.push(element);
+    }
+
+    /// Moves the children read for `element` (the innermost open element,
+    /// just popped from `open`) into it.
+    fn close_children(&mut self, element: &mut Element) {
+        let mark = self.child_marks.pop().unwrap_or(self.child_stack.len());
+        if mark < self.child_stack.len() {
+            element.children = self.child_stack.split_off(mark);
+        }
+    }
+
     fn append(&mut self, node: Node) {
         match self.open.last_mut() {
-            Some(parent) => parent.children.push(node),
+            Some(_) => self.child_stack.push(node),
             None => {
                 if let Node::Element(element) = node {
                     self.root = Some(element);
@@ -530,7 +553,7 @@ impl<'a> Reader<'a> {
                 } else {
                     let (element, open) = self.start_tag()?;
                     if open {
-                        self.open.push(element);
+                        self.push_open(element);
                         continue;
                     }
                     Node::Element(element)
@@ -1031,6 +1054,7 @@ impl<'a> Reader<'a> {
             self.open.push(element);
             return Err(error);
         }
+        self.close_children(&mut element);
         self.namespaces.exit();
         element.end_tag = Some(EndTag {
             range: TextRange::new(start, self.pos),
@@ -1157,14 +1181,20 @@ impl<'a> Reader<'a> {
     fn text_node(&mut self) -> Step<Text> {
         let start = self.pos;
         let rest = self.rest();
-        let (end, dirty) = scan_text(rest.as_bytes());
+        let TextScan { end, dirty, cr } = scan_text(rest.as_bytes());
         let raw = sub(rest, 0, end);
         if !dirty {
-            // No reference, CR, `>` or suspect character: taken as written.
+            // No reference, `>` or suspect character: taken as written, but
+            // for the line ends.
             self.pos = start + end;
+            let value = if cr {
+                normalize_line_ends(raw)
+            } else {
+                raw.to_owned()
+            };
             return Ok(Text {
                 range: TextRange::new(start, self.pos),
-                value: raw.to_owned(),
+                value,
             });
         }
         Reader::check_chars(start, raw)?;
@@ -1596,21 +1626,23 @@ fn space_run(input: &str) -> usize {
 
 /// CR LF and lone CR become LF (XML 1.0 §2.11).
 fn normalize_line_ends(content: &str) -> String {
-    if !content.contains('\r') {
-        return content.to_owned();
-    }
+    let bytes = content.as_bytes();
     let mut out = String::with_capacity(content.len());
-    let mut chars = content.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            out.push('\n');
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
+    let mut chunk = 0;
+    while let Some(cr) = bytes
+        .get(chunk..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\r'))
+    {
+        let at = chunk + cr;
+        out.push_str(sub(content, chunk, at));
+        out.push('\n');
+        chunk = if bytes.get(at + 1) == Some(&b'\n') {
+            at + 2
         } else {
-            out.push(c);
-        }
+            at + 1
+        };
     }
+    out.push_str(tail(content, chunk));
     out
 }
 
