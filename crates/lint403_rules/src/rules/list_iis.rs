@@ -4,6 +4,8 @@ use crate::registry::Rule;
 
 #[path = "a003_default_deny_without_allow.rs"]
 mod a003_default_deny_without_allow;
+#[path = "a006_acl_hostname_needs_rdns.rs"]
+mod a006_acl_hostname_needs_rdns;
 #[path = "a301_iis_ipsecurity_implicit_deny.rs"]
 mod a301_iis_ipsecurity_implicit_deny;
 #[path = "b001_server_wide_403.rs"]
@@ -52,4 +54,5 @@ pub(super) static RULES: &[&Rule] = &[
     &i304_iis_requestfiltering_unhides_config::RULE,
     &b302_iis_rewrite_unreachable::RULE,
     &r003_referer_pattern_admits_lookalike::RULE,
+    &a006_acl_hostname_needs_rdns::RULE,
 ];
