@@ -14,7 +14,9 @@
 //! lint403 cannot see the environment httpd starts with, so this is a
 //! warning: the variable may come from there. Debian's `APACHE_*`
 //! variables (set by `/etc/apache2/envvars`) are not reported, nor are
-//! `${map:key}` `RewriteMap` lookups.
+//! `${map:key}` `RewriteMap` lookups. Only paths and access lists are
+//! looked at (section arguments, `DocumentRoot`, `Alias`, `Require`,
+//! `Include`, …), and nothing inside an `<IfDefine>` httpd skips.
 //!
 //! ## Example
 //! ```apache
@@ -44,7 +46,7 @@
 
 use lint403_core::{Code, Diagnostic, Dialect, Severity, Span, TextRange};
 
-use lint403_apache::syntax::Line;
+use lint403_apache::syntax::{Line, SectionKind};
 use lint403_apache::Context;
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
@@ -66,6 +68,37 @@ pub const RULE: Rule = Rule {
     source: include_str!("p206_apache_undefined_variable.rs"),
     check,
 };
+
+/// Directives where a literal `${NAME}` changes who gets a 403 (paths,
+/// access lists).
+const PATHS: &[&str] = &[
+    "DocumentRoot",
+    "Alias",
+    "AliasMatch",
+    "ScriptAlias",
+    "ScriptAliasMatch",
+    "Require",
+    "Allow",
+    "Deny",
+    "Include",
+    "IncludeOptional",
+    "AuthUserFile",
+    "AuthGroupFile",
+    "UserDir",
+];
+
+/// Sections whose argument selects what their rules apply to.
+const SECTIONS: &[SectionKind] = &[
+    SectionKind::Directory,
+    SectionKind::DirectoryMatch,
+    SectionKind::Files,
+    SectionKind::FilesMatch,
+    SectionKind::Location,
+    SectionKind::LocationMatch,
+    SectionKind::VirtualHost,
+    SectionKind::If,
+    SectionKind::ElseIf,
+];
 
 /// The `${NAME}` references of `text`: (offset of `$`, name).
 fn references(text: &str) -> Vec<(usize, &str)> {
@@ -106,13 +139,31 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     }
     let mut reported: Vec<String> = Vec::new();
     apache::walk(config, context.sources, |visit| {
+        // httpd skips the body of `<IfDefine NAME>` when NAME is not
+        // defined (with `-D` unknown here, so is every variable in it).
+        if visit.parents.iter().any(|parent| {
+            parent.kind() == SectionKind::IfDefine
+                && parent
+                    .args()
+                    .first()
+                    .is_some_and(|name| match name.strip_prefix('!') {
+                        Some(negated) => config.defines.is_defined(negated),
+                        None => !config.defines.is_defined(name),
+                    })
+        }) {
+            return;
+        }
         let (line, expanded, what): (&Line, Option<&str>, String) = match visit.event {
-            Event::Directive(directive) => (
-                &directive.line,
-                directive.expanded.as_deref(),
-                format!("`{}`", directive.name(visit.text)),
-            ),
-            Event::Enter(section) => (
+            Event::Directive(directive)
+                if PATHS.iter().any(|name| directive.is(visit.text, name)) =>
+            {
+                (
+                    &directive.line,
+                    directive.expanded.as_deref(),
+                    format!("`{}`", directive.name(visit.text)),
+                )
+            }
+            Event::Enter(section) if SECTIONS.contains(&section.kind) => (
                 &section.open.line,
                 section.open.expanded.as_deref(),
                 format!("`<{}>`", section.open.name(visit.text)),
