@@ -119,8 +119,9 @@ fn start(binary: &Path, case: &Case, seed: u16) -> Result<(Server, u16), String>
     for page in ["index.html", "sub/index.html", "admin/index.html"] {
         write(&root.join(page), "page\n");
     }
+    let htpasswd = dir.join("htpasswd").display().to_string();
     for (path, text) in case.files {
-        write(&root.join(path), text);
+        write(&root.join(path), &text.replace("HTPASSWD", &htpasswd));
     }
     // user "staff", password "secret" (htpasswd -nbB is not needed: plain
     // crypt-less SHA1 form).
@@ -350,6 +351,60 @@ fn a001_require_all_granted_shadows_its_siblings() {
             "a001-fixed-ip-only",
             "",
             &[(".htaccess", "Require ip 10.0.0.0/8\n")],
+            "/",
+            7,
+            403,
+        ),
+    ]);
+}
+
+/// T001: `Satisfy Any` with an access list that allows everyone skips
+/// `Require`.
+#[test]
+fn t001_satisfy_any_skips_require() {
+    run(&[
+        case(
+            "t001-bad-all-denied",
+            "",
+            &[(".htaccess", "Require all denied\nSatisfy any\n")],
+            "/",
+            7,
+            200,
+        ),
+        case(
+            "t001-bad-valid-user",
+            "",
+            &[(
+                ".htaccess",
+                "AuthType Basic\nAuthName \"staff\"\nAuthUserFile HTPASSWD\nRequire valid-user\nSatisfy Any\n",
+            )],
+            "/",
+            7,
+            200,
+        ),
+        case(
+            "t001-bad-location-allow-all",
+            "<Location \"/admin\">\n    AuthType Basic\n    AuthName \"admin\"\n    AuthUserFile HTPASSWD\n    Require valid-user\n    Order Allow,Deny\n    Allow from all\n    Satisfy Any\n</Location>\n",
+            &[],
+            "/admin/",
+            7,
+            200,
+        ),
+        case(
+            "t001-fixed-intranet-or-password",
+            "",
+            &[(
+                ".htaccess",
+                "AuthType Basic\nAuthName \"staff\"\nAuthUserFile HTPASSWD\nRequire valid-user\nOrder Deny,Allow\nDeny from all\nAllow from 10.0.0.0/8\nSatisfy Any\n",
+            )],
+            "/",
+            7,
+            401,
+        ),
+        case(
+            "t001-control-no-satisfy",
+            "",
+            &[(".htaccess", "Require all denied\n")],
             "/",
             7,
             403,

@@ -2,7 +2,9 @@
 //! Flags `satisfy any` in an nginx block where authentication
 //! (`auth_basic`, `auth_request`) is in effect and the effective access
 //! list has an `allow` that matches everyone (`allow all`, `0.0.0.0/0`,
-//! `::/0`).
+//! `::/0`); and Apache `Satisfy Any` in a section or `.htaccess` whose
+//! own `mod_access_compat` lines let every client through (none, no
+//! `Deny`, or `Allow from all`) while a `Require` there restricts.
 //!
 //! ## Why it causes 403
 //! Under `satisfy any` the first access handler that says yes ends the
@@ -16,6 +18,17 @@
 //! nginx 1.22: 401 from outside, 200 from inside the list), and `satisfy
 //! any` with no authentication in effect (it then acts as `satisfy all`).
 //!
+//! Apache httpd 2.4: under `Satisfy Any`, a request that passes
+//! `mod_access_compat` (the access phase) skips authentication and
+//! `mod_authz_core` altogether. `mod_access_compat` has no merge, and
+//! `Satisfy` is one of its directives: a scope holding `Satisfy Any` uses
+//! its own Order/Allow/Deny lines only, and with none (or no `Deny`) every
+//! client passes. `Require all denied` + `Satisfy Any` serves `GET /` with
+//! 200, and `Require valid-user` is never asked (verified on httpd 2.4).
+//! Not reported: `Satisfy Any` with an IP list that denies the rest (the
+//! "intranet or password" idiom), and a lone `Satisfy Any` without
+//! `Require` beside it.
+//!
 //! ## Example
 //! ```nginx
 //! location /admin/ {
@@ -26,6 +39,19 @@
 //! }
 //! ```
 //! `GET /admin/` from 203.0.113.7 without credentials → 200.
+//!
+//! Apache, a `.htaccess`:
+//! ```htaccess
+//! AuthType Basic
+//! AuthName "staff"
+//! AuthUserFile /etc/apache2/htpasswd
+//! Require valid-user
+//! Satisfy Any
+//! ```
+//! `GET /` from 203.0.113.7 without credentials → 200. Fix: add
+//! `Order Deny,Allow`, `Deny from all`, `Allow from 10.0.0.0/8` (or
+//! write `Require ip 10.0.0.0/8` beside `Require valid-user` and drop
+//! `Satisfy`).
 //!
 //! ## Fix
 //! Allow only the networks that may skip the password, and deny the rest:
@@ -43,6 +69,7 @@
 //! - <https://nginx.org/en/docs/http/ngx_http_core_module.html#satisfy>
 //! - nginx source `ngx_http_core_access_phase` (satisfy any: the first
 //!   `NGX_OK` wins)
+//! - <https://httpd.apache.org/docs/2.4/mod/mod_access_compat.html#satisfy>
 
 use std::collections::HashSet;
 
@@ -61,7 +88,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Auth,
-    dialects: &[Dialect::Nginx],
+    dialects: &[Dialect::Nginx, Dialect::Apache],
     likelihood: Likelihood::Occasional,
     fix: FixDifficulty::Trivial,
     source: include_str!("t001_satisfy_any_opens_deny.rs"),
@@ -69,6 +96,10 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    if let Loaded::Apache(config) = context.config {
+        check_apache(config, context, out);
+        return;
+    }
     let Loaded::Nginx(config) = context.config else {
         return;
     };
@@ -166,5 +197,266 @@ mod tests {
             )),
             1
         );
+    }
+}
+
+fn check_apache(
+    config: &lint403_apache::LoadedConfig,
+    context: &RuleContext<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for scope in apache_scope::scopes(config, context.sources) {
+        let Some((true, satisfy_span)) = scope.satisfy else {
+            continue;
+        };
+        if scope.limited || !scope.compat_allows_everyone() {
+            continue;
+        }
+        let restricting = scope
+            .require
+            .iter()
+            .find(|line| line.args != ["all", "granted"])
+            .map(|line| (line.span, format!("`Require {}`", line.args.join(" "))))
+            .or_else(|| {
+                scope
+                    .containers
+                    .first()
+                    .map(|span| (*span, "the <Require…> container".to_string()))
+            });
+        let Some((require_span, require)) = restricting else {
+            continue;
+        };
+        let list = if scope.allow.is_empty() && scope.deny.is_empty() {
+            "has no Allow/Deny line, so every client passes"
+        } else {
+            "allows every client"
+        };
+        out.push(
+            Diagnostic::new(
+                RULE.code,
+                satisfy_span,
+                format!(
+                    "{} from 203.0.113.7 without credentials → 200: under `Satisfy Any` a request mod_access_compat allows skips {require}, and the access list of {} {list}",
+                    scope.request, scope.label
+                ),
+            )
+            .with_label("lets every client skip Require")
+            .with_related(require_span, "never asked")
+            .with_help("remove `Satisfy Any`, or add `Deny from all` and `Allow from` the networks that may skip the password"),
+        );
+    }
+}
+
+/// The access lines of one Apache scope (a section's own body or a
+/// `.htaccess`), looking through `<IfModule>`s that are read on 2.4.
+#[allow(dead_code)]
+mod apache_scope {
+    use lint403_apache::syntax::{Node, Section, SectionKind};
+    use lint403_apache::{Context, LoadedConfig};
+    use lint403_core::{FileId, SourceMap, Span};
+
+    use crate::walk::apache::{self, Event};
+
+    /// One directive: its lower-case arguments and its span.
+    #[derive(Clone)]
+    pub struct Line {
+        pub args: Vec<String>,
+        pub span: Span,
+    }
+
+    #[derive(Default)]
+    pub struct Scope {
+        /// "this .htaccess", "this <Directory /x>".
+        pub label: String,
+        /// The request to name: a URL path when known.
+        pub request: String,
+        pub order: Option<(bool, Span)>,
+        pub allow: Vec<Line>,
+        pub deny: Vec<Line>,
+        pub satisfy: Option<(bool, Span)>,
+        pub require: Vec<Line>,
+        /// `<RequireAll>`/`<RequireAny>`/`<RequireNone>` openers.
+        pub containers: Vec<Span>,
+        /// `Auth*` directives other than `AuthType` (name lower case).
+        pub auth: Vec<(String, Span)>,
+        pub auth_type: Option<Line>,
+        /// `AuthMerging` set in this scope.
+        pub auth_merging: bool,
+        /// The scope holds `<Limit>`, `<LimitExcept>` or `<If>` sections:
+        /// what it decides depends on more than its own lines.
+        pub limited: bool,
+    }
+
+    /// Whether a conditional section is read on httpd 2.4 with the usual
+    /// modules (`<IfModule !x>`, version and define tests are not known).
+    pub fn is_read(text: &str, section: &Section) -> bool {
+        match section.kind {
+            SectionKind::IfModule => {
+                let argument = section.open.arg_values(text).next().unwrap_or_default();
+                !argument.starts_with('!')
+            }
+            _ => false,
+        }
+    }
+
+    fn line(text: &str, file: FileId, directive: &lint403_apache::syntax::Directive) -> Line {
+        Line {
+            args: directive
+                .arg_values(text)
+                .map(str::to_ascii_lowercase)
+                .collect(),
+            span: Span::new(file, directive.name_word.raw.cover(directive.args_range)),
+        }
+    }
+
+    fn collect(text: &str, file: FileId, nodes: &[Node], scope: &mut Scope) {
+        for node in nodes {
+            match node {
+                Node::Directive(directive) => {
+                    let name = directive.name(text).to_ascii_lowercase();
+                    let line = line(text, file, directive);
+                    let first = line.args.first().cloned().unwrap_or_default();
+                    match name.as_str() {
+                        "order" => {
+                            let joined = line.args.concat();
+                            scope.order = Some((!joined.starts_with("allow"), line.span));
+                        }
+                        "allow" => scope.allow.push(line),
+                        "deny" => scope.deny.push(line),
+                        "satisfy" => scope.satisfy = Some((first == "any", line.span)),
+                        "require" => scope.require.push(line),
+                        "authtype" => scope.auth_type = Some(line),
+                        "authmerging" => scope.auth_merging = true,
+                        _ if name.starts_with("auth") => scope.auth.push((name, line.span)),
+                        _ => {}
+                    }
+                }
+                Node::Section(section) => {
+                    if matches!(
+                        section.kind,
+                        SectionKind::RequireAll
+                            | SectionKind::RequireAny
+                            | SectionKind::RequireNone
+                    ) {
+                        scope.containers.push(apache::open_span(file, section));
+                    } else if matches!(
+                        section.kind,
+                        SectionKind::Limit
+                            | SectionKind::LimitExcept
+                            | SectionKind::If
+                            | SectionKind::ElseIf
+                            | SectionKind::Else
+                    ) {
+                        scope.limited = true;
+                    } else if is_read(text, section) {
+                        collect(text, file, &section.body, scope);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    impl Line {
+        /// `from all` (or `all` for `Require`).
+        pub fn hosts_all(&self) -> bool {
+            self.args.iter().skip(1).any(|host| host == "all")
+        }
+    }
+
+    impl Scope {
+        /// Whether the scope holds any `mod_access_compat` directive.
+        pub fn has_compat(&self) -> bool {
+            self.order.is_some()
+                || !self.allow.is_empty()
+                || !self.deny.is_empty()
+                || self.satisfy.is_some()
+        }
+
+        /// `Order Deny,Allow` (the default) is in force.
+        pub fn deny_first(&self) -> bool {
+            self.order.is_none_or(|(deny_first, _)| deny_first)
+        }
+
+        /// Whether `mod_access_compat` lets every client through.
+        pub fn compat_allows_everyone(&self) -> bool {
+            let allow_all = self.allow.iter().any(Line::hosts_all);
+            if self.deny_first() {
+                self.deny.is_empty() || allow_all
+            } else {
+                allow_all && self.deny.is_empty()
+            }
+        }
+
+        pub fn satisfy_any(&self) -> bool {
+            self.satisfy.is_some_and(|(any, _)| any)
+        }
+    }
+
+    /// Section kinds that hold per-directory configuration.
+    fn is_scope(kind: SectionKind) -> bool {
+        matches!(
+            kind,
+            SectionKind::Directory
+                | SectionKind::DirectoryMatch
+                | SectionKind::Location
+                | SectionKind::LocationMatch
+                | SectionKind::Files
+                | SectionKind::FilesMatch
+                | SectionKind::Proxy
+                | SectionKind::ProxyMatch
+        )
+    }
+
+    /// Every scope of the configuration: the `.htaccess` itself, then each
+    /// section in reading order. Sections below a conditional httpd 2.4
+    /// does not read are left out.
+    pub fn scopes(config: &LoadedConfig, sources: &SourceMap) -> Vec<Scope> {
+        let mut out = Vec::new();
+        if config.context == Context::Htaccess {
+            if let Some(root) = config.root() {
+                let text = sources.get(root.file).text.as_str();
+                let mut scope = Scope {
+                    label: "this .htaccess".to_string(),
+                    request: "GET /".to_string(),
+                    ..Scope::default()
+                };
+                collect(text, root.file, &root.tree.nodes, &mut scope);
+                out.push(scope);
+            }
+        }
+        apache::walk(config, sources, |visit| {
+            let Event::Enter(section) = visit.event else {
+                return;
+            };
+            if !is_scope(section.kind) {
+                return;
+            }
+            if visit.parents.iter().any(|parent| {
+                parent.kind().is_conditional() && !is_read(parent.text, parent.section)
+            }) {
+                return;
+            }
+            let name = section.open.name(visit.text);
+            let args: Vec<&str> = section.open.arg_values(visit.text).collect();
+            let target = args.join(" ");
+            let request = match section.kind {
+                SectionKind::Location if args.len() == 1 && !target.starts_with('~') => {
+                    format!("GET {target}")
+                }
+                SectionKind::Directory if args.len() == 1 && !target.starts_with('~') => {
+                    format!("a GET of a file under {target}")
+                }
+                _ => format!("a GET that <{name} {target}> matches"),
+            };
+            let mut scope = Scope {
+                label: format!("this <{name} {target}>"),
+                request,
+                ..Scope::default()
+            };
+            collect(visit.text, visit.file, &section.body, &mut scope);
+            out.push(scope);
+        });
+        out
     }
 }
