@@ -28,6 +28,8 @@ mod p303_aspnet_authz_no_clear;
 mod p304_iis_rewrite_customresponse_invalid;
 #[path = "p305_iis_rewrite_duplicate_name.rs"]
 mod p305_iis_rewrite_duplicate_name;
+#[path = "p307_iis_location_invalid.rs"]
+mod p307_iis_location_invalid;
 #[path = "r003_referer_pattern_admits_lookalike.rs"]
 mod r003_referer_pattern_admits_lookalike;
 #[path = "s301_iis_rewrite_leading_slash.rs"]
@@ -55,4 +57,5 @@ pub(super) static RULES: &[&Rule] = &[
     &b302_iis_rewrite_unreachable::RULE,
     &r003_referer_pattern_admits_lookalike::RULE,
     &a006_acl_hostname_needs_rdns::RULE,
+    &p307_iis_location_invalid::RULE,
 ];
