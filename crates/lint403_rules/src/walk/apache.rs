@@ -511,3 +511,102 @@ fn overrides_from(
 fn parent_id(parent: &Parent<'_>) -> usize {
     (parent.file.0 as usize) << 40 | parent.section.open.line.range.start
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &std::path::Path, text: &str) {
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let _ = std::fs::write(path, text);
+    }
+
+    fn load(sources: &mut SourceMap, path: &std::path::Path) -> Option<(FileId, LoadedConfig)> {
+        let source = lint403_core::read::read_source(path).ok()?;
+        let file = sources.add(source);
+        let config = lint403_apache::load(sources, file, &lint403_core::CheckOptions::default());
+        Some((file, config))
+    }
+
+    #[test]
+    fn walks_in_reading_order_through_includes() {
+        let dir = std::env::temp_dir().join(format!("lint403-walk-apache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write(
+            &dir.join("apache2.conf"),
+            "<Directory \"/srv\">\n    Include conf.d/*.conf\n    # note\n    Options None\n</Directory>\n",
+        );
+        write(
+            &dir.join("conf.d/a.conf"),
+            "<Files x>\nRequire all denied\n</Files>\n",
+        );
+        let mut sources = SourceMap::new();
+        let Some((_, config)) = load(&mut sources, &dir.join("apache2.conf")) else {
+            panic!("fixture not loaded");
+        };
+        let mut seen = Vec::new();
+        walk(&config, &sources, |visit| {
+            let parents: Vec<&str> = visit.parents.iter().map(Parent::name).collect();
+            let what = match visit.event {
+                Event::Directive(directive) => directive.name(visit.text).to_string(),
+                Event::Comment(_) => "#".to_string(),
+                Event::Enter(section) => format!("<{}", section.open.name(visit.text)),
+                Event::Leave(section) => format!("</{}", section.open.name(visit.text)),
+            };
+            seen.push(format!("{}:{what}", parents.join("/")));
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            seen,
+            [
+                ":<Directory",
+                "Directory:Include",
+                "Directory:<Files",
+                "Directory/Files:Require",
+                "Directory:</Files",
+                "Directory:#",
+                "Directory:Options",
+                ":</Directory",
+            ]
+        );
+    }
+
+    #[test]
+    fn overrides_from_a_mirrored_tree() {
+        let dir =
+            std::env::temp_dir().join(format!("lint403-walk-overrides-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write(
+            &dir.join("etc/apache2/apache2.conf"),
+            "DocumentRoot /var/www/html\n<Directory />\n    AllowOverride None\n</Directory>\n<Directory /var/www/html/app>\n    AllowOverride AuthConfig Nonfatal=Override\n</Directory>\n",
+        );
+        write(&dir.join("var/www/html/.htaccess"), "Require all denied\n");
+        write(
+            &dir.join("var/www/html/app/sub/.htaccess"),
+            "Require all denied\n",
+        );
+        write(&dir.join("elsewhere/.htaccess"), "Require all denied\n");
+        let mut sources = SourceMap::new();
+        let loaded = load(&mut sources, &dir.join("etc/apache2/apache2.conf"));
+        let top = load(&mut sources, &dir.join("var/www/html/.htaccess"));
+        let app = load(&mut sources, &dir.join("var/www/html/app/sub/.htaccess"));
+        let elsewhere = load(&mut sources, &dir.join("elsewhere/.htaccess"));
+        let (Some(_), Some((top, _)), Some((app, _)), Some((elsewhere, _))) =
+            (loaded, top, app, elsewhere)
+        else {
+            panic!("fixture not loaded");
+        };
+        let top = htaccess_overrides(&sources, top);
+        let app = htaccess_overrides(&sources, app);
+        let elsewhere = htaccess_overrides(&sources, elsewhere);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(top.as_ref().is_some_and(|found| !found.reads_htaccess()));
+        assert!(app.as_ref().is_some_and(|found| found.grants("authconfig")
+            && !found.grants("fileinfo")
+            && found.nonfatal == ["override"]
+            && found.directory.as_deref() == Some("/var/www/html/app")));
+        assert!(elsewhere.is_none());
+    }
+}
