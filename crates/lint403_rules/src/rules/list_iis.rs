@@ -16,6 +16,8 @@ mod b301_iis_rewrite_matchany_negated;
 mod b302_iis_rewrite_unreachable;
 #[path = "i001_directory_without_index.rs"]
 mod i001_directory_without_index;
+#[path = "i301_iis_accesspolicy_blocks_handlers.rs"]
+mod i301_iis_accesspolicy_blocks_handlers;
 #[path = "i304_iis_requestfiltering_unhides_config.rs"]
 mod i304_iis_requestfiltering_unhides_config;
 #[path = "p301_iis_section_locked_by_default.rs"]
@@ -58,4 +60,5 @@ pub(super) static RULES: &[&Rule] = &[
     &r003_referer_pattern_admits_lookalike::RULE,
     &a006_acl_hostname_needs_rdns::RULE,
     &p307_iis_location_invalid::RULE,
+    &i301_iis_accesspolicy_blocks_handlers::RULE,
 ];
