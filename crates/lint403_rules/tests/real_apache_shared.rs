@@ -411,3 +411,51 @@ fn t001_satisfy_any_skips_require() {
         ),
     ]);
 }
+
+/// T002: authentication half-configured.
+#[test]
+fn t002_auth_incomplete() {
+    run(&[
+        case(
+            "t002-bad-valid-user-no-authtype",
+            "",
+            &[(
+                ".htaccess",
+                "AuthName \"staff\"\nAuthUserFile HTPASSWD\nRequire valid-user\n",
+            )],
+            "/",
+            7,
+            500,
+        ),
+        case(
+            "t002-bad-authtype-no-require-location",
+            "<Location \"/admin\">\n    AuthType Basic\n    AuthName \"admin\"\n    AuthUserFile HTPASSWD\n</Location>\n",
+            &[],
+            "/admin/",
+            7,
+            200,
+        ),
+        case(
+            "t002-bad-authtype-no-require-htaccess",
+            "",
+            &[(
+                ".htaccess",
+                "AuthType Basic\nAuthName \"staff\"\nAuthUserFile HTPASSWD\n",
+            )],
+            "/",
+            7,
+            200,
+        ),
+        case(
+            "t002-fixed",
+            "",
+            &[(
+                ".htaccess",
+                "AuthType Basic\nAuthName \"staff\"\nAuthUserFile HTPASSWD\nRequire valid-user\n",
+            )],
+            "/",
+            7,
+            401,
+        ),
+    ]);
+}
