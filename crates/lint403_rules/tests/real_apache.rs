@@ -336,6 +336,15 @@ fn p202_inline_comment_is_arguments() {
             )),
             ..Case::new("p202-htaccess-fixed", "", "/", 200)
         },
+        // `Require env ok # x` also grants where a variable `x` is set.
+        Case {
+            htaccess: Some("SetEnvIf Request_URI \"^/\" x\nRequire env ok # x\n"),
+            ..Case::new("p202-require-env", "", "/", 200)
+        },
+        Case {
+            htaccess: Some("SetEnvIf Request_URI \"^/\" x\n# x\nRequire env ok\n"),
+            ..Case::new("p202-require-env-fixed", "", "/", 403)
+        },
         // The words after `#` become index names: with no `none.html`,
         // the directory serves `secret.txt` as its index.
         Case::new(
