@@ -9,8 +9,10 @@
 //!   ASP.NET Core).
 //!
 //! `accessPolicy="Read"` alone, with no script handler mapped in the same
-//! element, is the usual way to stop scripts in an upload folder and is
-//! not flagged.
+//! element, is the usual way to stop scripts in an upload folder, and
+//! `accessPolicy="None"` the way to serve nothing from a data folder:
+//! neither is flagged. Nor is a missing `Read` after `<clear/>` when no
+//! static file handler is added back (nothing needs Read then).
 //!
 //! ## Why it causes 403
 //! A handler whose `requireAccess` is not granted by the folder's
@@ -90,7 +92,11 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let prefix = visit.url_prefix();
         let span = Span::new(visit.file, policy.value_range);
         let mut problems: Vec<(String, &'static str, Option<&Element>)> = Vec::new();
-        if !has("Read") {
+        // `accessPolicy="None"` alone serves nothing on purpose (a data
+        // folder); a `<clear/>` without a static handler after it leaves
+        // no handler that Read would enable.
+        let deliberate_none = flags.iter().all(|f| f.eq_ignore_ascii_case("None"));
+        if !has("Read") && !deliberate_none && static_handler_possible(visit.element) {
             problems.push((
                 format!("GET {prefix}site.css → 403.2 (read access forbidden): without `Read` the static file handler is disabled"),
                 "no Read",
@@ -148,6 +154,29 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     });
 }
 
+/// Whether the static file handler can be in the handler list: no
+/// `<clear/>`, or one re-added after the last `<clear/>`.
+fn static_handler_possible(handlers: &Element) -> bool {
+    let mut possible = true;
+    for item in handlers.child_elements() {
+        match item.name.local() {
+            "clear" => possible = false,
+            "add" => {
+                let modules = item.attribute_value("modules").unwrap_or("");
+                if modules.contains("StaticFileModule")
+                    || item
+                        .attribute_value("requireAccess")
+                        .is_some_and(|a| a.trim().eq_ignore_ascii_case("Read"))
+                {
+                    possible = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    possible
+}
+
 /// A file name the handler's `path` takes (`*.php` → `index.php`).
 fn sample(handler: &Element) -> String {
     let path = handler.attribute_value("path").unwrap_or("*").trim();
@@ -181,6 +210,15 @@ mod tests {
             "upload-folder idiom"
         );
         assert_eq!(run("<handlers accessPolicy=\"Read, Script\"/>"), 0);
+        assert_eq!(
+            run("<handlers accessPolicy=\"None\"/>"),
+            0,
+            "data-folder idiom"
+        );
+        assert_eq!(
+            run("<handlers accessPolicy=\"Script\"><clear/><add name=\"NotFound\" path=\"*\" verb=\"*\" type=\"System.Web.HttpNotFoundHandler\"/></handlers>"),
+            0
+        );
         assert_eq!(
             run("<handlers accessPolicy=\"Read, Script, NoRemoteRead\"/>"),
             1

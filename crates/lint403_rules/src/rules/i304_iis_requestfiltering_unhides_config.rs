@@ -14,7 +14,9 @@
 //! Removing those entries is the pattern of published web-shell
 //! templates: with a handler mapped for `.config`, `GET /web.config`
 //! then runs or returns the file, connection strings and machine keys
-//! included. The server defaults are inherited from applicationHost.config;
+//! included. Without such a handler (or a `.config` MIME type) the static
+//! file handler still answers 404.3, so the finding is then an info. The
+//! server defaults are inherited from applicationHost.config;
 //! this file alone shows only that it removes them.
 //!
 //! ## Example
@@ -97,8 +99,32 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     let mut found: Vec<(Kind, Span, String)> = Vec::new();
+    // A handler or MIME type that would answer /web.config once request
+    // filtering lets it through.
+    let mut served: Option<Span> = None;
     iis::walk(config, |visit| {
         let kind = match visit.name() {
+            "add"
+                if served.is_none()
+                    && visit.path_ends_with("system.webServer/handlers/add")
+                    && visit.attr_value("path").is_some_and(|p| {
+                        let p = p.trim().to_ascii_lowercase();
+                        p == "*.config" || p == "web.config"
+                    }) =>
+            {
+                served = Some(visit.span());
+                return;
+            }
+            "mimeMap"
+                if served.is_none()
+                    && visit.path_ends_with("system.webServer/staticContent/mimeMap")
+                    && visit
+                        .attr_value("fileExtension")
+                        .is_some_and(|e| e.trim().eq_ignore_ascii_case(".config")) =>
+            {
+                served = Some(visit.span());
+                return;
+            }
             "hiddenSegments"
                 if visit.path_ends_with("security/requestFiltering/hiddenSegments") =>
             {
@@ -142,15 +168,29 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             };
             format!("{rest} is dropped; only {other} still refuses it")
         };
-        out.push(
-            Diagnostic::new(
+        let diagnostic = match served {
+            Some(handler) => Diagnostic::new(
                 RULE.code,
                 *span,
-                format!("GET {prefix}web.config → {effect} — the web-shell pattern that exposes configuration files"),
+                format!("GET {prefix}web.config → {effect}, and this file maps a handler or MIME type for it — the web-shell pattern that exposes configuration files"),
             )
-            .with_label(label)
-            .with_help("delete this entry: keep web.config hidden and `.config` denied (the server defaults)"),
-        );
+            .with_related(handler, "answers .config requests"),
+            // Without a handler or MIME type for `.config`, the static
+            // file handler still answers 404.3: an info, not an exposure.
+            None => Diagnostic::new(
+                RULE.code,
+                *span,
+                if both(prefix) {
+                    format!("GET {prefix}web.config → {effect}; only the missing `.config` handler/MIME type (404.3) or the application's own routes still keep it from being served")
+                } else {
+                    format!("GET {prefix}web.config → {effect}")
+                },
+            )
+            .with_severity(Severity::Info),
+        };
+        out.push(diagnostic.with_label(label).with_help(
+            "delete this entry: keep web.config hidden and `.config` denied (the server defaults)",
+        ));
     }
 }
 
