@@ -48,7 +48,8 @@ impl ParseOutput {
 /// BOM is skipped and kept in the tree).
 pub fn parse(text: &str) -> ParseOutput {
     let mut reader = Reader::new(text);
-    match reader.document() {
+    reader.child_stack = SPARE_CHILD_STACK.take();
+    let output = match reader.document() {
         Ok(document) => ParseOutput {
             document: Some(document),
             error: None,
@@ -57,8 +58,23 @@ pub fn parse(text: &str) -> ParseOutput {
             document: reader.partial_document(),
             error: Some(*error),
         },
+    };
+    let mut stack = std::mem::take(&mut reader.child_stack);
+    if stack.capacity() <= SPARE_CHILD_STACK_LIMIT {
+        stack.clear();
+        SPARE_CHILD_STACK.set(stack);
     }
+    output
 }
+
+thread_local! {
+    /// The children stack of the last parse on this thread, kept (empty)
+    /// so that the next parse does not grow a new one from nothing.
+    static SPARE_CHILD_STACK: std::cell::Cell<Vec<Node>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The largest spare children stack kept between parses (in nodes).
+const SPARE_CHILD_STACK_LIMIT: usize = 4096;
 
 /// How many unclosed elements an end-of-file error names.
 const OPEN_ELEMENTS_LISTED: usize = 8;
