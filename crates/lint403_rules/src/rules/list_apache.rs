@@ -37,6 +37,12 @@ mod p207_apache_options_mixed_signs;
 #[path = "p208_apache_method_case.rs"]
 mod p208_apache_method_case;
 
+#[path = "p209_htaccess_ignored.rs"]
+mod p209_htaccess_ignored;
+
+#[path = "p210_htaccess_override_class.rs"]
+mod p210_htaccess_override_class;
+
 #[path = "p211_compat_legacy_directive.rs"]
 mod p211_compat_legacy_directive;
 
@@ -55,6 +61,8 @@ pub(super) static RULES: &[&Rule] = &[
     &p206_apache_undefined_variable::RULE,
     &p207_apache_options_mixed_signs::RULE,
     &p208_apache_method_case::RULE,
+    &p209_htaccess_ignored::RULE,
+    &p210_htaccess_override_class::RULE,
     &p211_compat_legacy_directive::RULE,
     &s201_authz_limit_partial::RULE,
 ];

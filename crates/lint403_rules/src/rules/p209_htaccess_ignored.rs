@@ -14,26 +14,33 @@
 //! routes to a front controller never runs.
 //!
 //! ## Example
-//! A tree with `etc/apache2/apache2.conf`:
+//! A tree with the server configuration and the `.htaccess` it governs:
 //! ```apache
+//! # file: etc/apache2/apache2.conf
 //! DocumentRoot "/var/www/html"
 //! <Directory "/var/www/html">
 //!     AllowOverride None
 //!     Require all granted
 //! </Directory>
 //! ```
-//! and `var/www/html/.htaccess` holding `Require all denied`:
-//! `GET /` → 200, the `.htaccess` is never read.
+//! ```htaccess
+//! # file: var/www/html/.htaccess
+//! Require all denied
+//! ```
+//! `GET /` → 200: httpd never opens the `.htaccess`. The fix lets it override what it sets (or move its rules into the `<Directory>`).
 //!
 //! ## Fix
-//! Let the `.htaccess` override what it sets (or move its rules into the
-//! `<Directory>`):
 //! ```apache
+//! # file: etc/apache2/apache2.conf
 //! DocumentRoot "/var/www/html"
 //! <Directory "/var/www/html">
 //!     AllowOverride AuthConfig
 //!     Require all granted
 //! </Directory>
+//! ```
+//! ```htaccess
+//! # file: var/www/html/.htaccess
+//! Require all denied
 //! ```
 //!
 //! ## References

@@ -16,25 +16,33 @@
 //! `Require` under `AllowOverride Limit`: `Require` needs `AuthConfig`.
 //!
 //! ## Example
-//! A tree with `etc/apache2/apache2.conf`:
+//! A tree with the server configuration and the `.htaccess` it governs:
 //! ```apache
+//! # file: etc/apache2/apache2.conf
 //! DocumentRoot "/var/www/html"
 //! <Directory "/var/www/html">
 //!     AllowOverride FileInfo
 //!     Require all granted
 //! </Directory>
 //! ```
-//! and `var/www/html/.htaccess` holding `Require all denied`:
-//! `GET /` → 500.
+//! ```htaccess
+//! # file: var/www/html/.htaccess
+//! Require all denied
+//! ```
+//! `GET /` → 500: `Require` needs the `AuthConfig` class. The fix grants the class the directive needs.
 //!
 //! ## Fix
-//! Grant the class the directive needs:
 //! ```apache
+//! # file: etc/apache2/apache2.conf
 //! DocumentRoot "/var/www/html"
 //! <Directory "/var/www/html">
 //!     AllowOverride FileInfo AuthConfig
 //!     Require all granted
 //! </Directory>
+//! ```
+//! ```htaccess
+//! # file: var/www/html/.htaccess
+//! Require all denied
 //! ```
 //!
 //! ## References
