@@ -522,6 +522,16 @@ const CASES: &[Case] = &[
         headers: &[],
         status: 403,
     },
+    // A004: `allow 127.0.0.10/24` lets a neighbour in (nginx masks it).
+    Case {
+        fixture: "A004-acl-cidr-host-bits/bad-loopback.conf",
+        files: &["/admin/"],
+        from: "127.0.0.77",
+        method: "GET",
+        path: "/admin/",
+        headers: &[],
+        status: 200,
+    },
     // A005: the IPv4-only list refuses an IPv6 client.
     Case {
         fixture: "A005-acl-ipv4-only-dual-stack/bad.conf",
