@@ -459,3 +459,62 @@ fn t002_auth_incomplete() {
         ),
     ]);
 }
+
+/// S001: a child's own access_compat lines replace the parent's list.
+#[test]
+fn s001_child_compat_list_replaces_parent() {
+    run(&[
+        case(
+            "s001-bad-htaccess-tree",
+            "",
+            &[
+                (".htaccess", "Order Deny,Allow\nDeny from all\n"),
+                ("sub/.htaccess", "Allow from 10.1.1.1\n"),
+            ],
+            "/sub/",
+            7,
+            200,
+        ),
+        case(
+            "s001-control-parent-refuses",
+            "",
+            &[
+                (".htaccess", "Order Deny,Allow\nDeny from all\n"),
+                ("sub/.htaccess", "Allow from 10.1.1.1\n"),
+            ],
+            "/",
+            7,
+            403,
+        ),
+        case(
+            "s001-bad-lone-satisfy-any",
+            "",
+            &[
+                (".htaccess", "Order Deny,Allow\nDeny from all\n"),
+                ("sub/.htaccess", "Satisfy Any\n"),
+            ],
+            "/sub/",
+            7,
+            200,
+        ),
+        case(
+            "s001-bad-directory-in-directory",
+            "<Directory \"ROOT\">\n    Order Deny,Allow\n    Deny from all\n    Allow from 10.0.0.0/8\n</Directory>\n<Directory \"ROOT/sub\">\n    Allow from 10.1.1.1\n</Directory>\n",
+            &[],
+            "/sub/",
+            7,
+            200,
+        ),
+        case(
+            "s001-fixed-repeated",
+            "",
+            &[
+                (".htaccess", "Order Deny,Allow\nDeny from all\n"),
+                ("sub/.htaccess", "Order Deny,Allow\nDeny from all\nAllow from 10.1.1.1\n"),
+            ],
+            "/sub/",
+            7,
+            403,
+        ),
+    ]);
+}

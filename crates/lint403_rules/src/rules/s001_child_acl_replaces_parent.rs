@@ -4,6 +4,9 @@
 //! one, when the replacement changes who gets in: a client the inherited
 //! list refused falls through the child's list and is let in, or (in
 //! `limit_except`) a client the location allowed is now refused.
+//! Apache: a `<Directory>` or `.htaccess` with its own `Order`/`Allow`/
+//! `Deny`/`Satisfy` lines below a parent directory whose list refuses a
+//! client that the child's list lets in.
 //!
 //! ## Why it causes 403
 //! nginx does not merge access lists. A block with any `allow` or `deny`
@@ -12,6 +15,18 @@
 //! `/pub/` to the whole internet; a `limit_except GET { allow 10.0.0.0/8;
 //! deny all; }` inside a location that allows 127.0.0.1 refuses `DELETE`
 //! from 127.0.0.1 with 403.
+//!
+//! Apache httpd's `mod_access_compat` has no merge function either: a
+//! child `<Directory>` or a subdirectory's `.htaccess` holding any
+//! `Order`, `Allow`, `Deny` or `Satisfy` line replaces the parent's whole
+//! list, its `Order` included (the default is `Deny,Allow`, allowed
+//! unless denied). Parent `Deny from all` + `sub/.htaccess: Allow from
+//! 10.1.1.1` opens `/sub/` to everyone (verified on httpd 2.4: 200 from
+//! 127.0.0.7), and a lone `Satisfy Any` does the same. Compared: the
+//! nearest parent directory with lines of its own (a `<Directory>` with a
+//! plain path, or a `.htaccess` of a parent directory in the same run),
+//! judged for a client no specific entry names. `Require` replacement
+//! without `AuthMerging` is not reported (it is usually the intent).
 //!
 //! ## Example
 //! ```nginx
@@ -25,6 +40,20 @@
 //! ```
 //! `GET /pub/` from 198.51.100.1 → let through (200), although the server
 //! refuses it.
+//!
+//! Apache:
+//! ```apache
+//! <Directory "/var/www/html">
+//!     Order Deny,Allow
+//!     Deny from all
+//!     Allow from 10.0.0.0/8
+//! </Directory>
+//! <Directory "/var/www/html/sub">
+//!     Allow from 10.1.1.1
+//! </Directory>
+//! ```
+//! `GET /sub/` from 203.0.113.7 → 200. Fix: repeat `Order Deny,Allow` and
+//! `Deny from all` in the child.
 //!
 //! ## Fix
 //! Repeat the inherited entries in the child (an `include` of a shared
@@ -46,6 +75,8 @@
 //! - nginx source `ngx_http_access_merge_loc_conf`: the parent's rules are
 //!   taken only when the child has none of any family
 //! - <https://nginx.org/en/docs/http/ngx_http_core_module.html#limit_except>
+//! - httpd source `mod_access_compat.c` (no `merge_dir_config`); research
+//!   e#12, re-run in `tests/real_apache_shared.rs`
 
 use std::net::IpAddr;
 
@@ -64,7 +95,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Scope,
-    dialects: &[Dialect::Nginx],
+    dialects: &[Dialect::Nginx, Dialect::Apache],
     likelihood: Likelihood::Common,
     fix: FixDifficulty::Moderate,
     source: include_str!("s001_child_acl_replaces_parent.rs"),
@@ -74,6 +105,10 @@ pub const RULE: Rule = Rule {
 const METHODS: [&str; 5] = ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    if let Loaded::Apache(config) = context.config {
+        check_apache(config, context, out);
+        return;
+    }
     let Loaded::Nginx(config) = context.config else {
         return;
     };
@@ -214,5 +249,367 @@ mod tests {
         );
         // Nothing inherited: nothing replaced.
         assert_eq!(count("server { location /p/ { deny 10.9.9.9; } }"), 0);
+    }
+}
+
+/// Whether the list lets in a client that no specific entry names
+/// (203.0.113.7): only `all` entries match it.
+fn lets_in_stranger(scope: &apache_scope::Scope) -> bool {
+    let allow_all = scope.allow.iter().any(apache_scope::Line::hosts_all);
+    let deny_all = scope.deny.iter().any(apache_scope::Line::hosts_all);
+    if scope.deny_first() {
+        !deny_all || allow_all
+    } else {
+        allow_all && !deny_all
+    }
+}
+
+fn report(
+    child: &apache_scope::Scope,
+    parent: &apache_scope::Scope,
+    request: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    if child.limited || parent.limited || !lets_in_stranger(child) || lets_in_stranger(parent) {
+        return;
+    }
+    let Some(child_span) = child
+        .order
+        .map(|(_, span)| span)
+        .or_else(|| child.allow.first().map(|line| line.span))
+        .or_else(|| child.deny.first().map(|line| line.span))
+        .or_else(|| child.satisfy.map(|(_, span)| span))
+    else {
+        return;
+    };
+    let Some(parent_span) = parent
+        .deny
+        .iter()
+        .find(|line| line.hosts_all())
+        .map(|line| line.span)
+        .or_else(|| parent.order.map(|(_, span)| span))
+    else {
+        return;
+    };
+    out.push(
+        Diagnostic::new(
+            RULE.code,
+            child_span,
+            format!(
+                "{request} from 203.0.113.7 → 200 (where the Require rules grant): the access lines of {} replace the whole list of {} (mod_access_compat does not merge), and its refusal no longer applies",
+                child.label,
+                parent.label.trim_start_matches("this ")
+            ),
+        )
+        .with_severity(Severity::Error)
+        .with_label("replaces the inherited list")
+        .with_related(parent_span, "the parent's refusal, dropped here")
+        .with_help("repeat the parent's `Order` and `Deny from all` lines here (or convert both to `Require`)"),
+    );
+}
+
+fn check_apache(
+    config: &lint403_apache::LoadedConfig,
+    context: &RuleContext<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let scopes = apache_scope::scopes(config, context.sources);
+    // <Directory> below <Directory>, by plain path.
+    let directories: Vec<&apache_scope::Scope> = scopes
+        .iter()
+        .filter(|scope| scope.path.is_some() && scope.has_compat())
+        .collect();
+    for child in &directories {
+        let Some(child_path) = child.path.as_deref() else {
+            continue;
+        };
+        let parent = directories
+            .iter()
+            .filter_map(|scope| scope.path.as_deref().map(|path| (path, *scope)))
+            .filter(|(path, _)| child_path.starts_with(&format!("{path}/")))
+            .max_by_key(|(path, _)| path.len());
+        if let Some((_, parent)) = parent {
+            report(child, parent, &child.request, out);
+        }
+    }
+    // A `.htaccess` below a parent directory's `.htaccess` in the run.
+    if config.context != lint403_apache::Context::Htaccess {
+        return;
+    }
+    let Some(root) = config.root() else {
+        return;
+    };
+    let Some(child) = scopes.first().filter(|scope| scope.has_compat()) else {
+        return;
+    };
+    let own_path = context.sources.get(root.file).path.clone();
+    let Some(own_dir) = own_path.parent() else {
+        return;
+    };
+    let mut best: Option<(usize, apache_scope::Scope, String)> = None;
+    for (id, source) in context.sources.iter() {
+        if id == root.file || source.path.file_name() != Some(std::ffi::OsStr::new(".htaccess")) {
+            continue;
+        }
+        let Some(dir) = source.path.parent() else {
+            continue;
+        };
+        let Ok(relative) = own_dir.strip_prefix(dir) else {
+            continue;
+        };
+        let depth = dir.components().count();
+        if relative.as_os_str().is_empty() || best.as_ref().is_some_and(|(d, _, _)| *d >= depth) {
+            continue;
+        }
+        let mut copy = lint403_core::SourceMap::new();
+        for (_, source) in context.sources.iter() {
+            copy.add(source.clone());
+        }
+        let options = lint403_core::CheckOptions {
+            context: Some(lint403_apache::Context::Htaccess.as_str().to_string()),
+            ..lint403_core::CheckOptions::default()
+        };
+        let loaded = lint403_apache::load(&mut copy, id, &options);
+        let Some(parent) = apache_scope::scopes(&loaded, &copy)
+            .into_iter()
+            .next()
+            .filter(|scope| scope.has_compat() && scope.label == "this .htaccess")
+        else {
+            continue;
+        };
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        best = Some((depth, parent, relative));
+    }
+    if let Some((_, mut parent, relative)) = best {
+        parent.label = "the parent directory's .htaccess".to_string();
+        report(
+            child,
+            &parent,
+            &format!("GET /{relative}/ (below the parent .htaccess)"),
+            out,
+        );
+    }
+}
+
+/// The access lines of one Apache scope (a section's own body or a
+/// `.htaccess`), looking through `<IfModule>`s that are read on 2.4.
+#[allow(dead_code)]
+mod apache_scope {
+    use lint403_apache::syntax::{Node, Section, SectionKind};
+    use lint403_apache::{Context, LoadedConfig};
+    use lint403_core::{FileId, SourceMap, Span};
+
+    use crate::walk::apache::{self, Event};
+
+    /// One directive: its lower-case arguments and its span.
+    #[derive(Clone)]
+    pub struct Line {
+        pub args: Vec<String>,
+        pub span: Span,
+    }
+
+    #[derive(Default)]
+    pub struct Scope {
+        /// "this .htaccess", "this <Directory /x>".
+        pub label: String,
+        /// The request to name: a URL path when known.
+        pub request: String,
+        /// A `<Directory>`'s plain path (no regex, no wildcard), without a
+        /// trailing `/`.
+        pub path: Option<String>,
+        pub order: Option<(bool, Span)>,
+        pub allow: Vec<Line>,
+        pub deny: Vec<Line>,
+        pub satisfy: Option<(bool, Span)>,
+        pub require: Vec<Line>,
+        /// `<RequireAll>`/`<RequireAny>`/`<RequireNone>` openers.
+        pub containers: Vec<Span>,
+        /// `Auth*` directives other than `AuthType` (name lower case).
+        pub auth: Vec<(String, Span)>,
+        pub auth_type: Option<Line>,
+        /// `AuthMerging` set in this scope.
+        pub auth_merging: bool,
+        /// The scope holds `<Limit>`, `<LimitExcept>` or `<If>` sections:
+        /// what it decides depends on more than its own lines.
+        pub limited: bool,
+    }
+
+    /// Whether a conditional section is read on httpd 2.4 with the usual
+    /// modules (`<IfModule !x>`, version and define tests are not known).
+    pub fn is_read(text: &str, section: &Section) -> bool {
+        match section.kind {
+            SectionKind::IfModule => {
+                let argument = section.open.arg_values(text).next().unwrap_or_default();
+                !argument.starts_with('!')
+            }
+            _ => false,
+        }
+    }
+
+    fn line(text: &str, file: FileId, directive: &lint403_apache::syntax::Directive) -> Line {
+        Line {
+            args: directive
+                .arg_values(text)
+                .map(str::to_ascii_lowercase)
+                .collect(),
+            span: Span::new(file, directive.name_word.raw.cover(directive.args_range)),
+        }
+    }
+
+    fn collect(text: &str, file: FileId, nodes: &[Node], scope: &mut Scope) {
+        for node in nodes {
+            match node {
+                Node::Directive(directive) => {
+                    let name = directive.name(text).to_ascii_lowercase();
+                    let line = line(text, file, directive);
+                    let first = line.args.first().cloned().unwrap_or_default();
+                    match name.as_str() {
+                        "order" => {
+                            let joined = line.args.concat();
+                            scope.order = Some((!joined.starts_with("allow"), line.span));
+                        }
+                        "allow" => scope.allow.push(line),
+                        "deny" => scope.deny.push(line),
+                        "satisfy" => scope.satisfy = Some((first == "any", line.span)),
+                        "require" => scope.require.push(line),
+                        "authtype" => scope.auth_type = Some(line),
+                        "authmerging" => scope.auth_merging = true,
+                        _ if name.starts_with("auth") => scope.auth.push((name, line.span)),
+                        _ => {}
+                    }
+                }
+                Node::Section(section) => {
+                    if matches!(
+                        section.kind,
+                        SectionKind::RequireAll
+                            | SectionKind::RequireAny
+                            | SectionKind::RequireNone
+                    ) {
+                        scope.containers.push(apache::open_span(file, section));
+                    } else if matches!(
+                        section.kind,
+                        SectionKind::Limit
+                            | SectionKind::LimitExcept
+                            | SectionKind::If
+                            | SectionKind::ElseIf
+                            | SectionKind::Else
+                    ) {
+                        scope.limited = true;
+                    } else if is_read(text, section) {
+                        collect(text, file, &section.body, scope);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    impl Line {
+        /// `from all` (or `all` for `Require`).
+        pub fn hosts_all(&self) -> bool {
+            self.args.iter().skip(1).any(|host| host == "all")
+        }
+    }
+
+    impl Scope {
+        /// Whether the scope holds any `mod_access_compat` directive.
+        pub fn has_compat(&self) -> bool {
+            self.order.is_some()
+                || !self.allow.is_empty()
+                || !self.deny.is_empty()
+                || self.satisfy.is_some()
+        }
+
+        /// `Order Deny,Allow` (the default) is in force.
+        pub fn deny_first(&self) -> bool {
+            self.order.is_none_or(|(deny_first, _)| deny_first)
+        }
+
+        /// Whether `mod_access_compat` lets every client through.
+        pub fn compat_allows_everyone(&self) -> bool {
+            let allow_all = self.allow.iter().any(Line::hosts_all);
+            if self.deny_first() {
+                self.deny.is_empty() || allow_all
+            } else {
+                allow_all && self.deny.is_empty()
+            }
+        }
+
+        pub fn satisfy_any(&self) -> bool {
+            self.satisfy.is_some_and(|(any, _)| any)
+        }
+    }
+
+    /// Section kinds that hold per-directory configuration.
+    fn is_scope(kind: SectionKind) -> bool {
+        matches!(
+            kind,
+            SectionKind::Directory
+                | SectionKind::DirectoryMatch
+                | SectionKind::Location
+                | SectionKind::LocationMatch
+                | SectionKind::Files
+                | SectionKind::FilesMatch
+                | SectionKind::Proxy
+                | SectionKind::ProxyMatch
+        )
+    }
+
+    /// Every scope of the configuration: the `.htaccess` itself, then each
+    /// section in reading order. Sections below a conditional httpd 2.4
+    /// does not read are left out.
+    pub fn scopes(config: &LoadedConfig, sources: &SourceMap) -> Vec<Scope> {
+        let mut out = Vec::new();
+        if config.context == Context::Htaccess {
+            if let Some(root) = config.root() {
+                let text = sources.get(root.file).text.as_str();
+                let mut scope = Scope {
+                    label: "this .htaccess".to_string(),
+                    request: "GET /".to_string(),
+                    ..Scope::default()
+                };
+                collect(text, root.file, &root.tree.nodes, &mut scope);
+                out.push(scope);
+            }
+        }
+        apache::walk(config, sources, |visit| {
+            let Event::Enter(section) = visit.event else {
+                return;
+            };
+            if !is_scope(section.kind) {
+                return;
+            }
+            if visit.parents.iter().any(|parent| {
+                parent.kind().is_conditional() && !is_read(parent.text, parent.section)
+            }) {
+                return;
+            }
+            let name = section.open.name(visit.text);
+            let args: Vec<&str> = section.open.arg_values(visit.text).collect();
+            let target = args.join(" ");
+            let request = match section.kind {
+                SectionKind::Location if args.len() == 1 && !target.starts_with('~') => {
+                    format!("GET {target}")
+                }
+                SectionKind::Directory if args.len() == 1 && !target.starts_with('~') => {
+                    format!("a GET of a file under {target}")
+                }
+                _ => format!("a GET that <{name} {target}> matches"),
+            };
+            let path = (section.kind == SectionKind::Directory
+                && args.len() == 1
+                && !target.starts_with('~')
+                && !target.contains(['*', '?', '[']))
+            .then(|| target.trim_end_matches('/').to_string());
+            let mut scope = Scope {
+                label: format!("this <{name} {target}>"),
+                request,
+                path,
+                ..Scope::default()
+            };
+            collect(visit.text, visit.file, &section.body, &mut scope);
+            out.push(scope);
+        });
+        out
     }
 }
