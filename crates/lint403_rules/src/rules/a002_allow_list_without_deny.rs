@@ -198,8 +198,9 @@ mod apache_scope {
         pub auth_type: Option<Line>,
         /// `AuthMerging` set in this scope.
         pub auth_merging: bool,
-        /// The scope holds `<Limit>`, `<LimitExcept>` or `<If>` sections:
-        /// what it decides depends on more than its own lines.
+        /// The scope holds `<Limit>`, `<LimitExcept>` or `<If>` sections
+        /// or `Include`s: what it decides depends on more than its own
+        /// lines.
         pub limited: bool,
     }
 
@@ -243,6 +244,8 @@ mod apache_scope {
                         "require" => scope.require.push(line),
                         "authtype" => scope.auth_type = Some(line),
                         "authmerging" => scope.auth_merging = true,
+                        // Lines pulled in from elsewhere: not seen here.
+                        "include" | "includeoptional" => scope.limited = true,
                         _ if name.starts_with("auth") => scope.auth.push((name, line.span)),
                         _ => {}
                     }

@@ -161,6 +161,9 @@ fn check_apache(
         let user_require = scope.require.iter().find(|line| needs_user(line));
         match (&scope.auth_type, user_require) {
             (None, Some(require)) => {
+                if scope.limited {
+                    continue;
+                }
                 let Some((name, span)) = scope
                     .auth
                     .iter()
@@ -246,8 +249,9 @@ mod apache_scope {
         pub auth_type: Option<Line>,
         /// `AuthMerging` set in this scope.
         pub auth_merging: bool,
-        /// The scope holds `<Limit>`, `<LimitExcept>` or `<If>` sections:
-        /// what it decides depends on more than its own lines.
+        /// The scope holds `<Limit>`, `<LimitExcept>` or `<If>` sections
+        /// or `Include`s: what it decides depends on more than its own
+        /// lines.
         pub limited: bool,
     }
 
@@ -291,6 +295,8 @@ mod apache_scope {
                         "require" => scope.require.push(line),
                         "authtype" => scope.auth_type = Some(line),
                         "authmerging" => scope.auth_merging = true,
+                        // Lines pulled in from elsewhere: not seen here.
+                        "include" | "includeoptional" => scope.limited = true,
                         _ if name.starts_with("auth") => {
                             scope
                                 .auth
