@@ -46,7 +46,7 @@
 //!   directives run in the rewrite phase; `last` starts a search for a new
 //!   location)
 //! - <https://nginx.org/en/docs/dev/development_guide.html#http_phases>
-//!   (NGX_HTTP_REWRITE_PHASE comes before NGX_HTTP_ACCESS_PHASE)
+//!   (`NGX_HTTP_REWRITE_PHASE` comes before `NGX_HTTP_ACCESS_PHASE`)
 
 use std::net::IpAddr;
 
