@@ -498,6 +498,22 @@ fn s001_child_compat_list_replaces_parent() {
             200,
         ),
         case(
+            "s001-bad-vhost-directory-and-htaccess",
+            "<Directory \"ROOT\">\n    Order Deny,Allow\n    Deny from all\n</Directory>\n",
+            &[("sub/.htaccess", "Allow from 10.1.1.1\n")],
+            "/sub/",
+            7,
+            200,
+        ),
+        case(
+            "s001-control-vhost-directory",
+            "<Directory \"ROOT\">\n    Order Deny,Allow\n    Deny from all\n</Directory>\n",
+            &[("sub/.htaccess", "Allow from 10.1.1.1\n")],
+            "/",
+            7,
+            403,
+        ),
+        case(
             "s001-bad-directory-in-directory",
             "<Directory \"ROOT\">\n    Order Deny,Allow\n    Deny from all\n    Allow from 10.0.0.0/8\n</Directory>\n<Directory \"ROOT/sub\">\n    Allow from 10.1.1.1\n</Directory>\n",
             &[],

@@ -25,7 +25,10 @@
 //! 127.0.0.7), and a lone `Satisfy Any` does the same. Compared: the
 //! nearest parent directory with lines of its own (a `<Directory>` with a
 //! plain path, or a `.htaccess` of a parent directory in the same run),
-//! judged for a client no specific entry names. `Require` replacement
+//! judged for a client no specific entry names. A `<Directory>` of a
+//! main configuration (`apache2.conf`, `httpd.conf`) in the same run is
+//! mapped onto the `.htaccess`'s directory as written or below a
+//! directory holding that configuration (`etc/apache2/…`, `var/www/…`). `Require` replacement
 //! without `AuthMerging` is not reported (it is usually the intent).
 //!
 //! ## Example
@@ -332,7 +335,8 @@ fn check_apache(
             report(child, parent, &child.request, out);
         }
     }
-    // A `.htaccess` below a parent directory's `.htaccess` in the run.
+    // A `.htaccess` below a parent directory's `.htaccess`, or in or below
+    // a `<Directory>` of a main configuration, in the same run.
     if config.context != lint403_apache::Context::Htaccess {
         return;
     }
@@ -342,52 +346,96 @@ fn check_apache(
     let Some(child) = scopes.first().filter(|scope| scope.has_compat()) else {
         return;
     };
-    let own_path = context.sources.get(root.file).path.clone();
-    let Some(own_dir) = own_path.parent() else {
+    let canonical =
+        |path: &std::path::Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let own_path = canonical(&context.sources.get(root.file).path);
+    let Some(own_dir) = own_path.parent().map(std::path::Path::to_path_buf) else {
         return;
     };
-    let mut best: Option<(usize, apache_scope::Scope, String)> = None;
-    for (id, source) in context.sources.iter() {
-        if id == root.file || source.path.file_name() != Some(std::ffi::OsStr::new(".htaccess")) {
-            continue;
-        }
-        let Some(dir) = source.path.parent() else {
-            continue;
-        };
-        let Ok(relative) = own_dir.strip_prefix(dir) else {
-            continue;
-        };
-        let depth = dir.components().count();
-        if relative.as_os_str().is_empty() || best.as_ref().is_some_and(|(d, _, _)| *d >= depth) {
-            continue;
-        }
+    let load = |id: lint403_core::FileId, htaccess: bool| {
         let mut copy = lint403_core::SourceMap::new();
         for (_, source) in context.sources.iter() {
             copy.add(source.clone());
         }
         let options = lint403_core::CheckOptions {
-            context: Some(lint403_apache::Context::Htaccess.as_str().to_string()),
+            context: htaccess.then(|| lint403_apache::Context::Htaccess.as_str().to_string()),
             ..lint403_core::CheckOptions::default()
         };
         let loaded = lint403_apache::load(&mut copy, id, &options);
-        let Some(parent) = apache_scope::scopes(&loaded, &copy)
-            .into_iter()
-            .next()
-            .filter(|scope| scope.has_compat() && scope.label == "this .htaccess")
-        else {
+        apache_scope::scopes(&loaded, &copy)
+    };
+    // (merge position: depth, then <Directory> before the .htaccess of its
+    // directory), the parent's list, the request.
+    let mut best: Option<((usize, bool), apache_scope::Scope, String)> = None;
+    let mut consider = |key: (usize, bool), parent: apache_scope::Scope, request: String| {
+        if best.as_ref().is_none_or(|(known, _, _)| *known < key) {
+            best = Some((key, parent, request));
+        }
+    };
+    for (id, source) in context.sources.iter() {
+        if id == root.file || source.text.is_empty() {
             continue;
-        };
-        let relative = relative.to_string_lossy().replace('\\', "/");
-        best = Some((depth, parent, relative));
+        }
+        let path = canonical(&source.path);
+        if path.file_name() == Some(std::ffi::OsStr::new(".htaccess")) {
+            let Some(dir) = path.parent() else {
+                continue;
+            };
+            let Ok(relative) = own_dir.strip_prefix(dir) else {
+                continue;
+            };
+            if relative.as_os_str().is_empty() {
+                continue;
+            }
+            let Some(mut parent) = load(id, true)
+                .into_iter()
+                .next()
+                .filter(|scope| scope.has_compat() && scope.label == "this .htaccess")
+            else {
+                continue;
+            };
+            parent.label = "the parent directory's .htaccess".to_string();
+            let relative = relative.to_string_lossy().replace('\\', "/");
+            consider(
+                (dir.components().count(), true),
+                parent,
+                format!("GET /{relative}/ (below the parent .htaccess)"),
+            );
+        } else if lint403_apache::is_main_config_name(&source.path) {
+            let roots: Vec<std::path::PathBuf> = path
+                .ancestors()
+                .skip(1)
+                .map(std::path::Path::to_path_buf)
+                .collect();
+            for parent in load(id, false) {
+                let Some(deploy) = parent.path.clone().filter(|_| parent.has_compat()) else {
+                    continue;
+                };
+                let relative = deploy.trim_start_matches('/');
+                let Some(mapped) = roots
+                    .iter()
+                    .map(|root| root.join(relative))
+                    .find(|mapped| !relative.is_empty() && own_dir.starts_with(mapped))
+                else {
+                    continue;
+                };
+                let depth = mapped.components().count();
+                let rest = own_dir
+                    .strip_prefix(&mapped)
+                    .map(|rest| rest.to_string_lossy().replace('\\', "/"))
+                    .unwrap_or_default();
+                let below = if rest.is_empty() {
+                    deploy.clone()
+                } else {
+                    format!("{deploy}/{rest}")
+                };
+                let request = format!("a GET of a file under {below}");
+                consider((depth, false), parent, request);
+            }
+        }
     }
-    if let Some((_, mut parent, relative)) = best {
-        parent.label = "the parent directory's .htaccess".to_string();
-        report(
-            child,
-            &parent,
-            &format!("GET /{relative}/ (below the parent .htaccess)"),
-            out,
-        );
+    if let Some((_, parent, request)) = best {
+        report(child, &parent, &request, out);
     }
 }
 
