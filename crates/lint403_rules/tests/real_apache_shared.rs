@@ -219,6 +219,11 @@ fn request(port: u16, case: &Case) -> Result<u16, String> {
         .ok_or_else(|| format!("no status line in {response:?}"))
 }
 
+/// One server at a time: the tests run in parallel threads.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Port-search seeds, distinct across tests.
+static SEED: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+
 fn run(cases: &[Case]) {
     let Some(binary) = apache() else {
         assert!(
@@ -228,12 +233,9 @@ fn run(cases: &[Case]) {
         println!("SKIPPED: apache2 not installed");
         return;
     };
-    // One server at a time: the tests run in parallel threads.
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    static SEED: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
     let mut failures = Vec::new();
     for case in cases {
         let seed = SEED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -460,7 +462,7 @@ fn t002_auth_incomplete() {
     ]);
 }
 
-/// S001: a child's own access_compat lines replace the parent's list.
+/// S001: a child's own `access_compat` lines replace the parent's list.
 #[test]
 fn s001_child_compat_list_replaces_parent() {
     run(&[
