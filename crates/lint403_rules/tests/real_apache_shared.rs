@@ -39,6 +39,15 @@ struct Case {
     /// Client address 127.0.0.N.
     client: u8,
     expect: u16,
+    /// Send `Authorization: Basic` for staff:secret.
+    password: bool,
+}
+
+impl Case {
+    const fn with_password(mut self) -> Case {
+        self.password = true;
+        self
+    }
 }
 
 const fn case(
@@ -56,6 +65,7 @@ const fn case(
         path,
         client,
         expect,
+        password: false,
     }
 }
 
@@ -206,8 +216,14 @@ fn request(port: u16, case: &Case) -> Result<u16, String> {
         .map_err(|e| e.to_string())?;
     write!(
         stream,
-        "GET {} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
-        case.path
+        "GET {} HTTP/1.1\r\nHost: localhost\r\n{}Connection: close\r\n\r\n",
+        case.path,
+        if case.password {
+            // base64("staff:secret")
+            "Authorization: Basic c3RhZmY6c2VjcmV0\r\n"
+        } else {
+            ""
+        }
     )
     .map_err(|e| e.to_string())?;
     let mut response = String::new();
@@ -515,6 +531,36 @@ fn s001_child_compat_list_replaces_parent() {
             7,
             403,
         ),
+        case(
+            "s001-bad-require-user-replaces-ip",
+            "",
+            &[
+                (".htaccess", "Require ip 10.0.0.0/8\n"),
+                (
+                    "sub/.htaccess",
+                    "AuthType Basic\nAuthName \"staff\"\nAuthUserFile HTPASSWD\nRequire valid-user\n",
+                ),
+            ],
+            "/sub/",
+            7,
+            200,
+        )
+        .with_password(),
+        case(
+            "s001-fixed-authmerging-and",
+            "",
+            &[
+                (".htaccess", "Require ip 10.0.0.0/8\n"),
+                (
+                    "sub/.htaccess",
+                    "AuthType Basic\nAuthName \"staff\"\nAuthUserFile HTPASSWD\nAuthMerging And\nRequire valid-user\n",
+                ),
+            ],
+            "/sub/",
+            7,
+            403,
+        )
+        .with_password(),
         case(
             "s001-bad-directory-in-directory",
             "<Directory \"ROOT\">\n    Order Deny,Allow\n    Deny from all\n    Allow from 10.0.0.0/8\n</Directory>\n<Directory \"ROOT/sub\">\n    Allow from 10.1.1.1\n</Directory>\n",

@@ -25,11 +25,15 @@
 //! 127.0.0.7), and a lone `Satisfy Any` does the same. Compared: the
 //! nearest parent directory with lines of its own (a `<Directory>` with a
 //! plain path, or a `.htaccess` of a parent directory in the same run),
-//! judged for a client no specific entry names. A `<Directory>` of a
+//! judged for a client no specific entry names. `Require` lines in a
+//! child without `AuthMerging` replace the parent's too (`AuthMerging
+//! Off`, the default); reported only where the parent restricts by network
+//! (`Require ip`, `host`, `local`) and the child by user only, so any
+//! valid user now gets in from anywhere. A `<Directory>` of a
 //! main configuration (`apache2.conf`, `httpd.conf`) in the same run is
 //! mapped onto the `.htaccess`'s directory as written or below a
 //! directory holding that configuration (`etc/apache2/…`, `var/www/…`). `Require` replacement
-//! without `AuthMerging` is not reported (it is usually the intent).
+//! between other kinds is not reported (it is usually the intent).
 //!
 //! ## Example
 //! ```nginx
@@ -311,16 +315,20 @@ fn report(
     );
 }
 
-fn check_apache(
+/// Calls `report(child, parent, request)` for each scope with lines of
+/// the kind `has` picks and the nearest parent directory's scope with such
+/// lines.
+fn pairs(
     config: &lint403_apache::LoadedConfig,
     context: &RuleContext<'_>,
-    out: &mut Vec<Diagnostic>,
+    has: fn(&apache_scope::Scope) -> bool,
+    report: &mut dyn FnMut(&apache_scope::Scope, &apache_scope::Scope, &str),
 ) {
     let scopes = apache_scope::scopes(config, context.sources);
     // <Directory> below <Directory>, by plain path.
     let directories: Vec<&apache_scope::Scope> = scopes
         .iter()
-        .filter(|scope| scope.path.is_some() && scope.has_compat())
+        .filter(|scope| scope.path.is_some() && has(scope))
         .collect();
     for child in &directories {
         let Some(child_path) = child.path.as_deref() else {
@@ -332,7 +340,7 @@ fn check_apache(
             .filter(|(path, _)| child_path.starts_with(&format!("{path}/")))
             .max_by_key(|(path, _)| path.len());
         if let Some((_, parent)) = parent {
-            report(child, parent, &child.request, out);
+            report(child, parent, &child.request);
         }
     }
     // A `.htaccess` below a parent directory's `.htaccess`, or in or below
@@ -343,7 +351,7 @@ fn check_apache(
     let Some(root) = config.root() else {
         return;
     };
-    let Some(child) = scopes.first().filter(|scope| scope.has_compat()) else {
+    let Some(child) = scopes.first().filter(|scope| has(scope)) else {
         return;
     };
     let canonical =
@@ -390,7 +398,7 @@ fn check_apache(
             let Some(mut parent) = load(id, true)
                 .into_iter()
                 .next()
-                .filter(|scope| scope.has_compat() && scope.label == "this .htaccess")
+                .filter(|scope| has(scope) && scope.label == "this .htaccess")
             else {
                 continue;
             };
@@ -408,7 +416,7 @@ fn check_apache(
                 .map(std::path::Path::to_path_buf)
                 .collect();
             for parent in load(id, false) {
-                let Some(deploy) = parent.path.clone().filter(|_| parent.has_compat()) else {
+                let Some(deploy) = parent.path.clone().filter(|_| has(&parent)) else {
                     continue;
                 };
                 let relative = deploy.trim_start_matches('/');
@@ -435,8 +443,82 @@ fn check_apache(
         }
     }
     if let Some((_, parent, request)) = best {
-        report(child, &parent, &request, out);
+        report(child, &parent, &request);
     }
+}
+
+fn check_apache(
+    config: &lint403_apache::LoadedConfig,
+    context: &RuleContext<'_>,
+    out: &mut Vec<Diagnostic>,
+) {
+    pairs(
+        config,
+        context,
+        apache_scope::Scope::has_compat,
+        &mut |child, parent, request| report(child, parent, request, out),
+    );
+    pairs(
+        config,
+        context,
+        |scope| !scope.require.is_empty(),
+        &mut |child, parent, request| report_require(child, parent, request, out),
+    );
+}
+
+/// `Require` providers that test the client's network address or name.
+fn is_network(line: &apache_scope::Line) -> bool {
+    line.args.first().is_some_and(|provider| {
+        matches!(provider.as_str(), "ip" | "host" | "local" | "forward-dns")
+    })
+}
+
+/// `Require` providers that need an authenticated user.
+fn is_user(line: &apache_scope::Line) -> bool {
+    line.args
+        .first()
+        .is_some_and(|provider| matches!(provider.as_str(), "valid-user" | "user" | "group"))
+}
+
+/// A child's `Require` lines (without `AuthMerging`) replace the parent's:
+/// reported when the parent restricts by network only and the child by
+/// user only, so the network restriction is dropped for any valid user.
+fn report_require(
+    child: &apache_scope::Scope,
+    parent: &apache_scope::Scope,
+    request: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    if child.auth_merging
+        || child.limited
+        || parent.limited
+        || !child.containers.is_empty()
+        || !parent.containers.is_empty()
+        || !child.require.iter().all(is_user)
+        || !parent.require.iter().all(is_network)
+    {
+        return;
+    }
+    let (Some(child_line), Some(parent_line)) = (child.require.first(), parent.require.first())
+    else {
+        return;
+    };
+    out.push(
+        Diagnostic::new(
+            RULE.code,
+            child_line.span,
+            format!(
+                "{request} from 203.0.113.7 with a valid password → 200: `Require {}` in {} replaces the `Require {}` of {} (no `AuthMerging`, so the parent's rules are dropped, not combined)",
+                child_line.args.join(" "),
+                child.label,
+                parent_line.args.join(" "),
+                parent.label.trim_start_matches("this ")
+            ),
+        )
+        .with_label("replaces the inherited Require rules")
+        .with_related(parent_line.span, "the network restriction, dropped here")
+        .with_help("add `AuthMerging And` here to require both, or repeat the parent's `Require` inside a <RequireAll>"),
+    );
 }
 
 /// The access lines of one Apache scope (a section's own body or a
