@@ -561,6 +561,16 @@ fn s001_child_compat_list_replaces_parent() {
             403,
         )
         .with_password(),
+        // The child's list brings its own default order (Deny,Allow): the
+        // parent's `Order Allow,Deny` is dropped with the rest.
+        case(
+            "s001-bad-order-not-inherited",
+            "<Directory \"ROOT\">\n    Order Allow,Deny\n    Allow from 10.0.0.0/8\n</Directory>\n",
+            &[("sub/.htaccess", "Allow from 10.1.1.1\n")],
+            "/sub/",
+            7,
+            200,
+        ),
         case(
             "s001-bad-directory-in-directory",
             "<Directory \"ROOT\">\n    Order Deny,Allow\n    Deny from all\n    Allow from 10.0.0.0/8\n</Directory>\n<Directory \"ROOT/sub\">\n    Allow from 10.1.1.1\n</Directory>\n",

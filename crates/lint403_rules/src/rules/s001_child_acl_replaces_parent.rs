@@ -746,3 +746,63 @@ mod apache_scope {
         out
     }
 }
+
+#[cfg(test)]
+mod apache_tests {
+    use super::apache_scope::{Line, Scope};
+    use super::lets_in_stranger;
+    use lint403_core::{FileId, Span, TextRange};
+
+    fn line(args: &str) -> Line {
+        Line {
+            args: args.split_whitespace().map(str::to_string).collect(),
+            span: Span::new(FileId(0), TextRange::empty(0)),
+        }
+    }
+
+    fn scope(deny_first: Option<bool>, allow: &[&str], deny: &[&str]) -> Scope {
+        Scope {
+            order: deny_first.map(|first| (first, Span::new(FileId(0), TextRange::empty(0)))),
+            allow: allow.iter().map(|l| line(l)).collect(),
+            deny: deny.iter().map(|l| line(l)).collect(),
+            ..Scope::default()
+        }
+    }
+
+    #[test]
+    fn a_stranger_is_judged_by_the_order_and_the_all_entries() {
+        // Deny,Allow (also the default): allowed unless `Deny from all`.
+        assert!(lets_in_stranger(&scope(None, &["from 10.1.1.1"], &[])));
+        assert!(lets_in_stranger(&scope(
+            Some(true),
+            &[],
+            &["from 203.0.113.9"]
+        )));
+        assert!(!lets_in_stranger(&scope(
+            Some(true),
+            &["from 10.0.0.0/8"],
+            &["from all"]
+        )));
+        assert!(lets_in_stranger(&scope(
+            Some(true),
+            &["from all"],
+            &["from all"]
+        )));
+        // Allow,Deny: refused unless `Allow from all` and no `Deny from all`.
+        assert!(!lets_in_stranger(&scope(
+            Some(false),
+            &["from 10.0.0.0/8"],
+            &[]
+        )));
+        assert!(lets_in_stranger(&scope(
+            Some(false),
+            &["from all"],
+            &["from 203.0.113.9"]
+        )));
+        assert!(!lets_in_stranger(&scope(
+            Some(false),
+            &["from all"],
+            &["from all"]
+        )));
+    }
+}
