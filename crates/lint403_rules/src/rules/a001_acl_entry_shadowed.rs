@@ -30,6 +30,13 @@
 //! ```
 //! `GET /admin/` from 10.1.2.3 → 403.
 //!
+//! Apache, a `.htaccess`:
+//! ```htaccess
+//! Require all granted
+//! Require ip 10.0.0.0/8
+//! ```
+//! `GET /` from 203.0.113.7 → 200. Fix: drop `Require all granted`.
+//!
 //! ## Fix
 //! Put the specific entries first and the catch-all last:
 //! ```nginx

@@ -39,6 +39,14 @@
 //! ```
 //! `GET /admin/` without credentials → 200.
 //!
+//! Apache, a `.htaccess`:
+//! ```htaccess
+//! AuthName "staff"
+//! AuthUserFile /etc/apache2/htpasswd
+//! Require valid-user
+//! ```
+//! `GET /` → 500 (AH00027). Fix: add `AuthType Basic`.
+//!
 //! ## Fix
 //! ```nginx
 //! server {
