@@ -117,81 +117,79 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     };
     let tree = Tree::build(config, context.sources);
     let regexes = LocationRegexes::of(&tree);
-    for server in 0..tree.nodes.len() {
-        if tree.server_block_of(server) != Some(server) {
+    for restricted in 0..tree.nodes.len() {
+        let Some(server) = tree.server_block_of(restricted) else {
+            continue;
+        };
+        if restricted == server {
             continue;
         }
-        for restricted in 0..tree.nodes.len() {
-            if tree.server_block_of(restricted) != Some(server) || restricted == server {
+        let Some(block) = tree.node(restricted).block else {
+            continue;
+        };
+        let Some((LocationKind::Prefix, prefix)) = block.location() else {
+            continue;
+        };
+        let Some(restriction) = restriction(&tree, restricted) else {
+            continue;
+        };
+        let base = if prefix.ends_with('/') {
+            prefix.to_string()
+        } else {
+            format!("{prefix}/")
+        };
+        for suffix in SUFFIXES {
+            let path = format!("{base}{suffix}");
+            let Some(selected) = tree.select(server, &path, &|pattern: &str| {
+                regexes.matches(pattern, &path)
+            }) else {
+                continue;
+            };
+            if selected == restricted || tree.is_within(selected, restricted) {
                 continue;
             }
-            let Some(block) = tree.node(restricted).block else {
+            if restriction_applies(&tree, selected, &restriction) {
+                continue;
+            }
+            let Some(winner) = tree.node(selected).block else {
                 continue;
             };
-            let Some((LocationKind::Prefix, prefix)) = block.location() else {
+            let Some((LocationKind::Regex, pattern)) = winner.location() else {
                 continue;
             };
-            let Some(restriction) = restriction(&tree, restricted) else {
-                continue;
-            };
-            let base = if prefix.ends_with('/') {
-                prefix.to_string()
-            } else {
-                format!("{prefix}/")
-            };
-            for suffix in SUFFIXES {
-                let path = format!("{base}{suffix}");
-                let Some(selected) = tree.select(server, &path, &|pattern: &str| {
-                    regexes.matches(pattern, &path)
-                }) else {
-                    continue;
-                };
-                if selected == restricted || tree.is_within(selected, restricted) {
-                    continue;
-                }
-                if restriction_applies(&tree, selected, &restriction) {
-                    continue;
-                }
-                let Some(winner) = tree.node(selected).block else {
-                    continue;
-                };
-                let Some((LocationKind::Regex, pattern)) = winner.location() else {
-                    continue;
-                };
-                let what = match &restriction {
-                    Restriction::Denied(_) => "403",
-                    Restriction::Returns(code, _) => {
-                        if *code == 404 {
-                            "404"
-                        } else {
-                            "403"
-                        }
+            let what = match &restriction {
+                Restriction::Denied(_) => "403",
+                Restriction::Returns(code, _) => {
+                    if *code == 404 {
+                        "404"
+                    } else {
+                        "403"
                     }
-                    Restriction::Authentication(_) => "401",
-                };
-                let restriction_span = match restriction {
-                    Restriction::Denied(span)
-                    | Restriction::Returns(_, span)
-                    | Restriction::Authentication(span) => span,
-                };
-                out.push(
-                    Diagnostic::new(
-                        RULE.code,
-                        block.head_span(),
-                        format!(
-                            "GET {path} from 203.0.113.7 is not refused: `location {} {pattern}` takes it from `location {prefix}`, whose restriction (→ {what}) never runs for it",
-                            winner.arg(0).unwrap_or_default()
-                        ),
-                    )
-                    .with_label(format!("does not decide {path}"))
-                    .with_related(restriction_span, "the restriction that is skipped")
-                    .with_related(winner.head_span(), format!("decides {path} instead"))
-                    .with_help(format!(
-                        "write `location ^~ {prefix}` so no regex location can take its URIs, or nest the regex location inside it"
-                    )),
-                );
-                break;
-            }
+                }
+                Restriction::Authentication(_) => "401",
+            };
+            let restriction_span = match restriction {
+                Restriction::Denied(span)
+                | Restriction::Returns(_, span)
+                | Restriction::Authentication(span) => span,
+            };
+            out.push(
+                Diagnostic::new(
+                    RULE.code,
+                    block.head_span(),
+                    format!(
+                        "GET {path} from 203.0.113.7 is not refused: `location {} {pattern}` takes it from `location {prefix}`, whose restriction (→ {what}) never runs for it",
+                        winner.arg(0).unwrap_or_default()
+                    ),
+                )
+                .with_label(format!("does not decide {path}"))
+                .with_related(restriction_span, "the restriction that is skipped")
+                .with_related(winner.head_span(), format!("decides {path} instead"))
+                .with_help(format!(
+                    "write `location ^~ {prefix}` so no regex location can take its URIs, or nest the regex location inside it"
+                )),
+            );
+            break;
         }
     }
 }

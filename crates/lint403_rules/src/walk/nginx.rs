@@ -168,6 +168,10 @@ pub struct Node<'a> {
     pub block: Option<Entry<'a>>,
     pub parent: Option<usize>,
     pub entries: Vec<Entry<'a>>,
+    /// Positions in `entries` by directive name: an `http` block that
+    /// includes a thousand servers is asked for its `allow` lines once per
+    /// location, and must not be scanned each time.
+    by_name: std::collections::HashMap<Cow<'a, str>, Vec<usize>>,
 }
 
 /// A directive standing directly in a [`Node`].
@@ -237,6 +241,7 @@ impl<'a> Tree<'a> {
                 block: None,
                 parent: None,
                 entries: Vec::new(),
+                by_name: std::collections::HashMap::new(),
             }],
             root_context: config.root_context,
             fragment: config.fragment,
@@ -309,11 +314,17 @@ impl<'a> Tree<'a> {
                         block: Some(entry),
                         parent: Some(node),
                         entries: Vec::new(),
+                        by_name: std::collections::HashMap::new(),
                     });
                     self.add_items(config, sources, file, text, &block.items, child, files_open);
                 }
             }
             if let Some(target) = self.nodes.get_mut(node) {
+                target
+                    .by_name
+                    .entry(entry.name())
+                    .or_default()
+                    .push(target.entries.len());
                 target.entries.push(entry);
             }
         }
@@ -349,11 +360,19 @@ impl<'a> Tree<'a> {
         index: usize,
         names: &'t [&'t str],
     ) -> impl Iterator<Item = &'t Entry<'a>> + 't {
-        self.nodes
-            .get(index)
+        let node = self.nodes.get(index);
+        let mut positions: Vec<usize> = node
             .into_iter()
-            .flat_map(|node| node.entries.iter())
-            .filter(move |entry| names.iter().any(|name| entry.is(name)))
+            .flat_map(|node| names.iter().filter_map(|name| node.by_name.get(*name)))
+            .flatten()
+            .copied()
+            .collect();
+        if names.len() > 1 {
+            positions.sort_unstable();
+        }
+        positions
+            .into_iter()
+            .filter_map(move |position| node.and_then(|node| node.entries.get(position)))
     }
 
     /// The nearest of `index` and its ancestors that has a directive named
