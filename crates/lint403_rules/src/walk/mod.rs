@@ -2,5 +2,6 @@
 //! so a rule sees a directive in the context it really stands in.
 
 pub mod apache;
+pub mod apache_scope;
 pub mod iis;
 pub mod nginx;
