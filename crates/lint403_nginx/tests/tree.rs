@@ -31,7 +31,21 @@ fn every_fixture_prints_back_byte_for_byte() {
     for path in files {
         let source = read::read_source(&path).unwrap_or_else(|e| panic!("{e}"));
         let output = lint403_nginx::parse(&source.text);
-        assert!(output.is_ok(), "{}: {:?}", path.display(), output.errors);
+        // Rule fixtures (`fixtures/nginx/<CODE>-<name>/`) may be broken on
+        // purpose; the parser's own fixtures must parse.
+        let rule_fixture = path.components().any(|part| {
+            let part = part.as_os_str().to_string_lossy();
+            part.len() > 5
+                && part.as_bytes()[0].is_ascii_uppercase()
+                && part.as_bytes()[1..4].iter().all(u8::is_ascii_digit)
+                && part.as_bytes()[4] == b'-'
+        });
+        assert!(
+            rule_fixture || output.is_ok(),
+            "{}: {:?}",
+            path.display(),
+            output.errors
+        );
         assert_eq!(
             output.tree.print(&source.text),
             source.text,
