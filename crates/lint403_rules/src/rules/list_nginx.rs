@@ -18,6 +18,8 @@ mod b002_deny_pattern_overbroad;
 mod b003_dotfile_block_hits_well_known;
 #[path = "b004_method_limit_blocks_preflight.rs"]
 mod b004_method_limit_blocks_preflight;
+#[path = "p005_regex_not_evaluable.rs"]
+mod p005_regex_not_evaluable;
 #[path = "p101_regex_needs_quotes.rs"]
 mod p101_regex_needs_quotes;
 #[path = "r001_hotlink_refuses_empty_referer.rs"]
@@ -48,6 +50,7 @@ pub(super) static RULES: &[&Rule] = &[
     &b002_deny_pattern_overbroad::RULE,
     &b003_dotfile_block_hits_well_known::RULE,
     &b004_method_limit_blocks_preflight::RULE,
+    &p005_regex_not_evaluable::RULE,
     &p101_regex_needs_quotes::RULE,
     &r001_hotlink_refuses_empty_referer::RULE,
     &r002_referer_pattern_misses_own_site::RULE,

@@ -104,6 +104,17 @@ const SUFFIXES: &[&str] = &[
     "x.aspx",
 ];
 
+/// Directives that answer a request from something other than a file.
+const HANDLERS: &[&str] = &[
+    "stub_status",
+    "proxy_pass",
+    "fastcgi_pass",
+    "uwsgi_pass",
+    "scgi_pass",
+    "grpc_pass",
+    "memcached_pass",
+];
+
 /// How a location restricts the outside client.
 enum Restriction {
     Denied(Span),
@@ -154,6 +165,14 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             let Some(winner) = tree.node(selected).block else {
                 continue;
             };
+            // A prefix answered by a handler (a status page, an
+            // application) serves no files; a regex location that only
+            // serves files from disk exposes nothing of it.
+            if tree.own(restricted, HANDLERS).next().is_some()
+                && tree.own(selected, HANDLERS).next().is_none()
+            {
+                continue;
+            }
             let Some((LocationKind::Regex, pattern)) = winner.location() else {
                 continue;
             };

@@ -781,11 +781,22 @@ pub(crate) fn run_check(
     out
 }
 
-/// Every regex `location` pattern of a tree, compiled once with Rust's
-/// `regex` (`~*` case-insensitively). A pattern `regex` cannot compile
-/// (PCRE look-around, back-references) never matches in this view, so a
-/// rule built on it stays quiet rather than guess.
-pub struct LocationRegexes(std::collections::HashMap<String, Option<regex::Regex>>);
+/// A location pattern compiled by the engine that can run it.
+enum Compiled {
+    /// Rust's `regex`: linear time, most of PCRE's syntax.
+    Fast(regex::Regex),
+    /// `fancy-regex`, for look-around, back-references and atomic groups.
+    Backtracking(fancy_regex::Regex),
+    /// Neither engine runs it (PCRE-only syntax); the reason.
+    Unsupported(String),
+}
+
+/// Every regex `location` pattern of a tree, compiled once (`~*`
+/// case-insensitively): with `regex`, else with `fancy-regex`. A pattern
+/// neither can run never matches in this view and is listed by
+/// [`LocationRegexes::unsupported`], so a rule built on it stays quiet and
+/// P005 says why, rather than guess.
+pub struct LocationRegexes(std::collections::HashMap<String, Compiled>);
 
 impl LocationRegexes {
     pub fn of(tree: &Tree<'_>) -> LocationRegexes {
@@ -803,7 +814,7 @@ impl LocationRegexes {
                 };
                 regexes
                     .entry(pattern.into_owned())
-                    .or_insert_with(|| regex::Regex::new(&source).ok());
+                    .or_insert_with(|| compile(&source));
             }
         }
         LocationRegexes(regexes)
@@ -811,10 +822,31 @@ impl LocationRegexes {
 
     /// Whether the location pattern `pattern` matches `path`.
     pub fn matches(&self, pattern: &str, path: &str) -> bool {
-        self.0
-            .get(pattern)
-            .and_then(Option::as_ref)
-            .is_some_and(|regex| regex.is_match(path))
+        match self.0.get(pattern) {
+            Some(Compiled::Fast(regex)) => regex.is_match(path),
+            // A backtracking limit hit counts as no match, as for an
+            // unsupported pattern.
+            Some(Compiled::Backtracking(regex)) => regex.is_match(path).unwrap_or(false),
+            Some(Compiled::Unsupported(_)) | None => false,
+        }
+    }
+
+    /// Why lint403 cannot run `pattern`, if it cannot.
+    pub fn unsupported(&self, pattern: &str) -> Option<&str> {
+        match self.0.get(pattern) {
+            Some(Compiled::Unsupported(reason)) => Some(reason),
+            _ => None,
+        }
+    }
+}
+
+fn compile(source: &str) -> Compiled {
+    if let Ok(regex) = regex::Regex::new(source) {
+        return Compiled::Fast(regex);
+    }
+    match fancy_regex::Regex::new(source) {
+        Ok(regex) => Compiled::Backtracking(regex),
+        Err(error) => Compiled::Unsupported(error.to_string()),
     }
 }
 
