@@ -60,12 +60,12 @@ fn free_port(seed: u16) -> u16 {
     0
 }
 
-/// The fixture's text with `listen 80;` on the test port, `listen [::]:80`
+/// The fixture's text with `listen 80` on the test port, `listen [::]:80`
 /// on `[::1]`, and `@DIR@` replaced by the prefix.
 fn wrap(fixture: &str, dir: &Path, port: u16) -> String {
     let text = std::fs::read_to_string(fixtures().join(fixture)).unwrap_or_default();
     let body = text
-        .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
+        .replace("listen 80", &format!("listen 127.0.0.1:{port}"))
         .replace("listen [::]:80;", &format!("listen [::1]:{port};"))
         .replace("@DIR@", &dir.display().to_string());
     let d = dir.display();
@@ -168,7 +168,8 @@ fn chmod_tree(dir: &Path) {
     }
 }
 
-/// Sends one request from `from` and returns the status code.
+/// Sends one request from `from` and returns the status code, or 0 when
+/// the connection closed without a response.
 fn request(server: &Server, from: &str, method: &str, path: &str, headers: &[&str]) -> u16 {
     let from: IpAddr = from.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let target = if from.is_ipv4() {
@@ -191,7 +192,13 @@ fn request(server: &Server, from: &str, method: &str, path: &str, headers: &[&st
         .unwrap_or_else(|e| panic!("connect {target}: {e}"));
     let mut stream: TcpStream = socket.into();
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    let mut text = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers
+        .iter()
+        .any(|header| header.to_ascii_lowercase().starts_with("host:"))
+    {
+        text.push_str("Host: localhost\r\n");
+    }
     for header in headers {
         text.push_str(header);
         text.push_str("\r\n");
@@ -206,7 +213,8 @@ fn request(server: &Server, from: &str, method: &str, path: &str, headers: &[&st
         .split_whitespace()
         .nth(1)
         .and_then(|status| status.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {response:?}"))
+        // No status line: the server closed the connection (`return 444`).
+        .unwrap_or(0)
 }
 
 struct Case {
@@ -531,6 +539,113 @@ const CASES: &[Case] = &[
         path: "/admin/",
         headers: &[],
         status: 200,
+    },
+    // B001: a server-wide refusal answers every must-allow request; the
+    // catch-all default server and a re-allowing location are the good cases
+    // (0: the default server closes unknown hosts without a response).
+    Case {
+        fixture: "B001-server-wide-403/bad-return.conf",
+        files: &[
+            "/index.html",
+            "/.well-known/acme-challenge/t",
+            "/static/index.html",
+        ],
+        from: "127.0.0.7",
+        method: "GET",
+        path: "/.well-known/acme-challenge/t",
+        headers: &["Host: shop.example"],
+        status: 403,
+    },
+    Case {
+        fixture: "B001-server-wide-403/bad-return.conf",
+        files: &[
+            "/index.html",
+            "/.well-known/acme-challenge/t",
+            "/static/index.html",
+        ],
+        from: "127.0.0.7",
+        method: "GET",
+        path: "/",
+        headers: &["Host: shop.example"],
+        status: 403,
+    },
+    Case {
+        fixture: "B001-server-wide-403/bad-deny-all.conf",
+        files: &[
+            "/index.html",
+            "/.well-known/acme-challenge/t",
+            "/static/index.html",
+        ],
+        from: "127.0.0.9",
+        method: "GET",
+        path: "/.well-known/acme-challenge/t",
+        headers: &["Host: intranet.example"],
+        status: 403,
+    },
+    Case {
+        fixture: "B001-server-wide-403/bad-deny-all.conf",
+        files: &[
+            "/index.html",
+            "/.well-known/acme-challenge/t",
+            "/static/index.html",
+        ],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/static/",
+        headers: &["Host: intranet.example"],
+        status: 403,
+    },
+    Case {
+        fixture: "B001-server-wide-403/good-default-server.conf",
+        files: &[
+            "/index.html",
+            "/.well-known/acme-challenge/t",
+            "/static/index.html",
+        ],
+        from: "127.0.0.7",
+        method: "GET",
+        path: "/.well-known/acme-challenge/t",
+        headers: &["Host: shop.example"],
+        status: 200,
+    },
+    Case {
+        fixture: "B001-server-wide-403/good-default-server.conf",
+        files: &[
+            "/index.html",
+            "/.well-known/acme-challenge/t",
+            "/static/index.html",
+        ],
+        from: "127.0.0.7",
+        method: "GET",
+        path: "/",
+        headers: &["Host: unknown.example"],
+        status: 0,
+    },
+    Case {
+        fixture: "B001-server-wide-403/good-location-allows.conf",
+        files: &[
+            "/index.html",
+            "/.well-known/acme-challenge/t",
+            "/static/index.html",
+        ],
+        from: "127.0.0.7",
+        method: "GET",
+        path: "/.well-known/acme-challenge/t",
+        headers: &["Host: intranet.example"],
+        status: 200,
+    },
+    Case {
+        fixture: "B001-server-wide-403/good-location-allows.conf",
+        files: &[
+            "/index.html",
+            "/.well-known/acme-challenge/t",
+            "/static/index.html",
+        ],
+        from: "127.0.0.7",
+        method: "GET",
+        path: "/",
+        headers: &["Host: intranet.example"],
+        status: 403,
     },
     // A005: the IPv4-only list refuses an IPv6 client.
     Case {
