@@ -302,6 +302,38 @@ fn tokenizer_and_grammar_match_httpd() {
             )],
             Ok,
         ),
+        // mod_version reads its own words: the `>` must end the version
+        // word or stand alone after it (all pinned by apache2 -t).
+        (
+            "IfVersion without a final '>'",
+            &[(S, b"<IfVersion >= 2.3\nRequire all denied\n</IfVersion>\n")],
+            Syntax(S, 1, "<IfVersion> directive missing closing '>'"),
+        ),
+        (
+            "IfVersion whose '>' sits inside a regex word",
+            &[(S, b"<IfVersion ~ ^2>4\n</IfVersion>\n")],
+            Syntax(S, 1, "<IfVersion> directive missing closing '>'"),
+        ),
+        (
+            "IfVersion with a third word after the version",
+            &[(S, b"<IfVersion >= 2.3 x>\n</IfVersion>\n")],
+            Syntax(S, 1, "<IfVersion> directive missing closing '>'"),
+        ),
+        (
+            "IfVersion closed on the version word",
+            &[(S, b"<Directory /tmp>\n<IfVersion >= 2.3>\nRequire all denied\n</IfVersion>\n</Directory>\n")],
+            Ok,
+        ),
+        (
+            "IfVersion closed by a lone '>'",
+            &[(S, b"<IfVersion >= 2.3 >\n</IfVersion>\n")],
+            Ok,
+        ),
+        (
+            "IfVersion with one word",
+            &[(S, b"<IfVersion 2.3>\n</IfVersion>\n")],
+            Ok,
+        ),
         (
             "continuation keeps indentation as a separator",
             &[(

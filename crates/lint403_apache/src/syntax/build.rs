@@ -350,7 +350,10 @@ impl Builder<'_> {
             trailing,
             expanded,
         };
-        if open.gt.is_none() {
+        let if_version_unclosed = kind == SectionKind::IfVersion
+            && open.gt.is_some()
+            && !if_version_closed(interpreted.get(rest_at..).unwrap_or_default());
+        if open.gt.is_none() || if_version_unclosed {
             let at = anchor(&open.line, open.name_word.raw.cover(open.args_range), text);
             self.errors.push(error(
                 codes::SYNTAX_ERROR,
@@ -614,4 +617,25 @@ impl Directive {
     pub(crate) fn line_anchor(&self, text: &str) -> TextRange {
         anchor(&self.line, self.name_word.raw.cover(self.args_range), text)
     }
+}
+
+/// Whether `mod_version` finds the closing `>` of `<IfVersion …>`: it reads
+/// up to three words itself instead of taking everything before the last
+/// `>` on the line, so the `>` must end the version word (the second word,
+/// or the only one), or stand alone as the third (`<IfVersion < 2.0 >`).
+/// `<IfVersion >= 2.3` is refused although the line holds a `>`.
+fn if_version_closed(rest: &str) -> bool {
+    let mut words = rest.split_whitespace();
+    let (first, second, third) = (words.next(), words.next(), words.next());
+    let version = match (first, second) {
+        (Some(only), None) => only,
+        (_, Some(version)) => {
+            if third == Some(">") {
+                return true;
+            }
+            version
+        }
+        (None, None) => return true,
+    };
+    version.ends_with('>')
 }
