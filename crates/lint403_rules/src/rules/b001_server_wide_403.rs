@@ -122,27 +122,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 
 fn check_iis(config: &lint403_iis::LoadedConfig, out: &mut Vec<Diagnostic>) {
     iis::walk(config, |visit| {
-        let name = visit.name();
-        if !(name == "rules" && visit.path_ends_with("system.webServer/rewrite/rules")
-            || name == "globalRules"
-                && visit.path_ends_with("system.webServer/rewrite/globalRules"))
-        {
+        if !visit.is_rewrite_rule_list() {
             return;
         }
-        // The rules of this list in order, after its own clear/remove.
-        let mut rules: Vec<RewriteRule<'_>> = Vec::new();
-        for child in visit.element.child_elements() {
-            match child.name.local() {
-                "clear" => rules.clear(),
-                "remove" => {
-                    let removed = child.attribute_value("name");
-                    rules.retain(|rule| rule.name != removed);
-                }
-                "rule" => rules.push(RewriteRule::read(child)),
-                _ => {}
-            }
-        }
-        let rules: Vec<RewriteRule<'_>> = rules.into_iter().filter(|r| r.enabled).collect();
+        let rules = iis::enabled_rules(visit.element);
         for (index, rule) in rules.iter().enumerate() {
             if let Some(status) = refuses_everything(rule) {
                 let Some(url) = rule.url else {

@@ -90,11 +90,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     iis::walk(config, |visit| {
-        let name = visit.name();
-        if !(name == "rules" && visit.path_ends_with("system.webServer/rewrite/rules")
-            || name == "globalRules"
-                && visit.path_ends_with("system.webServer/rewrite/globalRules"))
-        {
+        if !visit.is_rewrite_rule_list() {
             return;
         }
         let mut seen: Vec<&lint403_iis::Attribute> = Vec::new();

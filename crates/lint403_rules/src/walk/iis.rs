@@ -50,6 +50,14 @@ impl<'a, 'p> Visit<'a, 'p> {
         self.element_path
     }
 
+    /// Whether the element is a URL Rewrite rule list
+    /// (`system.webServer/rewrite/rules` or `…/globalRules`).
+    pub fn is_rewrite_rule_list(&self) -> bool {
+        let name = self.name();
+        name == "rules" && self.path_ends_with("system.webServer/rewrite/rules")
+            || name == "globalRules" && self.path_ends_with("system.webServer/rewrite/globalRules")
+    }
+
     /// Whether the element path ends with `suffix` at a `/` boundary
     /// (`system.webServer/security/ipSecurity`).
     pub fn path_ends_with(&self, suffix: &str) -> bool {
@@ -150,6 +158,25 @@ pub fn is_true(value: Option<&str>, default: bool) -> bool {
         Some(v) if v.eq_ignore_ascii_case("false") => false,
         _ => default,
     }
+}
+
+/// The enabled rules of a rule list in evaluation order, after the list's
+/// own `<clear/>` and `<remove name>`.
+pub fn enabled_rules(list: &Element) -> Vec<RewriteRule<'_>> {
+    let mut rules: Vec<RewriteRule<'_>> = Vec::new();
+    for child in list.child_elements() {
+        match child.name.local() {
+            "clear" => rules.clear(),
+            "remove" => {
+                let removed = child.attribute_value("name");
+                rules.retain(|rule| rule.name != removed);
+            }
+            "rule" => rules.push(RewriteRule::read(child)),
+            _ => {}
+        }
+    }
+    rules.retain(|rule| rule.enabled);
+    rules
 }
 
 /// One URL Rewrite `<rule>` read from its element.
