@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use lint403_core::{read, Dialect, SourceFile};
 
+use crate::option;
+
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let scale = option(args, "--scale").unwrap_or_else(|| "10".to_string());
     let data = generate(root, &scale)?;
@@ -205,10 +207,4 @@ fn nginx_side_by_side(data: &Path) {
         "nginx -t on the same nginx tree: {median:.3} s wall, {:.1} MB/s",
         bytes as f64 / 1e6 / median
     );
-}
-
-fn option(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|at| args.get(at + 1).cloned())
 }

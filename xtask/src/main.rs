@@ -61,3 +61,10 @@ fn workspace_root() -> std::path::PathBuf {
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
+
+/// The value after `--name` among a task's arguments.
+fn option(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|at| args.get(at + 1).cloned())
+}

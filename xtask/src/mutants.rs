@@ -18,6 +18,8 @@ use std::process::Command;
 use lint403::run::{self, CheckRequest};
 use lint403_core::{codes, Dialect};
 
+use crate::option;
+
 /// How the server judged one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Judgement {
@@ -434,10 +436,4 @@ fn opens_conditional(text: &str, line: usize) -> bool {
         .iter()
         .any(|opener| line.starts_with(opener))
     })
-}
-
-fn option(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|arg| arg == name)
-        .and_then(|at| args.get(at + 1).cloned())
 }
