@@ -1,0 +1,560 @@
+//! The shared model ("rule AST"): one vocabulary for nginx, Apache httpd
+//! and IIS, so that a rule written once checks all three and the tracer
+//! walks one shape.
+//!
+//! Each dialect crate *lowers* its include-resolved syntax tree into a
+//! [`Model`]: sites, nested [`Scope`]s with a [`Matcher`], and in each scope
+//! the [`Rule`]s in evaluation order, every one with the span it came from.
+//! How a scope's access rules combine with its parent's is data
+//! ([`Inheritance`]), not code. Which scopes apply to a request is the
+//! dialect's [`Selector`]; the evaluation of conditions and access lists
+//! that all servers share is here.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::dialect::Dialect;
+use crate::net::Cidr;
+use crate::pattern::Pattern;
+use crate::request::Request;
+use crate::source::Span;
+use crate::verdict::Step;
+
+/// Index of a scope in [`Model::scopes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScopeId(pub usize);
+
+/// Index of a site in [`Model::sites`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SiteId(pub usize);
+
+/// One configuration, lowered.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub dialect: Dialect,
+    pub sites: Vec<Site>,
+    pub scopes: Vec<Scope>,
+    /// Rules that stand outside every site and apply to all of them
+    /// (nginx `http`-level `map`/`geo`, Apache server-wide `SetEnvIf`).
+    pub global: Vec<Rule>,
+    /// What lowering could not represent, with where and why. A tracer
+    /// that reaches such a place answers "unknown".
+    pub gaps: Vec<Gap>,
+}
+
+/// Something of the configuration the model leaves out.
+#[derive(Debug, Clone)]
+pub struct Gap {
+    pub span: Span,
+    pub reason: String,
+}
+
+/// One nginx `server`, Apache `<VirtualHost>` (or the main server), IIS site.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub span: Span,
+    pub listen: Vec<Listen>,
+    /// Server names (`server_name`, `ServerName` + `ServerAlias`, IIS
+    /// bindings' host names) as written: exact, `*.example.com`,
+    /// `.example.com`, or `~regex` for nginx.
+    pub names: Vec<String>,
+    /// Document roots as written in the configuration (deploy paths).
+    pub document_roots: Vec<String>,
+    /// The scope that holds the site's own rules and every nested scope.
+    pub root: ScopeId,
+}
+
+/// One listening socket of a site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    /// `None`: every address (`listen 80`, `*:80`).
+    pub address: Option<IpAddr>,
+    pub port: u16,
+    pub default_server: bool,
+    pub tls: bool,
+    pub span: Option<Span>,
+}
+
+impl Listen {
+    /// Whether a connection to `local` is accepted by this socket.
+    pub fn accepts(&self, local: SocketAddr) -> bool {
+        self.port == local.port() && self.address.is_none_or(|address| address == local.ip())
+    }
+
+    pub fn is_ipv6(&self) -> bool {
+        self.address.is_some_and(|address| address.is_ipv6())
+    }
+}
+
+/// A region of the URL or file space, with its rules.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub kind: ScopeKind,
+    pub matcher: Matcher,
+    /// The whole block.
+    pub span: Span,
+    /// The opening line (`location ~ \.php$ {`, `<Directory /srv>`).
+    pub head: Span,
+    pub parent: Option<ScopeId>,
+    pub children: Vec<ScopeId>,
+    /// In evaluation order.
+    pub rules: Vec<Rule>,
+    /// How this scope's access rules combine with what it inherits.
+    pub access_inheritance: Inheritance,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// nginx `http`, Apache main server config, IIS `applicationHost`.
+    Global,
+    /// nginx `server`, Apache `<VirtualHost>`, IIS site root.
+    Server,
+    /// nginx `location`, Apache `<Location>`/`<LocationMatch>`.
+    Location,
+    /// Apache `<Directory>`/`<DirectoryMatch>`.
+    Directory,
+    /// Apache `<Files>`/`<FilesMatch>`.
+    Files,
+    /// An Apache `.htaccess` file.
+    Htaccess,
+    /// An IIS `<location path>` or a folder's own `web.config`.
+    IisLocation,
+    /// nginx `limit_except`, Apache `<LimitExcept>`.
+    LimitExcept,
+    /// Apache `<Limit>`.
+    Limit,
+    /// nginx `if`, Apache `<If>`/`<ElseIf>`/`<Else>`.
+    If,
+}
+
+/// What a scope matches.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    All,
+    /// nginx `location = /x`.
+    Exact(String),
+    /// nginx `location /x`, Apache `<Location /x>`, IIS `<location path>`.
+    Prefix(String),
+    /// nginx `location ^~ /x`.
+    PrefixNoRegex(String),
+    /// A URI regex (nginx `~`/`~*`, Apache `<LocationMatch>`).
+    Regex(Pattern),
+    /// nginx `location @name` (reached only by internal redirects).
+    Named(String),
+    /// Apache `<Files glob>`: the last path segment.
+    FileName(String),
+    /// Apache `<FilesMatch>`.
+    FileRegex(Pattern),
+    /// Apache `<Directory glob>`: a filesystem directory and below.
+    Dir(String),
+    /// Apache `<DirectoryMatch>`.
+    DirRegex(Pattern),
+    /// nginx `limit_except` (`except: true`), Apache `<Limit>`/`<LimitExcept>`.
+    Methods {
+        methods: Vec<String>,
+        except: bool,
+    },
+    /// nginx `if`, Apache `<If>`.
+    If(Condition),
+}
+
+/// How a scope's access rules combine with the parent's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Inheritance {
+    /// A scope with access rules of its own replaces the inherited ones
+    /// (nginx `allow`/`deny`, Apache 2.2 `Allow`/`Deny`); one without
+    /// inherits them whole.
+    #[default]
+    Replace,
+    /// Apache `AuthMerging Off|And|Or`.
+    Merge(AuthMerging),
+    /// IIS: the parent's rules are evaluated first, then the child's.
+    ParentFirst,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMerging {
+    Off,
+    And,
+    Or,
+}
+
+/// One rule with the span it was written at.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub span: Span,
+    pub kind: RuleKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum RuleKind {
+    /// nginx `allow`/`deny`, Apache `Require` / `Allow from` / `Deny from`,
+    /// IIS `ipSecurity` entries and `<allow>`/`<deny>` authorization rules.
+    /// `negated` is Apache `Require not`.
+    Access {
+        action: Action,
+        subject: Subject,
+        negated: bool,
+    },
+    /// Apache `<RequireAll>`/`<RequireAny>`/`<RequireNone>`.
+    Combine { op: CombineOp, children: Vec<Rule> },
+    /// Apache 2.2 `Order`.
+    Order(Order),
+    /// nginx `satisfy`, Apache `Satisfy`.
+    Satisfy(Satisfy),
+    /// A response chosen by the configuration: nginx `return 403`,
+    /// `RewriteRule … [F]`, `RedirectMatch 403`, IIS `CustomResponse`
+    /// (`status` 403 is the forbidding case; other statuses are kept so
+    /// the tracer knows the request ends there).
+    Respond {
+        status: u16,
+        substatus: Option<u16>,
+        when: Condition,
+    },
+    /// nginx `valid_referers`; what sets `$invalid_referer`.
+    RefererPolicy {
+        none: bool,
+        blocked: bool,
+        server_names: bool,
+        hosts: Vec<String>,
+        regexes: Vec<Pattern>,
+    },
+    /// Apache `SetEnvIf`, nginx `map`/`geo`/`set`.
+    SetVar {
+        name: String,
+        value: String,
+        when: Condition,
+    },
+    /// Directory listing and index files.
+    Listing {
+        autoindex: Option<bool>,
+        index_files: Option<Vec<String>>,
+    },
+    /// An authentication requirement (or `off`).
+    Auth {
+        kind: AuthKind,
+        realm: Option<String>,
+        user_file: Option<String>,
+        enabled: bool,
+    },
+    /// A TLS requirement (IIS `sslFlags="Ssl"`, Apache `SSLRequireSSL`).
+    TlsRequirement { required: bool },
+    /// nginx `rewrite`, Apache `RewriteRule` without `[F]`, IIS rewrite.
+    Rewrite {
+        pattern: Pattern,
+        target: String,
+        flags: Vec<String>,
+        when: Condition,
+    },
+    /// A setting only the dialect's own tracer interprets (`root`,
+    /// `try_files`, `Options`, `AllowOverride`, `internal`, …), kept with
+    /// its words so nothing is silently dropped.
+    Setting { name: String, args: Vec<String> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Allow,
+    Deny,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subject {
+    /// Everyone (`all`, `*`, `Require all granted|denied`).
+    All,
+    Ip(Cidr),
+    /// nginx `unix:`.
+    Unix,
+    /// Apache `Require host` / `Allow from .example.com`.
+    Host(String),
+    /// Apache `Require env` / `Allow from env=`.
+    Env(String),
+    User(Vec<String>),
+    Group(Vec<String>),
+    ValidUser,
+    /// IIS `?`.
+    Anonymous,
+    Method(Vec<String>),
+    /// Apache `Require expr`, IIS roles/verbs combinations.
+    Expr(Condition),
+    /// A provider lint403 does not model (`Require ldap-…`); the words.
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CombineOp {
+    All,
+    Any,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    DenyAllow,
+    AllowDeny,
+    MutualFailure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Satisfy {
+    All,
+    Any,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthKind {
+    Basic,
+    Digest,
+    /// nginx `auth_request`: decided by a subrequest lint403 cannot see.
+    Subrequest,
+    Windows,
+    Forms,
+    Anonymous,
+    Other(String),
+}
+
+/// A test over the request (and variables set earlier).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Always,
+    All(Vec<Condition>),
+    Any(Vec<Condition>),
+    Not(Box<Condition>),
+    /// A request header, by lower-case name.
+    Header {
+        name: String,
+        test: TextTest,
+    },
+    ClientIp(Cidr),
+    Method(Vec<String>),
+    /// The (normalized) URI path.
+    Path(TextTest),
+    Query(TextTest),
+    /// A variable: nginx `$var`, Apache environment variable, IIS server
+    /// variable, looked up through the tracer's [`Variables`].
+    Var {
+        name: String,
+        test: TextTest,
+    },
+    /// Something lint403 does not evaluate; the source text.
+    Unknown(String),
+}
+
+/// A test of one text value (absent values are `None`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextTest {
+    Matches(Pattern),
+    Equals {
+        value: String,
+        case_insensitive: bool,
+    },
+    Prefix(String),
+    /// Absent or empty (nginx: a variable is false when empty or `0`; use
+    /// [`TextTest::Truthy`] for that).
+    Empty,
+    Present,
+    /// nginx `if ($var)`: set, not empty and not `"0"`.
+    Truthy,
+}
+
+/// Where a tracer looks variables up.
+pub trait Variables {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+impl<S: std::hash::BuildHasher> Variables for std::collections::HashMap<String, String, S> {
+    fn get(&self, name: &str) -> Option<String> {
+        std::collections::HashMap::get(self, name).cloned()
+    }
+}
+
+impl TextTest {
+    /// `None` when the answer cannot be known (a pattern lint403 cannot run).
+    pub fn test(&self, value: Option<&str>) -> Option<bool> {
+        match self {
+            TextTest::Matches(pattern) => pattern.is_match(value.unwrap_or("")),
+            TextTest::Equals {
+                value: expected,
+                case_insensitive,
+            } => Some(value.is_some_and(|value| {
+                if *case_insensitive {
+                    value.eq_ignore_ascii_case(expected)
+                } else {
+                    value == expected
+                }
+            })),
+            TextTest::Prefix(prefix) => Some(value.is_some_and(|value| value.starts_with(prefix))),
+            TextTest::Empty => Some(value.is_none_or(str::is_empty)),
+            TextTest::Present => Some(value.is_some_and(|value| !value.is_empty())),
+            TextTest::Truthy => Some(value.is_some_and(|value| !value.is_empty() && value != "0")),
+        }
+    }
+}
+
+impl Condition {
+    /// `Some(holds)`, or `None` when lint403 cannot tell.
+    pub fn eval(&self, request: &Request, variables: &dyn Variables) -> Option<bool> {
+        match self {
+            Condition::Always => Some(true),
+            Condition::All(parts) => {
+                let mut known = true;
+                for part in parts {
+                    match part.eval(request, variables) {
+                        Some(false) => return Some(false),
+                        None => known = false,
+                        Some(true) => {}
+                    }
+                }
+                known.then_some(true)
+            }
+            Condition::Any(parts) => {
+                let mut known = true;
+                for part in parts {
+                    match part.eval(request, variables) {
+                        Some(true) => return Some(true),
+                        None => known = false,
+                        Some(false) => {}
+                    }
+                }
+                known.then_some(false)
+            }
+            Condition::Not(inner) => inner.eval(request, variables).map(|holds| !holds),
+            Condition::Header { name, test } => test.test(request.header(name)),
+            Condition::ClientIp(cidr) => Some(cidr.contains(request.client_ip)),
+            Condition::Method(methods) => Some(
+                methods
+                    .iter()
+                    .any(|method| method.eq_ignore_ascii_case(&request.method)),
+            ),
+            Condition::Path(test) => test.test(Some(request.path())),
+            Condition::Query(test) => test.test(request.query()),
+            Condition::Var { name, test } => test.test(variables.get(name).as_deref()),
+            Condition::Unknown(_) => None,
+        }
+    }
+}
+
+/// The first entry of a first-match access list (nginx `allow`/`deny`,
+/// IIS `ipSecurity`) that matches the client, with its action. `Err` when
+/// an entry lint403 cannot evaluate comes before any match.
+pub fn first_match<'r>(
+    rules: impl IntoIterator<Item = &'r Rule>,
+    client: IpAddr,
+) -> Result<Option<(&'r Rule, Action)>, &'r Rule> {
+    for rule in rules {
+        let RuleKind::Access {
+            action, subject, ..
+        } = &rule.kind
+        else {
+            continue;
+        };
+        let matched = match subject {
+            Subject::All => true,
+            Subject::Ip(cidr) => cidr.contains(client),
+            Subject::Unix => false,
+            _ => return Err(rule),
+        };
+        if matched {
+            return Ok(Some((rule, *action)));
+        }
+    }
+    Ok(None)
+}
+
+/// The scopes that apply to one request, in the order the server merges
+/// them (outermost first), with the steps that explain the choice.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub site: Option<SiteId>,
+    pub scopes: Vec<ScopeId>,
+    pub steps: Vec<Step>,
+    /// Set when the choice depends on something lint403 cannot evaluate.
+    pub unknown: Option<String>,
+}
+
+/// Which scopes apply to a request, by one server's own rules: nginx picks
+/// one location by precedence; Apache merges every matching section in its
+/// fixed order; IIS merges `<location>`s and folder web.configs top-down.
+pub trait Selector {
+    fn select(&self, model: &Model, request: &Request) -> Selection;
+}
+
+impl Model {
+    pub fn new(dialect: Dialect) -> Model {
+        Model {
+            dialect,
+            sites: Vec::new(),
+            scopes: Vec::new(),
+            global: Vec::new(),
+            gaps: Vec::new(),
+        }
+    }
+
+    pub fn scope(&self, id: ScopeId) -> &Scope {
+        &self.scopes[id.0]
+    }
+
+    pub fn site(&self, id: SiteId) -> &Site {
+        &self.sites[id.0]
+    }
+
+    /// Adds a scope under `parent` and returns its id.
+    pub fn add_scope(&mut self, parent: Option<ScopeId>, scope: Scope) -> ScopeId {
+        let id = ScopeId(self.scopes.len());
+        self.scopes.push(Scope { parent, ..scope });
+        if let Some(parent) = parent {
+            self.scopes[parent.0].children.push(id);
+        }
+        id
+    }
+
+    /// `id` and its ancestors, innermost first.
+    pub fn ancestry(&self, id: ScopeId) -> impl Iterator<Item = ScopeId> + '_ {
+        std::iter::successors(Some(id), |id| self.scope(*id).parent)
+    }
+
+    /// Every scope under `id` (itself included), depth first in order.
+    pub fn descendants(&self, id: ScopeId) -> Vec<ScopeId> {
+        let mut out = Vec::new();
+        let mut stack = vec![id];
+        while let Some(next) = stack.pop() {
+            out.push(next);
+            stack.extend(self.scope(next).children.iter().rev());
+        }
+        out
+    }
+}
+
+impl Scope {
+    pub fn new(kind: ScopeKind, matcher: Matcher, span: Span, head: Span) -> Scope {
+        Scope {
+            kind,
+            matcher,
+            span,
+            head,
+            parent: None,
+            children: Vec::new(),
+            rules: Vec::new(),
+            access_inheritance: Inheritance::Replace,
+        }
+    }
+
+    /// The rules that are access rules (entries, combinations, order).
+    pub fn access_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().filter(|rule| {
+            matches!(
+                rule.kind,
+                RuleKind::Access { .. } | RuleKind::Combine { .. } | RuleKind::Order(_)
+            )
+        })
+    }
+
+    /// The last `Setting` named `name` (case-insensitively).
+    pub fn setting(&self, name: &str) -> Option<(&Rule, &[String])> {
+        self.rules.iter().rev().find_map(|rule| match &rule.kind {
+            RuleKind::Setting { name: own, args } if own.eq_ignore_ascii_case(name) => {
+                Some((rule, args.as_slice()))
+            }
+            _ => None,
+        })
+    }
+}
