@@ -29,4 +29,4 @@ pub use net::Cidr;
 pub use pattern::Pattern;
 pub use request::Request;
 pub use source::{FileId, LineCol, SourceFile, SourceMap, Span, TextEncoding, TextRange};
-pub use verdict::{Outcome, Step, StepRole, Verdict};
+pub use verdict::{Outcome, Step, StepRole, TraceOptions, Verdict};

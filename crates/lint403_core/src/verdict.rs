@@ -149,3 +149,17 @@ impl Step {
         }
     }
 }
+
+/// What a tracer may assume beyond the configuration it reads.
+#[derive(Debug, Clone, Default)]
+pub struct TraceOptions {
+    /// Where document roots, `.htaccess` files, folder `web.config`s and
+    /// user files are read from.
+    pub fs: crate::fsview::FsView,
+    /// Assume the distribution's main configuration around a fragment
+    /// (Debian's `apache2.conf`: `<Directory /> Require all denied`,
+    /// `<Directory /var/www/> Require all granted`, `<FilesMatch "^\.ht">
+    /// Require all denied`; nginx's `nginx.conf` `http {}` defaults).
+    /// Off when the traced file is itself a main configuration.
+    pub distribution_defaults: bool,
+}
