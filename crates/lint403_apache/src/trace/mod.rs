@@ -24,6 +24,7 @@
 //!    `Options Indexes` (else 403), anything missing is 404.
 
 mod authz;
+mod passwords;
 mod rewrite;
 
 use std::collections::HashMap;
@@ -159,6 +160,8 @@ struct Conf<'m> {
     redirects: Vec<&'m Rule>,
     handler: Option<&'m Rule>,
     tls: Option<Span>,
+    /// A server-level `RewriteEngine` also sets the per-directory default.
+    rewrite_default: Option<bool>,
 }
 
 #[derive(Clone)]
@@ -195,6 +198,7 @@ impl Default for Conf<'_> {
             redirects: Vec::new(),
             handler: None,
             tls: None,
+            rewrite_default: None,
         }
     }
 }
@@ -531,7 +535,7 @@ impl<'m> Tracer<'m> {
                     );
                     return End::Status(403);
                 }
-                match self.perdir_rewrite(site, &rewrite, &filename, &uri, query.as_deref(), env, port, &document_root) {
+                match self.perdir_rewrite(site, &rewrite, &filename, &path_info, &uri, query.as_deref(), env, port, &document_root) {
                     PerDir::Continue => {}
                     PerDir::End(end) => return end,
                     PerDir::Redirect(new_uri, new_query) => {
@@ -787,6 +791,7 @@ impl<'m> Tracer<'m> {
         site: SiteId,
         rewrite: &RewriteConf<'m>,
         filename: &str,
+        path_info: &str,
         uri: &str,
         query: Option<&str>,
         env: &mut Env,
@@ -796,9 +801,12 @@ impl<'m> Tracer<'m> {
         if rewrite.entries.is_empty() {
             return PerDir::Continue;
         }
-        let input = filename
+        // The rule sees the filename with the path info put back, without
+        // the directory prefix.
+        let full_input = format!("{filename}{path_info}");
+        let input = full_input
             .strip_prefix(rewrite.directory.as_str())
-            .unwrap_or(filename)
+            .unwrap_or(&full_input)
             .to_string();
         let view = self.view(uri, query);
         let maps = self.rewrite_maps(site);
@@ -1287,7 +1295,11 @@ impl<'m> Tracer<'m> {
                             forbidden_on_fail =
                                 Some(args.first().is_some_and(|v| v.eq_ignore_ascii_case("on")));
                         }
-                        "rewriteengine" if !server_level => {
+                        "rewriteengine" if server_level => {
+                            conf.rewrite_default =
+                                Some(args.first().is_some_and(|v| v.eq_ignore_ascii_case("on")));
+                        }
+                        "rewriteengine" => {
                             rewrite_touched = true;
                             rewrite_state =
                                 Some(args.first().is_some_and(|v| v.eq_ignore_ascii_case("on")));
@@ -1355,7 +1367,10 @@ impl<'m> Tracer<'m> {
             };
             let own_entries = rewrite::entries(&scope.rules);
             let base = conf.rewrite.clone();
-            let enabled = rewrite_state.or(base.as_ref().map(|b| b.enabled)).unwrap_or(false);
+            let enabled = rewrite_state
+                .or(base.as_ref().map(|b| b.enabled))
+                .or(conf.rewrite_default)
+                .unwrap_or(false);
             let mut entries = own_entries;
             if rewrite_inherit {
                 if let Some(base) = &base {
@@ -1417,13 +1432,6 @@ impl<'m> Tracer<'m> {
             ));
             return Some(End::Status(403));
         }
-        let groups_store;
-        let user_known = self.authenticated_user(conf);
-        let user = match &user_known {
-            Ok(user) => user.clone(),
-            Err(end) => return Some(end.clone()),
-        };
-        groups_store = self.user_groups(conf, user.as_deref());
         let Some(section) = conf.authz.section.clone() else {
             if conf.auth_type.is_some_and(|(enabled, _)| enabled) && satisfy != Satisfy::Any {
                 let spans: Vec<Span> = conf.auth_type.map(|(_, span)| span).into_iter().collect();
@@ -1483,10 +1491,15 @@ impl<'m> Tracer<'m> {
             self.decided(&userless.deciding, "a Require needs a user but no AuthType is set: 500 (AH00027)");
             return Some(End::Status(500));
         };
-        let Some(user) = user else {
-            self.decided(&[auth_span], "credentials are needed: 401");
-            return Some(End::Status(401));
+        let user = match self.authenticated_user(conf) {
+            Ok(Some(user)) => user,
+            Ok(None) => {
+                self.decided(&[auth_span], "credentials are needed: 401");
+                return Some(End::Status(401));
+            }
+            Err(end) => return Some(end),
         };
+        let groups_store = self.user_groups(conf, Some(&user));
         let context = authz::Context {
             request: view,
             vars: &vars,
@@ -1538,16 +1551,34 @@ impl<'m> Tracer<'m> {
             );
             return Ok(Some(user));
         };
-        let listed = text.lines().any(|line| {
+        let entry = text.lines().find_map(|line| {
             let line = line.trim();
-            !line.starts_with('#') && line.split(':').next() == Some(user.as_str())
+            if line.starts_with('#') {
+                return None;
+            }
+            let (name, hash) = line.split_once(':')?;
+            (name == user).then(|| hash.to_string())
         });
-        if listed {
-            self.step(StepRole::Evaluated, Some(span), format!("{user} is in {file}: the credentials are assumed valid"));
-            Ok(Some(user))
-        } else {
+        let Some(hash) = entry else {
             self.decided(&[span], format!("{user} is not in {file}: authentication fails (401)"));
-            Err(End::Status(401))
+            return Err(End::Status(401));
+        };
+        match self.request.password.as_deref().map(|password| passwords::verify(&hash, password)) {
+            None => {
+                self.step(StepRole::Evaluated, Some(span), format!("{user} is in {file}: the credentials are assumed valid"));
+                Ok(Some(user))
+            }
+            Some(Some(true)) => {
+                self.step(StepRole::Evaluated, Some(span), format!("{user}'s password matches {file}"));
+                Ok(Some(user))
+            }
+            Some(Some(false)) => {
+                self.decided(&[span], format!("{user}'s password does not match {file}: authentication fails (401)"));
+                Err(End::Status(401))
+            }
+            Some(None) => Err(End::Unknown(format!(
+                "{file} stores {user}'s password in a format lint403 does not check"
+            ))),
         }
     }
 
