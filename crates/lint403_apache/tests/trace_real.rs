@@ -110,6 +110,7 @@ fn run_case(case: &Case, seed: u16, tally: &mut Tally) {
     let main = localize(&case.main);
     let vhost = case.vhost.as_deref().map(localize);
     let server = match start(ServerKind::Apache, &prefix, seed, &|port| {
+        let main = main.replace("@PORT@", &port.to_string());
         apache_main_conf(
             &prefix,
             port,
@@ -281,6 +282,469 @@ fn own_cases_agree_with_httpd() {
 #[allow(dead_code)]
 fn unused(_: &Path, _: IpAddr) {}
 
+/// The document root granted to everyone (the base denies `/`).
+const GRANT: &str = "<Directory /srv/lint403/www>\n    Require all granted\n</Directory>\n";
+
+/// `GET /path`, then words: `@127.0.0.N` (client), `H:Name=value` (a
+/// header; `+` stands for a blank), `U:user:password` (Basic credentials).
+fn request(spec: &str) -> TestRequest {
+    let mut words = spec.split_whitespace();
+    let method = words.next().unwrap_or("GET");
+    let path = words.next().unwrap_or("/");
+    let mut request = TestRequest::get(path);
+    request.method = method.to_string();
+    for word in words {
+        if let Some(ip) = word.strip_prefix('@') {
+            request.client_ip = ip.parse().expect("client address");
+        } else if let Some(header) = word.strip_prefix("H:") {
+            let (name, value) = header.split_once('=').expect("H:Name=value");
+            request
+                .headers
+                .push((name.to_string(), value.replace('+', " ")));
+        } else if let Some(credentials) = word.strip_prefix("U:") {
+            let (user, password) = credentials.split_once(':').expect("U:user:password");
+            request.credentials = Some((user.to_string(), password.to_string()));
+        } else {
+            panic!("unknown request word {word:?}");
+        }
+    }
+    request
+}
+
+/// A docroot entry: `path` and content; `->target` makes a symlink; a
+/// path ending in `/` a directory.
+fn entry(path: &str, content: &str) -> Entry {
+    if let Some(target) = content.strip_prefix("->") {
+        Entry::symlink(path, target)
+    } else if let Some(dir) = path.strip_suffix('/') {
+        Entry::directory(dir)
+    } else {
+        Entry::file(path, content)
+    }
+}
+
+struct Spec<'a> {
+    name: &'a str,
+    main: &'a str,
+    /// Prepend `GRANT` to the vhost.
+    grant: bool,
+    vhost: &'a str,
+    docroot: &'a [(&'a str, &'a str)],
+    files: &'a [(&'a str, &'a str)],
+    htaccess: &'a [(&'a str, &'a str)],
+    requests: &'a [&'a str],
+}
+
+fn build(spec: &Spec<'_>) -> Case {
+    let mut files: Vec<Entry> = Vec::new();
+    for (path, content) in spec.files {
+        if let Some(users) = content.strip_prefix("htpasswd:") {
+            let mut map = BTreeMap::new();
+            for pair in users.split(',') {
+                let (user, password) = pair.split_once('=').expect("user=password");
+                map.insert(user.to_string(), password.to_string());
+            }
+            files.push(Entry {
+                path: (*path).to_string(),
+                htpasswd: Some(map),
+                ..Entry::default()
+            });
+        } else {
+            files.push(entry(path, content));
+        }
+    }
+    Case {
+        name: spec.name.to_string(),
+        main: spec.main.to_string(),
+        vhost: Some(if spec.grant {
+            format!("{GRANT}{}", spec.vhost)
+        } else {
+            spec.vhost.to_string()
+        }),
+        docroot: spec.docroot.iter().map(|(path, content)| entry(path, content)).collect(),
+        files,
+        htaccess: spec
+            .htaccess
+            .iter()
+            .map(|(dir, text)| ((*dir).to_string(), (*text).to_string()))
+            .collect(),
+        requests: spec.requests.iter().map(|spec| request(spec)).collect(),
+        recorded: Vec::new(),
+    }
+}
+
+const PAGES: &[(&str, &str)] = &[
+    ("index.html", "home\n"),
+    ("a.html", "a\n"),
+    ("img/a.png", "png\n"),
+    ("img/b.jpg", "jpg\n"),
+    ("sub/index.html", "sub\n"),
+    ("sub/s.txt", "s\n"),
+];
+
+#[allow(clippy::too_many_lines)]
 fn own_cases() -> Vec<Case> {
-    Vec::new()
+    let specs: Vec<Spec<'_>> = vec![
+        Spec {
+            name: "require-nesting",
+            main: "SetEnvIf X-Trust yes trusted",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\n<RequireAll>\nRequire ip 127.0.0.0/8\n<RequireAny>\nRequire ip 127.0.0.2\nRequire env trusted\n</RequireAny>\nRequire not ip 127.0.0.5\n</RequireAll>\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html @127.0.0.2", "GET /a.html H:X-Trust=yes", "GET /a.html @127.0.0.5 H:X-Trust=yes", "GET /a.html @127.0.0.3", "GET /sub/ @127.0.0.2"],
+        },
+        Spec {
+            name: "require-none",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\n<RequireAll>\nRequire all granted\n<RequireNone>\nRequire ip 127.0.0.3\nRequire ip 127.0.0.4\n</RequireNone>\n</RequireAll>\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html @127.0.0.3", "GET /a.html @127.0.0.4", "GET / @127.0.0.6"],
+        },
+        Spec {
+            name: "implicit-any",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire all denied\nRequire ip 127.0.0.2 127.0.0.7\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html @127.0.0.2", "GET /a.html @127.0.0.7", "GET /missing.html @127.0.0.2", "GET /missing.html"],
+        },
+        Spec {
+            name: "engines-mixed",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire all granted\nOrder deny,allow\nDeny from 127.0.0.2\n</Directory>\n<Directory /srv/lint403/www/sub>\nOrder allow,deny\nAllow from all\n</Directory>\n<Directory /srv/lint403/www/img>\nRequire all denied\nAllow from all\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html @127.0.0.2", "GET /sub/s.txt @127.0.0.2", "GET /img/a.png", "GET /img/a.png @127.0.0.2"],
+        },
+        Spec {
+            name: "satisfy-any",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire all granted\n</Directory>\n<Directory /srv/lint403/www/sub>\nAuthType Basic\nAuthName private\nAuthUserFile /srv/lint403/users\nRequire valid-user\nOrder deny,allow\nDeny from all\nAllow from 127.0.0.2\nSatisfy any\n</Directory>",
+            docroot: PAGES,
+            files: &[("users", "htpasswd:alice=secret")],
+            htaccess: &[],
+            requests: &["GET /sub/s.txt @127.0.0.2", "GET /sub/s.txt", "GET /sub/s.txt U:alice:secret", "GET /sub/s.txt U:alice:wrong", "GET /sub/s.txt U:bob:secret", "GET /a.html"],
+        },
+        Spec {
+            name: "satisfy-any-without-lists",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire all denied\nSatisfy Any\n</Directory>\n<Directory /srv/lint403/www/sub>\nSatisfy All\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /sub/s.txt", "GET /"],
+        },
+        Spec {
+            name: "authmerging",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire ip 127.0.0.0/29\n</Directory>\n<Directory /srv/lint403/www/sub>\nAuthMerging And\n<RequireAll>\nRequire all granted\nRequire not ip 127.0.0.3\n</RequireAll>\n</Directory>\n<Directory /srv/lint403/www/img>\nAuthMerging Or\nRequire ip 127.0.0.9\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /sub/s.txt", "GET /sub/s.txt @127.0.0.3", "GET /sub/s.txt @127.0.0.9", "GET /a.html @127.0.0.9", "GET /a.html @127.0.0.3", "GET /img/a.png @127.0.0.9", "GET /img/a.png @127.0.0.10", "GET /img/a.png @127.0.0.4"],
+        },
+        Spec {
+            name: "authmerging-replace-and-off",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire ip 127.0.0.2\n</Directory>\n<Directory /srv/lint403/www/sub>\nRequire all granted\n</Directory>\n<Directory /srv/lint403/www/img>\nAuthMerging Off\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html @127.0.0.2", "GET /sub/s.txt", "GET /img/a.png", "GET /img/b.jpg @127.0.0.4"],
+        },
+        Spec {
+            name: "htaccess-authconfig",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/sub>\nAllowOverride AuthConfig\n</Directory>\n<Directory /srv/lint403/www/img>\nAllowOverride FileInfo\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[("sub", "Require ip 127.0.0.2\n"), ("img", "Require all denied\n"), ("", "Require all denied\n")],
+            requests: &["GET /sub/s.txt", "GET /sub/s.txt @127.0.0.2", "GET /img/a.png", "GET /a.html", "GET /.htaccess"],
+        },
+        Spec {
+            name: "htaccess-options-class",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/sub>\nAllowOverride Options=Indexes\nOptions Indexes FollowSymLinks\n</Directory>\n<Directory /srv/lint403/www/img>\nAllowOverride Options=Indexes\nOptions Indexes\n</Directory>\n<Directory /srv/lint403/www/list>\nAllowOverride Indexes\n</Directory>",
+            docroot: &[("sub/s.txt", "s\n"), ("img/a.png", "png\n"), ("list/a.txt", "a\n"), ("list/home.html", "home\n")],
+            files: &[],
+            htaccess: &[("sub", "Options -Indexes\n"), ("img", "Options -FollowSymLinks\n"), ("list", "DirectoryIndex home.html\n")],
+            requests: &["GET /sub/", "GET /sub/s.txt", "GET /img/a.png", "GET /img/", "GET /list/", "GET /list"],
+        },
+        Spec {
+            name: "htaccess-limit-class",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/sub>\nAllowOverride Limit\n</Directory>\n<Directory /srv/lint403/www/img>\nAllowOverride Limit\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[("sub", "Order deny,allow\nDeny from all\nAllow from 127.0.0.2\n"), ("img", "Require all denied\n")],
+            requests: &["GET /sub/s.txt", "GET /sub/s.txt @127.0.0.2", "GET /img/a.png", "GET /a.html"],
+        },
+        Spec {
+            name: "htaccess-resets-compat-list",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire all granted\nOrder deny,allow\nDeny from all\nAllowOverride Limit\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[("sub", "Allow from 127.0.0.2\n")],
+            requests: &["GET /a.html", "GET /sub/s.txt", "GET /sub/s.txt @127.0.0.2", "GET /sub/"],
+        },
+        Spec {
+            name: "filesmatch-dotfiles",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www>\nOptions Indexes FollowSymLinks\n</Directory>\n<FilesMatch \"^\\.\">\nRequire all denied\n</FilesMatch>",
+            docroot: &[("index.html", "home\n"), (".env", "x\n"), (".git/config", "x\n"), (".well-known/acme-challenge/t", "t\n")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /.env", "GET /.git/config", "GET /.git/", "GET /.git", "GET /.well-known/acme-challenge/t", "GET /.well-known"],
+        },
+        Spec {
+            name: "directorymatch-dotdirs-lookahead",
+            main: "",
+            grant: true,
+            vhost: "<DirectoryMatch \"/\\.(?!well-known)\">\nRequire all denied\n</DirectoryMatch>",
+            docroot: &[("index.html", "home\n"), (".env", "x\n"), (".git/config", "x\n"), (".well-known/acme-challenge/t", "t\n"), ("a.html", "a\n")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /.git/config", "GET /.git/", "GET /.well-known/acme-challenge/t", "GET /.env", "GET /a.html"],
+        },
+        Spec {
+            name: "directorymatch-dotdirs-all",
+            main: "",
+            grant: true,
+            vhost: "<DirectoryMatch \"^/srv/lint403/www/(.+/)?\\.\">\nRequire all denied\n</DirectoryMatch>\n<DirectoryMatch \"^/srv/lint403/www/sub$\">\nRequire all denied\n</DirectoryMatch>",
+            docroot: &[("index.html", "home\n"), (".git/config", "x\n"), (".well-known/acme-challenge/t", "t\n"), ("sub/s.txt", "s\n"), ("sub/index.html", "i\n")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /.git/config", "GET /.well-known/acme-challenge/t", "GET /sub", "GET /sub/", "GET /sub/s.txt"],
+        },
+        Spec {
+            name: "location-reopens",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/sub>\nRequire all denied\n</Directory>\n<Location /sub/open>\nRequire all granted\n</Location>\n<Location /img>\nRequire ip 127.0.0.2\n</Location>",
+            docroot: &[("sub/s.txt", "s\n"), ("sub/open/o.txt", "o\n"), ("sub/openx.txt", "x\n"), ("img/a.png", "p\n"), ("imgx.html", "x\n")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /sub/s.txt", "GET /sub/open/o.txt", "GET /sub/openx.txt", "GET /img/a.png", "GET /img/a.png @127.0.0.2", "GET /imgx.html"],
+        },
+        Spec {
+            name: "location-beats-files",
+            main: "",
+            grant: true,
+            vhost: "<Files \"secret.txt\">\nRequire all denied\n</Files>\n<Location /sub>\nRequire all granted\n</Location>",
+            docroot: &[("secret.txt", "s\n"), ("sub/secret.txt", "s\n"), ("sub/.htpasswd", "x\n")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /secret.txt", "GET /sub/secret.txt", "GET /sub/.htpasswd", "GET /.htaccess"],
+        },
+        Spec {
+            name: "rewrite-hotlink",
+            main: "",
+            grant: true,
+            vhost: "RewriteEngine On\nRewriteCond %{HTTP_REFERER} !^$\nRewriteCond %{HTTP_REFERER} !^https?://(www\\.)?example\\.com/ [NC]\nRewriteRule \\.(png|jpg)$ - [F,NC]",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /img/a.png", "GET /img/a.png H:Referer=https://example.com/page", "GET /img/a.png H:Referer=https://evil.test/", "GET /img/a.png H:Referer=https://www.example.com.evil.test/", "GET /img/a.png H:Referer=https://EXAMPLE.com/x", "GET /img/b.jpg H:Referer=https://example.com:8443/", "GET /a.html H:Referer=https://evil.test/"],
+        },
+        Spec {
+            name: "rewrite-hotlink-strict",
+            main: "",
+            grant: true,
+            vhost: "RewriteEngine On\nRewriteCond %{HTTP_REFERER} !example\\.com\nRewriteRule \\.png$ - [F]",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /img/a.png", "GET /img/a.png H:Referer=https://evil.test/?example.com", "GET /img/a.png H:Referer=https://evil.test/", "GET /img/b.jpg"],
+        },
+        Spec {
+            name: "rewrite-perdir",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire all granted\nAllowOverride All\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[("", "RewriteEngine On\nRewriteCond %{REQUEST_FILENAME} !-f\nRewriteCond %{REQUEST_FILENAME} !-d\nRewriteRule ^ index.html [L]\nRewriteRule ^sub/s\\.txt$ - [F]\nRewriteRule ^gone$ - [G]\n")],
+            requests: &["GET /a.html", "GET /nothing/here", "GET /sub/s.txt", "GET /sub/", "GET /gone"],
+        },
+        Spec {
+            name: "rewrite-without-symlinks",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/sub>\nOptions -FollowSymLinks\nRewriteEngine On\nRewriteRule ^never$ - [F]\n</Directory>\n<Directory /srv/lint403/www/img>\nOptions -FollowSymLinks +SymLinksIfOwnerMatch\nRewriteEngine On\nRewriteRule ^never$ - [F]\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /sub/s.txt", "GET /sub/", "GET /img/a.png", "GET /a.html"],
+        },
+        Spec {
+            name: "indexes",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www>\nOptions -Indexes\n</Directory>\n<Directory /srv/lint403/www/list>\nOptions +Indexes\n</Directory>\n<Directory /srv/lint403/www/custom>\nDirectoryIndex home.html\n</Directory>",
+            docroot: &[("withindex/index.html", "i\n"), ("noindex/a.txt", "a\n"), ("list/a.txt", "a\n"), ("custom/home.html", "h\n"), ("custom2/index.htm", "h\n")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /withindex/", "GET /noindex/", "GET /noindex", "GET /list/", "GET /custom/", "GET /custom2/", "GET /nowhere/"],
+        },
+        Spec {
+            name: "setenvif-require-env",
+            main: "SetEnvIf Referer \"^https://good\\.example/\" goodref\nBrowserMatchNoCase badbot bad",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\n<RequireAll>\nRequire all granted\nRequire not env bad\n</RequireAll>\n</Directory>\n<Files \"*.png\">\nRequire env goodref\n</Files>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /img/a.png", "GET /img/a.png H:Referer=https://good.example/page", "GET /img/a.png H:Referer=https://good.example.evil/", "GET /a.html", "GET /a.html H:User-Agent=BadBot/1.0", "GET /img/a.png H:Referer=https://good.example/ H:User-Agent=badbot"],
+        },
+        Spec {
+            name: "limit-and-limitexcept",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/sub>\n<Limit POST>\nRequire all denied\n</Limit>\n</Directory>\n<Directory /srv/lint403/www/img>\n<LimitExcept GET>\nRequire all denied\n</LimitExcept>\n</Directory>\n<Directory /srv/lint403/www/both>\nRequire all granted\n<Limit POST>\nRequire all denied\n</Limit>\n</Directory>",
+            docroot: &[("sub/s.txt", "s\n"), ("img/a.png", "p\n"), ("both/b.txt", "b\n")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /sub/s.txt", "POST /sub/s.txt", "PUT /sub/s.txt", "HEAD /sub/s.txt", "GET /img/a.png", "HEAD /img/a.png", "POST /img/a.png", "OPTIONS /img/a.png", "POST /both/b.txt"],
+        },
+        Spec {
+            name: "vhost-by-host",
+            main: "<VirtualHost 127.0.0.1:@PORT@>\nServerName one.test\nDocumentRoot /srv/lint403/one\n<Directory /srv/lint403/one>\nRequire all granted\n</Directory>\n</VirtualHost>",
+            grant: false,
+            vhost: "ServerName two.test\nServerAlias *.two.test\n<Directory /srv/lint403/www>\nRequire ip 127.0.0.2\n</Directory>",
+            docroot: PAGES,
+            files: &[("one/a.html", "one\n")],
+            htaccess: &[],
+            requests: &["GET /a.html H:Host=one.test", "GET /a.html H:Host=two.test", "GET /a.html H:Host=two.test @127.0.0.2", "GET /a.html H:Host=x.two.test @127.0.0.2", "GET /a.html H:Host=other.test", "GET /a.html H:Host=TWO.test:80", "GET /index.html H:Host=one.test"],
+        },
+        Spec {
+            name: "if-sections",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire all granted\n<If \"%{HTTP_HOST} == 'blocked.test'\">\nRequire all denied\n</If>\n<ElseIf \"-R '127.0.0.8/30'\">\nRequire all denied\n</ElseIf>\n</Directory>\n<Directory /srv/lint403/www/sub>\n<If \"%{QUERY_STRING} =~ /debug/\">\nRequire all denied\n</If>\n<Else>\nRequire all granted\n</Else>\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html H:Host=blocked.test", "GET /a.html @127.0.0.9", "GET /a.html @127.0.0.12", "GET /sub/s.txt?debug=1", "GET /sub/s.txt?x=1"],
+        },
+        Spec {
+            name: "redirect-statuses",
+            main: "",
+            grant: true,
+            vhost: "RedirectMatch 403 \"/\\.git\"\nRedirect gone /old\nRedirect 301 /moved http://localhost/a.html",
+            docroot: &[("index.html", "h\n"), (".git/config", "x\n"), ("old/x.html", "x\n"), ("a.html", "a\n")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /.git/config", "GET /old/x.html", "GET /moved", "GET /a.html", "GET /older.html"],
+        },
+        Spec {
+            name: "alias-outside-docroot",
+            main: "",
+            grant: true,
+            vhost: "Alias /ext /srv/lint403/ext\nAlias /ext2 /srv/lint403/ext2\n<Directory /srv/lint403/ext2>\nRequire all granted\n</Directory>",
+            docroot: PAGES,
+            files: &[("ext/f.txt", "f\n"), ("ext2/f.txt", "f\n")],
+            htaccess: &[],
+            requests: &["GET /ext/f.txt", "GET /ext2/f.txt", "GET /ext2/none.txt", "GET /extra.html"],
+        },
+        Spec {
+            name: "symlinks",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/sub>\nOptions -FollowSymLinks\n</Directory>",
+            docroot: &[("index.html", "h\n"), ("sub/s.txt", "s\n"), ("sub/link.html", "->../index.html"), ("link.html", "->index.html"), ("dangling.html", "->nowhere.html")],
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /sub/link.html", "GET /sub/s.txt", "GET /link.html", "GET /dangling.html"],
+        },
+        Spec {
+            name: "compat-addresses",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nOrder allow,deny\nAllow from 127.0.0.0/255.255.255.252\nDeny from 127.0.0.3\n</Directory>\n<Directory /srv/lint403/www/sub>\nOrder mutual-failure\nAllow from 127.0.0\nDeny from 127.0.0.6\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html @127.0.0.2", "GET /a.html @127.0.0.3", "GET /a.html @127.0.0.5", "GET /sub/s.txt @127.0.0.5", "GET /sub/s.txt @127.0.0.6"],
+        },
+        Spec {
+            name: "compat-env",
+            main: "SetEnvIf X-Key secret letin",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nOrder deny,allow\nDeny from all\nAllow from env=letin\n</Directory>\n<Directory /srv/lint403/www/sub>\nOrder allow,deny\nAllow from all\nDeny from env=!letin\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html H:X-Key=secret", "GET /sub/s.txt", "GET /sub/s.txt H:X-Key=secret"],
+        },
+        Spec {
+            name: "authz-users-and-forbidden-on-failure",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nAuthType Basic\nAuthName users\nAuthUserFile /srv/lint403/users\nRequire user alice\n</Directory>\n<Directory /srv/lint403/www/sub>\nAuthzSendForbiddenOnFailure On\n</Directory>",
+            docroot: PAGES,
+            files: &[("users", "htpasswd:alice=a1,bob=b2")],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html U:alice:a1", "GET /a.html U:bob:b2", "GET /sub/s.txt U:bob:b2", "GET /sub/s.txt U:alice:a1", "GET /sub/s.txt U:alice:bad"],
+        },
+        Spec {
+            name: "require-expr-and-method",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire expr \"%{HTTP_REFERER} =~ m#^https://ok\\.test/#\"\n</Directory>\n<Directory /srv/lint403/www/sub>\n<RequireAll>\nRequire method GET POST\nRequire ip 127.0.0.0/8\n</RequireAll>\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /a.html", "GET /a.html H:Referer=https://ok.test/x", "GET /a.html H:Referer=https://bad.test/", "GET /sub/s.txt", "POST /sub/s.txt", "PUT /sub/s.txt", "DELETE /sub/s.txt"],
+        },
+        Spec {
+            name: "htaccess-not-read",
+            main: "",
+            grant: false,
+            vhost: GRANT,
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[("", "Require all denied\n"), ("sub", "Bogus directive\n")],
+            requests: &["GET /a.html", "GET /sub/s.txt", "GET /"],
+        },
+        Spec {
+            name: "htaccess-broken-and-unknown-provider",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire all granted\nAllowOverride All\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[("sub", "Bogus directive\n"), ("img", "Require valid user\n")],
+            requests: &["GET /a.html", "GET /sub/s.txt", "GET /img/a.png"],
+        },
+        Spec {
+            name: "normalization",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/sub>\nRequire all denied\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /img/../sub/s.txt", "GET //sub//s.txt", "GET /%73ub/s.txt", "GET /sub%2fs.txt", "GET /img/./a.png", "GET /a.html/extra"],
+        },
+    ];
+    specs.iter().map(build).collect()
 }

@@ -932,7 +932,16 @@ impl<'m> Tracer<'m> {
                         Some(FileKind::Directory) => Found::Directory,
                         Some(FileKind::File) => Found::File,
                         Some(_) => Found::Special,
-                        None => Found::Missing,
+                        None => {
+                            self.step(
+                                StepRole::Filesystem,
+                                None,
+                                format!("{candidate} is a symbolic link whose target does not exist"),
+                            );
+                            self.decided(&[], "the link target is not accessible: 403 (AH00037)");
+                            self.fix = Some("point the link at an existing file, or remove it".to_string());
+                            return Err(End::Status(403));
+                        }
                     }
                 }
             };
@@ -1722,7 +1731,8 @@ impl<'m> Tracer<'m> {
 
 fn static_status(method: &str) -> End {
     match method {
-        "GET" | "HEAD" | "OPTIONS" => End::Status(200),
+        // The default handler serves POST like GET (the body is ignored).
+        "GET" | "HEAD" | "OPTIONS" | "POST" => End::Status(200),
         _ => End::Status(405),
     }
 }
