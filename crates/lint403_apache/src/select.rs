@@ -148,7 +148,9 @@ pub fn choose_site(model: &Model, request: &Request) -> Option<(SiteId, Step)> {
                     Step::new(
                         StepRole::Site,
                         Some(model.scope(model.site(*id).root).head),
-                        format!("the <VirtualHost> whose ServerName/ServerAlias matches Host {host}"),
+                        format!(
+                            "the <VirtualHost> whose ServerName/ServerAlias matches Host {host}"
+                        ),
                     ),
                 ));
             }
@@ -202,7 +204,10 @@ pub(crate) fn server_roots(model: &Model, site: SiteId) -> Vec<ScopeId> {
 pub(crate) fn directory_chain(filename: &str) -> Vec<String> {
     let mut out = vec!["/".to_string()];
     let mut current = String::from("/");
-    let parts: Vec<&str> = filename.split('/').filter(|part| !part.is_empty()).collect();
+    let parts: Vec<&str> = filename
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .collect();
     let last_is_dir = filename.ends_with('/');
     for (index, part) in parts.iter().enumerate() {
         if index + 1 == parts.len() && !last_is_dir {
@@ -286,7 +291,11 @@ pub(crate) fn htaccess_at(model: &Model, directory: &str) -> Option<ScopeId> {
 
 /// `<DirectoryMatch>` (and `<Directory ~>`) sections whose regex matches
 /// the full filename, in configuration order.
-pub(crate) fn directory_regex_sections(model: &Model, site: SiteId, filename: &str) -> Vec<ScopeId> {
+pub(crate) fn directory_regex_sections(
+    model: &Model,
+    site: SiteId,
+    filename: &str,
+) -> Vec<ScopeId> {
     site_sections(model, site)
         .into_iter()
         .filter(|id| {
@@ -347,7 +356,7 @@ fn location_matches(path: &str, uri: &str) -> bool {
         return fnmatch(path.as_bytes(), uri.as_bytes())
             || uri
                 .match_indices('/')
-                .any(|(at, _)| fnmatch(path.as_bytes(), uri[..at].as_bytes()));
+                .any(|(at, _)| fnmatch(path.as_bytes(), &uri.as_bytes()[..at]));
     }
     if !uri.starts_with(&path) {
         return false;
@@ -437,7 +446,10 @@ mod tests {
 
     #[test]
     fn chains_and_names() {
-        assert_eq!(directory_chain("/srv/www/a.html"), ["/", "/srv/", "/srv/www/"]);
+        assert_eq!(
+            directory_chain("/srv/www/a.html"),
+            ["/", "/srv/", "/srv/www/"]
+        );
         assert_eq!(directory_chain("/srv/www/"), ["/", "/srv/", "/srv/www/"]);
         assert_eq!(basename("/srv/www/a.html"), "a.html");
         assert_eq!(basename("/srv/www/"), "");

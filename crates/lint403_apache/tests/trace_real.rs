@@ -11,14 +11,15 @@
 //! then lint403's own (below).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use lint403_core::fsview::FsView;
 use lint403_core::{CheckOptions, Request, SourceMap, TraceOptions};
+use lint403_testkit::apache_extra::{send_exact as send, DEFAULT_USER_AGENT};
 use lint403_testkit::layout::{lay_out, Entry};
 use lint403_testkit::server::{apache_main_conf, start, ApacheConf};
-use lint403_testkit::apache_extra::{send_exact as send, DEFAULT_USER_AGENT};
 use lint403_testkit::{peer, server_available, temp_prefix, ServerKind, TestRequest};
 
 const VIRTUAL_ROOT: &str = "/srv/lint403";
@@ -70,7 +71,8 @@ fn core_request(request: &TestRequest, server: SocketAddr) -> Request {
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case("host"))
     {
-        core.headers.push(("Host".to_string(), "localhost".to_string()));
+        core.headers
+            .push(("Host".to_string(), "localhost".to_string()));
     }
     if let Some((user, password)) = &request.credentials {
         core.user = Some(user.clone());
@@ -81,12 +83,15 @@ fn core_request(request: &TestRequest, server: SocketAddr) -> Request {
 }
 
 fn describe(request: &TestRequest) -> String {
-    let mut text = format!("{} {} from {}", request.method, request.path, request.client_ip);
+    let mut text = format!(
+        "{} {} from {}",
+        request.method, request.path, request.client_ip
+    );
     for (name, value) in &request.headers {
-        text.push_str(&format!(" [{name}: {value}]"));
+        let _ = write!(text, " [{name}: {value}]");
     }
     if let Some((user, password)) = &request.credentials {
-        text.push_str(&format!(" as {user}:{password}"));
+        let _ = write!(text, " as {user}:{password}");
     }
     text
 }
@@ -186,7 +191,8 @@ fn run_case(case: &Case, seed: u16, tally: &mut Tally) {
                 );
             }
         }
-        let verdict = lint403_apache::trace(&model, &core_request(request, server.address()), &options);
+        let verdict =
+            lint403_apache::trace(&model, &core_request(request, server.address()), &options);
         let traced = verdict.status;
         let agree_403 = traced.is_some() && (traced == Some(403)) == (real == 403);
         match traced {
@@ -230,7 +236,11 @@ fn peer_cases() -> Vec<Case> {
             docroot: case.docroot.clone(),
             files: case.files.clone(),
             htaccess: case.htaccess.clone(),
-            requests: case.requests.iter().map(peer::PeerRequest::to_test_request).collect(),
+            requests: case
+                .requests
+                .iter()
+                .map(peer::PeerRequest::to_test_request)
+                .collect(),
             recorded: case.statuses.iter().map(|status| Some(*status)).collect(),
         })
         .collect()
@@ -254,7 +264,11 @@ fn run_all(cases: &[Case], label: &str, seed_base: u16) {
         tally.unknown,
         tally.mismatches.len()
     );
-    assert!(tally.mismatches.is_empty(), "{} mismatches (printed above)", tally.mismatches.len());
+    assert!(
+        tally.mismatches.is_empty(),
+        "{} mismatches (printed above)",
+        tally.mismatches.len()
+    );
 }
 
 #[test]
@@ -361,7 +375,11 @@ fn build(spec: &Spec<'_>) -> Case {
         } else {
             spec.vhost.to_string()
         }),
-        docroot: spec.docroot.iter().map(|(path, content)| entry(path, content)).collect(),
+        docroot: spec
+            .docroot
+            .iter()
+            .map(|(path, content)| entry(path, content))
+            .collect(),
         files,
         htaccess: spec
             .htaccess

@@ -7,8 +7,8 @@
 /// The path the assumed text is registered under in the source map.
 pub const DEBIAN_DEFAULTS_PATH: &str = "<debian apache2.conf defaults>";
 
-/// Debian 12's apache2.conf access sections, `dir.conf`'s DirectoryIndex
-/// and the default site's DocumentRoot.
+/// Debian 12's apache2.conf access sections, `dir.conf`'s `DirectoryIndex`
+/// and the default site's `DocumentRoot`.
 pub const DEBIAN_DEFAULTS: &str = "\
 # Assumed: Debian's /etc/apache2/apache2.conf (access sections)
 AccessFileName .htaccess

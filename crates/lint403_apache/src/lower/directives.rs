@@ -73,7 +73,11 @@ const TABLE: &[(&str, &str, Class)] = &[
     // mod_authz_core
     ("Require", "authz_core_module", AuthConfig),
     ("AuthMerging", "authz_core_module", AuthConfig),
-    ("AuthzSendForbiddenOnFailure", "authz_core_module", AuthConfig),
+    (
+        "AuthzSendForbiddenOnFailure",
+        "authz_core_module",
+        AuthConfig,
+    ),
     // mod_authn_core
     ("AuthType", "authn_core_module", AuthConfig),
     ("AuthName", "authn_core_module", AuthConfig),
@@ -81,7 +85,11 @@ const TABLE: &[(&str, &str, Class)] = &[
     ("AuthBasicProvider", "auth_basic_module", AuthConfig),
     ("AuthBasicAuthoritative", "auth_basic_module", AuthConfig),
     ("AuthBasicFake", "auth_basic_module", AuthConfig),
-    ("AuthBasicUseDigestAlgorithm", "auth_basic_module", AuthConfig),
+    (
+        "AuthBasicUseDigestAlgorithm",
+        "auth_basic_module",
+        AuthConfig,
+    ),
     // mod_authn_file, mod_authz_groupfile, mod_authz_user
     ("AuthUserFile", "authn_file_module", AuthConfig),
     ("AuthGroupFile", "authz_groupfile_module", AuthConfig),

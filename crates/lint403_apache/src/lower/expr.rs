@@ -13,9 +13,8 @@ const MAX_DEPTH: usize = 64;
 
 /// The condition `text` describes.
 pub fn parse(text: &str) -> Condition {
-    let tokens = match tokenize(text) {
-        Some(tokens) => tokens,
-        None => return Condition::Unknown(text.to_string()),
+    let Some(tokens) = tokenize(text) else {
+        return Condition::Unknown(text.to_string());
     };
     let mut parser = Parser {
         tokens: &tokens,
@@ -112,7 +111,7 @@ fn tokenize(text: &str) -> Option<Vec<Token>> {
                 i += op.chars().count();
                 tokens.push(Token::Op(op));
             }
-            '-' if chars.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
+            '-' if chars.get(i + 1).is_some_and(char::is_ascii_alphabetic) => {
                 let start = i;
                 i += 1;
                 while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
@@ -124,7 +123,10 @@ fn tokenize(text: &str) -> Option<Vec<Token>> {
                 let start = i;
                 while i < chars.len()
                     && !chars[i].is_whitespace()
-                    && !matches!(chars[i], '(' | ')' | '{' | '}' | ',' | '=' | '!' | '<' | '>')
+                    && !matches!(
+                        chars[i],
+                        '(' | ')' | '{' | '}' | ',' | '=' | '!' | '<' | '>'
+                    )
                 {
                     i += 1;
                 }
@@ -285,17 +287,16 @@ impl Parser<'_> {
             Token::Var(name) => Some(Operand::Subject(variable(&name))),
             Token::Str(text) => Some(Operand::Literal(text)),
             Token::Func(name) => {
-                let argument = match self.next()? {
-                    Token::Str(text) => text,
-                    _ => return None,
+                let Token::Str(argument) = self.next()? else {
+                    return None;
                 };
                 if self.next()? != Token::Close {
                     return None;
                 }
                 match name.as_str() {
-                    "req" | "http" | "req_novary" => {
-                        Some(Operand::Subject(SubjectRef::Header(argument.to_ascii_lowercase())))
-                    }
+                    "req" | "http" | "req_novary" => Some(Operand::Subject(SubjectRef::Header(
+                        argument.to_ascii_lowercase(),
+                    ))),
                     "env" | "reqenv" | "osenv" | "note" => {
                         Some(Operand::Subject(SubjectRef::Var(argument)))
                     }
@@ -321,7 +322,10 @@ impl Parser<'_> {
                 let Token::Regex(regex, insensitive) = self.next()? else {
                     return None;
                 };
-                let test = test_of(subject, TextTest::Matches(Pattern::new(&regex, insensitive)));
+                let test = test_of(
+                    subject,
+                    TextTest::Matches(Pattern::new(&regex, insensitive)),
+                );
                 Some(if op == "!~" {
                     Condition::Not(Box::new(test))
                 } else {
@@ -414,7 +418,7 @@ fn test_of(subject: SubjectRef, test: TextTest) -> Condition {
     }
 }
 
-/// What `%{NAME}` refers to (ap_expr and mod_rewrite share these names).
+/// What `%{NAME}` refers to (`ap_expr` and `mod_rewrite` share these names).
 fn variable(name: &str) -> SubjectRef {
     let upper = name.to_ascii_uppercase();
     if let Some(header) = upper.strip_prefix("HTTP:") {

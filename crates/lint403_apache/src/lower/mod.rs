@@ -16,14 +16,14 @@
 //!   too.
 //! - `AuthMerging` is the scope's `access_inheritance`
 //!   (`Inheritance::Replace` when unset, `Merge(Off|And|Or)` when set).
-//! - What the tracer needs verbatim (mod_rewrite, `Options`,
+//! - What the tracer needs verbatim (`mod_rewrite`, `Options`,
 //!   `AllowOverride`, `Alias`, …) is kept as `RuleKind::Setting` with the
 //!   words; a `RewriteRule` is also given its shared-vocabulary view
 //!   (`Respond` for `[F]`/`[G]`/`[R=4xx]`, else `Rewrite`) with the same
 //!   span, right after its `Setting`.
 //! - `SetEnvIf` is `SetVar` per variable (`!NAME` unsets). Conditions name
 //!   server variables as `%{NAME}` in `Condition::Var` (request headers are
-//!   `Condition::Header`); `%{HEADER_OR_ENV:X}` is SetEnvIf's "header X,
+//!   `Condition::Header`); `%{HEADER_OR_ENV:X}` is `SetEnvIf`'s "header X,
 //!   else variable X", and `%{HEADER_MATCHING:re}` the first header whose
 //!   name matches `re`.
 //! - A `.htaccess` directive httpd would refuse (unknown command with the
@@ -39,8 +39,8 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use lint403_core::model::{
-    Action, AuthKind, AuthMerging, CombineOp, Condition, Gap, Inheritance, Listen, Matcher,
-    Order, Rule, RuleKind, Satisfy, Scope, ScopeId, ScopeKind, Site, Subject, TextTest,
+    Action, AuthKind, AuthMerging, CombineOp, Condition, Gap, Inheritance, Listen, Matcher, Order,
+    Rule, RuleKind, Satisfy, Scope, ScopeId, ScopeKind, Site, Subject, TextTest,
 };
 use lint403_core::{
     codes, CheckOptions, Cidr, Dialect, FileId, Model, Pattern, SourceFile, SourceMap, Span,
@@ -202,8 +202,6 @@ struct Ctx {
     depth: usize,
     /// Site facts go to this vhost (index into `vhosts`), else the main server.
     vhost: Option<usize>,
-    /// Inside `<Directory>`/`<Location>`/… (per-directory context).
-    per_dir: bool,
 }
 
 fn directive_span(file: FileId, directive: &Directive) -> Span {
@@ -490,10 +488,7 @@ impl Lowerer {
         let child = self
             .model
             .add_scope(Some(scope), Scope::new(kind, matcher, span, head));
-        let inner = Ctx {
-            per_dir: true,
-            ..ctx.clone()
-        };
+        let inner = Ctx { ..ctx.clone() };
         self.nodes(files, &section.body, child, &inner);
     }
 
@@ -563,9 +558,9 @@ impl Lowerer {
                 if !path.is_absolute() {
                     return None;
                 }
-                self.fs.kind(path).map(|kind| {
-                    !matches!(kind, lint403_core::fsview::FileKind::Missing)
-                })?
+                self.fs
+                    .kind(path)
+                    .map(|kind| !matches!(kind, lint403_core::fsview::FileKind::Missing))?
             }
             _ => return None,
         };
@@ -716,7 +711,11 @@ impl Lowerer {
                     .first()
                     .is_some_and(|first| first.eq_ignore_ascii_case("from"))
                 {
-                    self.invalid(scope, span, "allow and deny must be followed by 'from'".to_string());
+                    self.invalid(
+                        scope,
+                        span,
+                        "allow and deny must be followed by 'from'".to_string(),
+                    );
                     return;
                 }
                 for host in &args[1..] {
@@ -735,14 +734,22 @@ impl Lowerer {
                 }
             }
             "satisfy" => {
-                match args.first().map(|value| value.to_ascii_lowercase()).as_deref() {
+                match args
+                    .first()
+                    .map(|value| value.to_ascii_lowercase())
+                    .as_deref()
+                {
                     Some("any") => self.push(scope, span, RuleKind::Satisfy(Satisfy::Any)),
                     Some("all") => self.push(scope, span, RuleKind::Satisfy(Satisfy::All)),
                     _ => self.invalid(scope, span, "Satisfy either 'any' or 'all'.".to_string()),
                 }
             }
             "authmerging" => {
-                let merging = match args.first().map(|value| value.to_ascii_lowercase()).as_deref() {
+                let merging = match args
+                    .first()
+                    .map(|value| value.to_ascii_lowercase())
+                    .as_deref()
+                {
                     Some("off") => Some(AuthMerging::Off),
                     Some("and") => Some(AuthMerging::And),
                     Some("or") => Some(AuthMerging::Or),
@@ -893,7 +900,10 @@ impl Lowerer {
             }
             "scriptalias" | "scriptaliasmatch" => {
                 self.setting(scope, span, &name, args.clone());
-                self.gap(span, "CGI scripts (ScriptAlias) answer what the script decides");
+                self.gap(
+                    span,
+                    "CGI scripts (ScriptAlias) answer what the script decides",
+                );
             }
             "sethandler" | "addhandler" | "proxypass" | "proxypassmatch" | "fallbackresource"
             | "action" => {
@@ -903,9 +913,18 @@ impl Lowerer {
                     words
                 });
             }
-            "allowoverride" | "allowoverridelist" | "directoryslash" | "authgroupfile"
-            | "authzsendforbiddenonfailure" | "authbasicprovider" | "setenv" | "unsetenv"
-            | "allowmethods" | "mergeslashes" | "allowencodedslashes" | "acceptpathinfo"
+            "allowoverride"
+            | "allowoverridelist"
+            | "directoryslash"
+            | "authgroupfile"
+            | "authzsendforbiddenonfailure"
+            | "authbasicprovider"
+            | "setenv"
+            | "unsetenv"
+            | "allowmethods"
+            | "mergeslashes"
+            | "allowencodedslashes"
+            | "acceptpathinfo"
             | "errordocument" => self.setting(scope, span, &name, args),
             _ => {
                 if let Some((_, class)) = lookup_directive(&name) {
@@ -930,9 +949,9 @@ impl Lowerer {
             .get(2)
             .map(|flags| rewrite_flags(flags))
             .unwrap_or_default();
-        let nocase = flags.iter().any(|flag| {
-            flag.eq_ignore_ascii_case("NC") || flag.eq_ignore_ascii_case("nocase")
-        });
+        let nocase = flags
+            .iter()
+            .any(|flag| flag.eq_ignore_ascii_case("NC") || flag.eq_ignore_ascii_case("nocase"));
         let (negated, source) = match pattern.strip_prefix('!') {
             Some(rest) => (true, rest.to_string()),
             None => (false, pattern.clone()),
@@ -1040,13 +1059,17 @@ impl Lowerer {
             ("User-Agent".to_string(), regex.clone(), &args[1..])
         } else {
             let (Some(attribute), Some(regex)) = (args.first(), args.get(1)) else {
-                self.invalid(scope, span, "SetEnvIf needs an attribute and a regex".to_string());
+                self.invalid(
+                    scope,
+                    span,
+                    "SetEnvIf needs an attribute and a regex".to_string(),
+                );
                 return;
             };
             (attribute.clone(), regex.clone(), &args[2..])
         };
         let test = TextTest::Matches(Pattern::new(&regex, nocase));
-        let when = setenvif_condition(&attribute, test);
+        let when = setenvif_condition(&attribute, &test);
         for assignment in assignments {
             let (name, value) = if let Some(unset) = assignment.strip_prefix('!') {
                 (format!("!{unset}"), String::new())
@@ -1086,7 +1109,9 @@ impl Lowerer {
                 Node::Section(inner)
                     if matches!(
                         inner.kind,
-                        SectionKind::RequireAll | SectionKind::RequireAny | SectionKind::RequireNone
+                        SectionKind::RequireAll
+                            | SectionKind::RequireAny
+                            | SectionKind::RequireNone
                     ) =>
                 {
                     children.push(self.require_section(text, file, inner)?);
@@ -1261,7 +1286,12 @@ impl Lowerer {
             if diagnostic.code == codes::SYNTAX_ERROR
                 || diagnostic.code == codes::DIRECTIVE_NOT_ALLOWED_HERE
             {
-                self.setting(scope, diagnostic.span, INVALID, vec![diagnostic.message.clone()]);
+                self.setting(
+                    scope,
+                    diagnostic.span,
+                    INVALID,
+                    vec![diagnostic.message.clone()],
+                );
             }
         }
         self.htaccess = true;
@@ -1273,10 +1303,7 @@ impl Lowerer {
                 },
                 &root.tree.nodes,
                 scope,
-                &Ctx {
-                    per_dir: true,
-                    ..Ctx::default()
-                },
+                &Ctx { ..Ctx::default() },
             );
         }
         self.htaccess = false;
@@ -1444,7 +1471,9 @@ pub(crate) fn require_line(raw: &str, span: Span) -> Result<Rule, String> {
             Ok(many(subjects))
         }
         "local" => Ok(many(vec![
-            Subject::Ip(Cidr::parse("127.0.0.0/8").unwrap_or(Cidr::host(IpAddr::from([127, 0, 0, 1])))),
+            Subject::Ip(
+                Cidr::parse("127.0.0.0/8").unwrap_or(Cidr::host(IpAddr::from([127, 0, 0, 1]))),
+            ),
             Subject::Ip(Cidr::host(IpAddr::from([0u16, 0, 0, 0, 0, 0, 0, 1]))),
         ])),
         "host" => Ok(many(words.into_iter().map(Subject::Host).collect())),
@@ -1588,9 +1617,9 @@ fn compat_host(host: &str) -> Result<(Subject, bool), String> {
     Ok((Subject::Host(lower), false))
 }
 
-/// SetEnvIf's attribute: a special name, a header (a regex names
+/// `SetEnvIf`'s attribute: a special name, a header (a regex names
 /// headers), else a variable set earlier.
-fn setenvif_condition(attribute: &str, test: TextTest) -> Condition {
+fn setenvif_condition(attribute: &str, test: &TextTest) -> Condition {
     let var = |name: &str| Condition::Var {
         name: name.to_string(),
         test: test.clone(),
@@ -1603,7 +1632,10 @@ fn setenvif_condition(attribute: &str, test: TextTest) -> Condition {
         "request_method" => var("%{REQUEST_METHOD}"),
         "request_protocol" => var("%{REQUEST_PROTOCOL}"),
         "request_uri" => Condition::Path(test.clone()),
-        _ if attribute.contains(['^', '$', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '\\', '.']) => {
+        _ if attribute.contains([
+            '^', '$', '*', '+', '?', '(', ')', '[', ']', '{', '}', '|', '\\', '.',
+        ]) =>
+        {
             var(&format!("%{{HEADER_MATCHING:{attribute}}}"))
         }
         _ => var(&format!("%{{HEADER_OR_ENV:{attribute}}}")),
@@ -1749,21 +1781,20 @@ fn if_version(args: &[String]) -> Option<bool> {
 pub(crate) fn class_of(rule: &Rule, top_level: bool) -> Option<(Class, String)> {
     let named = |name: &str| lookup_directive(name).map(|(_, class)| (class, name.to_string()));
     match &rule.kind {
-        RuleKind::Combine { .. } => Some((Class::AuthConfig, "Require".to_string())),
         RuleKind::Access { .. } if top_level => named("Allow"),
-        RuleKind::Access { .. } => Some((Class::AuthConfig, "Require".to_string())),
+        RuleKind::Combine { .. } | RuleKind::Access { .. } => {
+            Some((Class::AuthConfig, "Require".to_string()))
+        }
         RuleKind::Order(_) => named("Order"),
         RuleKind::Satisfy(_) => named("Satisfy"),
         RuleKind::Auth { .. } => named("AuthType"),
         RuleKind::TlsRequirement { .. } => named("SSLRequireSSL"),
         RuleKind::SetVar { .. } => named("SetEnvIf"),
-        RuleKind::Respond { .. } | RuleKind::Rewrite { .. } => None,
         RuleKind::Listing {
             index_files: Some(_),
             ..
         } => named("DirectoryIndex"),
-        RuleKind::Setting { name, .. } if name == HANDLER || name == INVALID => None,
-        RuleKind::Setting { name, .. } => named(name),
+        RuleKind::Setting { name, .. } if name != HANDLER && name != INVALID => named(name),
         _ => None,
     }
 }

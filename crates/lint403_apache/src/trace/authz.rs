@@ -1,13 +1,13 @@
-//! mod_authz_core's evaluation (`apply_authz_sections`), its merge of
+//! `mod_authz_core`'s evaluation (`apply_authz_sections`), its merge of
 //! sections (`merge_authz_core_dir_config`, `AuthMerging`), and
-//! mod_access_compat's `Order`/`Allow`/`Deny` check.
+//! `mod_access_compat`'s `Order`/`Allow`/`Deny` check.
 
 use std::net::IpAddr;
 
 use lint403_core::model::{
     Action, CombineOp, Condition, Matcher, Order, Rule, RuleKind, Satisfy, Subject,
 };
-use lint403_core::{Span, Request};
+use lint403_core::{Request, Span};
 
 use super::Vars;
 
@@ -33,8 +33,6 @@ pub(super) enum Node<'m> {
         negate: bool,
         children: Vec<Node<'m>>,
         span: Option<Span>,
-        /// `AuthMerging` joined these (a merged section).
-        merged: bool,
     },
 }
 
@@ -69,7 +67,6 @@ impl<'m> Node<'m> {
                     .map(|child| Node::from_rule(child, limit))
                     .collect(),
                 span: Some(rule.span),
-                merged: false,
             },
             _ => Node::Leaf { rule, limit },
         }
@@ -193,8 +190,7 @@ pub(super) fn evaluate(node: &Node<'_>, parent_and: bool, context: &Context<'_>)
 fn negated(result: Authz) -> Authz {
     match result {
         Authz::Granted => Authz::Denied,
-        Authz::Denied | Authz::DeniedNoUser => Authz::Neutral,
-        Authz::Neutral => Authz::Neutral,
+        Authz::Denied | Authz::DeniedNoUser | Authz::Neutral => Authz::Neutral,
     }
 }
 
@@ -293,8 +289,6 @@ pub(super) fn host_in_domain(domain: &str, host: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub(super) struct AuthzConf<'m> {
     pub section: Option<Node<'m>>,
-    /// `AuthMerging` of the last merged section: `None` unset.
-    pub op: Option<lint403_core::model::AuthMerging>,
     pub forbidden_on_fail: Option<bool>,
 }
 
@@ -320,7 +314,6 @@ pub(super) fn merge<'m>(base: &AuthzConf<'m>, new: AuthzOwn<'m>) -> AuthzConf<'m
     {
         return AuthzConf {
             section: new.section,
-            op: new.op,
             forbidden_on_fail,
         };
     }
@@ -331,19 +324,17 @@ pub(super) fn merge<'m>(base: &AuthzConf<'m>, new: AuthzOwn<'m>) -> AuthzConf<'m
             negate: false,
             children: vec![base_section, new_section],
             span: None,
-            merged: true,
         }),
         (Some(base_section), None) => Some(base_section),
         (None, new_section) => new_section,
     };
     AuthzConf {
         section,
-        op: new.op,
         forbidden_on_fail,
     }
 }
 
-/// mod_access_compat's entries of the section in force.
+/// `mod_access_compat`'s entries of the section in force.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Compat<'m> {
     pub orders: Vec<(Order, &'m Rule, Option<&'m Matcher>)>,
@@ -351,7 +342,7 @@ pub(super) struct Compat<'m> {
     pub satisfy: Vec<(Satisfy, &'m Rule, Option<&'m Matcher>)>,
 }
 
-impl<'m> Compat<'m> {
+impl Compat<'_> {
     pub fn order(&self, method: &str) -> (Order, Option<Span>) {
         self.orders
             .iter()

@@ -3,8 +3,8 @@
 //!
 //! 1. virtual host by address and `Host`; URI decoding and `..`/`//`
 //!    normalization (an encoded `/` is 404, climbing above `/` is 400);
-//! 2. `translate_name`: server-context mod_rewrite (`[F]` beats every
-//!    access rule), then mod_alias (`Redirect*`, `Alias`), then the
+//! 2. `translate_name`: server-context `mod_rewrite` (`[F]` beats every
+//!    access rule), then `mod_alias` (`Redirect*`, `Alias`), then the
 //!    document root;
 //! 3. `map_to_storage`: the directory walk from `/` (non-regex
 //!    `<Directory>` by component count, each directory's `.htaccess` when
@@ -13,12 +13,12 @@
 //!    `<Location>`/`<LocationMatch>` and `<If>`;
 //! 4. `header_parser`: per-directory `SetEnvIf` (server-level ones ran
 //!    first, at `post_read_request`);
-//! 5. `access_checker` (mod_access_compat), `access_checker_ex`
-//!    (mod_authz_core without a user), authentication, authorization with
+//! 5. `access_checker` (`mod_access_compat`), `access_checker_ex`
+//!    (`mod_authz_core` without a user), authentication, authorization with
 //!    the user; `Satisfy Any` lets either pass;
-//! 6. fixups: per-directory mod_rewrite (refused with 403 when neither
-//!    `FollowSymLinks` nor `SymLinksIfOwnerMatch` is on), mod_alias
-//!    redirects in directory context, mod_dir (`DirectorySlash` 301,
+//! 6. fixups: per-directory `mod_rewrite` (refused with 403 when neither
+//!    `FollowSymLinks` nor `SymLinksIfOwnerMatch` is on), `mod_alias`
+//!    redirects in directory context, `mod_dir` (`DirectorySlash` 301,
 //!    `DirectoryIndex` subrequests);
 //! 7. the handler: a file is 200, a directory listing needs
 //!    `Options Indexes` (else 403), anything missing is 404.
@@ -33,8 +33,7 @@ use std::path::{Path, PathBuf};
 
 use lint403_core::fsview::FileKind;
 use lint403_core::model::{
-    Condition, Inheritance, Matcher, Rule, RuleKind, Satisfy, ScopeId, ScopeKind, SiteId,
-    Variables,
+    Condition, Inheritance, Matcher, Rule, RuleKind, Satisfy, ScopeId, ScopeKind, SiteId, Variables,
 };
 use lint403_core::{Model, Pattern, Request, Span, Step, StepRole, TraceOptions, Verdict};
 
@@ -93,7 +92,9 @@ enum End {
     Status(u16),
     Unknown(String),
     /// A `DirectoryIndex` subrequest that passed the access phases.
-    Sub { regular_file: bool },
+    Sub {
+        regular_file: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +135,8 @@ const OPT_ALL: u8 = OPT_INDEXES | OPT_INCLUDES | OPT_INC_WITH_EXEC | OPT_SYM_LIN
 
 #[derive(Debug, Clone, Copy)]
 struct Opts {
-    opts: u8,
+    /// The options in force.
+    set: u8,
     add: u8,
     remove: u8,
 }
@@ -167,7 +169,6 @@ struct Conf<'m> {
 #[derive(Clone)]
 struct RewriteConf<'m> {
     enabled: bool,
-    inherit: bool,
     directory: String,
     base: Option<String>,
     entries: Vec<rewrite::Entry<'m>>,
@@ -178,7 +179,7 @@ impl Default for Conf<'_> {
     fn default() -> Self {
         Conf {
             opts: Opts {
-                opts: OPT_SYM_LINKS,
+                set: OPT_SYM_LINKS,
                 add: 0,
                 remove: 0,
             },
@@ -213,7 +214,10 @@ pub(crate) struct Vars<'a> {
 
 impl Variables for Vars<'_> {
     fn get(&self, name: &str) -> Option<String> {
-        let Some(inner) = name.strip_prefix("%{").and_then(|rest| rest.strip_suffix('}')) else {
+        let Some(inner) = name
+            .strip_prefix("%{")
+            .and_then(|rest| rest.strip_suffix('}'))
+        else {
             return self.env.get(name).cloned();
         };
         if let Some(header) = inner.strip_prefix("HEADER_OR_ENV:") {
@@ -232,7 +236,13 @@ impl Variables for Vars<'_> {
                 .find(|(name, _)| pattern.is_match(name) == Some(true))
                 .map(|(_, value)| value.clone());
         }
-        server_variable(inner, &self.request_view, &self.filename, self.env, self.listen_port)
+        server_variable(
+            inner,
+            &self.request_view,
+            &self.filename,
+            self.env,
+            self.listen_port,
+        )
     }
 }
 
@@ -338,7 +348,11 @@ impl<'m> Tracer<'m> {
             return End::Status(400);
         };
         if uri != raw {
-            self.step(StepRole::Default, None, format!("the URI is normalized to {uri}"));
+            self.step(
+                StepRole::Default,
+                None,
+                format!("the URI is normalized to {uri}"),
+            );
         }
         let mut env = Env::new();
         self.server_setenvif(site, &uri, &mut env);
@@ -396,7 +410,11 @@ impl<'m> Tracer<'m> {
             Some(true) => {
                 if let Some(unset) = name.strip_prefix('!') {
                     env.remove(unset);
-                    self.step(StepRole::Evaluated, Some(rule.span), format!("unsets {unset}"));
+                    self.step(
+                        StepRole::Evaluated,
+                        Some(rule.span),
+                        format!("unsets {unset}"),
+                    );
                 } else {
                     env.insert(name.clone(), value.clone());
                     self.step(
@@ -516,13 +534,14 @@ impl<'m> Tracer<'m> {
         }
         if kind == PassKind::Sub {
             return End::Sub {
-                regular_file: matches!(found, Found::File | Found::Unseen) && !filename.ends_with('/'),
+                regular_file: matches!(found, Found::File | Found::Unseen)
+                    && !filename.ends_with('/'),
             };
         }
         // Fixups: per-directory mod_rewrite.
         if let Some(rewrite) = conf.rewrite.clone() {
             if rewrite.enabled {
-                if conf.opts.opts & (OPT_SYM_LINKS | OPT_SYM_OWNER) == 0 {
+                if conf.opts.set & (OPT_SYM_LINKS | OPT_SYM_OWNER) == 0 {
                     let mut spans = vec![rewrite.span];
                     spans.extend(conf.options_span);
                     self.decided(
@@ -535,7 +554,17 @@ impl<'m> Tracer<'m> {
                     );
                     return End::Status(403);
                 }
-                match self.perdir_rewrite(site, &rewrite, &filename, &path_info, &uri, query.as_deref(), env, port, &document_root) {
+                match self.perdir_rewrite(
+                    site,
+                    &rewrite,
+                    &filename,
+                    &path_info,
+                    &uri,
+                    query.as_deref(),
+                    env,
+                    port,
+                    &document_root,
+                ) {
                     PerDir::Continue => {}
                     PerDir::End(end) => return end,
                     PerDir::Redirect(new_uri, new_query) => {
@@ -636,12 +665,20 @@ impl<'m> Tracer<'m> {
             if let Some(mapped) = mapped {
                 let span = rule.span;
                 if lower.starts_with("script") {
-                    self.step(StepRole::Evaluated, Some(span), "ScriptAlias maps the request to a CGI script");
+                    self.step(
+                        StepRole::Evaluated,
+                        Some(span),
+                        "ScriptAlias maps the request to a CGI script",
+                    );
                     return Some(Err(End::Unknown(
                         "the request goes to a CGI script (ScriptAlias)".to_string(),
                     )));
                 }
-                self.step(StepRole::Evaluated, Some(span), format!("{name} maps the request to {mapped}"));
+                self.step(
+                    StepRole::Evaluated,
+                    Some(span),
+                    format!("{name} maps the request to {mapped}"),
+                );
                 return Some(Ok(mapped));
             }
         }
@@ -659,10 +696,14 @@ impl<'m> Tracer<'m> {
     ) -> Translate {
         let roots = select::server_roots(self.model, site);
         let own = *roots.last().unwrap_or(&self.model.site(site).root);
-        let main = if roots.len() > 1 { Some(roots[0]) } else { None };
+        let main = if roots.len() > 1 {
+            Some(roots[0])
+        } else {
+            None
+        };
         let mut enabled = None;
         let mut inherit = false;
-        for root in roots.iter() {
+        for root in &roots {
             for rule in &self.model.scope(*root).rules {
                 if let Some(args) = setting(rule, "RewriteEngine") {
                     enabled = Some(args.first().is_some_and(|v| v.eq_ignore_ascii_case("on")));
@@ -701,7 +742,10 @@ impl<'m> Tracer<'m> {
         match outcome {
             rewrite::Outcome::Unchanged => Translate::Continue,
             rewrite::Outcome::Status(status, span, why) => {
-                self.decided(&[span], format!("{why}: {status} in server context, before any access rule"));
+                self.decided(
+                    &[span],
+                    format!("{why}: {status} in server context, before any access rule"),
+                );
                 if status == 403 {
                     self.fix = Some("add a RewriteCond that exempts this request before the rule, or narrow its pattern".to_string());
                 }
@@ -720,7 +764,11 @@ impl<'m> Tracer<'m> {
                 qsappend,
             } => {
                 let new_query = merge_query(new_query, query, qsappend);
-                self.step(StepRole::Evaluated, Some(span), format!("RewriteRule rewrites the request to {value}"));
+                self.step(
+                    StepRole::Evaluated,
+                    Some(span),
+                    format!("RewriteRule rewrites the request to {value}"),
+                );
                 if passthrough || !self.is_filesystem_path(&value) {
                     if passthrough {
                         Translate::Uri(value, new_query)
@@ -782,7 +830,10 @@ impl<'m> Tracer<'m> {
                 return true;
             }
         }
-        self.options.fs.kind(Path::new(&top)).is_some_and(|kind| kind != FileKind::Missing)
+        self.options
+            .fs
+            .kind(Path::new(&top))
+            .is_some_and(|kind| kind != FileKind::Missing)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -849,14 +900,24 @@ impl<'m> Tracer<'m> {
                     format!("{}{value}", rewrite.directory)
                 };
                 if !value.starts_with('/') && full == filename {
-                    self.step(StepRole::Evaluated, Some(span), "the rewritten path equals the original: the rewrite is ignored");
+                    self.step(
+                        StepRole::Evaluated,
+                        Some(span),
+                        "the rewritten path equals the original: the rewrite is ignored",
+                    );
                     return PerDir::Continue;
                 }
-                self.step(StepRole::Evaluated, Some(span), format!("RewriteRule rewrites the request to {value}"));
+                self.step(
+                    StepRole::Evaluated,
+                    Some(span),
+                    format!("RewriteRule rewrites the request to {value}"),
+                );
                 let new_uri = if value.starts_with('/') {
                     value
                 } else if let Some(base) = &rewrite.base {
-                    let rest = full.strip_prefix(rewrite.directory.as_str()).unwrap_or(&full);
+                    let rest = full
+                        .strip_prefix(rewrite.directory.as_str())
+                        .unwrap_or(&full);
                     format!("{}/{}", base.trim_end_matches('/'), rest)
                 } else if let Some(rest) = full.strip_prefix(document_root) {
                     rest.to_string()
@@ -913,8 +974,8 @@ impl<'m> Tracer<'m> {
                 Some(FileKind::Missing) => Found::Missing,
                 Some(FileKind::Special) => Found::Special,
                 Some(FileKind::Symlink { resolves_to, .. }) => {
-                    if conf.opts.opts & OPT_SYM_LINKS == 0 {
-                        let owner_ok = conf.opts.opts & OPT_SYM_OWNER != 0
+                    if conf.opts.set & OPT_SYM_LINKS == 0 {
+                        let owner_ok = conf.opts.set & OPT_SYM_OWNER != 0
                             && self.same_owner(Path::new(&candidate));
                         if !owner_ok {
                             self.step(
@@ -936,10 +997,14 @@ impl<'m> Tracer<'m> {
                             self.step(
                                 StepRole::Filesystem,
                                 None,
-                                format!("{candidate} is a symbolic link whose target does not exist"),
+                                format!(
+                                    "{candidate} is a symbolic link whose target does not exist"
+                                ),
                             );
                             self.decided(&[], "the link target is not accessible: 403 (AH00037)");
-                            self.fix = Some("point the link at an existing file, or remove it".to_string());
+                            self.fix = Some(
+                                "point the link at an existing file, or remove it".to_string(),
+                            );
                             return Err(End::Status(403));
                         }
                     }
@@ -950,20 +1015,27 @@ impl<'m> Tracer<'m> {
                     current = format!("{candidate}/");
                     if is_last && !trailing {
                         found = Found::Directory;
-                        final_name = candidate.clone();
+                        final_name.clone_from(&candidate);
                         // The directory itself is walked (its sections apply).
-                        self.merge_directory(site, &mut conf, &mut applied, index + 2, &current, kind)?;
+                        self.merge_directory(
+                            site,
+                            &mut conf,
+                            &mut applied,
+                            index + 2,
+                            &current,
+                            kind,
+                        )?;
                         break;
                     }
                     self.merge_directory(site, &mut conf, &mut applied, index + 2, &current, kind)?;
                     if is_last {
                         found = Found::Directory;
-                        final_name = current.clone();
+                        final_name.clone_from(&current);
                     }
                 }
                 other => {
                     found = other;
-                    final_name = candidate.clone();
+                    final_name.clone_from(&candidate);
                     if !is_last {
                         path_info = format!("/{}", parts[index + 1..].join("/"));
                         if trailing {
@@ -981,11 +1053,31 @@ impl<'m> Tracer<'m> {
             final_name = "/".to_string();
         }
         match found {
-            Found::File => self.step(StepRole::Filesystem, None, format!("{final_name} is a file")),
-            Found::Directory => self.step(StepRole::Filesystem, None, format!("{final_name} is a directory")),
-            Found::Missing => self.step(StepRole::Filesystem, None, format!("{final_name} does not exist")),
-            Found::Special => self.step(StepRole::Filesystem, None, format!("{final_name} is not a regular file")),
-            Found::Unseen => self.step(StepRole::Filesystem, None, format!("no view of {final_name}: assumed to be a file")),
+            Found::File => self.step(
+                StepRole::Filesystem,
+                None,
+                format!("{final_name} is a file"),
+            ),
+            Found::Directory => self.step(
+                StepRole::Filesystem,
+                None,
+                format!("{final_name} is a directory"),
+            ),
+            Found::Missing => self.step(
+                StepRole::Filesystem,
+                None,
+                format!("{final_name} does not exist"),
+            ),
+            Found::Special => self.step(
+                StepRole::Filesystem,
+                None,
+                format!("{final_name} is not a regular file"),
+            ),
+            Found::Unseen => self.step(
+                StepRole::Filesystem,
+                None,
+                format!("no view of {final_name}: assumed to be a file"),
+            ),
         }
         // DirectoryMatch on the full filename.
         for id in select::directory_regex_sections(model, site, &final_name) {
@@ -1119,17 +1211,23 @@ impl<'m> Tracer<'m> {
             let _ = top;
             for rule in &model.scope(id).rules {
                 if let Some(args) = setting(rule, INVALID) {
-                    self.decided(&[rule.span], format!("{}: the .htaccess is refused (500)", args.join(" ")));
+                    self.decided(
+                        &[rule.span],
+                        format!("{}: the .htaccess is refused (500)", args.join(" ")),
+                    );
                     return Err(End::Status(500));
                 }
                 let in_combine = false;
                 let Some((class, name)) = class_of(rule, !in_combine) else {
                     continue;
                 };
-                if !self.class_granted(conf, class, &name, rule) {
+                if !Self::class_granted(conf, class, &name, rule) {
                     self.decided(
                         &[rule.span],
-                        format!("{name} not allowed here: AllowOverride does not grant {} (500)", class.name()),
+                        format!(
+                            "{name} not allowed here: AllowOverride does not grant {} (500)",
+                            class.name()
+                        ),
                     );
                     return Err(End::Status(500));
                 }
@@ -1138,7 +1236,7 @@ impl<'m> Tracer<'m> {
         Ok(())
     }
 
-    fn class_granted(&self, conf: &Conf<'m>, class: Class, name: &str, rule: &Rule) -> bool {
+    fn class_granted(conf: &Conf<'m>, class: Class, name: &str, rule: &Rule) -> bool {
         if conf
             .override_list
             .iter()
@@ -1148,7 +1246,9 @@ impl<'m> Tracer<'m> {
         }
         let grants = |wanted: &str| {
             conf.overrides.iter().any(|granted| {
-                granted == "all" || granted == wanted || (wanted == "options" && granted.starts_with("options="))
+                granted == "all"
+                    || granted == wanted
+                    || (wanted == "options" && granted.starts_with("options="))
             })
         };
         match class {
@@ -1157,7 +1257,11 @@ impl<'m> Tracer<'m> {
             Class::Indexes => grants("indexes"),
             Class::Limit => grants("limit"),
             Class::Options => {
-                if conf.overrides.iter().any(|granted| granted == "all" || granted == "options") {
+                if conf
+                    .overrides
+                    .iter()
+                    .any(|granted| granted == "all" || granted == "options")
+                {
                     return true;
                 }
                 let Some(list) = conf
@@ -1172,7 +1276,8 @@ impl<'m> Tracer<'m> {
                 args.iter().all(|word| {
                     let word = word.trim_start_matches(['+', '-']).to_ascii_lowercase();
                     allowed.iter().any(|own| own.eq_ignore_ascii_case(&word))
-                        || (word == "all" && allowed.iter().any(|own| own.eq_ignore_ascii_case("all")))
+                        || (word == "all"
+                            && allowed.iter().any(|own| own.eq_ignore_ascii_case("all")))
                 })
             }
             Class::ServerOnly => false,
@@ -1240,7 +1345,8 @@ impl<'m> Tracer<'m> {
                     enabled,
                     ..
                 } => {
-                    if !matches!(kind, lint403_core::model::AuthKind::Other(text) if text.is_empty()) {
+                    if !matches!(kind, lint403_core::model::AuthKind::Other(text) if text.is_empty())
+                    {
                         conf.auth_type = Some((*enabled, rule.span));
                     }
                     if let Some(file) = user_file {
@@ -1250,15 +1356,11 @@ impl<'m> Tracer<'m> {
                 RuleKind::TlsRequirement { required } => {
                     conf.tls = required.then_some(rule.span);
                 }
-                RuleKind::SetVar { .. } => {
-                    if !server_level {
-                        conf.setenvif.push(rule);
-                    }
+                RuleKind::SetVar { .. } if !server_level => {
+                    conf.setenvif.push(rule);
                 }
-                RuleKind::Respond { .. } => {
-                    if !server_level && !skip.contains(&rule.span) {
-                        conf.redirects.push(rule);
-                    }
+                RuleKind::Respond { .. } if !server_level && !skip.contains(&rule.span) => {
+                    conf.redirects.push(rule);
                 }
                 RuleKind::Listing {
                     index_files: Some(files),
@@ -1269,7 +1371,7 @@ impl<'m> Tracer<'m> {
                     match lower.as_str() {
                         "options" => {
                             let mut own = opts_own.unwrap_or(Opts {
-                                opts: OPT_UNSET_MARK,
+                                set: OPT_UNSET_MARK,
                                 add: 0,
                                 remove: 0,
                             });
@@ -1316,7 +1418,8 @@ impl<'m> Tracer<'m> {
                         }
                         "rewriteoptions" if !server_level => {
                             rewrite_touched = true;
-                            rewrite_inherit |= args.iter().any(|a| a.eq_ignore_ascii_case("inherit"));
+                            rewrite_inherit |=
+                                args.iter().any(|a| a.eq_ignore_ascii_case("inherit"));
                         }
                         "rewritebase" if !server_level => {
                             rewrite_touched = true;
@@ -1338,12 +1441,11 @@ impl<'m> Tracer<'m> {
                 Inheritance::Merge(merging) => Some(merging),
                 _ => None,
             };
-            let section = (!authz_children.is_empty()).then(|| Node::Group {
+            let section = (!authz_children.is_empty()).then_some(Node::Group {
                 and: false,
                 negate: false,
                 children: authz_children,
                 span: None,
-                merged: false,
             });
             conf.authz = authz::merge(
                 &conf.authz,
@@ -1388,7 +1490,6 @@ impl<'m> Tracer<'m> {
             }
             conf.rewrite = Some(RewriteConf {
                 enabled,
-                inherit: rewrite_inherit,
                 directory,
                 base: rewrite_base.or_else(|| base.as_ref().and_then(|b| b.base.clone())),
                 entries,
@@ -1399,7 +1500,7 @@ impl<'m> Tracer<'m> {
         }
     }
 
-    /// access_checker, access_checker_ex, authn, authz.
+    /// `access_checker`, `access_checker_ex`, authn, authz.
     #[allow(clippy::too_many_lines)]
     fn access_phases(
         &mut self,
@@ -1447,7 +1548,11 @@ impl<'m> Tracer<'m> {
                 self.decided(&spans, "AuthType with no Require: 500 (AH01627)");
                 return Some(End::Status(500));
             }
-            self.step(StepRole::Default, None, "no Require applies: authorization granted (no directives)");
+            self.step(
+                StepRole::Default,
+                None,
+                "no Require applies: authorization granted (no directives)",
+            );
             return None;
         };
         let vars = Vars {
@@ -1475,7 +1580,11 @@ impl<'m> Tracer<'m> {
         };
         match result {
             authz::Authz::Granted => {
-                self.step(StepRole::Evaluated, None, "authorization granted without a user");
+                self.step(
+                    StepRole::Evaluated,
+                    None,
+                    "authorization granted without a user",
+                );
                 return None;
             }
             authz::Authz::Denied | authz::Authz::Neutral => {
@@ -1497,7 +1606,10 @@ impl<'m> Tracer<'m> {
         }
         // Authentication.
         let Some((true, auth_span)) = conf.auth_type else {
-            self.decided(&userless.deciding, "a Require needs a user but no AuthType is set: 500 (AH00027)");
+            self.decided(
+                &userless.deciding,
+                "a Require needs a user but no AuthType is set: 500 (AH00027)",
+            );
             return Some(End::Status(500));
         };
         let user = match self.authenticated_user(conf) {
@@ -1522,11 +1634,18 @@ impl<'m> Tracer<'m> {
         match with_user.result {
             Err(reason) => Some(End::Unknown(reason)),
             Ok(authz::Authz::Granted) => {
-                self.step(StepRole::Evaluated, None, format!("authorization granted for {user}"));
+                self.step(
+                    StepRole::Evaluated,
+                    None,
+                    format!("authorization granted for {user}"),
+                );
                 None
             }
             Ok(authz::Authz::DeniedNoUser) => {
-                self.decided(&with_user.deciding, "authorization failure (no authenticated user): 401");
+                self.decided(
+                    &with_user.deciding,
+                    "authorization failure (no authenticated user): 401",
+                );
                 Some(End::Status(401))
             }
             Ok(_) => {
@@ -1535,7 +1654,10 @@ impl<'m> Tracer<'m> {
                     self.fix = Some(format!("grant {user} in the Require lines that decide"));
                     Some(End::Status(403))
                 } else {
-                    self.decided(&with_user.deciding, format!("user {user} is not authorized: 401 (AH01631)"));
+                    self.decided(
+                        &with_user.deciding,
+                        format!("user {user} is not authorized: 401 (AH01631)"),
+                    );
                     Some(End::Status(401))
                 }
             }
@@ -1569,20 +1691,39 @@ impl<'m> Tracer<'m> {
             (name == user).then(|| hash.to_string())
         });
         let Some(hash) = entry else {
-            self.decided(&[span], format!("{user} is not in {file}: authentication fails (401)"));
+            self.decided(
+                &[span],
+                format!("{user} is not in {file}: authentication fails (401)"),
+            );
             return Err(End::Status(401));
         };
-        match self.request.password.as_deref().map(|password| passwords::verify(&hash, password)) {
+        match self
+            .request
+            .password
+            .as_deref()
+            .map(|password| passwords::verify(&hash, password))
+        {
             None => {
-                self.step(StepRole::Evaluated, Some(span), format!("{user} is in {file}: the credentials are assumed valid"));
+                self.step(
+                    StepRole::Evaluated,
+                    Some(span),
+                    format!("{user} is in {file}: the credentials are assumed valid"),
+                );
                 Ok(Some(user))
             }
             Some(Some(true)) => {
-                self.step(StepRole::Evaluated, Some(span), format!("{user}'s password matches {file}"));
+                self.step(
+                    StepRole::Evaluated,
+                    Some(span),
+                    format!("{user}'s password matches {file}"),
+                );
                 Ok(Some(user))
             }
             Some(Some(false)) => {
-                self.decided(&[span], format!("{user}'s password does not match {file}: authentication fails (401)"));
+                self.decided(
+                    &[span],
+                    format!("{user}'s password does not match {file}: authentication fails (401)"),
+                );
                 Err(End::Status(401))
             }
             Some(None) => Err(End::Unknown(format!(
@@ -1625,8 +1766,14 @@ impl<'m> Tracer<'m> {
         depth: usize,
     ) -> End {
         if let Some(rule) = conf.handler {
-            self.step(StepRole::Evaluated, Some(rule.span), "a handler lint403 does not model takes the request");
-            return End::Unknown("the response comes from a handler or upstream lint403 does not model".to_string());
+            self.step(
+                StepRole::Evaluated,
+                Some(rule.span),
+                "a handler lint403 does not model takes the request",
+            );
+            return End::Unknown(
+                "the response comes from a handler or upstream lint403 does not model".to_string(),
+            );
         }
         let method = self.request.method.as_str();
         match found {
@@ -1641,7 +1788,11 @@ impl<'m> Tracer<'m> {
             }
             Found::File | Found::Unseen => {
                 if !path_info.is_empty() {
-                    self.step(StepRole::Default, None, "extra path after a file (AcceptPathInfo default): 404");
+                    self.step(
+                        StepRole::Default,
+                        None,
+                        "extra path after a file (AcceptPathInfo default): 404",
+                    );
                     return End::Status(404);
                 }
                 static_status(method)
@@ -1649,7 +1800,11 @@ impl<'m> Tracer<'m> {
             Found::Directory => {
                 if !uri.ends_with('/') {
                     if conf.directory_slash {
-                        self.step(StepRole::Default, None, "a directory without a trailing slash: mod_dir redirects (301)");
+                        self.step(
+                            StepRole::Default,
+                            None,
+                            "a directory without a trailing slash: mod_dir redirects (301)",
+                        );
                         return End::Status(301);
                     }
                     return self.listing(conf, method);
@@ -1669,18 +1824,31 @@ impl<'m> Tracer<'m> {
                     let mut sub_env = env.clone();
                     let saved = self.steps.len();
                     let saved_fix = self.fix.clone();
-                    let end = self.pass(site, &candidate, None, &mut sub_env, PassKind::Sub, depth + 1);
+                    let end = self.pass(
+                        site,
+                        &candidate,
+                        None,
+                        &mut sub_env,
+                        PassKind::Sub,
+                        depth + 1,
+                    );
                     match end {
                         End::Sub { regular_file } => {
                             let exists = self.index_exists(filename, name);
                             if regular_file && exists != Some(false) {
-                                self.step(StepRole::Evaluated, span, format!("DirectoryIndex: {candidate} is served"));
+                                self.step(
+                                    StepRole::Evaluated,
+                                    span,
+                                    format!("DirectoryIndex: {candidate} is served"),
+                                );
                                 return static_status(method);
                             }
                             self.steps.truncate(saved);
                             self.fix = saved_fix;
                         }
-                        End::Status(status) if (300..400).contains(&status) || (status == 401 && single) => {
+                        End::Status(status)
+                            if (300..400).contains(&status) || (status == 401 && single) =>
+                        {
                             return End::Status(status);
                         }
                         End::Status(404) => {
@@ -1715,8 +1883,12 @@ impl<'m> Tracer<'m> {
     }
 
     fn listing(&mut self, conf: &Conf<'m>, method: &str) -> End {
-        if conf.opts.opts & OPT_INDEXES != 0 {
-            self.step(StepRole::Evaluated, conf.options_span, "Options Indexes: mod_autoindex lists the directory");
+        if conf.opts.set & OPT_INDEXES != 0 {
+            self.step(
+                StepRole::Evaluated,
+                conf.options_span,
+                "Options Indexes: mod_autoindex lists the directory",
+            );
             return static_status(method);
         }
         let mut spans: Vec<Span> = conf.options_span.into_iter().collect();
@@ -1755,7 +1927,7 @@ fn owner_matches(_local: &Path) -> bool {
     true
 }
 
-/// A marker for "this section's Options are relative" (httpd's OPT_UNSET).
+/// A marker for "this section's Options are relative" (httpd's `OPT_UNSET`).
 const OPT_UNSET_MARK: u8 = 16;
 
 fn parse_options(args: &[String], own: &mut Opts) {
@@ -1769,7 +1941,7 @@ fn parse_options(args: &[String], own: &mut Opts) {
             },
         };
         if action == ' ' && first {
-            own.opts = 0;
+            own.set = 0;
         }
         let bits = match name.to_ascii_lowercase().as_str() {
             "indexes" => OPT_INDEXES,
@@ -1787,14 +1959,14 @@ fn parse_options(args: &[String], own: &mut Opts) {
             '-' => {
                 own.remove |= bits;
                 own.add &= !bits;
-                own.opts &= !bits;
+                own.set &= !bits;
             }
             '+' => {
                 own.add |= bits;
                 own.remove &= !bits;
-                own.opts |= bits;
+                own.set |= bits;
             }
-            _ => own.opts |= bits,
+            _ => own.set |= bits,
         }
         first = false;
     }
@@ -1803,16 +1975,16 @@ fn parse_options(args: &[String], own: &mut Opts) {
 /// core's merge of `Options`: relative settings adjust what is inherited,
 /// an absolute one replaces it.
 fn merge_options(conf: &mut Opts, new: Opts) {
-    if new.opts & OPT_UNSET_MARK != 0 {
+    if new.set & OPT_UNSET_MARK != 0 {
         conf.add = (conf.add & !new.remove) | new.add;
         conf.remove = (conf.remove & !new.add) | new.remove;
-        conf.opts = (conf.opts & !conf.remove) | conf.add;
+        conf.set = (conf.set & !conf.remove) | conf.add;
     } else {
-        conf.opts = new.opts;
+        conf.set = new.set;
         conf.add = new.add;
         conf.remove = new.remove;
     }
-    conf.opts &= !OPT_UNSET_MARK;
+    conf.set &= !OPT_UNSET_MARK;
 }
 
 fn merge_query(new: Option<String>, old: Option<&str>, append: bool) -> Option<String> {
@@ -1823,7 +1995,7 @@ fn merge_query(new: Option<String>, old: Option<&str>, append: bool) -> Option<S
     }
 }
 
-/// mod_alias's `alias_matches`: the rest of the URI after an `Alias`
+/// `mod_alias`'s `alias_matches`: the rest of the URI after an `Alias`
 /// prefix that ends on a segment boundary.
 fn alias_match(prefix: &str, uri: &str) -> Option<String> {
     let rest = uri.strip_prefix(prefix)?;
@@ -1892,11 +2064,12 @@ impl rewrite::Lookup for RewriteLookup<'_> {
     fn file_test(&self, test: &str, path: &str) -> Option<bool> {
         let kind = self.tracer_fs.kind(Path::new(path))?;
         let resolved = match &kind {
-            FileKind::Symlink { resolves_to, .. } => resolves_to.as_deref().cloned().unwrap_or(FileKind::Missing),
+            FileKind::Symlink { resolves_to, .. } => {
+                resolves_to.as_deref().cloned().unwrap_or(FileKind::Missing)
+            }
             other => other.clone(),
         };
         Some(match test {
-            "-f" => resolved == FileKind::File,
             "-d" => resolved == FileKind::Directory,
             "-s" => {
                 resolved == FileKind::File

@@ -15,6 +15,8 @@ pub(super) fn verify(hash: &str, password: &str) -> Option<bool> {
     None
 }
 
+// The letters are the algorithm's own names for its registers.
+#[allow(clippy::many_single_char_names)]
 fn md5(input: &[u8]) -> [u8; 16] {
     const SHIFTS: [u32; 64] = [
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
@@ -70,6 +72,7 @@ fn md5(input: &[u8]) -> [u8; 16] {
     out
 }
 
+#[allow(clippy::many_single_char_names)]
 fn sha1(input: &[u8]) -> [u8; 20] {
     let mut state: [u32; 5] = [
         0x6745_2301,
@@ -221,20 +224,38 @@ mod tests {
 
     #[test]
     fn known_digests() {
-        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let hex = |bytes: &[u8]| {
+            bytes.iter().fold(String::new(), |mut out, b| {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{b:02x}");
+                out
+            })
+        };
         assert_eq!(hex(&md5(b"")), "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(hex(&md5(b"abc")), "900150983cd24fb0d6963f7d28e17f72");
-        assert_eq!(hex(&sha1(b"abc")), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
         assert_eq!(base64(b"ab"), "YWI=");
     }
 
     #[test]
     fn htpasswd_formats() {
         // Written by htpasswd -m (ubasic:pbasic) and htpasswd -s (a:a).
-        assert_eq!(verify("$apr1$opONH1Fj$dX0sZdZ0rRWEk0Wj8y.Qv1", "pbasic"), Some(true));
-        assert_eq!(verify("$apr1$opONH1Fj$dX0sZdZ0rRWEk0Wj8y.Qv1", "foo"), Some(false));
+        assert_eq!(
+            verify("$apr1$opONH1Fj$dX0sZdZ0rRWEk0Wj8y.Qv1", "pbasic"),
+            Some(true)
+        );
+        assert_eq!(
+            verify("$apr1$opONH1Fj$dX0sZdZ0rRWEk0Wj8y.Qv1", "foo"),
+            Some(false)
+        );
         assert_eq!(verify("{SHA}hvfkN/qlp/zhXR3cuerq6jd2Z7g=", "a"), Some(true));
-        assert_eq!(verify("{SHA}hvfkN/qlp/zhXR3cuerq6jd2Z7g=", "b"), Some(false));
+        assert_eq!(
+            verify("{SHA}hvfkN/qlp/zhXR3cuerq6jd2Z7g=", "b"),
+            Some(false)
+        );
         assert_eq!(verify("$2y$05$abc", "x"), None);
     }
 }

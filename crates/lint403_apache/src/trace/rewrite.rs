@@ -1,4 +1,4 @@
-//! mod_rewrite's rule engine (`apply_rewrite_list`, `apply_rewrite_rule`,
+//! `mod_rewrite`'s rule engine (`apply_rewrite_list`, `apply_rewrite_rule`,
 //! `apply_rewrite_cond`), over the `RewriteCond`/`RewriteRule` settings
 //! the lowering kept with their words.
 
@@ -133,13 +133,10 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             None => (false, pattern_text.as_str()),
         };
         let pattern = Pattern::new(source, nocase);
-        let captures = match pattern.captures(&current) {
-            None => {
-                return Outcome::Unknown(format!(
-                    "the RewriteRule pattern {source:?} cannot be evaluated"
-                ))
-            }
-            Some(found) => found,
+        let Some(captures) = pattern.captures(&current) else {
+            return Outcome::Unknown(format!(
+                "the RewriteRule pattern {source:?} cannot be evaluated"
+            ));
         };
         let matched = captures.is_some() != negated;
         let rule_groups: Vec<Option<String>> = if negated {
@@ -152,7 +149,10 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             index += 1;
             if chained {
                 while index < entries.len()
-                    && has_flag(&flags_of(words(entries[index - 1].rule).get(2)), &["C", "chain"])
+                    && has_flag(
+                        &flags_of(words(entries[index - 1].rule).get(2)),
+                        &["C", "chain"],
+                    )
                 {
                     index += 1;
                 }
@@ -165,7 +165,10 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
                 index += 1;
                 if chained {
                     while index < entries.len()
-                        && has_flag(&flags_of(words(entries[index - 1].rule).get(2)), &["C", "chain"])
+                        && has_flag(
+                            &flags_of(words(entries[index - 1].rule).get(2)),
+                            &["C", "chain"],
+                        )
                     {
                         index += 1;
                     }
@@ -218,11 +221,11 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             None
         };
         if target != "-" {
-            let (expanded, from_backref) =
-                match expand(&target, &rule_groups, &cond_groups, lookup) {
-                    Ok(found) => found,
-                    Err(reason) => return Outcome::Unknown(reason),
-                };
+            let (expanded, from_backref) = match expand(&target, &rule_groups, &cond_groups, lookup)
+            {
+                Ok(found) => found,
+                Err(reason) => return Outcome::Unknown(reason),
+            };
             let noescape = has_flag(&flags, &["NE", "noescape"]);
             let (path, query) = match expanded.split_once('?') {
                 Some((path, query)) => (path.to_string(), Some(query.to_string())),
@@ -314,7 +317,9 @@ fn conditions(
                 index += 1;
                 continue;
             }
-            while index < conds.len() && has_flag(&flags_of(words(conds[index]).get(2)), &["OR", "ornext"]) {
+            while index < conds.len()
+                && has_flag(&flags_of(words(conds[index]).get(2)), &["OR", "ornext"])
+            {
                 index += 1;
             }
         } else if !holds {
@@ -357,7 +362,11 @@ fn condition(
     };
     let result = match pattern.as_str() {
         "-f" | "-F" | "-d" | "-s" | "-l" | "-L" | "-h" | "-x" => {
-            let test = if pattern == "-F" { "-f" } else { pattern.as_str() };
+            let test = if pattern == "-F" {
+                "-f"
+            } else {
+                pattern.as_str()
+            };
             let found = lookup.file_test(test, &value).ok_or_else(|| {
                 format!("RewriteCond {pattern} on {value} needs a view of the filesystem")
             })?;
@@ -369,7 +378,10 @@ fn condition(
         _ if pattern.starts_with('<') => (compare(&value, &pattern[1..]).is_lt(), None),
         _ if pattern.starts_with('>') => (compare(&value, &pattern[1..]).is_gt(), None),
         _ if pattern.starts_with('=') => (compare(&value, &pattern[1..]).is_eq(), None),
-        _ if pattern.starts_with('-') && pattern.len() > 1 && pattern[1..].chars().all(|c| c.is_ascii_alphabetic()) => {
+        _ if pattern.starts_with('-')
+            && pattern.len() > 1
+            && pattern[1..].chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
             return Err(format!("RewriteCond {pattern} is not modelled"));
         }
         _ => {
