@@ -96,6 +96,7 @@ pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOpti
         access_file_name: None,
         htaccess: false,
         fs: options.fs.clone(),
+        defines: config.defines.clone(),
     };
     if options.distribution_defaults {
         let file = sources.add(SourceFile::from_bytes(
@@ -159,6 +160,8 @@ struct Lowerer {
     /// Lowering a `.htaccess` file.
     htaccess: bool,
     fs: lint403_core::fsview::FsView,
+    /// The `Define`d names at the end of reading (`<IfDefine>`).
+    defines: crate::syntax::Defines,
 }
 
 /// Where node texts come from.
@@ -532,7 +535,7 @@ impl Lowerer {
         };
         let holds = match kind {
             SectionKind::IfModule => self.module_present(name),
-            SectionKind::IfDefine => false,
+            SectionKind::IfDefine => self.defines.is_defined(name),
             SectionKind::IfVersion => if_version(args)?,
             SectionKind::IfDirective => {
                 lookup_directive(name).is_some_and(|(module, _)| self.module_loaded(module))
@@ -1178,14 +1181,7 @@ impl Lowerer {
                 .document_root
                 .clone()
                 .map_or_else(|| main_root.0.clone(), |(root, _)| root);
-            let mut listen = vhost.listen.clone();
-            for entry in &mut listen {
-                if entry.port == 0 {
-                    if let Some(first) = main.listen.first() {
-                        entry.port = first.port;
-                    }
-                }
-            }
+            let listen = vhost.listen.clone();
             self.model.sites.push(Site {
                 span: vhost.span.unwrap_or(main_span),
                 listen,
