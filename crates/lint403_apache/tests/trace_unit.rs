@@ -415,3 +415,31 @@ fn hostile_input_does_not_panic() {
 
 #[allow(dead_code)]
 fn unused(_: &Path) {}
+
+#[test]
+fn unmodelled_lines_where_the_request_goes_make_it_unknown() {
+    let fixture = Fixture::new("gaps");
+    fixture.write("a/x.txt", "x\n").write("b/x.txt", "x\n");
+    let options = fixture.options(false);
+    let text = format!(
+        "{MAIN}<Directory /srv/site/a>\n    SecRuleEngine On\n</Directory>\n<Directory /srv/site/b>\n    SecRuleEngine On\n    Require all denied\n</Directory>\nRequire all granted\n"
+    );
+    let (model, sources) = model_of(&text, "/etc/apache2/apache2.conf", &options);
+    // A Require outside any section is refused by httpd: a gap, not a rule.
+    assert!(model
+        .gaps
+        .iter()
+        .any(|gap| gap.reason.contains("not allowed here")
+            && line_of(&sources, gap.span) == "Require all granted"));
+    let verdict = lint403_apache::trace(&model, &get("/a/x.txt"), &options);
+    assert_eq!(verdict.outcome, Outcome::Unknown);
+    assert!(verdict
+        .unknown
+        .as_deref()
+        .is_some_and(|why| why.contains("SecRuleEngine")));
+    // A refusal decided by a modelled line stands.
+    assert_eq!(
+        lint403_apache::trace(&model, &get("/b/x.txt"), &options).status,
+        Some(403)
+    );
+}

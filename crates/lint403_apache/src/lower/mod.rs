@@ -686,6 +686,27 @@ impl Lowerer {
                 _ => {}
             }
         }
+        let server_level =
+            !self.htaccess
+                && self.model.scopes.get(scope.0).is_some_and(|target| {
+                    matches!(target.kind, ScopeKind::Global | ScopeKind::Server)
+                });
+        if server_level
+            && matches!(
+                lookup_directive(&name),
+                Some((_, Class::AuthConfig | Class::Limit))
+            )
+        {
+            // httpd's server context excludes the AuthConfig and Limit
+            // classes: "Require not allowed here", and httpd does not start.
+            self.gap(
+                span,
+                format!(
+                    "{name} not allowed here (server context): httpd refuses the configuration"
+                ),
+            );
+            return;
+        }
         match lower.as_str() {
             "require" => match require_line(&raw, span) {
                 Ok(rule) => self.add_require(scope, rule),

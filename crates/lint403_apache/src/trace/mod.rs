@@ -55,6 +55,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         request,
         steps: Vec::new(),
         fix: None,
+        unmodelled: Vec::new(),
     };
     if options.distribution_defaults {
         tracer.steps.push(Step::new(
@@ -69,7 +70,20 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
             "httpd's compiled-in defaults: AllowOverride None, Options FollowSymLinks, DirectoryIndex index.html",
         ));
     }
-    let end = tracer.start();
+    let mut end = tracer.start();
+    if let (End::Status(status), Some((span, reason))) = (&end, tracer.unmodelled.first().cloned())
+    {
+        // Something lint403 does not model stood where the request went:
+        // it may refuse what looks allowed.
+        if *status < 400 {
+            tracer.step(
+                StepRole::WouldChange,
+                Some(span),
+                format!("not modelled here: {reason}"),
+            );
+            end = End::Unknown(format!("{reason}; it applies to this request"));
+        }
+    }
     let steps = std::mem::take(&mut tracer.steps);
     match end {
         End::Status(status) => {
@@ -110,6 +124,8 @@ struct Tracer<'m> {
     request: &'m Request,
     steps: Vec<Step>,
     fix: Option<String>,
+    /// Lines lowering could not represent inside the sections that applied.
+    unmodelled: Vec<(Span, String)>,
 }
 
 /// What the walk found on disk for the filename.
@@ -1135,6 +1151,21 @@ impl<'m> Tracer<'m> {
                             "an <If> condition lint403 cannot evaluate".to_string(),
                         ))
                     }
+                }
+            }
+        }
+        for scope_id in &queue {
+            let scope = model.scope(*scope_id);
+            if matches!(scope.kind, ScopeKind::Global | ScopeKind::Server) {
+                continue;
+            }
+            for gap in &model.gaps {
+                if gap.span.file == scope.span.file
+                    && gap.span.range.start >= scope.span.range.start
+                    && gap.span.range.end <= scope.span.range.end
+                    && !self.unmodelled.iter().any(|(span, _)| *span == gap.span)
+                {
+                    self.unmodelled.push((gap.span, gap.reason.clone()));
                 }
             }
         }
