@@ -771,7 +771,12 @@ fn own_cases() -> Vec<Case> {
             requests: &["GET /img/../sub/s.txt", "GET //sub//s.txt", "GET /%73ub/s.txt", "GET /sub%2fs.txt", "GET /img/./a.png", "GET /a.html/extra"],
         },
     ];
-    specs.iter().chain(more_specs().iter()).map(build).collect()
+    specs
+        .iter()
+        .chain(more_specs().iter())
+        .chain(real_world_specs().iter())
+        .map(build)
+        .collect()
 }
 
 #[allow(clippy::too_many_lines)]
@@ -986,6 +991,76 @@ fn more_specs() -> Vec<Spec<'static>> {
             files: &[],
             htaccess: &[],
             requests: &["GET /a.html", "GET /a.html H:User-Agent=CURL/8", "GET /a.html H:User-Agent=curl/8 @127.0.0.2", "GET /a.html?block=1", "GET /a.html?x=1&block=1", "GET /a.html?block=10"],
+        },
+    ]
+}
+
+/// `.htaccess` shapes that popular projects ship (written here from what
+/// they do, not copied).
+#[allow(clippy::too_many_lines)]
+fn real_world_specs() -> Vec<Spec<'static>> {
+    const OPEN: &str =
+        "<Directory /srv/lint403/www>\nRequire all granted\nAllowOverride All\n</Directory>";
+    vec![
+        Spec {
+            name: "front-controller",
+            main: "",
+            grant: false,
+            vhost: OPEN,
+            docroot: &[("index.php", "<?php\n"), ("style.css", "c\n"), ("uploads/a.png", "p\n")],
+            files: &[],
+            htaccess: &[("", "<IfModule mod_rewrite.c>\nRewriteEngine On\nRewriteBase /\nRewriteRule ^index\\.php$ - [L]\nRewriteCond %{REQUEST_FILENAME} !-f\nRewriteCond %{REQUEST_FILENAME} !-d\nRewriteRule . /index.php [L]\n</IfModule>\n")],
+            requests: &["GET /", "GET /style.css", "GET /2024/01/post/", "GET /uploads/a.png", "GET /uploads/", "GET /index.php"],
+        },
+        Spec {
+            name: "dotfile-rule-with-wellknown-exception",
+            main: "",
+            grant: false,
+            vhost: OPEN,
+            docroot: &[("index.html", "i\n"), (".git/config", "x\n"), (".well-known/acme-challenge/tok", "t\n"), (".well-known/security.txt", "s\n"), ("a/.hidden", "h\n")],
+            files: &[],
+            htaccess: &[("", "RewriteEngine On\nRewriteCond %{REQUEST_URI} \"!(^|/)\\.well-known/([^./]+./?)+$\" [NC]\nRewriteCond %{SCRIPT_FILENAME} -d [OR]\nRewriteCond %{SCRIPT_FILENAME} -f\nRewriteRule \"(^|/)\\.\" - [F]\n")],
+            requests: &["GET /.git/config", "GET /.git/", "GET /.well-known/acme-challenge/tok", "GET /.well-known/security.txt", "GET /a/.hidden", "GET /.nothing", "GET /index.html"],
+        },
+        Spec {
+            name: "filesmatch-lookahead-source-files",
+            main: "",
+            grant: false,
+            vhost: OPEN,
+            docroot: &[("index.html", "i\n"), (".env", "e\n"), ("composer.json", "{}\n"), ("backup.sql", "x\n"), ("notes.txt~", "x\n"), (".well-known/x", "x\n")],
+            files: &[],
+            htaccess: &[("", "<FilesMatch \"\\.(engine|inc|install|sql|theme|tpl(\\.php)?|xtmpl)$|^(\\.(?!well-known).*|composer\\.(json|lock)|web\\.config)$|~$\">\n  <IfModule mod_authz_core.c>\n    Require all denied\n  </IfModule>\n  <IfModule !mod_authz_core.c>\n    Order allow,deny\n  </IfModule>\n</FilesMatch>\nOptions -Indexes\n")],
+            requests: &["GET /.env", "GET /composer.json", "GET /backup.sql", "GET /notes.txt~", "GET /.well-known/x", "GET /index.html", "GET /.well-known/"],
+        },
+        Spec {
+            name: "not-found-instead-of-forbidden",
+            main: "",
+            grant: false,
+            vhost: OPEN,
+            docroot: &[("index.html", "i\n"), ("config/config.php", "x\n"), ("lib/a.php", "x\n"), (".well-known/caldav", "x\n")],
+            files: &[],
+            htaccess: &[("", "RewriteEngine on\nRewriteRule ^(?:config|lib|3rdparty)/.* - [R=404,L]\nRewriteRule ^(?:\\.(?!well-known)|autotest|occ).* - [R=404,L]\n")],
+            requests: &["GET /config/config.php", "GET /lib/a.php", "GET /.htaccess", "GET /.well-known/caldav", "GET /occ", "GET /index.html"],
+        },
+        Spec {
+            name: "deny-via-ifmodule-branches",
+            main: "",
+            grant: false,
+            vhost: OPEN,
+            docroot: &[("data/file.txt", "x\n"), ("pub/file.txt", "x\n")],
+            files: &[],
+            htaccess: &[("data", "# Generated\n<IfModule mod_authz_core.c>\n  Require all denied\n</IfModule>\n<IfModule mod_access_compat.c>\n  Order Allow,Deny\n  Deny from all\n  Satisfy All\n</IfModule>\n<IfModule !mod_authz_core.c>\n  Deny from all\n</IfModule>\n")],
+            requests: &["GET /data/file.txt", "GET /data/", "GET /pub/file.txt"],
+        },
+        Spec {
+            name: "negotiation-branch-not-loaded",
+            main: "",
+            grant: false,
+            vhost: OPEN,
+            docroot: &[("public/index.php", "x\n"), ("public/css/app.css", "c\n")],
+            files: &[],
+            htaccess: &[("public", "<IfModule mod_rewrite.c>\n    <IfModule mod_negotiation.c>\n        Options -MultiViews -Indexes\n    </IfModule>\n    RewriteEngine On\n    RewriteCond %{HTTP:Authorization} .\n    RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]\n    RewriteCond %{REQUEST_FILENAME} !-d\n    RewriteCond %{REQUEST_FILENAME} !-f\n    RewriteRule ^ index.php [L]\n</IfModule>\n")],
+            requests: &["GET /public/css/app.css", "GET /public/users/1", "GET /public/css/", "GET /public/"],
         },
     ]
 }
