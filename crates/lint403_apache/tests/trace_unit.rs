@@ -443,3 +443,40 @@ fn unmodelled_lines_where_the_request_goes_make_it_unknown() {
         Some(403)
     );
 }
+
+/// `fixtures/trace/apache/site`: each line of `expectations.tsv` is an
+/// `expect:` entry and the status httpd gives it.
+#[test]
+fn the_fixture_site_traces_as_expected() {
+    let site = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/trace/apache/site");
+    let options = TraceOptions {
+        fs: FsView {
+            path_map: vec![(PathBuf::from("/srv/site"), site.clone())],
+            read_unmapped: false,
+        },
+        distribution_defaults: false,
+    };
+    let text = std::fs::read_to_string(site.join("apache2.conf")).expect("fixture config");
+    let (model, _) = model_of(&text, "/srv/site/apache2.conf", &options);
+    let expectations =
+        std::fs::read_to_string(site.join("expectations.tsv")).expect("expectations");
+    let mut checked = 0;
+    for line in expectations
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+    {
+        let (entry, status) = line.split_once('\t').expect("entry<TAB>status");
+        let mut request = Request::parse_expectation(entry).expect("an expect: entry");
+        if request.header("host").is_none() {
+            request.set_header("Host", "example.com");
+        }
+        let verdict = lint403_apache::trace(&model, &request, &options);
+        assert_eq!(
+            verdict.status,
+            Some(status.parse().expect("status")),
+            "{entry}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10);
+}
