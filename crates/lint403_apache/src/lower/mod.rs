@@ -302,6 +302,16 @@ impl Lowerer {
     }
 
     fn add_require(&mut self, scope: ScopeId, rule: Rule) {
+        if is_negative(&rule) {
+            // mod_authz_core refuses a negation directly under the implicit
+            // <RequireAny> of a section.
+            self.invalid(
+                scope,
+                rule.span,
+                "negative Require directive has no effect in <RequireAny> directive".to_string(),
+            );
+            return;
+        }
         if let Some(&slot) = self.slots.get(&scope) {
             if let Some(RuleKind::Combine { children, .. }) = self
                 .model
@@ -1128,7 +1138,14 @@ impl Lowerer {
                     let raw = text
                         .get(directive.args_range.start..directive.args_range.end)
                         .unwrap_or_default();
-                    children.push(require_line(raw, directive_span(file, directive))?);
+                    let rule = require_line(raw, directive_span(file, directive))?;
+                    if op == CombineOp::Any && is_negative(&rule) {
+                        return Err(
+                            "negative Require directive has no effect in <RequireAny> directive"
+                                .to_string(),
+                        );
+                    }
+                    children.push(rule);
                 }
                 Node::Section(inner)
                     if matches!(
@@ -1138,7 +1155,14 @@ impl Lowerer {
                             | SectionKind::RequireNone
                     ) =>
                 {
-                    children.push(self.require_section(text, file, inner)?);
+                    let rule = self.require_section(text, file, inner)?;
+                    if op == CombineOp::Any && is_negative(&rule) {
+                        return Err(
+                            "<RequireNone> directive has no effect in <RequireAny> directive"
+                                .to_string(),
+                        );
+                    }
+                    children.push(rule);
                 }
                 Node::Section(inner) if inner.kind.is_conditional() => {
                     let args: Vec<String> =
@@ -1325,6 +1349,18 @@ impl Lowerer {
         }
         self.htaccess = false;
     }
+}
+
+/// `Require not …` and `<RequireNone>`.
+fn is_negative(rule: &Rule) -> bool {
+    matches!(
+        rule.kind,
+        RuleKind::Access { negated: true, .. }
+            | RuleKind::Combine {
+                op: CombineOp::None,
+                ..
+            }
+    )
 }
 
 /// Directives with no bearing on the status lint403 traces.
