@@ -178,7 +178,7 @@ fn distribution_defaults_around_a_fragment() {
 #[test]
 fn lowering_shapes() {
     let options = TraceOptions::default();
-    let text = "<VirtualHost 127.0.0.1:8080>\nServerName a.test\nServerAlias www.a.test\nDocumentRoot /srv/a\n<Directory /srv/a>\nAuthMerging And\nRequire ip 10.0.0.1\nRequire not ip 10.0.0.2\nOrder allow,deny\nAllow from 10.1 env=!blocked\nSatisfy any\n<Limit POST>\nRequire all denied\n</Limit>\n</Directory>\n<FilesMatch \"^\\.\">\nRequire all denied\n</FilesMatch>\n<If \"%{HTTP_HOST} == 'x'\">\nRequire all denied\n</If>\n<Else>\nRequire all granted\n</Else>\nRewriteEngine On\nRewriteRule ^/old - [F]\nSetEnvIf Referer ^https://a\\.test/ ok !bad\nBogusDirective x\n</VirtualHost>\n";
+    let text = "<VirtualHost 127.0.0.1:8080>\nServerName a.test\nServerAlias www.a.test\nDocumentRoot /srv/a\n<Directory /srv/a>\nAuthMerging And\nRequire ip 10.0.0.1\nRequire host example.com\nRequire not ip 10.0.0.2\nOrder allow,deny\nAllow from 10.1 env=!blocked\nSatisfy any\n<Limit POST>\nRequire all denied\n</Limit>\n</Directory>\n<FilesMatch \"^\\.\">\nRequire all denied\n</FilesMatch>\n<If \"%{HTTP_HOST} == 'x'\">\nRequire all denied\n</If>\n<Else>\nRequire all granted\n</Else>\nRewriteEngine On\nRewriteRule ^/old - [F]\nSetEnvIf Referer ^https://a\\.test/ ok !bad\nBogusDirective x\n</VirtualHost>\n";
     let (model, _) = model_of(text, "/etc/apache2/sites-enabled/a.conf", &options);
     assert_eq!(model.sites.len(), 2, "the main server and one vhost");
     let site = &model.sites[1];
@@ -247,6 +247,13 @@ fn lowering_shapes() {
         .gaps
         .iter()
         .any(|gap| gap.reason.contains("BogusDirective")));
+    assert!(
+        model
+            .gaps
+            .iter()
+            .any(|gap| gap.reason.contains("negative Require")),
+        "httpd refuses a negation under the implicit RequireAny"
+    );
 }
 
 #[test]
@@ -479,4 +486,24 @@ fn the_fixture_site_traces_as_expected() {
         checked += 1;
     }
     assert!(checked >= 10);
+}
+
+#[test]
+fn rewrite_expansion_survives_odd_text() {
+    let fixture = Fixture::new("odd");
+    fixture.write("a.txt", "a\n");
+    let options = fixture.options(false);
+    let text = format!(
+        "{MAIN}RewriteEngine On\nRewriteCond %{{HTTP_REFERER}} \\é(x\nRewriteRule ^/(.*)$ /\\é$1 [L]\nRewriteRule ^/b - [F]\n"
+    );
+    let (model, _) = model_of(&text, "/etc/apache2/apache2.conf", &options);
+    for path in ["/a.txt", "/é", "/%C3%A9", "/b"] {
+        let mut request = get(path);
+        request.set_header("Referer", "\u{e9}(x");
+        let verdict = lint403_apache::trace(&model, &request, &options);
+        assert!(
+            verdict.status.is_some() || verdict.unknown.is_some(),
+            "{path}"
+        );
+    }
 }

@@ -423,9 +423,10 @@ fn expand(
     while i < bytes.len() {
         let c = bytes[i];
         if c == b'\\' && i + 1 < bytes.len() {
-            let next = &text[i + 1..i + 2];
+            let width = text[i + 1..].chars().next().map_or(1, char::len_utf8);
+            let next = &text[i + 1..i + 1 + width];
             push(&mut out, &mut origin, next, false);
-            i += 2;
+            i += 1 + width;
             continue;
         }
         if (c == b'$' || c == b'%') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
