@@ -1097,5 +1097,19 @@ fn real_world_specs() -> Vec<Spec<'static>> {
             htaccess: &[],
             requests: &["GET /sub/s.txt", "GET /a.html", "GET /a.html?token=good", "GET /a.html?token=bad", "HEAD /img/a.png", "GET /img/a.png"],
         },
+        Spec {
+            name: "internal-redirect-variables-and-loops",
+            main: "",
+            grant: false,
+            vhost: OPEN,
+            docroot: &[("once/index.html", "i\n"), ("once/a.txt", "a\n"), ("loop/index.html", "i\n"), ("env/index.html", "i\n")],
+            files: &[],
+            htaccess: &[
+                ("once", "RewriteEngine On\nRewriteCond %{ENV:REDIRECT_DONE} !=1\nRewriteRule ^(.*)$ index.html [E=DONE:1,L]\n"),
+                ("loop", "RewriteEngine On\nRewriteRule (.*) sub/$1 [L]\n"),
+                ("env", "RewriteEngine On\nRewriteRule ^go$ index.html [E=PASS:1,L]\nRequire env REDIRECT_PASS\n"),
+            ],
+            requests: &["GET /once/a.txt", "GET /once/zzz", "GET /loop/x", "GET /env/go", "GET /env/index.html"],
+        },
     ]
 }

@@ -507,3 +507,91 @@ fn rewrite_expansion_survives_odd_text() {
         );
     }
 }
+
+/// Every Apache file of the corpus, as a `.htaccess` under a document root
+/// that allows everything (or as a main configuration): the must-allow and
+/// should-deny probes trace without a panic, each to a status or a reason.
+#[test]
+fn corpus_files_trace_without_panics() {
+    let corpus = std::env::var_os("LINT403_CORPUS")
+        .map_or_else(|| PathBuf::from("/work/shared/corpus"), PathBuf::from)
+        .join("apache");
+    if !corpus.is_dir() {
+        println!("SKIPPED: corpus not found (set LINT403_CORPUS)");
+        return;
+    }
+    let probes = [
+        "/",
+        "/index.html",
+        "/robots.txt",
+        "/favicon.ico",
+        "/sitemap.xml",
+        "/.well-known/acme-challenge/t",
+        "/.well-known/security.txt",
+        "/assets/app.js",
+        "/.git/config",
+        "/.env",
+        "/.htaccess",
+        "/index.php",
+        "/admin/",
+        "/a/b/c.php",
+    ];
+    let mut files = Vec::new();
+    let mut stack = vec![corpus];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let mut traced = 0;
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let fixture = Fixture::new("corpus");
+        fixture
+            .write("index.html", "i\n")
+            .write("index.php", "p\n")
+            .write("robots.txt", "r\n")
+            .write(".env", "e\n")
+            .write(".git/config", "c\n")
+            .write(".well-known/acme-challenge/t", "t\n")
+            .write("assets/app.js", "a\n");
+        let options = fixture.options(false);
+        let as_htaccess = lint403_apache::is_htaccess_name(path);
+        let config = if as_htaccess {
+            fixture.write(".htaccess", &text);
+            format!("{MAIN}<Directory /srv/site>\n    AllowOverride All\n</Directory>\n")
+        } else {
+            text.clone()
+        };
+        let (model, _) = model_of(&config, "/etc/apache2/apache2.conf", &options);
+        for probe in probes {
+            let verdict = lint403_apache::trace(&model, &get(probe), &options);
+            assert!(
+                verdict.status.is_some() || verdict.unknown.is_some(),
+                "{}: {probe}",
+                path.display()
+            );
+            if std::env::var_os("LINT403_CORPUS_REPORT").is_some() {
+                println!(
+                    "{}\t{probe}\t{}\t{}",
+                    path.display(),
+                    verdict
+                        .status
+                        .map_or_else(|| "unknown".to_string(), |s| s.to_string()),
+                    verdict.unknown.as_deref().unwrap_or("")
+                );
+            }
+            traced += 1;
+        }
+    }
+    println!("traced {traced} probes over {} corpus files", files.len());
+    assert!(traced > 0);
+}

@@ -291,6 +291,9 @@ fn server_variable(
         "REQUEST_SCHEME" => "http".to_string(),
         "SERVER_PORT" => port.to_string(),
         "REMOTE_USER" => request.user.clone().unwrap_or_default(),
+        // UseCanonicalName Off (the default): the name the client asked for.
+        "SERVER_NAME" => request.host()?,
+        "SERVER_ADDR" => request.listen?.ip().to_string(),
         "THE_REQUEST" => format!(
             "{} {}{} HTTP/1.1",
             request.method,
@@ -589,7 +592,14 @@ impl<'m> Tracer<'m> {
                             None,
                             format!("internal redirect to {new_uri}"),
                         );
-                        let mut next_env = env.clone();
+                        // ap_internal_redirect: the new request sees the
+                        // old variables renamed REDIRECT_*.
+                        let mut next_env: Env = env
+                            .iter()
+                            .map(|(name, value)| (format!("REDIRECT_{name}"), value.clone()))
+                            .collect();
+                        next_env.insert("REDIRECT_URL".to_string(), uri.clone());
+                        next_env.insert("REDIRECT_STATUS".to_string(), "200".to_string());
                         self.server_setenvif(site, &new_uri, &mut next_env);
                         return self.pass(
                             site,
