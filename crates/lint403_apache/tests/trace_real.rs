@@ -1113,3 +1113,121 @@ fn real_world_specs() -> Vec<Spec<'static>> {
         },
     ]
 }
+
+/// Every `.htaccess` of the real-world corpus, under a document root that
+/// allows every override, against the real httpd on the usual probes.
+/// Where `trace` gives a status it must be httpd's; where it says
+/// "unknown" (a handler, a module it does not model) the request is
+/// counted, not compared.
+#[test]
+fn corpus_htaccess_files_agree_with_httpd() {
+    if !server_available(ServerKind::Apache) {
+        return;
+    }
+    let corpus = std::env::var_os("LINT403_CORPUS")
+        .map_or_else(|| PathBuf::from("/work/shared/corpus"), PathBuf::from)
+        .join("apache");
+    if !corpus.is_dir() {
+        println!("SKIPPED: corpus not found (set LINT403_CORPUS)");
+        return;
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![corpus];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if lint403_apache::is_htaccess_name(&path) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let probes = [
+        "/",
+        "/index.html",
+        "/robots.txt",
+        "/favicon.ico",
+        "/.well-known/acme-challenge/t",
+        "/.git/config",
+        "/.env",
+        "/.htaccess",
+        "/index.php",
+        "/assets/app.js",
+        "/assets/",
+        "/composer.json",
+        "/missing/page",
+        "/app/config.ini",
+    ];
+    let docroot: Vec<Entry> = [
+        ("index.html", "i\n"),
+        ("index.php", "<?php\n"),
+        ("robots.txt", "r\n"),
+        ("favicon.ico", "f\n"),
+        (".well-known/acme-challenge/t", "t\n"),
+        (".git/config", "c\n"),
+        (".env", "e\n"),
+        ("assets/app.js", "a\n"),
+        ("composer.json", "{}\n"),
+        ("app/config.ini", "x\n"),
+    ]
+    .iter()
+    .map(|(path, content)| Entry::file(path, content))
+    .collect();
+    let cases: Vec<Case> = files
+        .iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            Some(Case {
+                name: path
+                    .strip_prefix("/work/shared/corpus/apache")
+                    .unwrap_or(path)
+                    .display()
+                    .to_string(),
+                main: String::new(),
+                vhost: Some("<Directory /srv/lint403/www>\nRequire all granted\nAllowOverride All\n</Directory>".to_string()),
+                docroot: docroot.clone(),
+                files: Vec::new(),
+                htaccess: [(String::new(), text)].into_iter().collect(),
+                requests: probes.iter().map(|probe| TestRequest::get(probe)).collect(),
+                recorded: Vec::new(),
+            })
+        })
+        .collect();
+    let mut tally = Tally::default();
+    for (index, case) in cases.iter().enumerate() {
+        run_case(case, 600 + u16::try_from(index).unwrap_or(0), &mut tally);
+    }
+    let definite: Vec<&String> = tally
+        .mismatches
+        .iter()
+        .filter(|line| !line.contains("trace unknown"))
+        .collect();
+    for line in &definite {
+        println!("MISMATCH {line}");
+    }
+    if std::env::var_os("LINT403_TRACE_LIST").is_some() {
+        for line in tally
+            .mismatches
+            .iter()
+            .filter(|line| line.contains("trace unknown"))
+        {
+            println!("UNKNOWN {line}");
+        }
+    }
+    println!(
+        "corpus .htaccess: {} configs, {} requests ({} answered 403 by httpd): {} exact, {} unknown, {} definite mismatches",
+        tally.configs,
+        tally.requests,
+        tally.real_403,
+        tally.exact,
+        tally.unknown,
+        definite.len()
+    );
+    assert!(
+        definite.is_empty(),
+        "{} mismatches (printed above)",
+        definite.len()
+    );
+}

@@ -939,8 +939,8 @@ impl Lowerer {
                     "CGI scripts (ScriptAlias) answer what the script decides",
                 );
             }
-            "sethandler" | "addhandler" | "proxypass" | "proxypassmatch" | "fallbackresource"
-            | "action" => {
+            "sethandler" | "addhandler" | "removehandler" | "proxypass" | "proxypassmatch"
+            | "fallbackresource" | "action" => {
                 self.setting(scope, span, HANDLER, {
                     let mut words = vec![name.clone()];
                     words.extend(args);

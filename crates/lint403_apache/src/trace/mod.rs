@@ -177,6 +177,11 @@ struct Conf<'m> {
     setenvif: Vec<&'m Rule>,
     redirects: Vec<&'m Rule>,
     handler: Option<&'m Rule>,
+    /// `SetHandler default-handler`: directories go to the core handler too
+    /// (404), not to `mod_autoindex`.
+    forced_default_handler: bool,
+    /// `AddHandler` by extension (`mod_mime`), lower case without the dot.
+    handlers_by_extension: Vec<(String, &'m Rule)>,
     tls: Option<Span>,
     /// A server-level `RewriteEngine` also sets the per-directory default.
     rewrite_default: Option<bool>,
@@ -214,6 +219,8 @@ impl Default for Conf<'_> {
             setenvif: Vec::new(),
             redirects: Vec::new(),
             handler: None,
+            handlers_by_extension: Vec::new(),
+            forced_default_handler: false,
             tls: None,
             rewrite_default: None,
         }
@@ -1467,7 +1474,7 @@ impl<'m> Tracer<'m> {
                             rewrite_base = args.first().cloned();
                         }
                         "rewritecond" | "rewriterule" if !server_level => rewrite_touched = true,
-                        _ if name == HANDLER => conf.handler = Some(rule),
+                        _ if name == HANDLER => merge_handler(conf, rule, args),
                         _ => {}
                     }
                 }
@@ -1806,7 +1813,15 @@ impl<'m> Tracer<'m> {
         env: &mut Env,
         depth: usize,
     ) -> End {
-        if let Some(rule) = conf.handler {
+        let extension_handler = {
+            let name = select::basename(filename).to_ascii_lowercase();
+            let extensions: Vec<&str> = name.split('.').skip(1).collect();
+            conf.handlers_by_extension
+                .iter()
+                .find(|(extension, _)| extensions.contains(&extension.as_str()))
+                .map(|(_, rule)| *rule)
+        };
+        if let Some(rule) = conf.handler.or(extension_handler) {
             self.step(
                 StepRole::Evaluated,
                 Some(rule.span),
@@ -1924,6 +1939,14 @@ impl<'m> Tracer<'m> {
     }
 
     fn listing(&mut self, conf: &Conf<'m>, method: &str) -> End {
+        if conf.forced_default_handler {
+            self.step(
+                StepRole::Evaluated,
+                None,
+                "SetHandler default-handler: the core handler does not list directories (404)",
+            );
+            return End::Status(404);
+        }
         if conf.opts.set & OPT_INDEXES != 0 {
             self.step(
                 StepRole::Evaluated,
@@ -1939,6 +1962,53 @@ impl<'m> Tracer<'m> {
         self.decided(&spans, "no DirectoryIndex file and Options without Indexes: directory listing refused (AH01276)");
         self.fix = Some("add an index file (DirectoryIndex) or `Options +Indexes`".to_string());
         End::Status(403)
+    }
+}
+
+/// `SetHandler`/`AddHandler`/`RemoveHandler` (and the handlers lint403
+/// never models: `ProxyPass`, `FallbackResource`, `Action`). The default
+/// handler (`None`, `default-handler`) serves files as lint403 models.
+fn merge_handler<'m>(conf: &mut Conf<'m>, rule: &'m Rule, args: &[String]) {
+    let directive = args
+        .first()
+        .map_or(String::new(), |name| name.to_ascii_lowercase());
+    let is_default = |handler: &str| {
+        handler.eq_ignore_ascii_case("none") || handler.eq_ignore_ascii_case("default-handler")
+    };
+    let extensions = |words: &[String]| -> Vec<String> {
+        words
+            .iter()
+            .map(|word| word.trim_start_matches('.').to_ascii_lowercase())
+            .collect()
+    };
+    match directive.as_str() {
+        "sethandler" => {
+            conf.forced_default_handler = args
+                .get(1)
+                .is_some_and(|handler| handler.eq_ignore_ascii_case("default-handler"));
+            conf.handler = match args.get(1) {
+                Some(handler) if !is_default(handler) => Some(rule),
+                _ => None,
+            };
+        }
+        "addhandler" => {
+            let Some(handler) = args.get(1) else {
+                return;
+            };
+            let names = extensions(&args[2.min(args.len())..]);
+            conf.handlers_by_extension
+                .retain(|(extension, _)| !names.contains(extension));
+            if !is_default(handler) {
+                conf.handlers_by_extension
+                    .extend(names.into_iter().map(|extension| (extension, rule)));
+            }
+        }
+        "removehandler" => {
+            let names = extensions(&args[1.min(args.len())..]);
+            conf.handlers_by_extension
+                .retain(|(extension, _)| !names.contains(extension));
+        }
+        _ => conf.handler = Some(rule),
     }
 }
 

@@ -353,6 +353,11 @@ fn condition(
         Some(rest) => (true, rest.to_string()),
         None => (false, pattern),
     };
+    // `=""` (and `<""` ...) compare with the empty string.
+    let pattern = match pattern.strip_suffix("\"\"") {
+        Some(operator) if matches!(operator, "=" | "<" | ">" | "<=" | ">=") => operator.to_string(),
+        _ => pattern,
+    };
     let compare = |a: &str, b: &str| -> std::cmp::Ordering {
         if nocase {
             a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase())
