@@ -226,6 +226,12 @@ fn run_case(case: &Case, seed: u16, tally: &mut Tally) {
             }
         }
     }
+    if std::env::var("LINT403_SHOW_CASE").as_deref() == Ok(case.name.as_str()) {
+        println!("--- {} vhost:\n{}", case.name, case.vhost.as_deref().unwrap_or(""));
+        for (dir, text) in &case.htaccess {
+            println!("--- {dir}/.htaccess:\n{text}");
+        }
+    }
     drop(server);
 }
 
@@ -1230,4 +1236,146 @@ fn corpus_htaccess_files_agree_with_httpd() {
         "{} mismatches (printed above)",
         definite.len()
     );
+}
+
+/// A small seeded generator (a linear congruential one: the configs are
+/// the same on every run).
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(self.0 >> 33).unwrap_or(0)
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.next() % items.len()]
+    }
+}
+
+/// Seeded random mixes of sections and access lines over one tree, each
+/// against the real httpd on a grid of requests.
+#[test]
+fn random_configs_agree_with_httpd() {
+    if !server_available(ServerKind::Apache) {
+        return;
+    }
+    const LINES: &[&str] = &[
+        "Require all granted",
+        "Require all denied",
+        "Require ip 127.0.0.2",
+        "Require ip 127.0.0.0/30",
+        "Require env e1",
+        "<RequireAll>\nRequire all granted\nRequire not ip 127.0.0.3\n</RequireAll>",
+        "<RequireAny>\nRequire ip 127.0.0.4\nRequire env e2\n</RequireAny>",
+        "<RequireAll>\nRequire env e1\n<RequireNone>\nRequire env e2\n</RequireNone>\n</RequireAll>",
+        "AuthMerging And",
+        "AuthMerging Or",
+        "AuthMerging Off",
+        "Order allow,deny",
+        "Order deny,allow",
+        "Allow from 127.0.0.2",
+        "Deny from 127.0.0.3",
+        "Allow from all",
+        "Deny from all",
+        "Allow from env=e2",
+        "Satisfy Any",
+        "Options -Indexes",
+        "Options +Indexes",
+        "<Limit POST>\nRequire all denied\n</Limit>",
+        "<LimitExcept GET>\nRequire ip 127.0.0.4\n</LimitExcept>",
+        "<If \"%{HTTP:X-E1} == 'yes'\">\nRequire all granted\n</If>",
+    ];
+    const SECTIONS: &[(&str, &str)] = &[
+        ("<Directory /srv/lint403/www>", "</Directory>"),
+        ("<Directory /srv/lint403/www/a>", "</Directory>"),
+        ("<Directory /srv/lint403/www/a/b>", "</Directory>"),
+        ("<Files \"x.txt\">", "</Files>"),
+        ("<FilesMatch \"^\\.\">", "</FilesMatch>"),
+        ("<Location /a>", "</Location>"),
+        ("<Location /a/b>", "</Location>"),
+        ("<DirectoryMatch \"/b/?$\">", "</DirectoryMatch>"),
+    ];
+    let docroot: Vec<Entry> = [
+        ("index.html", "i\n"),
+        ("x.txt", "x\n"),
+        ("a/x.txt", "x\n"),
+        ("a/b/x.txt", "x\n"),
+        ("a/b/y.txt", "y\n"),
+        (".hidden", "h\n"),
+        ("a/noindex/z.txt", "z\n"),
+    ]
+    .iter()
+    .map(|(path, content)| Entry::file(path, content))
+    .collect();
+    let paths = [
+        "/x.txt",
+        "/a/x.txt",
+        "/a/b/x.txt",
+        "/a/b/y.txt",
+        "/.hidden",
+        "/a/",
+        "/a/noindex/",
+        "/a/b",
+        "/",
+    ];
+    let ips = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
+    let headers = ["", "X-E1", "X-E2"];
+    let rounds: usize = std::env::var("LINT403_RANDOM_CONFIGS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(30);
+    let mut random = Seeded(0x5eed_1234);
+    let mut cases = Vec::new();
+    for round in 0..rounds {
+        let mut vhost = String::from(
+            "SetEnvIf X-E1 yes e1\nSetEnvIf X-E2 yes e2\n<Directory /srv/lint403/www>\nAllowOverride All\nRequire all granted\n</Directory>\n",
+        );
+        let sections = 1 + random.next() % 4;
+        for _ in 0..sections {
+            let (open, close) = SECTIONS[random.next() % SECTIONS.len()];
+            let _ = writeln!(vhost, "{open}");
+            for _ in 0..1 + random.next() % 3 {
+                let _ = writeln!(vhost, "{}", random.pick(LINES));
+            }
+            let _ = writeln!(vhost, "{close}");
+        }
+        let mut htaccess = BTreeMap::new();
+        if random.next() % 2 == 0 {
+            let mut text = String::new();
+            for _ in 0..1 + random.next() % 3 {
+                let _ = writeln!(text, "{}", random.pick(LINES));
+            }
+            htaccess.insert("a".to_string(), text);
+        }
+        let mut requests = Vec::new();
+        for _ in 0..24 {
+            let mut request = TestRequest::get(random.pick(&paths));
+            request.client_ip = random.pick(&ips).parse().expect("address");
+            let header = random.pick(&headers);
+            if !header.is_empty() {
+                request
+                    .headers
+                    .push((header.to_string(), "yes".to_string()));
+            }
+            if random.next() % 8 == 0 {
+                request.method = "POST".to_string();
+            }
+            requests.push(request);
+        }
+        cases.push(Case {
+            name: format!("random-{round}"),
+            main: String::new(),
+            vhost: Some(vhost),
+            docroot: docroot.clone(),
+            files: Vec::new(),
+            htaccess,
+            requests,
+            recorded: Vec::new(),
+        });
+    }
+    run_all(&cases, "random configs", 900);
 }

@@ -285,22 +285,17 @@ pub(super) fn host_in_domain(domain: &str, host: &str) -> bool {
     host == domain || host.ends_with(&format!(".{domain}"))
 }
 
-/// The merged `mod_authz_core` configuration.
+/// A `mod_authz_core` configuration: one section's own, or merged.
 #[derive(Debug, Clone, Default)]
 pub(super) struct AuthzConf<'m> {
     pub section: Option<Node<'m>>,
-    pub forbidden_on_fail: Option<bool>,
-}
-
-/// One section's own `mod_authz_core` configuration.
-pub(super) struct AuthzOwn<'m> {
-    pub section: Option<Node<'m>>,
+    /// `AuthMerging`: `None` when unset.
     pub op: Option<lint403_core::model::AuthMerging>,
     pub forbidden_on_fail: Option<bool>,
 }
 
 /// `merge_authz_core_dir_config`.
-pub(super) fn merge<'m>(base: &AuthzConf<'m>, new: AuthzOwn<'m>) -> AuthzConf<'m> {
+pub(super) fn merge<'m>(base: &AuthzConf<'m>, new: &AuthzConf<'m>) -> AuthzConf<'m> {
     use lint403_core::model::AuthMerging;
     let forbidden_on_fail = new.forbidden_on_fail.or(base.forbidden_on_fail);
     if new.op.is_none() && new.section.is_none() && base.section.is_some() {
@@ -313,12 +308,12 @@ pub(super) fn merge<'m>(base: &AuthzConf<'m>, new: AuthzOwn<'m>) -> AuthzConf<'m
         || (base.section.is_none() && new.section.is_none())
     {
         return AuthzConf {
-            section: new.section,
             forbidden_on_fail,
+            ..new.clone()
         };
     }
     let and = new.op == Some(AuthMerging::And);
-    let section = match (base.section.clone(), new.section) {
+    let section = match (base.section.clone(), new.section.clone()) {
         (Some(base_section), Some(new_section)) => Some(Node::Group {
             and,
             negate: false,
@@ -330,6 +325,7 @@ pub(super) fn merge<'m>(base: &AuthzConf<'m>, new: AuthzOwn<'m>) -> AuthzConf<'m
     };
     AuthzConf {
         section,
+        op: new.op,
         forbidden_on_fail,
     }
 }

@@ -40,7 +40,7 @@ use lint403_core::{Model, Pattern, Request, Span, Step, StepRole, TraceOptions, 
 use crate::lower::{class_of, Class, HANDLER, INVALID};
 use crate::select;
 
-use authz::{AuthzConf, AuthzOwn, Compat, Node};
+use authz::{AuthzConf, Compat, Node};
 
 /// httpd's `LimitInternalRecursion` default.
 const MAX_INTERNAL_REDIRECTS: usize = 10;
@@ -978,7 +978,9 @@ impl<'m> Tracer<'m> {
         let mut conf = Conf::default();
         let mut applied: Vec<ScopeId> = Vec::new();
         for root in select::server_roots(model, site) {
-            self.merge(&mut conf, root, true);
+            if let Some(own) = self.merge(&mut conf, root, true) {
+                conf.authz = authz::merge(&conf.authz, &own);
+            }
             applied.push(root);
         }
         // Components of the filename, walked from the root.
@@ -1115,7 +1117,9 @@ impl<'m> Tracer<'m> {
         // DirectoryMatch on the full filename.
         for id in select::directory_regex_sections(model, site, &final_name) {
             self.scope_step(id);
-            self.merge(&mut conf, id, false);
+            if let Some(own) = self.merge(&mut conf, id, false) {
+                conf.authz = authz::merge(&conf.authz, &own);
+            }
             applied.push(id);
         }
         // Files on the last segment.
@@ -1124,16 +1128,30 @@ impl<'m> Tracer<'m> {
         } else {
             select::basename(&final_name).to_string()
         };
+        // <Files>, <Location> and <If> sections are merged with each other
+        // first, then onto what the directory walk built (file_walk,
+        // location_walk and if_walk keep a `now_merged` of their own).
+        let mut group: Option<AuthzConf<'m>> = None;
         for id in select::files_sections(model, &applied, &basename) {
             self.scope_step(id);
-            self.merge(&mut conf, id, false);
+            if let Some(own) = self.merge(&mut conf, id, false) {
+                group = Some(merge_group(group, own));
+            }
             applied.push(id);
+        }
+        if let Some(group) = group.take() {
+            conf.authz = authz::merge(&conf.authz, &group);
         }
         // Location on the URI.
         for id in select::location_sections(model, site, uri) {
             self.scope_step(id);
-            self.merge(&mut conf, id, false);
+            if let Some(own) = self.merge(&mut conf, id, false) {
+                group = Some(merge_group(group, own));
+            }
             applied.push(id);
+        }
+        if let Some(group) = group.take() {
+            conf.authz = authz::merge(&conf.authz, &group);
         }
         // <If> sections of everything applied, in merge order.
         let view = self.view(uri, self.request.query.as_deref());
@@ -1159,7 +1177,9 @@ impl<'m> Tracer<'m> {
                 match eval_if(condition, &view, &vars) {
                     Some(true) => {
                         self.scope_step(child);
-                        self.merge(&mut conf, child, false);
+                        if let Some(own) = self.merge(&mut conf, child, false) {
+                            group = Some(merge_group(group, own));
+                        }
                         queue.push(child);
                     }
                     Some(false) => {}
@@ -1170,6 +1190,9 @@ impl<'m> Tracer<'m> {
                     }
                 }
             }
+        }
+        if let Some(group) = group.take() {
+            conf.authz = authz::merge(&conf.authz, &group);
         }
         for scope_id in &queue {
             let scope = model.scope(*scope_id);
@@ -1221,7 +1244,9 @@ impl<'m> Tracer<'m> {
     ) -> Result<(), End> {
         for id in select::directory_sections_at(self.model, site, depth, directory) {
             self.scope_step(id);
-            self.merge(conf, id, false);
+            if let Some(own) = self.merge(conf, id, false) {
+                conf.authz = authz::merge(&conf.authz, &own);
+            }
             applied.push(id);
         }
         let reads = !conf.overrides.is_empty() || !conf.override_list.is_empty();
@@ -1239,7 +1264,9 @@ impl<'m> Tracer<'m> {
         }
         self.check_htaccess(conf, htaccess)?;
         self.scope_step(htaccess);
-        self.merge(conf, htaccess, false);
+        if let Some(own) = self.merge(conf, htaccess, false) {
+            conf.authz = authz::merge(&conf.authz, &own);
+        }
         applied.push(htaccess);
         Ok(())
     }
@@ -1335,7 +1362,15 @@ impl<'m> Tracer<'m> {
     /// Merges one scope's own rules (and its `<Limit>` children's) into
     /// `conf`, as each module's merge function would.
     #[allow(clippy::too_many_lines)]
-    fn merge(&mut self, conf: &mut Conf<'m>, id: ScopeId, server_level: bool) {
+    /// Returns the scope's own `mod_authz_core` configuration (merged by
+    /// the caller: directory sections one by one, `<Files>`, `<Location>`
+    /// and `<If>` as groups first, as httpd's walks do).
+    fn merge(
+        &mut self,
+        conf: &mut Conf<'m>,
+        id: ScopeId,
+        server_level: bool,
+    ) -> Option<AuthzConf<'m>> {
         let model = self.model;
         let scope = model.scope(id);
         let mut own_rules: Vec<(&'m Rule, Option<&'m Matcher>)> =
@@ -1484,26 +1519,19 @@ impl<'m> Tracer<'m> {
         if forbidden_on_fail.is_some() {
             authz_touched = true;
         }
-        if authz_touched {
-            let op = match scope.access_inheritance {
-                Inheritance::Merge(merging) => Some(merging),
-                _ => None,
-            };
-            let section = (!authz_children.is_empty()).then_some(Node::Group {
+        let own_authz = authz_touched.then(|| AuthzConf {
+            section: (!authz_children.is_empty()).then(|| Node::Group {
                 and: false,
                 negate: false,
                 children: authz_children,
                 span: None,
-            });
-            conf.authz = authz::merge(
-                &conf.authz,
-                AuthzOwn {
-                    section,
-                    op,
-                    forbidden_on_fail,
-                },
-            );
-        }
+            }),
+            op: match scope.access_inheritance {
+                Inheritance::Merge(merging) => Some(merging),
+                _ => None,
+            },
+            forbidden_on_fail,
+        });
         if compat_touched {
             conf.compat = compat;
             conf.compat_set = true;
@@ -1546,6 +1574,7 @@ impl<'m> Tracer<'m> {
                     .unwrap_or(scope.head),
             });
         }
+        own_authz
     }
 
     /// `access_checker`, `access_checker_ex`, authn, authz.
@@ -1939,6 +1968,14 @@ impl<'m> Tracer<'m> {
     }
 
     fn listing(&mut self, conf: &Conf<'m>, method: &str) -> End {
+        if !matches!(method, "GET" | "HEAD") {
+            self.step(
+                StepRole::Default,
+                None,
+                "mod_autoindex lists only for GET; the core handler answers 404 for a directory",
+            );
+            return End::Status(404);
+        }
         if conf.forced_default_handler {
             self.step(
                 StepRole::Evaluated,
@@ -1962,6 +1999,14 @@ impl<'m> Tracer<'m> {
         self.decided(&spans, "no DirectoryIndex file and Options without Indexes: directory listing refused (AH01276)");
         self.fix = Some("add an index file (DirectoryIndex) or `Options +Indexes`".to_string());
         End::Status(403)
+    }
+}
+
+/// One more section of a `<Files>`/`<Location>`/`<If>` group.
+fn merge_group<'m>(group: Option<AuthzConf<'m>>, own: AuthzConf<'m>) -> AuthzConf<'m> {
+    match group {
+        None => own,
+        Some(group) => authz::merge(&group, &own),
     }
 }
 
