@@ -227,7 +227,11 @@ fn run_case(case: &Case, seed: u16, tally: &mut Tally) {
         }
     }
     if std::env::var("LINT403_SHOW_CASE").as_deref() == Ok(case.name.as_str()) {
-        println!("--- {} vhost:\n{}", case.name, case.vhost.as_deref().unwrap_or(""));
+        println!(
+            "--- {} vhost:\n{}",
+            case.name,
+            case.vhost.as_deref().unwrap_or("")
+        );
         for (dir, text) in &case.htaccess {
             println!("--- {dir}/.htaccess:\n{text}");
         }

@@ -1520,7 +1520,7 @@ impl<'m> Tracer<'m> {
             authz_touched = true;
         }
         let own_authz = authz_touched.then(|| AuthzConf {
-            section: (!authz_children.is_empty()).then(|| Node::Group {
+            section: (!authz_children.is_empty()).then_some(Node::Group {
                 and: false,
                 negate: false,
                 children: authz_children,
