@@ -1260,6 +1260,46 @@ impl Seeded {
     }
 }
 
+/// Lines the random configs pick from.
+const RANDOM_LINES: &[&str] = &[
+    "Require all granted",
+    "Require all denied",
+    "Require ip 127.0.0.2",
+    "Require ip 127.0.0.0/30",
+    "Require env e1",
+    "<RequireAll>\nRequire all granted\nRequire not ip 127.0.0.3\n</RequireAll>",
+    "<RequireAny>\nRequire ip 127.0.0.4\nRequire env e2\n</RequireAny>",
+    "<RequireAll>\nRequire env e1\n<RequireNone>\nRequire env e2\n</RequireNone>\n</RequireAll>",
+    "AuthMerging And",
+    "AuthMerging Or",
+    "AuthMerging Off",
+    "Order allow,deny",
+    "Order deny,allow",
+    "Allow from 127.0.0.2",
+    "Deny from 127.0.0.3",
+    "Allow from all",
+    "Deny from all",
+    "Allow from env=e2",
+    "Satisfy Any",
+    "Options -Indexes",
+    "Options +Indexes",
+    "<Limit POST>\nRequire all denied\n</Limit>",
+    "<LimitExcept GET>\nRequire ip 127.0.0.4\n</LimitExcept>",
+    "<If \"%{HTTP:X-E1} == 'yes'\">\nRequire all granted\n</If>",
+];
+
+/// Sections the random configs pick from.
+const RANDOM_SECTIONS: &[(&str, &str)] = &[
+    ("<Directory /srv/lint403/www>", "</Directory>"),
+    ("<Directory /srv/lint403/www/a>", "</Directory>"),
+    ("<Directory /srv/lint403/www/a/b>", "</Directory>"),
+    ("<Files \"x.txt\">", "</Files>"),
+    ("<FilesMatch \"^\\.\">", "</FilesMatch>"),
+    ("<Location /a>", "</Location>"),
+    ("<Location /a/b>", "</Location>"),
+    ("<DirectoryMatch \"/b/?$\">", "</DirectoryMatch>"),
+];
+
 /// Seeded random mixes of sections and access lines over one tree, each
 /// against the real httpd on a grid of requests.
 #[test]
@@ -1267,42 +1307,6 @@ fn random_configs_agree_with_httpd() {
     if !server_available(ServerKind::Apache) {
         return;
     }
-    const LINES: &[&str] = &[
-        "Require all granted",
-        "Require all denied",
-        "Require ip 127.0.0.2",
-        "Require ip 127.0.0.0/30",
-        "Require env e1",
-        "<RequireAll>\nRequire all granted\nRequire not ip 127.0.0.3\n</RequireAll>",
-        "<RequireAny>\nRequire ip 127.0.0.4\nRequire env e2\n</RequireAny>",
-        "<RequireAll>\nRequire env e1\n<RequireNone>\nRequire env e2\n</RequireNone>\n</RequireAll>",
-        "AuthMerging And",
-        "AuthMerging Or",
-        "AuthMerging Off",
-        "Order allow,deny",
-        "Order deny,allow",
-        "Allow from 127.0.0.2",
-        "Deny from 127.0.0.3",
-        "Allow from all",
-        "Deny from all",
-        "Allow from env=e2",
-        "Satisfy Any",
-        "Options -Indexes",
-        "Options +Indexes",
-        "<Limit POST>\nRequire all denied\n</Limit>",
-        "<LimitExcept GET>\nRequire ip 127.0.0.4\n</LimitExcept>",
-        "<If \"%{HTTP:X-E1} == 'yes'\">\nRequire all granted\n</If>",
-    ];
-    const SECTIONS: &[(&str, &str)] = &[
-        ("<Directory /srv/lint403/www>", "</Directory>"),
-        ("<Directory /srv/lint403/www/a>", "</Directory>"),
-        ("<Directory /srv/lint403/www/a/b>", "</Directory>"),
-        ("<Files \"x.txt\">", "</Files>"),
-        ("<FilesMatch \"^\\.\">", "</FilesMatch>"),
-        ("<Location /a>", "</Location>"),
-        ("<Location /a/b>", "</Location>"),
-        ("<DirectoryMatch \"/b/?$\">", "</DirectoryMatch>"),
-    ];
     let docroot: Vec<Entry> = [
         ("index.html", "i\n"),
         ("x.txt", "x\n"),
@@ -1340,18 +1344,18 @@ fn random_configs_agree_with_httpd() {
         );
         let sections = 1 + random.next() % 4;
         for _ in 0..sections {
-            let (open, close) = SECTIONS[random.next() % SECTIONS.len()];
+            let (open, close) = RANDOM_SECTIONS[random.next() % RANDOM_SECTIONS.len()];
             let _ = writeln!(vhost, "{open}");
-            for _ in 0..1 + random.next() % 3 {
-                let _ = writeln!(vhost, "{}", random.pick(LINES));
+            for _ in 0..=(random.next() % 3) {
+                let _ = writeln!(vhost, "{}", random.pick(RANDOM_LINES));
             }
             let _ = writeln!(vhost, "{close}");
         }
         let mut htaccess = BTreeMap::new();
         if random.next() % 2 == 0 {
             let mut text = String::new();
-            for _ in 0..1 + random.next() % 3 {
-                let _ = writeln!(text, "{}", random.pick(LINES));
+            for _ in 0..=(random.next() % 3) {
+                let _ = writeln!(text, "{}", random.pick(RANDOM_LINES));
             }
             htaccess.insert("a".to_string(), text);
         }
