@@ -1387,3 +1387,153 @@ fn random_configs_agree_with_httpd() {
     }
     run_all(&cases, "random configs", 900);
 }
+
+/// Lines for the second random mix: rewrites, `SetEnvIf`, `Options`,
+/// `DirectoryIndex`, redirects, nested `<Files>`.
+const RANDOM_LINES_2: &[&str] = &[
+    "RewriteEngine On\nRewriteCond %{HTTP:X-E1} =yes\nRewriteRule x\\.txt$ - [F]",
+    "RewriteEngine On\nRewriteRule ^y\\.txt$ x.txt [L]",
+    "RewriteEngine On\nRewriteCond %{REQUEST_FILENAME} !-f\nRewriteRule . /index.html [L]",
+    "Options -FollowSymLinks",
+    "Options +SymLinksIfOwnerMatch",
+    "Options -Indexes",
+    "DirectoryIndex x.txt",
+    "SetEnvIf X-E2 yes e1",
+    "Require env e1",
+    "Require all granted",
+    "Require all denied",
+    "Order deny,allow\nDeny from 127.0.0.2",
+    "<Files \"y.txt\">\nRequire all denied\n</Files>",
+    "Satisfy Any",
+    "<RequireAll>\nRequire all granted\nRequire not env e2\n</RequireAll>",
+    "AuthMerging And",
+];
+
+/// `AllowOverride` values for `/a`.
+const RANDOM_OVERRIDES: &[&str] = &[
+    "All",
+    "None",
+    "AuthConfig",
+    "FileInfo",
+    "Limit",
+    "AuthConfig FileInfo",
+    "Options=Indexes",
+    "Indexes AuthConfig",
+];
+
+/// A second seeded mix, aimed at `.htaccess` override classes and at
+/// per-directory rewrites; configurations httpd refuses to start are
+/// skipped (counted).
+#[test]
+fn random_htaccess_mixes_agree_with_httpd() {
+    if !server_available(ServerKind::Apache) {
+        return;
+    }
+    let docroot: Vec<Entry> = [
+        ("index.html", "i\n"),
+        ("x.txt", "x\n"),
+        ("a/x.txt", "x\n"),
+        ("a/y.txt", "y\n"),
+        ("a/b/x.txt", "x\n"),
+        ("a/b/y.txt", "y\n"),
+        ("a/empty/z.md", "z\n"),
+    ]
+    .iter()
+    .map(|(path, content)| Entry::file(path, content))
+    .chain([Entry::symlink("a/link.txt", "x.txt")])
+    .collect();
+    let paths = [
+        "/a/x.txt",
+        "/a/y.txt",
+        "/a/b/x.txt",
+        "/a/b/y.txt",
+        "/a/",
+        "/a/b/",
+        "/a/empty/",
+        "/a/link.txt",
+        "/a/nothing",
+        "/x.txt",
+    ];
+    let rounds: usize = std::env::var("LINT403_RANDOM_CONFIGS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(30);
+    let mut random = Seeded(0x0dd_ba11);
+    let mut cases = Vec::new();
+    for round in 0..rounds {
+        let overrides = random.pick(RANDOM_OVERRIDES);
+        let mut vhost = format!(
+            "SetEnvIf X-E1 yes e1\nSetEnvIf X-E2 yes e2\n<Directory /srv/lint403/www>\nRequire all granted\n</Directory>\n<Directory /srv/lint403/www/a>\nAllowOverride {overrides}\n"
+        );
+        for _ in 0..=(random.next() % 2) {
+            let _ = writeln!(vhost, "{}", random.pick(RANDOM_LINES_2));
+        }
+        vhost.push_str("</Directory>\n");
+        let mut htaccess = BTreeMap::new();
+        for dir in ["a", "a/b"] {
+            if random.next() % 3 != 0 {
+                let mut text = String::new();
+                for _ in 0..=(random.next() % 2) {
+                    let _ = writeln!(text, "{}", random.pick(RANDOM_LINES_2));
+                }
+                htaccess.insert(dir.to_string(), text);
+            }
+        }
+        let mut requests = Vec::new();
+        for _ in 0..16 {
+            let mut request = TestRequest::get(random.pick(&paths));
+            request.client_ip = random
+                .pick(&["127.0.0.1", "127.0.0.2"])
+                .parse()
+                .expect("address");
+            let header = random.pick(&["", "X-E1", "X-E2"]);
+            if !header.is_empty() {
+                request
+                    .headers
+                    .push((header.to_string(), "yes".to_string()));
+            }
+            requests.push(request);
+        }
+        cases.push(Case {
+            name: format!("random-htaccess-{round}"),
+            main: String::new(),
+            vhost: Some(vhost),
+            docroot: docroot.clone(),
+            files: Vec::new(),
+            htaccess,
+            requests,
+            recorded: Vec::new(),
+        });
+    }
+    let mut tally = Tally::default();
+    for (index, case) in cases.iter().enumerate() {
+        run_case(case, 1200 + u16::try_from(index).unwrap_or(0), &mut tally);
+    }
+    let refused = tally
+        .mismatches
+        .iter()
+        .filter(|line| line.contains("did not start"))
+        .count();
+    let mismatches: Vec<&String> = tally
+        .mismatches
+        .iter()
+        .filter(|line| !line.contains("did not start"))
+        .collect();
+    for line in &mismatches {
+        println!("MISMATCH {line}");
+    }
+    println!(
+        "random .htaccess mixes: {} configs ({refused} refused by httpd), {} requests ({} answered 403 by httpd): {} exact, {} unknown, {} mismatches",
+        tally.configs,
+        tally.requests,
+        tally.real_403,
+        tally.exact,
+        tally.unknown,
+        mismatches.len()
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches (printed above)",
+        mismatches.len()
+    );
+}

@@ -558,13 +558,8 @@ impl<'m> Tracer<'m> {
         if let Some(end) = self.access_phases(&conf, &view, &filename, env, port) {
             return end;
         }
-        if kind == PassKind::Sub {
-            return End::Sub {
-                regular_file: matches!(found, Found::File | Found::Unseen)
-                    && !filename.ends_with('/'),
-            };
-        }
-        // Fixups: per-directory mod_rewrite.
+        // Fixups (a DirectoryIndex lookup runs them too): per-directory
+        // mod_rewrite.
         if let Some(rewrite) = conf.rewrite.clone() {
             if rewrite.enabled {
                 if conf.opts.set & (OPT_SYM_LINKS | OPT_SYM_OWNER) == 0 {
@@ -582,6 +577,7 @@ impl<'m> Tracer<'m> {
                 }
                 match self.perdir_rewrite(
                     site,
+                    kind == PassKind::Sub,
                     &rewrite,
                     &filename,
                     &path_info,
@@ -593,6 +589,14 @@ impl<'m> Tracer<'m> {
                 ) {
                     PerDir::Continue => {}
                     PerDir::End(end) => return end,
+                    PerDir::Redirect(..) if kind == PassKind::Sub => {
+                        // A lookup is never run: mod_dir only looks at what
+                        // the lookup found on disk before the rewrite.
+                        return End::Sub {
+                            regular_file: matches!(found, Found::File | Found::Unseen)
+                                && !filename.ends_with('/'),
+                        };
+                    }
                     PerDir::Redirect(new_uri, new_query) => {
                         self.step(
                             StepRole::Evaluated,
@@ -626,6 +630,12 @@ impl<'m> Tracer<'m> {
             return end;
         }
         let _ = scopes;
+        if kind == PassKind::Sub {
+            return End::Sub {
+                regular_file: matches!(found, Found::File | Found::Unseen)
+                    && !filename.ends_with('/'),
+            };
+        }
         self.handler(site, &conf, &filename, &uri, &path_info, found, env, depth)
     }
 
@@ -873,6 +883,7 @@ impl<'m> Tracer<'m> {
     fn perdir_rewrite(
         &mut self,
         site: SiteId,
+        subrequest: bool,
         rewrite: &RewriteConf<'m>,
         filename: &str,
         path_info: &str,
@@ -901,7 +912,7 @@ impl<'m> Tracer<'m> {
             env,
             filename: filename.to_string(),
             port,
-            subrequest: false,
+            subrequest,
             scope_rules: maps,
         };
         let outcome = rewrite::run(&rewrite.entries, &input, &mut lookup);
