@@ -1242,6 +1242,14 @@ fn corpus_htaccess_files_agree_with_httpd() {
     );
 }
 
+/// The seed of the random tests: `LINT403_RANDOM_SEED`, else `default`.
+fn random_seed(default: u64) -> u64 {
+    std::env::var("LINT403_RANDOM_SEED")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A small seeded generator (a linear congruential one: the configs are
 /// the same on every run).
 struct Seeded(u64);
@@ -1286,6 +1294,11 @@ const RANDOM_LINES: &[&str] = &[
     "<Limit POST>\nRequire all denied\n</Limit>",
     "<LimitExcept GET>\nRequire ip 127.0.0.4\n</LimitExcept>",
     "<If \"%{HTTP:X-E1} == 'yes'\">\nRequire all granted\n</If>",
+    "AuthType Basic\nAuthName realm\nAuthUserFile /srv/lint403/users\nRequire valid-user",
+    "AuthType Basic\nAuthName realm\nAuthUserFile /srv/lint403/users",
+    "Require user alice",
+    "<RequireAny>\nRequire user bob\nRequire ip 127.0.0.2\n</RequireAny>",
+    "AuthzSendForbiddenOnFailure On",
 ];
 
 /// Sections the random configs pick from.
@@ -1336,20 +1349,28 @@ fn random_configs_agree_with_httpd() {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(30);
-    let mut random = Seeded(0x5eed_1234);
+    let mut random = Seeded(random_seed(0x5eed_1234));
     let mut cases = Vec::new();
     for round in 0..rounds {
         let mut vhost = String::from(
             "SetEnvIf X-E1 yes e1\nSetEnvIf X-E2 yes e2\n<Directory /srv/lint403/www>\nAllowOverride All\nRequire all granted\n</Directory>\n",
         );
+        // Sections go to the main server or the virtual host: the vhost's
+        // merge after the main server's of the same kind.
+        let mut main = String::new();
         let sections = 1 + random.next() % 4;
         for _ in 0..sections {
             let (open, close) = RANDOM_SECTIONS[random.next() % RANDOM_SECTIONS.len()];
-            let _ = writeln!(vhost, "{open}");
+            let target = if random.next() % 3 == 0 {
+                &mut main
+            } else {
+                &mut vhost
+            };
+            let _ = writeln!(target, "{open}");
             for _ in 0..=(random.next() % 3) {
-                let _ = writeln!(vhost, "{}", random.pick(RANDOM_LINES));
+                let _ = writeln!(target, "{}", random.pick(RANDOM_LINES));
             }
-            let _ = writeln!(vhost, "{close}");
+            let _ = writeln!(target, "{close}");
         }
         let mut htaccess = BTreeMap::new();
         if random.next() % 2 == 0 {
@@ -1372,14 +1393,29 @@ fn random_configs_agree_with_httpd() {
             if random.next() % 8 == 0 {
                 request.method = "POST".to_string();
             }
+            match random.next() % 5 {
+                0 => request.credentials = Some(("alice".to_string(), "pw".to_string())),
+                1 => request.credentials = Some(("bob".to_string(), "pw2".to_string())),
+                2 => request.credentials = Some(("alice".to_string(), "wrong".to_string())),
+                _ => {}
+            }
             requests.push(request);
         }
         cases.push(Case {
             name: format!("random-{round}"),
-            main: String::new(),
+            main,
             vhost: Some(vhost),
             docroot: docroot.clone(),
-            files: Vec::new(),
+            files: vec![Entry {
+                path: "users".to_string(),
+                htpasswd: Some(
+                    [("alice", "pw"), ("bob", "pw2")]
+                        .iter()
+                        .map(|(user, password)| ((*user).to_string(), (*password).to_string()))
+                        .collect(),
+                ),
+                ..Entry::default()
+            }],
             htaccess,
             requests,
             recorded: Vec::new(),
@@ -1458,7 +1494,7 @@ fn random_htaccess_mixes_agree_with_httpd() {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(30);
-    let mut random = Seeded(0x0dd_ba11);
+    let mut random = Seeded(random_seed(0x0dd_ba11));
     let mut cases = Vec::new();
     for round in 0..rounds {
         let overrides = random.pick(RANDOM_OVERRIDES);
