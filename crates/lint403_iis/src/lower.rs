@@ -72,8 +72,21 @@ const MAX_FOLDER_DEPTH: usize = 32;
 pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOptions) -> Model {
     let mut model = Model::new(Dialect::Iis);
     let Some(document) = config.document(config.root) else {
+        // The site still exists: every request to it gets 500.19.
+        let span = Span::new(config.root, TextRange::empty(0));
+        let scope = model.add_scope(
+            None,
+            Scope::new(ScopeKind::Server, Matcher::All, span, span),
+        );
+        model.sites.push(Site {
+            span,
+            listen: vec![default_listen()],
+            names: Vec::new(),
+            document_roots: vec![folder_of(sources, config.root).display().to_string()],
+            root: scope,
+        });
         model.gaps.push(Gap {
-            span: Span::new(config.root, TextRange::empty(0)),
+            span,
             reason: "the web.config is not well-formed XML: IIS answers 500.19 for every request"
                 .into(),
         });
@@ -114,21 +127,10 @@ pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOpti
         lowering.scope_mut(scope).access_inheritance = Inheritance::ParentFirst;
         lowering.lower_sections(file, root, scope);
         lowering.lower_locations(file, root, scope, "", false);
-        let site_root = sources
-            .get(file)
-            .path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let site_root = folder_of(sources, file);
         model.sites.push(Site {
             span: root_head,
-            listen: vec![Listen {
-                address: None,
-                port: 80,
-                default_server: true,
-                tls: false,
-                span: None,
-            }],
+            listen: vec![default_listen()],
             names: Vec::new(),
             document_roots: vec![site_root.display().to_string()],
             root: scope,
@@ -879,8 +881,19 @@ fn lower_folder_configs(
             .find(|(folder, _)| folder.is_empty() || relative.starts_with(&format!("{folder}/")))
             .map_or(site_scope, |(_, scope)| *scope);
         let Some(document) = loaded.document(file) else {
+            // An empty level, so that the error applies below the folder only.
+            let span = Span::new(file, TextRange::empty(0));
+            model.add_scope(
+                Some(parent),
+                Scope::new(
+                    ScopeKind::IisLocation,
+                    Matcher::Prefix(join_prefix(&relative, "")),
+                    span,
+                    span,
+                ),
+            );
             model.gaps.push(Gap {
-                span: Span::new(file, TextRange::empty(0)),
+                span,
                 reason: format!(
                     "{} is not well-formed: IIS answers 500.19 below /{relative}",
                     path.display()
@@ -907,6 +920,27 @@ fn lower_folder_configs(
         lowering.lower_locations(file, root, scope, &relative, false);
         folder_scopes.push((relative, scope));
     }
+}
+
+/// A site without bindings: port 80 on every address.
+fn default_listen() -> Listen {
+    Listen {
+        address: None,
+        port: 80,
+        default_server: true,
+        tls: false,
+        span: None,
+    }
+}
+
+/// The folder holding `file`: a site root is its web.config's folder.
+fn folder_of(sources: &SourceMap, file: FileId) -> PathBuf {
+    sources
+        .get(file)
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// `(folder relative to the site root, path)` of every `web.config`.

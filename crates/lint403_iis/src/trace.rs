@@ -8,9 +8,9 @@
 //! 2. Request filtering (`BeginRequest`, before URL Rewrite): double escaping
 //!    404.11, URL sequences 404.5, file extensions 404.7, hidden segments
 //!    404.8, verbs 404.6.
-//! 3. URL Rewrite distributed rules, parent rules first.
-//! 4. `access@sslFlags`: 403.4 / 403.5 over http, 403.7 without a client
+//! 3. `access@sslFlags`: 403.4 / 403.5 over http, 403.7 without a client
 //!    certificate.
+//! 4. URL Rewrite distributed rules, parent rules first.
 //! 5. Authentication: anonymous off and no credentials: 401.2.
 //! 6. IIS URL Authorization: deny rules first (parent first), then allow
 //!    rules; nothing matching denies (401).
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use lint403_core::fsview::FileKind;
 use lint403_core::model::{
-    Action, Condition, RuleKind, ScopeId, ScopeKind, SiteId, Subject, TextTest,
+    Action, Condition, Gap, RuleKind, ScopeId, ScopeKind, SiteId, Subject, TextTest,
 };
 use lint403_core::request::normalize_path;
 use lint403_core::{
@@ -55,11 +55,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
             steps,
         );
     };
-    if let Some(gap) = model
-        .gaps
-        .first()
-        .filter(|gap| gap.reason.contains("500.19"))
-    {
+    if let Some(gap) = configuration_error(model, &selection.scopes) {
         steps.push(Step::new(
             StepRole::Decided,
             Some(gap.span),
@@ -67,7 +63,10 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         ));
         let mut verdict = Verdict::status(500, steps);
         verdict.substatus = Some(19);
-        return verdict.with_fix("make the configuration well-formed XML");
+        return verdict.with_fix(
+            "fix the configuration error: IIS refuses to read this configuration level, so every \
+             URL below it answers 500.19",
+        );
     }
     let Some(path) = normalize_path(&request.path, false) else {
         steps.push(Step::new(
@@ -91,6 +90,27 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
     let outcome = tracer.run(&selection.scopes);
     let steps = std::mem::take(&mut tracer.steps);
     outcome.into_verdict(steps)
+}
+
+/// A configuration error (IIS answers 500.19) in a level that applies:
+/// the innermost scope holding the error's span is one of `selected`.
+fn configuration_error<'m>(model: &'m Model, selected: &[ScopeId]) -> Option<&'m Gap> {
+    model
+        .gaps
+        .iter()
+        .filter(|gap| gap.reason.contains("500.19"))
+        .find(|gap| {
+            let holder = (0..model.scopes.len())
+                .map(ScopeId)
+                .filter(|&id| {
+                    let span = model.scope(id).span;
+                    span.file == gap.span.file
+                        && span.range.start <= gap.span.range.start
+                        && gap.span.range.end <= span.range.end
+                })
+                .min_by_key(|&id| model.scope(id).span.range.len());
+            holder.is_some_and(|id| selected.contains(&id))
+        })
 }
 
 /// What one stage decided.
@@ -198,6 +218,12 @@ impl Tracer<'_> {
         if let Some(decision) = self.request_filtering(&config) {
             return decision;
         }
+        // sslFlags is enforced before the distributed rewrite rules run
+        // (an http->https redirect rule never sees a request that
+        // "Require SSL" refuses); docs/trace-iis.md says why this order.
+        if let Some(decision) = self.ssl(&config) {
+            return decision;
+        }
         let before = self.path.clone();
         if let Some(decision) = self.rewrite(&config) {
             return decision;
@@ -205,9 +231,6 @@ impl Tracer<'_> {
         if self.path != before {
             let scopes = scopes_for_path(self.model, self.site, &self.path);
             config = Effective::build(self.model, &scopes);
-        }
-        if let Some(decision) = self.ssl(&config) {
-            return decision;
         }
         if let Some(decision) = self.authenticate(&config) {
             return decision;
@@ -1062,6 +1085,18 @@ impl Tracer<'_> {
             Some(_) => false,
             None => self.path.ends_with('/'),
         };
+        let unconditional = config.handlers.iter().find(|mapping| {
+            mapping.matches(
+                self.path.rsplit('/').next().unwrap_or(""),
+                &self.request.method,
+            )
+        });
+        if unconditional.is_some_and(|mapping| !mapping.needs_file && !mapping.is_static_file()) {
+            let path = self.path.clone();
+            if let Some(decision) = self.mapped_handler(config, &path) {
+                return decision;
+            }
+        }
         if !view {
             self.step(
                 StepRole::Default,
@@ -1074,6 +1109,10 @@ impl Tracer<'_> {
             );
         }
         if is_directory {
+            let path = self.path.clone();
+            if let Some(decision) = self.mapped_handler(config, &path) {
+                return decision;
+            }
             if !self.path.ends_with('/') {
                 self.step(
                     StepRole::Filesystem,
@@ -1182,7 +1221,53 @@ impl Tracer<'_> {
         )
     }
 
+    /// The handler mapping of the configuration that takes `path`, if
+    /// one does and it is not the `StaticFile` handler.
+    fn mapped_handler(&mut self, config: &Effective, path: &str) -> Option<Decision> {
+        let file_name = path.rsplit('/').next().unwrap_or("");
+        let method = self.request.method.clone();
+        let mapping = config
+            .handlers
+            .iter()
+            .find(|mapping| mapping.matches(file_name, &method));
+        match mapping {
+            Some(mapping) if mapping.is_static_file() => None,
+            Some(mapping) => {
+                self.step(
+                    StepRole::Decided,
+                    Some(mapping.span),
+                    format!(
+                        "handler '{}' ({}) takes {path}",
+                        mapping.name, mapping.target
+                    ),
+                );
+                Some(Decision::Unknown(format!(
+                    "{path} is handled by '{}' ({}): the application behind it answers, not this \
+                     configuration",
+                    mapping.name, mapping.target
+                )))
+            }
+            None if config.handlers_cleared.is_some() => {
+                self.step(
+                    StepRole::Decided,
+                    config.handlers_cleared,
+                    "<clear/> removed the server's handler mappings and none of this level's takes \
+                     the request",
+                );
+                Some(Decision::refused(
+                    404,
+                    Some(4),
+                    "add a handler mapping for these requests (e.g. the StaticFile handler) after <clear/>",
+                ))
+            }
+            None => None,
+        }
+    }
+
     fn file(&mut self, config: &Effective, path: &str) -> Decision {
+        if let Some(decision) = self.mapped_handler(config, path) {
+            return decision;
+        }
         let extension = extension_of(path);
         let policy = &config.access_policy;
         let has = |flag: &str| {
@@ -1502,6 +1587,43 @@ struct RewriteEntry<'m> {
     action: &'m lint403_core::model::Rule,
 }
 
+struct HandlerMapping {
+    name: String,
+    path: String,
+    verb: String,
+    /// `modules`, `scriptProcessor` or `type`: what answers.
+    target: String,
+    /// `resourceType`: `Unspecified` (the default) takes the request
+    /// whether or not a file exists.
+    needs_file: bool,
+    span: Span,
+}
+
+impl HandlerMapping {
+    fn matches(&self, file_name: &str, method: &str) -> bool {
+        let verb_ok =
+            self.verb.trim() == "*" || self.verb.split(',').any(|verb| verb.trim() == method);
+        verb_ok && glob_matches(&self.path, file_name)
+    }
+
+    fn is_static_file(&self) -> bool {
+        self.target.contains("StaticFileModule") || self.name.eq_ignore_ascii_case("StaticFile")
+    }
+}
+
+/// A handler `path`: `*`, `*.ext`, or a file name (ignoring case).
+fn glob_matches(pattern: &str, file_name: &str) -> bool {
+    let pattern = pattern.trim().to_ascii_lowercase();
+    let name = file_name.to_ascii_lowercase();
+    if pattern == "*" {
+        return true;
+    }
+    match pattern.strip_prefix('*') {
+        Some(suffix) => name.ends_with(suffix),
+        None => name == pattern,
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Authentication {
     anonymous: (bool, Option<Span>),
@@ -1526,6 +1648,11 @@ struct Effective<'m> {
     default_document_span: Option<Span>,
     default_documents: Vec<(String, Option<Span>)>,
     access_policy: (String, Option<Span>),
+    /// Handler mappings added in the configuration, in lookup order
+    /// (a level's own mappings before the ones it inherits).
+    handlers: Vec<HandlerMapping>,
+    /// `<clear/>` removed the server's mappings (`StaticFile` included).
+    handlers_cleared: Option<Span>,
     auth: Authentication,
     forms_login: Option<(String, Span)>,
     run_all_managed: (bool, Option<Span>),
@@ -1640,6 +1767,8 @@ impl<'m> Effective<'m> {
                 forms: None,
             },
             forms_login: None,
+            handlers: Vec::new(),
+            handlers_cleared: None,
             run_all_managed: (false, None),
             http_errors: Vec::new(),
         };
@@ -1676,6 +1805,7 @@ impl<'m> Effective<'m> {
         let mut collection = String::new();
         let mut pending_rule: Option<(&'m lint403_core::model::Rule, &'m [String])> = None;
         let mut level_documents: Vec<(String, Option<Span>)> = Vec::new();
+        let mut level_handlers: Vec<HandlerMapping> = Vec::new();
         let mut documents_cleared = false;
         for rule in rules {
             let span = rule.span;
@@ -1783,6 +1913,33 @@ impl<'m> Effective<'m> {
                 ) => {
                     self.browse = (*on, Some(span));
                 }
+                (HANDLERS, RuleKind::Setting { name, args }) => match name.as_str() {
+                    "add" => level_handlers.push(HandlerMapping {
+                        name: arg(args, "name").unwrap_or("").to_string(),
+                        path: arg(args, "path").unwrap_or("*").to_string(),
+                        verb: arg(args, "verb").unwrap_or("*").to_string(),
+                        target: ["modules", "scriptProcessor", "type"]
+                            .iter()
+                            .filter_map(|key| arg(args, key))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        needs_file: arg(args, "resourceType")
+                            .is_some_and(|kind| !kind.trim().eq_ignore_ascii_case("Unspecified")),
+                        span,
+                    }),
+                    "remove" => {
+                        let removed = arg(args, "name").unwrap_or("");
+                        self.handlers
+                            .retain(|h| !h.name.eq_ignore_ascii_case(removed));
+                        level_handlers.retain(|h| !h.name.eq_ignore_ascii_case(removed));
+                    }
+                    "clear" => {
+                        self.handlers.clear();
+                        level_handlers.clear();
+                        self.handlers_cleared = Some(span);
+                    }
+                    _ => {}
+                },
                 (DEFAULT_DOCUMENT, RuleKind::Setting { name, args }) => match name.as_str() {
                     "add" => {
                         if let Some(value) = arg(args, "value") {
@@ -1833,6 +1990,11 @@ impl<'m> Effective<'m> {
                 }
                 _ => {}
             }
+        }
+        if !level_handlers.is_empty() {
+            // handlers is mergeAppend="false" too.
+            level_handlers.extend(std::mem::take(&mut self.handlers));
+            self.handlers = level_handlers;
         }
         if documents_cleared || !level_documents.is_empty() {
             // defaultDocument/files is mergeAppend="false": a level's own

@@ -956,3 +956,171 @@ fn application_host_sites_by_binding() {
     expect(&trace_file(&path, &on("b.example"), true), 403, Some(503));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// ---- Configuration errors ------------------------------------------------
+
+#[test]
+fn configuration_errors_answer_500_19_below_their_level() {
+    let site = TempSite::new(
+        &config(
+            r#"<location path="broken"><system.webServer><security><authorization>
+  <allow users="*" />
+</authorization></security></system.webServer></location>"#,
+        ),
+        &[
+            ("a.png", "x"),
+            ("broken/a.png", "x"),
+            ("bad/a.png", "x"),
+            (
+                "bad/web.config",
+                "<configuration><system.webServer></configuration>",
+            ),
+        ],
+    );
+    // ST 500.19 "Configuration data is invalid": an element the section
+    // does not know (<allow> is ASP.NET syntax; AZA lists add/remove/clear)...
+    expect(&site.trace(&get("/broken/a.png")), 500, Some(19));
+    // ...and a folder web.config that is not well-formed XML, for the URLs
+    // below that level only.
+    expect(&site.trace(&get("/bad/a.png")), 500, Some(19));
+    expect(&site.trace(&get("/a.png")), 200, None);
+}
+
+// ---- Fixture cases (fixtures/trace/iis/*.case) ------------------------------
+
+/// One `.case` file: `web.config:` followed by the file, `file PATH:`
+/// followed by another file, `files:` with `path = content` lines (a path
+/// ending in `/` is a directory), and `requests:` with
+/// `METHOD /path [from IP] [host H] [referer URL] [user NAME] [over https] => STATUS[.SUB] | unknown | abort`.
+struct Case {
+    web_config: String,
+    files: Vec<(String, String)>,
+    requests: Vec<(String, String)>,
+}
+
+fn parse_case(text: &str) -> Case {
+    let mut case = Case {
+        web_config: String::new(),
+        files: Vec::new(),
+        requests: Vec::new(),
+    };
+    let mut section = String::new();
+    let mut current_file: Option<(String, String)> = None;
+    for line in text.lines() {
+        let header = line.trim_end();
+        let is_header = header == "web.config:"
+            || header == "files:"
+            || header == "requests:"
+            || (header.starts_with("file ") && header.ends_with(':'));
+        if is_header {
+            if let Some(file) = current_file.take() {
+                case.files.push(file);
+            }
+            section = header.to_string();
+            if let Some(path) = header.strip_prefix("file ") {
+                current_file = Some((path.trim_end_matches(':').trim().to_string(), String::new()));
+            }
+            continue;
+        }
+        match section.as_str() {
+            "web.config:" => {
+                case.web_config.push_str(line);
+                case.web_config.push('\n');
+            }
+            "files:" => {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (path, content) = line.split_once(" = ").unwrap_or((line, ""));
+                case.files
+                    .push((path.trim().to_string(), content.to_string()));
+            }
+            "requests:" => {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (request, expected) = line.split_once("=>").expect("=> in a request line");
+                case.requests
+                    .push((request.trim().to_string(), expected.trim().to_string()));
+            }
+            _ if section.starts_with("file ") => {
+                if let Some((_, content)) = current_file.as_mut() {
+                    content.push_str(line);
+                    content.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(file) = current_file.take() {
+        case.files.push(file);
+    }
+    case
+}
+
+#[test]
+fn fixture_cases() {
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/trace/iis");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&directory)
+        .expect("fixtures/trace/iis")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "case"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "fixture cases: {names:?}");
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for path in &names {
+        let case = parse_case(&std::fs::read_to_string(path).expect("read case"));
+        let files: Vec<(&str, &str)> = case
+            .files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        let site = TempSite::new(&case.web_config, &files);
+        for (line, expected) in &case.requests {
+            count += 1;
+            let (line, over_https) = match line.strip_suffix("over https") {
+                Some(rest) => (rest.trim(), true),
+                None => (line.as_str(), false),
+            };
+            let mut request = Request::parse_expectation(line).expect("request line");
+            if over_https {
+                request = https(request);
+            }
+            let verdict = site.trace(&request);
+            let got = match (verdict.outcome, verdict.status, verdict.substatus) {
+                (Outcome::Unknown, _, _) => "unknown".to_string(),
+                (Outcome::Other, None, _) => "abort".to_string(),
+                (_, Some(status), Some(sub)) => format!("{status}.{sub}"),
+                (_, Some(status), None) => status.to_string(),
+                (_, None, _) => "none".to_string(),
+            };
+            let matches = got == *expected
+                || (!expected.contains('.') && got.split('.').next() == Some(expected.as_str()));
+            if !matches {
+                failures.push(format!(
+                    "{}: {line} => expected {expected}, got {got} ({:?})",
+                    path.file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default(),
+                    verdict
+                        .steps
+                        .iter()
+                        .map(|s| s.text.clone())
+                        .collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} fixture requests differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(count >= 30, "only {count} fixture requests");
+}
