@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use lint403_core::model::{Matcher, ScopeId, Selection, SiteId};
+use lint403_core::model::{Matcher, ScopeId, ScopeKind, Selection, SiteId};
 use lint403_core::{Model, Request, Selector, Step, StepRole};
 
 /// The IIS implementation of [`Selector`].
@@ -35,9 +35,15 @@ impl Selector for IisSelector {
         selection.scopes = scopes_for_path(model, site, &path);
         for &scope in &selection.scopes {
             let data = model.scope(scope);
-            let what = match &data.matcher {
-                Matcher::Prefix(prefix) => format!("<location path> / web.config for {prefix}"),
-                _ => "configuration level".to_string(),
+            let own_file = data
+                .parent
+                .is_none_or(|parent| model.scope(parent).span.file != data.span.file);
+            let what = match (&data.kind, &data.matcher, own_file) {
+                (ScopeKind::Global, _, _) => "applicationHost.config (server level)".to_string(),
+                (ScopeKind::Server, _, _) => "the site's configuration".to_string(),
+                (_, Matcher::Prefix(prefix), true) => format!("the web.config of {prefix}"),
+                (_, Matcher::Prefix(prefix), false) => format!("<location> for {prefix}"),
+                _ => "a configuration level".to_string(),
             };
             selection
                 .steps

@@ -1813,7 +1813,7 @@ impl<'m> Effective<'m> {
                 if name == SECTION {
                     section = args.first().map_or("", String::as_str);
                     collection.clear();
-                    self.section_header(section, &args[1..], span);
+                    self.section_header(section, args.get(1..).unwrap_or_default(), span);
                     continue;
                 }
             }

@@ -1124,3 +1124,101 @@ fn fixture_cases() {
     );
     assert!(count >= 30, "only {count} fixture requests");
 }
+
+// ---- Real configurations (the shared corpus) -------------------------------
+
+fn corpus_files() -> Vec<PathBuf> {
+    let root = std::env::var_os("LINT403_CORPUS")
+        .map_or_else(|| PathBuf::from("/work/shared/corpus"), PathBuf::from)
+        .join("iis");
+    let mut files = Vec::new();
+    let mut pending = vec![root];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every corpus web.config traced with the probe paths: no panic, and
+/// every verdict is one of the shapes DESIGN §5 allows.
+#[test]
+fn corpus_configs_trace_without_panics() {
+    let files = corpus_files();
+    if files.is_empty() {
+        println!("SKIPPED: the IIS corpus is not present");
+        return;
+    }
+    let probes = [
+        "GET /",
+        "GET /index.html",
+        "GET /robots.txt",
+        "GET /favicon.ico",
+        "GET /.well-known/acme-challenge/t",
+        "GET /.git/config",
+        "GET /.env",
+        "GET /web.config",
+        "GET /tag",
+        "GET /admin/",
+        "POST /login",
+        "GET /images/a.png referer https://other.example/",
+        "TRACE /",
+        "GET /a+b",
+    ];
+    let mut traced = 0;
+    for path in &files {
+        let Ok(text) = std::fs::read(path) else {
+            continue;
+        };
+        let site = TempSite::new("", &[]);
+        std::fs::write(site.root.join("web.config"), text).expect("write");
+        for probe in probes {
+            let request = Request::parse_expectation(probe).expect("probe");
+            for verdict in [site.trace(&request), site.trace_blind(&request)] {
+                traced += 1;
+                match verdict.outcome {
+                    Outcome::Unknown => assert!(verdict.unknown.is_some(), "{path:?} {probe}"),
+                    Outcome::Other if verdict.status.is_none() => {}
+                    outcome => {
+                        let status = verdict.status.expect("a status");
+                        assert_eq!(outcome, Outcome::of_status(status), "{path:?} {probe}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(traced > 0);
+}
+
+/// Drupal's web.config: its "protect files" rule answers 403.0 for source
+/// files and, ignoring case (RW: case-insensitive by default), for /tag.
+#[test]
+fn corpus_drupal_protect_files() {
+    let Some(drupal) = corpus_files()
+        .into_iter()
+        .find(|path| path.ends_with("drupal__drupal/web.config"))
+    else {
+        println!("SKIPPED: the IIS corpus is not present");
+        return;
+    };
+    let site = TempSite::new("", &[("index.php", "<?php"), ("sites/all/a.png", "x")]);
+    std::fs::copy(&drupal, site.root.join("web.config")).expect("copy");
+    // RW: CustomResponse statusCode="403" subStatusCode="0".
+    expect(&site.trace(&get("/modules/node/node.module")), 403, Some(0));
+    expect(&site.trace(&get("/tag")), 403, Some(0));
+    expect(&site.trace(&get("/Template")), 403, Some(0));
+    // RW: "favicon\.ico" rule: CustomResponse 404.1.
+    expect(&site.trace(&get("/favicon.ico")), 404, Some(1));
+    // An existing file passes the rules (the short-URL rule skips files).
+    expect(&site.trace(&get("/sites/all/a.png")), 200, None);
+}
