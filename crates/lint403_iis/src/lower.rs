@@ -80,7 +80,7 @@ pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOpti
         );
         model.sites.push(Site {
             span,
-            listen: vec![default_listen()],
+            listen: default_listen(),
             names: Vec::new(),
             document_roots: vec![folder_of(sources, config.root).display().to_string()],
             root: scope,
@@ -130,7 +130,7 @@ pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOpti
         let site_root = folder_of(sources, file);
         model.sites.push(Site {
             span: root_head,
-            listen: vec![default_listen()],
+            listen: default_listen(),
             names: Vec::new(),
             document_roots: vec![site_root.display().to_string()],
             root: scope,
@@ -922,15 +922,19 @@ fn lower_folder_configs(
     }
 }
 
-/// A site without bindings: port 80 on every address.
-fn default_listen() -> Listen {
-    Listen {
-        address: None,
-        port: 80,
-        default_server: true,
-        tls: false,
-        span: None,
-    }
+/// The bindings assumed for a site whose applicationHost.config is not
+/// seen: http on port 80 and https on 443, every address.
+fn default_listen() -> Vec<Listen> {
+    [(80, false), (443, true)]
+        .into_iter()
+        .map(|(port, tls)| Listen {
+            address: None,
+            port,
+            default_server: true,
+            tls,
+            span: None,
+        })
+        .collect()
 }
 
 /// The folder holding `file`: a site root is its web.config's folder.

@@ -15,7 +15,13 @@ impl Selector for IisSelector {
     fn select(&self, model: &Model, request: &Request) -> Selection {
         let mut selection = Selection::default();
         let Some(site) = choose_site(model, request) else {
-            selection.unknown = Some("the configuration defines no site".into());
+            selection.unknown = Some(if model.sites.is_empty() {
+                "the configuration defines no site".into()
+            } else {
+                "no site binding takes this socket and Host header (http.sys refuses the request \
+                 before IIS reads any configuration)"
+                    .into()
+            });
             return selection;
         };
         let site_data = model.site(site);
@@ -54,11 +60,20 @@ impl Selector for IisSelector {
 }
 
 /// The site bound to the request's socket whose host names match the
-/// `Host` header, else that socket's site without a host name, else the
-/// first site.
+/// `Host` header, else that socket's site without a host name (`None`
+/// when no binding takes the request).
 pub fn choose_site(model: &Model, request: &Request) -> Option<SiteId> {
     if model.sites.is_empty() {
         return None;
+    }
+    if !model
+        .scopes
+        .iter()
+        .any(|scope| scope.kind == ScopeKind::Global)
+    {
+        // A site's web.config: its bindings live in applicationHost.config,
+        // which lint403 does not see, so it takes every socket.
+        return Some(SiteId(0));
     }
     let local: Option<SocketAddr> = request.listen.or_else(|| {
         model.sites.iter().find_map(|site| {
@@ -92,15 +107,9 @@ pub fn choose_site(model: &Model, request: &Request) -> Option<SiteId> {
             return Some(id);
         }
     }
-    accepting
-        .iter()
-        .copied()
-        .find(|&id| {
-            model.site(id).names.is_empty()
-                || model.site(id).listen.iter().any(|l| l.default_server)
-        })
-        .or_else(|| accepting.first().copied())
-        .or(Some(SiteId(0)))
+    accepting.iter().copied().find(|&id| {
+        model.site(id).names.is_empty() || model.site(id).listen.iter().any(|l| l.default_server)
+    })
 }
 
 /// The scopes that apply to `path` on `site`, in merge order: the site's

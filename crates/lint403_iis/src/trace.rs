@@ -252,6 +252,18 @@ impl Tracer<'_> {
 
     fn ip_security(&mut self, config: &Effective) -> Option<Decision> {
         let ip = &config.ip;
+        if let Some(span) = ip.refused_clear {
+            self.step(
+                StepRole::Evaluated,
+                Some(span),
+                "<clear/> under allowUnlisted=\"false\"",
+            );
+            return Some(Decision::Unknown(
+                "ipSecurity: the documentation says <clear> cannot be used below a level with \
+                 allowUnlisted=\"false\"; what IIS answers then is not documented"
+                    .into(),
+            ));
+        }
         let mut clients = vec![self.request.client_ip];
         if ip.proxy_mode.0 {
             clients.extend(forwarded_for(self.request));
@@ -781,7 +793,8 @@ impl Tracer<'_> {
         let value = match name.as_str() {
             "HTTP_HOST" | "SERVER_NAME" => request.header("host").unwrap_or("").to_string(),
             "REMOTE_ADDR" | "REMOTE_HOST" => request.client_ip.to_string(),
-            "HTTPS" => if self.https { "on" } else { "off" }.to_string(),
+            // RW: "HTTPS contains OFF" over http.
+            "HTTPS" => if self.https { "ON" } else { "OFF" }.to_string(),
             "SERVER_PORT_SECURE" => if self.https { "1" } else { "0" }.to_string(),
             "SERVER_PORT" => request.listen.map_or_else(
                 || if self.https { "443" } else { "80" }.to_string(),
@@ -1550,6 +1563,8 @@ struct IpSecurity {
     deny_action: (String, Option<Span>),
     proxy_mode: (bool, Option<Span>),
     entries: Vec<IpEntry>,
+    /// A `<clear/>` under an inherited `allowUnlisted="false"`.
+    refused_clear: Option<Span>,
 }
 
 struct IpEntry {
@@ -1736,6 +1751,7 @@ impl<'m> Effective<'m> {
                 deny_action: ("Forbidden".into(), None),
                 proxy_mode: (false, None),
                 entries: Vec::new(),
+                refused_clear: None,
             },
             filtering: Filtering {
                 allow_double_escaping: (false, None),
@@ -1831,7 +1847,14 @@ impl<'m> Effective<'m> {
                     });
                 }
                 (IP_SECURITY, RuleKind::Setting { name, args }) => match name.as_str() {
-                    "clear" => self.ip.entries.clear(),
+                    "clear" => {
+                        if !self.ip.allow_unlisted.0 {
+                            // IPS: with allowUnlisted="false" in a parent,
+                            // <clear> cannot be used in a child.
+                            self.ip.refused_clear = Some(span);
+                        }
+                        self.ip.entries.clear();
+                    }
                     "remove" => {
                         let key = crate::lower::ip_subject(
                             arg(args, "ipAddress"),
