@@ -1300,6 +1300,14 @@ mod tests {
     }
 
     #[test]
+    fn escaped_literals_compile() {
+        let literal = "a-b~c#d&e.f[1]{2}";
+        let pattern = Pattern::new(&format!("^{}$", escape_regex(literal)), false);
+        assert_eq!(pattern.is_match(literal), Some(true));
+        assert_eq!(pattern.is_match("a-b~c#d&eXf[1]{2}"), Some(false));
+    }
+
+    #[test]
     fn subjects() {
         assert_eq!(authorization_subject(Some("*"), None, None), Subject::All);
         assert_eq!(

@@ -1150,9 +1150,6 @@ impl Tracer<'_> {
                         None,
                         format!("{} does not exist under the site root", self.path),
                     );
-                    if self.path.ends_with('/') {
-                        return Decision::status(404, Some(0));
-                    }
                     return Decision::status(404, Some(0));
                 }
             }
