@@ -96,6 +96,8 @@ enum Assume {
     None,
 }
 
+// Each flag is its own switch on the command line.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, clap::Args)]
 struct CheckArgs {
     /// Files and directories to check; `-` reads one file from standard input.
@@ -130,6 +132,12 @@ struct CheckArgs {
     /// Ignore every `.lint403.yaml`.
     #[arg(long, conflicts_with = "config")]
     isolated: bool,
+    /// Leave out paths matching this gitignore-style pattern (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    exclude: Vec<String>,
+    /// Also walk into paths that `.gitignore` files ignore.
+    #[arg(long)]
+    no_gitignore: bool,
     /// Exit 0 even when there are findings (errors of lint403 itself still exit 2).
     #[arg(long)]
     exit_zero: bool,
@@ -361,6 +369,14 @@ fn check(args: &CheckArgs) -> ExitCode {
         }
         None
     };
+    let mut exclusions = crate::discover::Exclusions::new(!args.no_gitignore);
+    let added = exclusions
+        .add(std::path::Path::new("."), &args.exclude)
+        .and_then(|()| exclusions.add(&config.dir(), &config.exclude));
+    if let Err(error) = added {
+        eprintln!("lint403: {error}");
+        return ExitCode::from(EXIT_ERROR);
+    }
     let request = CheckRequest {
         paths: args.paths.clone(),
         dialect: dialect_of(args.dialect),
@@ -368,6 +384,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         config,
         stdin,
         ignore_undetected: args.ignore_undetected,
+        exclusions,
     };
     let report = run::check(&request);
     for path in &report.undetected {

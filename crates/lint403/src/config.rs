@@ -23,6 +23,7 @@ struct RawConfig {
     severity: Option<BTreeMap<String, String>>,
     failure_threshold: Option<String>,
     per_file_ignores: Option<BTreeMap<String, Vec<String>>>,
+    exclude: Option<Vec<String>>,
     dialects: Option<BTreeMap<String, String>>,
     include_root: Option<PathBuf>,
     paths: Option<BTreeMap<String, PathBuf>>,
@@ -65,6 +66,9 @@ pub struct Config {
     pub failure_threshold: Option<Option<Severity>>,
     /// Glob (relative to the config's directory) and the codes it ignores.
     pub per_file_ignores: Vec<(String, Vec<&'static Code>)>,
+    /// Gitignore-style patterns (relative to the config's directory) of
+    /// paths directory walks leave out.
+    pub exclude: Vec<String>,
     pub dialects: Vec<(String, Dialect)>,
     pub include_root: Option<PathBuf>,
     /// Deploy prefix → directory in the repository, longest prefix first.
@@ -161,6 +165,7 @@ pub fn parse(path: &Path, text: &str, codes: &[&'static Code]) -> Result<Config,
             severity: None,
             failure_threshold: None,
             per_file_ignores: None,
+            exclude: None,
             dialects: None,
             include_root: None,
             paths: None,
@@ -243,6 +248,7 @@ pub fn parse(path: &Path, text: &str, codes: &[&'static Code]) -> Result<Config,
             .per_file_ignores
             .push((glob.clone(), resolve_codes(words, "per-file-ignores")?));
     }
+    config.exclude = raw.exclude.unwrap_or_default();
     for (glob, name) in raw.dialects.iter().flatten() {
         let dialect = Dialect::from_name(name).ok_or_else(|| {
             error(

@@ -30,6 +30,8 @@ pub struct CheckRequest {
     /// Skip files named on the command line whose dialect cannot be told
     /// (what a pre-commit hook passes), instead of reporting them.
     pub ignore_undetected: bool,
+    /// What directory walks leave out (`.gitignore`, `--exclude`).
+    pub exclusions: discover::Exclusions,
 }
 
 /// One checked file, for the `files` list of the report.
@@ -77,7 +79,7 @@ pub fn check(request: &CheckRequest) -> Report {
         .filter(|path| path.as_os_str() != "-")
         .cloned()
         .collect();
-    for found in discover::discover(&paths) {
+    for found in discover::discover(&paths, &request.exclusions) {
         match found {
             Found::File { path, explicit } => {
                 let input = if explicit { Input::Named } else { Input::Found };

@@ -224,3 +224,76 @@ fn hooks_skip_files_of_other_programs() {
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }
+
+#[test]
+fn gitignored_and_excluded_paths_are_not_walked() {
+    let dir = Scratch::new("exclude");
+    dir.write(".git/HEAD", "ref: refs/heads/main\n");
+    dir.write(
+        ".gitignore",
+        "vendor/\n*.generated.conf\n!keep.generated.conf\n",
+    );
+    for file in [
+        "nginx/conf.d/site.conf",
+        "vendor/nginx/conf.d/theirs.conf",
+        "nginx/conf.d/x.generated.conf",
+        "nginx/conf.d/keep.generated.conf",
+        "legacy/nginx/conf.d/old.conf",
+        "sub/nginx/conf.d/deep.conf",
+    ] {
+        dir.write(file, TWO_FINDINGS);
+    }
+    dir.write("sub/.gitignore", "deep.conf\n");
+    let files = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", ".", "--format", "json"];
+        all.extend_from_slice(args);
+        let output = lint403(&all, &dir.0, None);
+        let document: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("JSON output");
+        document["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .filter_map(|file| file["path"].as_str().map(str::to_string))
+            .collect()
+    };
+    let walked = files(&[]);
+    assert_eq!(
+        walked,
+        [
+            "legacy/nginx/conf.d/old.conf",
+            "nginx/conf.d/keep.generated.conf",
+            "nginx/conf.d/site.conf"
+        ],
+        "{walked:?}"
+    );
+    let walked = files(&["--exclude", "legacy/"]);
+    assert!(
+        !walked.iter().any(|path| path.starts_with("legacy/")),
+        "{walked:?}"
+    );
+    dir.write(".lint403.yaml", "exclude: [\"nginx/conf.d/site.conf\"]\n");
+    let walked = files(&[]);
+    assert!(
+        !walked.contains(&"nginx/conf.d/site.conf".to_string()),
+        "{walked:?}"
+    );
+    let walked = files(&["--no-gitignore", "--isolated"]);
+    assert_eq!(walked.len(), 6, "{walked:?}");
+    // A file named on the command line is checked even when ignored.
+    let output = lint403(
+        &[
+            "check",
+            "vendor/nginx/conf.d/theirs.conf",
+            "--format",
+            "concise",
+        ],
+        &dir.0,
+        None,
+    );
+    assert!(
+        stdout(&output).contains("theirs.conf"),
+        "{}",
+        stdout(&output)
+    );
+}
