@@ -335,8 +335,24 @@ pub enum Condition {
         name: String,
         test: TextTest,
     },
+    /// A filesystem test on a path (nginx `if (-f $request_filename)`,
+    /// mod_rewrite `RewriteCond %{REQUEST_FILENAME} -d`). The path may hold
+    /// the dialect's variables; only a tracer with a filesystem view can
+    /// evaluate it, so [`Condition::eval`] answers `None`.
+    File { path: String, test: FileTest },
     /// Something lint403 does not evaluate; the source text.
     Unknown(String),
+}
+
+/// What a [`Condition::File`] asks of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileTest {
+    /// Exists (file, directory or anything else).
+    Exists,
+    /// A regular file.
+    File,
+    Directory,
+    Executable,
 }
 
 /// A test of one text value (absent values are `None`).
@@ -428,7 +444,7 @@ impl Condition {
             Condition::Path(test) => test.test(Some(request.path())),
             Condition::Query(test) => test.test(request.query()),
             Condition::Var { name, test } => test.test(variables.get(name).as_deref()),
-            Condition::Unknown(_) => None,
+            Condition::File { .. } | Condition::Unknown(_) => None,
         }
     }
 }
