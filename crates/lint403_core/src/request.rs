@@ -13,8 +13,11 @@ pub struct Request {
     pub query: Option<String>,
     pub client_ip: IpAddr,
     pub headers: Vec<(String, String)>,
-    /// An authenticated user (credentials are assumed valid).
+    /// The user of Basic credentials.
     pub user: Option<String>,
+    /// Their password; `None`: assume the credentials are valid when the
+    /// user exists.
+    pub password: Option<String>,
     /// The socket the request arrived on; `None`: the config's first.
     pub listen: Option<SocketAddr>,
 }
@@ -33,6 +36,7 @@ impl Request {
             client_ip: IpAddr::from([127, 0, 0, 1]),
             headers: Vec::new(),
             user: None,
+            password: None,
             listen: None,
         }
     }
