@@ -9,6 +9,8 @@
 //! the document root every target is assumed to be an existing file, and a
 //! step says so.
 
+mod htpasswd;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -61,6 +63,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         uri_changed: false,
         evaluating: Vec::new(),
         no_view_noted: false,
+        add_uri_to_alias: false,
     };
     tracer.run()
 }
@@ -91,6 +94,8 @@ struct Tracer<'a> {
     /// Variables being computed (a `map` that reads itself).
     evaluating: Vec<String>,
     no_view_noted: bool,
+    /// `try_files` matched under a regex `alias`: the URI is appended.
+    add_uri_to_alias: bool,
 }
 
 /// A response as the phase that produced it hands it over.
@@ -259,6 +264,7 @@ impl Tracer<'_> {
     /// The configuration for the request in `location`: the location's
     /// own, or its `limit_except` block's when the method is not exempt.
     fn enter_location(&mut self, location: ScopeId) {
+        self.add_uri_to_alias = false;
         self.location = location;
         self.conf = location;
         let limit = self.model.scope(location).children.iter().copied().find(|&child| {
@@ -762,28 +768,60 @@ impl Tracer<'_> {
         match std::fs::read(&local) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
-                let known = text.lines().any(|line| {
+                let hash = text.lines().find_map(|line| {
                     let line = line.trim_start();
-                    !line.starts_with('#') && line.split(':').next() == Some(user.as_str())
+                    if line.starts_with('#') {
+                        return None;
+                    }
+                    let mut fields = line.splitn(3, ':');
+                    (fields.next() == Some(user.as_str()))
+                        .then(|| fields.next().unwrap_or_default().trim_end().to_string())
                 });
-                if known {
-                    self.step(
-                        StepRole::Evaluated,
-                        Some(file_span),
-                        format!("user {user} is in {} (the password is assumed right)", path.display()),
-                    );
-                    Ok(None)
-                } else {
+                let Some(hash) = hash else {
                     self.step(
                         StepRole::Decided,
                         Some(file_span),
                         format!("user {user} is not in {}: 401", path.display()),
                     );
-                    Ok(Some(Response {
+                    return Ok(Some(Response {
                         status: 401,
                         special: true,
                         span: Some(file_span),
-                    }))
+                    }));
+                };
+                let Some(password) = self.request.password.clone() else {
+                    self.step(
+                        StepRole::Evaluated,
+                        Some(file_span),
+                        format!("user {user} is in {} (the password is assumed right)", path.display()),
+                    );
+                    return Ok(None);
+                };
+                match htpasswd::verify(&password, &hash) {
+                    Some(true) => {
+                        self.step(
+                            StepRole::Evaluated,
+                            Some(file_span),
+                            format!("user {user} and the password match {}", path.display()),
+                        );
+                        Ok(None)
+                    }
+                    Some(false) => {
+                        self.step(
+                            StepRole::Decided,
+                            Some(file_span),
+                            format!("the password of {user} does not match {}: 401", path.display()),
+                        );
+                        Ok(Some(Response {
+                            status: 401,
+                            special: true,
+                            span: Some(file_span),
+                        }))
+                    }
+                    None => Err(format!(
+                        "the password of {user} is stored as a crypt(3) hash lint403 does not compute; \
+                         leave the password out to assume it is right"
+                    )),
                 }
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -836,10 +874,17 @@ impl Tracer<'_> {
                 Ok(value) => value,
                 Err(reason) => return Some(Next::Unknown(reason)),
             };
-            let test_dir = value.ends_with('/');
-            let path = match self.map_path(&value) {
+            // A configured name ending in `/` tests a directory; the URI
+            // then becomes the name without that slash.
+            let test_dir = candidate.ends_with('/');
+            let path = match self.try_path(&value) {
                 Ok(path) => path,
                 Err(reason) => return Some(Next::Unknown(reason)),
+            };
+            let new_uri = if test_dir {
+                value.strip_suffix('/').unwrap_or(&value).to_string()
+            } else {
+                value.clone()
             };
             let Some(kind) = self.look(&path) else {
                 self.note_no_view(&path);
@@ -848,7 +893,7 @@ impl Tracer<'_> {
                     Some(span),
                     format!("try_files {value}: assumed to exist (no filesystem view)"),
                 );
-                self.uri = value;
+                self.accept_try(new_uri, test_dir);
                 return None;
             };
             let found = match kind {
@@ -862,8 +907,7 @@ impl Tracer<'_> {
                     Some(span),
                     format!("try_files {value}: {} exists", path.display()),
                 );
-                // The URI becomes the tried name, trailing slash and all.
-                self.uri = value;
+                self.accept_try(new_uri, test_dir);
                 return None;
             }
             self.step(
@@ -889,6 +933,29 @@ impl Tracer<'_> {
             Err(reason) => return Some(Next::Unknown(reason)),
         };
         Some(self.internal_redirect(&target, Some(span)))
+    }
+
+    fn accept_try(&mut self, uri: String, test_dir: bool) {
+        let regex_alias = self
+            .model
+            .ancestry(self.conf)
+            .find_map(|scope| {
+                self.model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
+                    RuleKind::Setting { name, .. } if name == "root" || name == "alias" => {
+                        Some(name == "alias" && matches!(self.model.scope(scope).matcher, Matcher::Regex(_)))
+                    }
+                    _ => None,
+                })
+            })
+            .unwrap_or(false);
+        if regex_alias {
+            if !test_dir {
+                self.uri = uri;
+                self.add_uri_to_alias = true;
+            }
+        } else {
+            self.uri = uri;
+        }
     }
 
     /// Whether a content handler (an upstream, a script) serves the
@@ -1293,6 +1360,16 @@ impl Tracer<'_> {
     /// effective `root` plus the URI, or the `alias` replacing the
     /// location's part of it.
     fn map_path(&mut self, uri: &str) -> Result<PathBuf, String> {
+        self.path_of(uri, false)
+    }
+
+    /// The path of a `try_files` name: the root (for a regex `alias`, the
+    /// alias itself) followed by the name, without the location's part.
+    fn try_path(&mut self, name: &str) -> Result<PathBuf, String> {
+        self.path_of(name, true)
+    }
+
+    fn path_of(&mut self, uri: &str, try_files: bool) -> Result<PathBuf, String> {
         let found = self.model.ancestry(self.conf).find_map(|scope| {
             self.model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
                 RuleKind::Setting { name, args } if name == "root" || name == "alias" => {
@@ -1314,9 +1391,22 @@ impl Tracer<'_> {
             return Ok(PathBuf::from(format!("{}{uri}", value.trim_end_matches('/'))));
         }
         match &self.model.scope(scope).matcher {
-            Matcher::Regex(_) => Ok(PathBuf::from(value)),
+            Matcher::Regex(_) => {
+                if try_files || self.add_uri_to_alias {
+                    Ok(PathBuf::from(format!("{value}{uri}")))
+                } else {
+                    Ok(PathBuf::from(value))
+                }
+            }
             Matcher::Prefix(prefix) | Matcher::PrefixNoRegex(prefix) | Matcher::Exact(prefix) => {
-                let rest = uri.get(prefix.len()..).unwrap_or("");
+                // nginx cuts as many bytes as the location's name has, when
+                // the URI starts with them.
+                let cut = if try_files {
+                    self.uri.get(..prefix.len()).filter(|head| uri.starts_with(head)).map(str::len)
+                } else {
+                    Some(prefix.len())
+                };
+                let rest = cut.and_then(|cut| uri.get(cut..)).unwrap_or(uri);
                 Ok(PathBuf::from(format!("{value}{rest}")))
             }
             _ => Ok(PathBuf::from(format!("{value}{uri}"))),
@@ -1328,6 +1418,11 @@ impl Tracer<'_> {
     fn look(&self, path: &Path) -> Option<Look> {
         let normalized = lexical(path);
         let local = self.options.fs.local(&normalized)?;
+        // `name/` on anything but a directory fails with ENOTDIR before
+        // any symlink check.
+        if path.to_string_lossy().ends_with('/') && local.exists() && !local.is_dir() {
+            return Some(Look::Missing);
+        }
         let mapped_root = self
             .options
             .fs
@@ -1449,6 +1544,7 @@ impl Tracer<'_> {
             uri_changed: false,
             evaluating: Vec::new(),
             no_view_noted: true,
+            add_uri_to_alias: self.add_uri_to_alias,
         };
         copy.expand(text).unwrap_or_default()
     }
@@ -1505,20 +1601,26 @@ impl Tracer<'_> {
             Condition::File { path, test } => {
                 let expanded = self.expand(path)?;
                 let path = PathBuf::from(&expanded);
-                let Some(local) = self.options.fs.local(&lexical(&path)) else {
+                // The file tests open the path as the static module does,
+                // `disable_symlinks` included; a refusal reads as "no".
+                let Some(kind) = self.look(&path) else {
                     return Err(format!(
                         "the file test on {expanded} needs a view of the filesystem, which lint403 lacks"
                     ));
                 };
-                let meta = std::fs::metadata(&local);
-                Ok(match test {
-                    FileTest::Exists => meta.is_ok(),
-                    FileTest::File => meta.is_ok_and(|meta| meta.is_file()),
-                    FileTest::Directory => meta.is_ok_and(|meta| meta.is_dir()),
-                    FileTest::Executable => meta.is_ok_and(|meta| {
+                Ok(match (test, kind) {
+                    (FileTest::Exists, Look::File | Look::Dir | Look::Other)
+                    | (FileTest::File, Look::File)
+                    | (FileTest::Directory, Look::Dir) => true,
+                    (FileTest::Executable, Look::File | Look::Dir | Look::Other) => {
                         use std::os::unix::fs::PermissionsExt;
-                        meta.permissions().mode() & 0o111 != 0
-                    }),
+                        self.options
+                            .fs
+                            .local(&lexical(&path))
+                            .and_then(|local| std::fs::metadata(local).ok())
+                            .is_some_and(|meta| meta.permissions().mode() & 0o111 != 0)
+                    }
+                    _ => false,
                 })
             }
             Condition::ClientIp(cidr) => Ok(cidr.contains(self.request.client_ip)),
@@ -1875,8 +1977,8 @@ pub fn referer_valid(
         };
     };
     let host_end = rest.find(['/', ':']).unwrap_or(rest.len());
-    if host_end >= 256 {
-        return (false, "the Referer's host is 256 characters or longer".into());
+    if host_end > 256 {
+        return (false, "the Referer's host is longer than 256 characters".into());
     }
     let host = rest[..host_end].to_ascii_lowercase();
     let after_host = &rest[host_end..];
