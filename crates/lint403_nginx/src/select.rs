@@ -4,7 +4,6 @@
 use std::net::{IpAddr, SocketAddr};
 
 use lint403_core::model::{Listen, Matcher, ScopeKind, Selection, Site, SiteId};
-use lint403_core::request::normalize_path;
 use lint403_core::{Model, Pattern, Request, Selector, Step, StepRole};
 
 use crate::lower::CONTENT_HANDLERS;
@@ -24,8 +23,8 @@ impl Selector for NginxSelector {
         selection.steps.extend(chosen.steps);
         selection.site = Some(chosen.site);
         let server = model.site(chosen.site).root;
-        let merge = merge_slashes(model, server);
-        let Some(uri) = normalize_path(request.path(), merge) else {
+        let merge = merge_slashes(model, model.site(chosen.default).root);
+        let Some(uri) = normalize_uri(request.path(), merge) else {
             selection.unknown = Some("the URI does not normalize (nginx answers 400)".into());
             return selection;
         };
@@ -52,6 +51,9 @@ impl Selector for NginxSelector {
 #[derive(Debug, Clone)]
 pub struct ChosenServer {
     pub site: SiteId,
+    /// The socket's default server, whose settings apply while the
+    /// request line is read (before `Host` is known): `merge_slashes`.
+    pub default: SiteId,
     pub socket: Option<SocketAddr>,
     pub steps: Vec<Step>,
 }
@@ -183,6 +185,14 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
         }
     }
     let socket = address.map(|ip| SocketAddr::new(ip, port));
+    let default = candidates
+        .iter()
+        .copied()
+        .find(|&i| {
+            listen_of(&model.sites[i], address, port, !specific.is_empty())
+                .is_some_and(|l| l.default_server)
+        })
+        .unwrap_or(first);
     let socket_text = address.map_or_else(|| format!("*:{port}"), |ip| format!("{ip}:{port}"));
     if let Some((_, index, name)) = best {
         steps.push(Step::new(
@@ -195,15 +205,11 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
         ));
         return Some(ChosenServer {
             site: SiteId(index),
+            default: SiteId(default),
             socket,
             steps,
         });
     }
-    let default = candidates
-        .iter()
-        .copied()
-        .find(|&i| listen_of(&model.sites[i], address, port, !specific.is_empty()).is_some_and(|l| l.default_server))
-        .unwrap_or(first);
     let why = if listen_of(&model.sites[default], address, port, !specific.is_empty()).is_some_and(|l| l.default_server) {
         "the default_server"
     } else {
@@ -219,9 +225,67 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
     ));
     Some(ChosenServer {
         site: SiteId(default),
+        default: SiteId(default),
         socket,
         steps,
     })
+}
+
+/// The URI as nginx's `ngx_http_parse_complex_uri` leaves it: `%XX`
+/// decoded, `.` and `..` segments resolved, `//` merged when
+/// `merge_slashes` is on (with it off, empty segments stay, the leading
+/// ones too). `None` when `..` climbs above the root or a NUL appears
+/// (nginx answers 400).
+pub fn normalize_uri(path: &str, merge_slashes: bool) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte == b'%' && index + 2 < bytes.len() {
+            let high = char::from(bytes[index + 1]).to_digit(16);
+            let low = char::from(bytes[index + 2]).to_digit(16);
+            if let (Some(high), Some(low)) = (high, low) {
+                let value = u8::try_from(high * 16 + low).ok()?;
+                if value == 0 {
+                    return None;
+                }
+                decoded.push(value);
+                index += 3;
+                continue;
+            }
+        }
+        decoded.push(byte);
+        index += 1;
+    }
+    let text = String::from_utf8_lossy(&decoded).into_owned();
+    let body = text.strip_prefix('/').unwrap_or(&text);
+    let mut segments: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = body.split('/').collect();
+    let last_index = parts.len().saturating_sub(1);
+    let mut trailing = false;
+    for (position, part) in parts.iter().enumerate() {
+        let last = position == last_index;
+        match *part {
+            "." => trailing = last,
+            ".." => {
+                segments.pop()?;
+                trailing = last;
+            }
+            "" if last => trailing = true,
+            "" if merge_slashes => {}
+            other => {
+                segments.push(other);
+                trailing = false;
+            }
+        }
+    }
+    let mut out = String::from("/");
+    out.push_str(&segments.join("/"));
+    if trailing && !out.ends_with('/') {
+        out.push('/');
+    }
+    Some(out)
 }
 
 /// `merge_slashes` in effect for a server (default on).

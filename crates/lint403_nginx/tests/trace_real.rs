@@ -78,9 +78,9 @@ fn trace_agrees_with_the_real_nginx() {
         cases.extend(peers.iter().map(peer_case));
     }
     let own = own_cases();
-    assert!(own.len() >= 1, "only {} own cases", own.len());
+    assert!(own.len() >= 25, "only {} own cases", own.len());
     let own_requests: usize = own.iter().map(|case| case.requests.len()).sum();
-    assert!(own_requests >= 1, "only {own_requests} own requests");
+    assert!(own_requests >= 120, "only {own_requests} own requests");
     cases.extend(own);
     if let Ok(only) = std::env::var("LINT403_TRACE_CASE") {
         cases.retain(|case| case.name == only);
@@ -446,6 +446,10 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
         Ok(server) => server,
         Err(error) => panic!("{}: nginx did not start: {error}", case.name),
     };
+    // The kit makes the prefix world-readable when it starts the server;
+    // the modes a case asks for are set again afterwards.
+    reapply_modes(&prefix.join("www"), &case.docroot);
+    reapply_modes(&prefix, &case.files);
     let config_path = prefix.join("conf/server.conf");
     let mut sources = SourceMap::new();
     let file = sources.add(read::read_source(&config_path).expect("config readable"));
@@ -484,7 +488,9 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
         };
         let mut traced = Request::new(&request.method, &request.path);
         traced.client_ip = request.client_ip;
-        traced.headers.clone_from(&request.headers);
+        // What the kit puts on the wire before the case's own headers.
+        traced.add_header("User-Agent", "lint403-test/1");
+        traced.headers.extend(request.headers.iter().cloned());
         let has_host = request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host"));
         if !has_host && !request.omit_host {
             traced.set_header("Host", "localhost");
@@ -508,4 +514,24 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
     }
     drop(server);
     rows
+}
+
+fn reapply_modes(base: &Path, entries: &[Entry]) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut modes: Vec<(PathBuf, u32)> = entries
+        .iter()
+        .filter_map(|entry| {
+            let mode = match entry.mode.as_ref()? {
+                serde_json::Value::String(text) => u32::from_str_radix(text, 8).ok()?,
+                serde_json::Value::Number(number) => u32::try_from(number.as_u64()?).ok()?,
+                _ => return None,
+            };
+            Some((base.join(&entry.path), mode))
+        })
+        .collect();
+    modes.sort_by_key(|(path, _)| std::cmp::Reverse(path.components().count()));
+    for (path, mode) in modes {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
 }

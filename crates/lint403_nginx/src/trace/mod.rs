@@ -19,11 +19,10 @@ use lint403_core::model::{
     first_match, Action, AuthKind, Condition, FileTest, Matcher, RuleKind, Satisfy, ScopeId,
     ScopeKind, SiteId, TextTest,
 };
-use lint403_core::request::normalize_path;
 use lint403_core::{Model, Outcome, Request, Span, Step, StepRole, TraceOptions, Verdict};
 
 use crate::lower::CONTENT_HANDLERS;
-use crate::select::{find_location, merge_slashes, named_location, select_server};
+use crate::select::{find_location, merge_slashes, named_location, normalize_uri, select_server};
 
 /// nginx allows this many URI changes (rewrites and internal redirects)
 /// per request; the next one is answered with 500.
@@ -46,6 +45,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         options,
         steps: chosen.steps,
         site,
+        default_site: chosen.default,
         server,
         uri: String::new(),
         args: request.query.clone(),
@@ -58,7 +58,6 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         error_page_used: false,
         conf: server,
         location: server,
-        unknown: None,
         fix: None,
         uri_changed: false,
         evaluating: Vec::new(),
@@ -74,6 +73,7 @@ struct Tracer<'a> {
     options: &'a TraceOptions,
     steps: Vec<Step>,
     site: SiteId,
+    default_site: SiteId,
     server: ScopeId,
     uri: String,
     args: Option<String>,
@@ -88,7 +88,6 @@ struct Tracer<'a> {
     /// The configuration in effect (a location, an `if`, a `limit_except`).
     conf: ScopeId,
     location: ScopeId,
-    unknown: Option<String>,
     fix: Option<String>,
     uri_changed: bool,
     /// Variables being computed (a `map` that reads itself).
@@ -135,8 +134,8 @@ impl Tracer<'_> {
     }
 
     fn run(&mut self) -> Verdict {
-        let merge = merge_slashes(self.model, self.server);
-        let Some(uri) = normalize_path(self.request.path(), merge) else {
+        let merge = merge_slashes(self.model, self.model.site(self.default_site).root);
+        let Some(uri) = normalize_uri(self.request.path(), merge) else {
             self.step(
                 StepRole::Default,
                 None,
@@ -1527,6 +1526,7 @@ impl Tracer<'_> {
             options: self.options,
             steps: Vec::new(),
             site: self.site,
+            default_site: self.default_site,
             server: self.server,
             uri: self.uri.clone(),
             args: self.args.clone(),
@@ -1539,7 +1539,6 @@ impl Tracer<'_> {
             error_page_used: self.error_page_used,
             conf: self.conf,
             location: self.location,
-            unknown: None,
             fix: None,
             uri_changed: false,
             evaluating: Vec::new(),
