@@ -336,7 +336,7 @@ pub enum Condition {
         test: TextTest,
     },
     /// A filesystem test on a path (nginx `if (-f $request_filename)`,
-    /// mod_rewrite `RewriteCond %{REQUEST_FILENAME} -d`). The path may hold
+    /// `mod_rewrite` `RewriteCond %{REQUEST_FILENAME} -d`). The path may hold
     /// the dialect's variables; only a tracer with a filesystem view can
     /// evaluate it, so [`Condition::eval`] answers `None`.
     File { path: String, test: FileTest },

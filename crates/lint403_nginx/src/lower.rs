@@ -93,10 +93,7 @@ pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOpti
             args: vec![config.include_root.display().to_string()],
         },
     });
-    let root_span = Span::new(
-        config.root,
-        0..lowerer.sources.get(config.root).text.len(),
-    );
+    let root_span = Span::new(config.root, 0..lowerer.sources.get(config.root).text.len());
     let start = Span::new(config.root, 0..0);
     match config.root_context {
         Context::Main => lowerer.file(config.root, Level::Main),
@@ -200,7 +197,7 @@ impl Entry<'_> {
     }
 }
 
-impl<'c> Lowerer<'c, '_> {
+impl Lowerer<'_, '_> {
     fn add_scope(
         &mut self,
         parent: Option<ScopeId>,
@@ -301,10 +298,7 @@ impl<'c> Lowerer<'c, '_> {
             }
             ("map", Level::Http(_)) => self.map(entry, &args),
             ("geo", Level::Http(_)) => self.geo(entry, &args),
-            (
-                "upstream" | "types" | "split_clients" | "charset_map" | "perl_set" | "js_set",
-                _,
-            ) => {
+            ("upstream" | "types" | "split_clients" | "charset_map" | "perl_set" | "js_set", _) => {
                 if name == "perl_set" || name == "js_set" {
                     if let Some(variable) = args.first() {
                         self.model.global.push(Rule {
@@ -323,7 +317,13 @@ impl<'c> Lowerer<'c, '_> {
                         site.listen.push(listen);
                     }
                 } else {
-                    self.gap(span, format!("listen {} is not a TCP socket lint403 reads", args.join(" ")));
+                    self.gap(
+                        span,
+                        format!(
+                            "listen {} is not a TCP socket lint403 reads",
+                            args.join(" ")
+                        ),
+                    );
                 }
             }
             ("server_name", Level::Server(_, site)) => {
@@ -339,14 +339,20 @@ impl<'c> Lowerer<'c, '_> {
             }
             ("location", Level::Server(parent, _) | Level::Location(parent)) => {
                 let Some(matcher) = location_matcher(&args) else {
-                    self.gap(span, format!("location {} is not understood", args.join(" ")));
+                    self.gap(
+                        span,
+                        format!("location {} is not understood", args.join(" ")),
+                    );
                     return;
                 };
                 if let Matcher::Regex(pattern) = &matcher {
                     if let Some(reason) = pattern.unsupported() {
                         self.gap(
                             span,
-                            format!("location regex {:?} cannot be run: {reason}", pattern.source),
+                            format!(
+                                "location regex {:?} cannot be run: {reason}",
+                                pattern.source
+                            ),
                         );
                     }
                 }
@@ -539,7 +545,7 @@ impl<'c> Lowerer<'c, '_> {
                 index_files: Some(args.to_vec()),
             },
             "auth_basic" => {
-                let enabled = !first.is_some_and(|value| value == "off");
+                let enabled = first.is_none_or(|value| value != "off");
                 RuleKind::Auth {
                     kind: AuthKind::Basic,
                     realm: enabled.then(|| first.unwrap_or_default().to_string()),
@@ -554,7 +560,7 @@ impl<'c> Lowerer<'c, '_> {
                 enabled: true,
             },
             "auth_request" => {
-                let enabled = !first.is_some_and(|value| value == "off");
+                let enabled = first.is_none_or(|value| value != "off");
                 if enabled {
                     self.gap(
                         span,
@@ -568,11 +574,13 @@ impl<'c> Lowerer<'c, '_> {
                     enabled,
                 }
             }
-            "satisfy" => RuleKind::Satisfy(if first.is_some_and(|v| v.eq_ignore_ascii_case("any")) {
-                Satisfy::Any
-            } else {
-                Satisfy::All
-            }),
+            "satisfy" => {
+                RuleKind::Satisfy(if first.is_some_and(|v| v.eq_ignore_ascii_case("any")) {
+                    Satisfy::Any
+                } else {
+                    Satisfy::All
+                })
+            }
             other => {
                 if OPAQUE_ACCESS.contains(&other) {
                     self.gap(
@@ -604,15 +612,27 @@ impl<'c> Lowerer<'c, '_> {
         for (key, value, entry_span) in self.entries(entry.file, entry.text, &block.items) {
             match (key.as_str(), value) {
                 ("hostnames", None) => hostnames = true,
-                ("volatile", None) => {}
                 ("default", Some(value)) => default = Some((value, entry_span)),
                 (key, Some(value)) => {
                     if let Some(regex) = key.strip_prefix("~*") {
-                        regexes.push((TextTest::Matches(Pattern::new(regex, true)), value, entry_span));
+                        regexes.push((
+                            TextTest::Matches(Pattern::new(regex, true)),
+                            value,
+                            entry_span,
+                        ));
                     } else if let Some(regex) = key.strip_prefix('~') {
-                        regexes.push((TextTest::Matches(Pattern::new(regex, false)), value, entry_span));
-                    } else if hostnames && (key.starts_with('*') || key.starts_with('.') || key.ends_with('*')) {
-                        self.gap(entry_span, format!("map wildcard key {key:?} is not modelled"));
+                        regexes.push((
+                            TextTest::Matches(Pattern::new(regex, false)),
+                            value,
+                            entry_span,
+                        ));
+                    } else if hostnames
+                        && (key.starts_with('*') || key.starts_with('.') || key.ends_with('*'))
+                    {
+                        self.gap(
+                            entry_span,
+                            format!("map wildcard key {key:?} is not modelled"),
+                        );
                         exact.push((None, value, entry_span));
                     } else {
                         let key = key.strip_prefix('\\').unwrap_or(key);
@@ -642,10 +662,8 @@ impl<'c> Lowerer<'c, '_> {
             test,
         };
         for (test, value, entry_span) in exact {
-            let when = test.map_or_else(
-                || Condition::Unknown("map wildcard key".into()),
-                &condition,
-            );
+            let when =
+                test.map_or_else(|| Condition::Unknown("map wildcard key".into()), &condition);
             self.model.global.push(Rule {
                 span: entry_span,
                 kind: RuleKind::SetVar {
@@ -689,7 +707,10 @@ impl<'c> Lowerer<'c, '_> {
         };
         let opaque_source = source != "$remote_addr";
         if opaque_source {
-            self.gap(span, format!("geo on {source} is not modelled (only the client address)"));
+            self.gap(
+                span,
+                format!("geo on {source} is not modelled (only the client address)"),
+            );
         }
         let mut networks: Vec<(Cidr, String, Span)> = Vec::new();
         let mut default = None;
@@ -714,7 +735,7 @@ impl<'c> Lowerer<'c, '_> {
         // The longest prefix wins (a radix tree); later duplicates replace
         // earlier ones, so keep the last of equal networks first.
         networks.reverse();
-        networks.sort_by(|a, b| b.0.prefix.cmp(&a.0.prefix));
+        networks.sort_by_key(|network| std::cmp::Reverse(network.0.prefix));
         self.model.global.push(Rule {
             span,
             kind: RuleKind::Setting {
@@ -753,7 +774,12 @@ impl<'c> Lowerer<'c, '_> {
 
     /// The entries of a `map`/`geo` body (includes followed): key, value
     /// (`None` for a one-word entry) and span.
-    fn entries(&self, file: FileId, text: &str, items: &[Item]) -> Vec<(String, Option<String>, Span)> {
+    fn entries(
+        &self,
+        file: FileId,
+        text: &str,
+        items: &[Item],
+    ) -> Vec<(String, Option<String>, Span)> {
         let mut out = Vec::new();
         let mut stack: Vec<(FileId, &str, &[Item])> = vec![(file, text, items)];
         let mut budget = 100_000usize;
@@ -776,7 +802,10 @@ impl<'c> Lowerer<'c, '_> {
                     }
                     continue;
                 }
-                let value = directive.args.first().map(|word| word.value(text).into_owned());
+                let value = directive
+                    .args
+                    .first()
+                    .map(|word| word.value(text).into_owned());
                 out.push((key, value, Span::new(file, directive.range())));
             }
         }
@@ -823,15 +852,17 @@ fn parse_listen(args: &[String], span: Span) -> Option<Listen> {
     let (address, port) = if let Some(rest) = first.strip_prefix('[') {
         let (address, after) = rest.split_once(']')?;
         let address: IpAddr = address.parse().ok()?;
-        let port = after.strip_prefix(':').map_or(Some(80), |p| p.parse().ok())?;
+        let port = after
+            .strip_prefix(':')
+            .map_or(Some(80), |p| p.parse().ok())?;
         let address = (!address.is_unspecified()).then_some(address);
         (address, port)
     } else if let Some((host, port)) = first.rsplit_once(':') {
-        (host_address(host)?, port.parse().ok()?)
+        (host_address(host)?.address(), port.parse().ok()?)
     } else if first.bytes().all(|b| b.is_ascii_digit()) {
         (None, first.parse().ok()?)
     } else {
-        (host_address(first)?, 80)
+        (host_address(first)?.address(), 80)
     };
     let flags = &args[1..];
     Some(Listen {
@@ -845,13 +876,29 @@ fn parse_listen(args: &[String], span: Span) -> Option<Listen> {
     })
 }
 
+/// How a `listen` names its address.
+enum Bind {
+    /// `*`, `0.0.0.0`: every address.
+    Any,
+    Address(IpAddr),
+}
+
 /// `*` → every address; an IP; `localhost` as loopback. `None` for a name
 /// lint403 does not resolve.
-fn host_address(host: &str) -> Option<Option<IpAddr>> {
+fn host_address(host: &str) -> Option<Bind> {
     match host {
-        "*" | "0.0.0.0" => Some(None),
-        "localhost" => Some(Some(IpAddr::from([127, 0, 0, 1]))),
-        other => other.parse().ok().map(Some),
+        "*" | "0.0.0.0" => Some(Bind::Any),
+        "localhost" => Some(Bind::Address(IpAddr::from([127, 0, 0, 1]))),
+        other => other.parse().ok().map(Bind::Address),
+    }
+}
+
+impl Bind {
+    fn address(self) -> Option<IpAddr> {
+        match self {
+            Bind::Any => None,
+            Bind::Address(address) => Some(address),
+        }
     }
 }
 

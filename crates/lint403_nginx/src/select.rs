@@ -73,8 +73,8 @@ fn socket_of(model: &Model, request: &Request) -> (Option<IpAddr>, u16) {
         .map_or((None, 80), |listen| (listen.address, listen.port))
 }
 
-/// Whether `name` (lower-case, no port) matches a server name, and how
-/// well: exact, leading wildcard (by length), trailing wildcard, regex.
+/// How well a host matches a server name: exact, leading wildcard (by
+/// length), trailing wildcard, regex.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum NameMatch {
     Regex,
@@ -83,36 +83,39 @@ enum NameMatch {
     Exact,
 }
 
-fn name_match(pattern: &str, host: &str) -> Option<Option<NameMatch>> {
+/// Whether `host` (lower-case, no port) matches the server name
+/// `pattern`, and how well; `Err` when its regex cannot be run.
+fn name_match(pattern: &str, host: &str) -> Result<Option<NameMatch>, ()> {
     if let Some(regex) = pattern.strip_prefix('~') {
         // Server-name regexes are compiled caselessly.
         return Pattern::new(regex, true)
             .is_match(host)
-            .map(|hit| hit.then_some(NameMatch::Regex));
+            .map(|hit| hit.then_some(NameMatch::Regex))
+            .ok_or(());
     }
     if pattern == host {
-        return Some(Some(NameMatch::Exact));
+        return Ok(Some(NameMatch::Exact));
     }
     if let Some(suffix) = pattern.strip_prefix("*.") {
         let hit = host.len() > suffix.len() + 1
             && host.ends_with(suffix)
             && host.as_bytes()[host.len() - suffix.len() - 1] == b'.';
-        return Some(hit.then_some(NameMatch::Leading(suffix.len())));
+        return Ok(hit.then_some(NameMatch::Leading(suffix.len())));
     }
     if let Some(suffix) = pattern.strip_prefix('.') {
         let hit = host == suffix
             || (host.len() > suffix.len()
                 && host.ends_with(suffix)
                 && host.as_bytes()[host.len() - suffix.len() - 1] == b'.');
-        return Some(hit.then_some(NameMatch::Leading(suffix.len())));
+        return Ok(hit.then_some(NameMatch::Leading(suffix.len())));
     }
     if let Some(prefix) = pattern.strip_suffix(".*") {
         let hit = host.len() > prefix.len() + 1
             && host.starts_with(prefix)
             && host.as_bytes()[prefix.len()] == b'.';
-        return Some(hit.then_some(NameMatch::Trailing(prefix.len())));
+        return Ok(hit.then_some(NameMatch::Trailing(prefix.len())));
     }
-    Some(None)
+    Ok(None)
 }
 
 /// The listen of `site` that accepts connections to `address:port`; with
@@ -121,10 +124,9 @@ fn listen_of(site: &Site, address: Option<IpAddr>, port: u16, specific: bool) ->
     site.listen.iter().find(|listen| {
         listen.port == port
             && match (specific, listen.address, address) {
-                (true, Some(own), Some(wanted)) => own == wanted,
+                (true | false, Some(own), Some(wanted)) => own == wanted,
                 (true, _, _) => false,
                 (false, None, _) | (false, Some(_), None) => true,
-                (false, Some(own), Some(wanted)) => own == wanted,
             }
     })
 }
@@ -158,15 +160,15 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
         for &index in &candidates {
             for name in &model.sites[index].names {
                 match name_match(name, host) {
-                    Some(Some(quality)) => {
+                    Ok(Some(quality)) => {
                         // Among equal qualities the first server wins (for
                         // regexes: the first in configuration order).
                         if best.is_none_or(|(own, _, _)| quality > own) {
                             best = Some((quality, index, name.as_str()));
                         }
                     }
-                    Some(None) => {}
-                    None => {
+                    Ok(None) => {}
+                    Err(()) => {
                         steps.push(Step::new(
                             StepRole::Evaluated,
                             Some(model.sites[index].span),
@@ -210,7 +212,9 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
             steps,
         });
     }
-    let why = if listen_of(&model.sites[default], address, port, !specific.is_empty()).is_some_and(|l| l.default_server) {
+    let why = if listen_of(&model.sites[default], address, port, !specific.is_empty())
+        .is_some_and(|l| l.default_server)
+    {
         "the default_server"
     } else {
         "the first server"
@@ -443,7 +447,10 @@ pub fn named_location(
     server: lint403_core::model::ScopeId,
     name: &str,
 ) -> Option<lint403_core::model::ScopeId> {
-    model.scope(server).children.iter().copied().find(|&child| {
-        matches!(&model.scope(child).matcher, Matcher::Named(own) if own == name)
-    })
+    model
+        .scope(server)
+        .children
+        .iter()
+        .copied()
+        .find(|&child| matches!(&model.scope(child).matcher, Matcher::Named(own) if own == name))
 }

@@ -103,25 +103,25 @@ fn trace_agrees_with_the_real_nginx() {
         let mut problems = Vec::new();
         if let Some(pinned) = row.pinned {
             if pinned != row.real {
-                problems.push(format!("the case pins {pinned} but nginx answered {}", row.real));
+                problems.push(format!(
+                    "the case pins {pinned} but nginx answered {}",
+                    row.real
+                ));
             }
         }
-        match traced {
-            Some(status) => {
-                if status == row.real {
-                    exact += 1;
-                } else {
-                    problems.push(format!("trace {status}, nginx {}", row.real));
-                }
+        if let Some(status) = traced {
+            if status == row.real {
+                exact += 1;
+            } else {
+                problems.push(format!("trace {status}, nginx {}", row.real));
             }
-            None => {
-                unknown += 1;
-                if real_forbidden {
-                    problems.push(format!(
-                        "nginx refused with 403, trace says unknown ({})",
-                        row.traced.unknown.clone().unwrap_or_default()
-                    ));
-                }
+        } else {
+            unknown += 1;
+            if real_forbidden {
+                problems.push(format!(
+                    "nginx refused with 403, trace says unknown ({})",
+                    row.traced.unknown.clone().unwrap_or_default()
+                ));
             }
         }
         if verbose || !problems.is_empty() {
@@ -146,7 +146,10 @@ fn trace_agrees_with_the_real_nginx() {
             println!("{text}");
         }
     }
-    let peer_rows = rows.iter().filter(|row| row.case.starts_with("nginx-")).count();
+    let peer_rows = rows
+        .iter()
+        .filter(|row| row.case.starts_with("nginx-"))
+        .count();
     println!(
         "trace vs nginx: {} cases, {} requests ({} from peer tests), {} refused with 403 by nginx; \
          exact status agrees on {exact}, trace unknown on {unknown}, {} disagreements",
@@ -186,7 +189,10 @@ fn peer_case(case: &peer::PeerCase) -> Case {
             CaseRequest {
                 method: request.method.clone(),
                 path: request.path.clone(),
-                client_ip: request.client_ip.parse().unwrap_or(IpAddr::from([127, 0, 0, 1])),
+                client_ip: request
+                    .client_ip
+                    .parse()
+                    .unwrap_or(IpAddr::from([127, 0, 0, 1])),
                 headers,
                 omit_host,
                 user: request.user.clone(),
@@ -440,9 +446,12 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
     let prefix = temp_prefix(&format!("trace-{}", case.name));
     lay_out(&prefix.join("www"), &case.docroot).unwrap_or_else(|e| panic!("{}: {e}", case.name));
     lay_out(&prefix, &case.files).unwrap_or_else(|e| panic!("{}: {e}", case.name));
-    let server = match start(ServerKind::Nginx, &prefix, seed.wrapping_mul(13).wrapping_add(7), &|port| {
-        nginx_main_conf(&prefix, &wrap(&case.fragment, port, &prefix))
-    }) {
+    let server = match start(
+        ServerKind::Nginx,
+        &prefix,
+        seed.wrapping_mul(13).wrapping_add(7),
+        &|port| nginx_main_conf(&prefix, &wrap(&case.fragment, port, &prefix)),
+    ) {
         Ok(server) => server,
         Err(error) => panic!("{}: nginx did not start: {error}", case.name),
     };
@@ -491,16 +500,25 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
         // What the kit puts on the wire before the case's own headers.
         traced.add_header("User-Agent", "lint403-test/1");
         traced.headers.extend(request.headers.iter().cloned());
-        let has_host = request.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("host"));
+        let has_host = request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"));
         if !has_host && !request.omit_host {
             traced.set_header("Host", "localhost");
         }
         traced.user.clone_from(&request.user);
-        traced.password = request.password.clone().or_else(|| request.user.as_ref().map(|_| String::new()));
+        traced.password = request
+            .password
+            .clone()
+            .or_else(|| request.user.as_ref().map(|_| String::new()));
         traced.listen = Some(listen);
         let verdict = lint403_nginx::trace(&model, &traced, &options);
         let verdict = if verdict.outcome == Outcome::Unknown && verdict.status.is_some() {
-            Verdict { status: None, ..verdict }
+            Verdict {
+                status: None,
+                ..verdict
+            }
         } else {
             verdict
         };

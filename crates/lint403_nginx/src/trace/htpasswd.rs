@@ -89,7 +89,8 @@ fn md5_crypt(password: &[u8], salt: &[u8], magic: &[u8]) -> String {
     out.push('$');
     let groups = [(0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5)];
     for (a, b, c) in groups {
-        let value = (u32::from(digest[a]) << 16) | (u32::from(digest[b]) << 8) | u32::from(digest[c]);
+        let value =
+            (u32::from(digest[a]) << 16) | (u32::from(digest[b]) << 8) | u32::from(digest[c]);
         push64(&mut out, value, 4);
     }
     push64(&mut out, u32::from(digest[11]), 2);
@@ -103,6 +104,7 @@ fn push64(out: &mut String, mut value: u32, count: usize) {
     }
 }
 
+#[allow(clippy::many_single_char_names)] // the names of RFC 1321
 fn md5(data: &[u8]) -> [u8; 16] {
     const SHIFTS: [u32; 64] = [
         7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5,
@@ -162,7 +164,13 @@ fn md5(data: &[u8]) -> [u8; 16] {
 
 #[allow(clippy::many_single_char_names)]
 fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
     let mut message = data.to_vec();
     let bit_len = (data.len() as u64).wrapping_mul(8);
     message.push(0x80);
@@ -253,12 +261,27 @@ mod tests {
     #[test]
     fn known_hashes() {
         // Values from the htpasswd of nginx's own auth_basic test.
-        assert_eq!(verify("password", "$1$salt$qJH7.N4xYta3aEG/dfqo/0"), Some(true));
-        assert_eq!(verify("password", "$apr1$salt$Xxd1irWT9ycqoYxGFn4cb."), Some(true));
-        assert_eq!(verify("wrong", "$apr1$salt$Xxd1irWT9ycqoYxGFn4cb."), Some(false));
-        assert_eq!(verify("password", "{SSHA}yI6cZwQadOA1e+/f+T+H3eCQQhRzYWx0"), Some(true));
+        assert_eq!(
+            verify("password", "$1$salt$qJH7.N4xYta3aEG/dfqo/0"),
+            Some(true)
+        );
+        assert_eq!(
+            verify("password", "$apr1$salt$Xxd1irWT9ycqoYxGFn4cb."),
+            Some(true)
+        );
+        assert_eq!(
+            verify("wrong", "$apr1$salt$Xxd1irWT9ycqoYxGFn4cb."),
+            Some(false)
+        );
+        assert_eq!(
+            verify("password", "{SSHA}yI6cZwQadOA1e+/f+T+H3eCQQhRzYWx0"),
+            Some(true)
+        );
         assert_eq!(verify("password", "{PLAIN}password"), Some(true));
-        assert_eq!(verify("password", "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g="), Some(true));
+        assert_eq!(
+            verify("password", "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g="),
+            Some(true)
+        );
         assert_eq!(verify("1", "$1$"), Some(false));
         assert_eq!(verify("password", "sa3tHJ3/KuYvI"), None);
         assert_eq!(md5(b"abc")[0], 0x90);

@@ -67,6 +67,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
     tracer.run()
 }
 
+#[allow(clippy::struct_excessive_bools)] // nginx's own request flags
 struct Tracer<'a> {
     model: &'a Model,
     request: &'a Request,
@@ -98,7 +99,7 @@ struct Tracer<'a> {
 }
 
 /// A response as the phase that produced it hands it over.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Response {
     status: u16,
     /// Sent through nginx's special-response path (errors and redirects),
@@ -155,7 +156,11 @@ impl Tracer<'_> {
         }
         self.uri = uri;
         if self.method == "TRACE" {
-            self.step(StepRole::Default, None, "nginx refuses TRACE with 405 before any configuration runs");
+            self.step(
+                StepRole::Default,
+                None,
+                "nginx refuses TRACE with 405 before any configuration runs",
+            );
             return self.verdict(405, None);
         }
         let mut next = Next::ServerRewrite;
@@ -223,17 +228,27 @@ impl Tracer<'_> {
             self.step(
                 StepRole::Scope,
                 Some(head),
-                format!("no location matches {}: the server's own configuration serves it", self.uri),
+                format!(
+                    "no location matches {}: the server's own configuration serves it",
+                    self.uri
+                ),
             );
         } else {
-            let text = format!("{} is served by {}", self.uri, describe_scope(self.model, found.scope));
+            let text = format!(
+                "{} is served by {}",
+                self.uri,
+                describe_scope(self.model, found.scope)
+            );
             self.step(StepRole::Scope, Some(head), text);
         }
         if found.auto_redirect {
             self.step(
                 StepRole::Decided,
                 Some(head),
-                format!("{} lacks the location's trailing slash: nginx redirects (301) to {}/", self.uri, self.uri),
+                format!(
+                    "{} lacks the location's trailing slash: nginx redirects (301) to {}/",
+                    self.uri, self.uri
+                ),
             );
             return Next::Finish(Response {
                 status: 301,
@@ -266,9 +281,13 @@ impl Tracer<'_> {
         self.add_uri_to_alias = false;
         self.location = location;
         self.conf = location;
-        let limit = self.model.scope(location).children.iter().copied().find(|&child| {
-            self.model.scope(child).kind == ScopeKind::LimitExcept
-        });
+        let limit = self
+            .model
+            .scope(location)
+            .children
+            .iter()
+            .copied()
+            .find(|&child| self.model.scope(child).kind == ScopeKind::LimitExcept);
         if let Some(limit) = limit {
             if let Matcher::Methods { methods, .. } = &self.model.scope(limit).matcher {
                 let exempt = methods.iter().any(|method| {
@@ -387,7 +406,11 @@ impl Tracer<'_> {
         }
         self.internal = true;
         let head = self.model.scope(location).head;
-        self.step(StepRole::Scope, Some(head), format!("the request goes on in {name}"));
+        self.step(
+            StepRole::Scope,
+            Some(head),
+            format!("the request goes on in {name}"),
+        );
         self.enter_location(location);
         Next::LocationRewrite
     }
@@ -400,7 +423,8 @@ impl Tracer<'_> {
         for rule in &model.scope(scope).rules {
             match &rule.kind {
                 RuleKind::Setting { name, args } if name == "if" => {
-                    let Some(child) = args.first().and_then(|id| id.parse().ok()).map(ScopeId) else {
+                    let Some(child) = args.first().and_then(|id| id.parse().ok()).map(ScopeId)
+                    else {
                         continue;
                     };
                     if child.0 >= model.scopes.len() {
@@ -412,10 +436,18 @@ impl Tracer<'_> {
                     match self.condition(condition) {
                         Err(reason) => return Flow::Unknown(reason),
                         Ok(false) => {
-                            self.step(StepRole::Evaluated, Some(rule.span), "the if condition is false");
+                            self.step(
+                                StepRole::Evaluated,
+                                Some(rule.span),
+                                "the if condition is false",
+                            );
                         }
                         Ok(true) => {
-                            self.step(StepRole::Evaluated, Some(rule.span), "the if condition is true");
+                            self.step(
+                                StepRole::Evaluated,
+                                Some(rule.span),
+                                "the if condition is true",
+                            );
                             self.conf = child;
                             match self.run_rules(child) {
                                 Flow::Continue => {}
@@ -428,7 +460,11 @@ impl Tracer<'_> {
                     return_text = args.first().map(String::as_str);
                 }
                 RuleKind::Setting { name, .. } if name == "break" => {
-                    self.step(StepRole::Evaluated, Some(rule.span), "break: no more rewrite directives");
+                    self.step(
+                        StepRole::Evaluated,
+                        Some(rule.span),
+                        "break: no more rewrite directives",
+                    );
                     return Flow::Break;
                 }
                 RuleKind::Respond { status, .. } => {
@@ -548,9 +584,13 @@ impl Tracer<'_> {
     /// The nearest scope from the configuration in effect outwards whose
     /// rules satisfy `has`.
     fn effective(&self, has: impl Fn(&RuleKind) -> bool) -> Option<ScopeId> {
-        self.model
-            .ancestry(self.conf)
-            .find(|&scope| self.model.scope(scope).rules.iter().any(|rule| has(&rule.kind)))
+        self.model.ancestry(self.conf).find(|&scope| {
+            self.model
+                .scope(scope)
+                .rules
+                .iter()
+                .any(|rule| has(&rule.kind))
+        })
     }
 
     fn effective_setting(&self, name: &str) -> Option<(Span, Vec<String>)> {
@@ -582,7 +622,9 @@ impl Tracer<'_> {
                 Ok(Some((rule, action))) => {
                     let text = match action {
                         Action::Allow => format!("{client} matches this allow"),
-                        Action::Deny => format!("{client} matches this deny: access forbidden by rule"),
+                        Action::Deny => {
+                            format!("{client} matches this deny: access forbidden by rule")
+                        }
                     };
                     self.step(StepRole::Evaluated, Some(rule.span), text);
                     access = Some((action, rule.span));
@@ -591,20 +633,25 @@ impl Tracer<'_> {
                     self.step(
                         StepRole::Evaluated,
                         Some(model.scope(scope).head),
-                        format!("no allow/deny of {} matches {client}: the access module declines", describe_scope(model, scope)),
+                        format!(
+                            "no allow/deny of {} matches {client}: the access module declines",
+                            describe_scope(model, scope)
+                        ),
                     );
                 }
             }
         }
-        let satisfy = self
-            .model
-            .ancestry(self.conf)
-            .find_map(|scope| {
-                model.scope(scope).rules.iter().rev().find_map(|rule| match rule.kind {
+        let satisfy = self.model.ancestry(self.conf).find_map(|scope| {
+            model
+                .scope(scope)
+                .rules
+                .iter()
+                .rev()
+                .find_map(|rule| match rule.kind {
                     RuleKind::Satisfy(satisfy) => Some((satisfy, rule.span)),
                     _ => None,
                 })
-            });
+        });
         let any = satisfy.is_some_and(|(satisfy, _)| satisfy == Satisfy::Any);
         if let (Some((Action::Deny, span)), false) = (access, any) {
             self.mark_decided(span, "deny: 403");
@@ -617,7 +664,11 @@ impl Tracer<'_> {
         }
         if let (Some((Action::Allow, _)), true) = (access, any) {
             if let Some((_, span)) = satisfy {
-                self.step(StepRole::Evaluated, Some(span), "satisfy any: the allow suffices");
+                self.step(
+                    StepRole::Evaluated,
+                    Some(span),
+                    "satisfy any: the allow suffices",
+                );
             }
             return None;
         }
@@ -627,23 +678,33 @@ impl Tracer<'_> {
             Err(reason) => return Some(Err(reason)),
         };
         let subrequest = self.model.ancestry(self.conf).find_map(|scope| {
-            model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
-                RuleKind::Auth {
-                    kind: AuthKind::Subrequest,
-                    enabled,
-                    ..
-                } => Some((*enabled, rule.span)),
-                _ => None,
-            })
+            model
+                .scope(scope)
+                .rules
+                .iter()
+                .rev()
+                .find_map(|rule| match &rule.kind {
+                    RuleKind::Auth {
+                        kind: AuthKind::Subrequest,
+                        enabled,
+                        ..
+                    } => Some((*enabled, rule.span)),
+                    _ => None,
+                })
         });
         if !any {
             if let Some(response) = auth {
                 return Some(Ok(response));
             }
             if let Some((true, span)) = subrequest {
-                self.step(StepRole::Evaluated, Some(span), "auth_request: a subrequest decides");
+                self.step(
+                    StepRole::Evaluated,
+                    Some(span),
+                    "auth_request: a subrequest decides",
+                );
                 return Some(Err(
-                    "auth_request: the subrequest's answer decides, which lint403 cannot see".into(),
+                    "auth_request: the subrequest's answer decides, which lint403 cannot see"
+                        .into(),
                 ));
             }
             return None;
@@ -653,7 +714,11 @@ impl Tracer<'_> {
             return None;
         }
         if let Some((true, span)) = subrequest {
-            self.step(StepRole::Evaluated, Some(span), "auth_request: a subrequest decides");
+            self.step(
+                StepRole::Evaluated,
+                Some(span),
+                "auth_request: a subrequest decides",
+            );
             return Some(Err(
                 "auth_request: the subrequest's answer decides, which lint403 cannot see".into(),
             ));
@@ -661,7 +726,10 @@ impl Tracer<'_> {
         match (access, auth) {
             (_, Some(response)) if response.status == 401 => Some(Ok(response)),
             (Some((Action::Deny, span)), _) => {
-                self.mark_decided(span, "satisfy any: the deny stands, and no authentication passed");
+                self.mark_decided(
+                    span,
+                    "satisfy any: the deny stands, and no authentication passed",
+                );
                 self.fix = Some(self.deny_fix(acl_scope));
                 Some(Ok(Response {
                     status: 403,
@@ -675,7 +743,12 @@ impl Tracer<'_> {
     }
 
     fn mark_decided(&mut self, span: Span, text: &str) {
-        if let Some(step) = self.steps.iter_mut().rev().find(|step| step.span == Some(span)) {
+        if let Some(step) = self
+            .steps
+            .iter_mut()
+            .rev()
+            .find(|step| step.span == Some(span))
+        {
             step.role = StepRole::Decided;
         } else {
             self.step(StepRole::Decided, Some(span), text);
@@ -684,7 +757,9 @@ impl Tracer<'_> {
 
     fn deny_fix(&self, scope: Option<ScopeId>) -> String {
         let client = self.request.client_ip;
-        let here = scope.map_or_else(String::new, |scope| format!(" in {}", describe_scope(self.model, scope)));
+        let here = scope.map_or_else(String::new, |scope| {
+            format!(" in {}", describe_scope(self.model, scope))
+        });
         format!(
             "add `allow {client};` before the deciding `deny`{here} (allow/deny: the first match wins, \
              and a level with any allow/deny replaces the inherited list)"
@@ -697,28 +772,38 @@ impl Tracer<'_> {
 
     fn auth_realm(&self) -> Option<(bool, Span)> {
         self.model.ancestry(self.conf).find_map(|scope| {
-            self.model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
-                RuleKind::Auth {
-                    kind: AuthKind::Basic,
-                    user_file: None,
-                    enabled,
-                    ..
-                } => Some((*enabled, rule.span)),
-                _ => None,
-            })
+            self.model
+                .scope(scope)
+                .rules
+                .iter()
+                .rev()
+                .find_map(|rule| match &rule.kind {
+                    RuleKind::Auth {
+                        kind: AuthKind::Basic,
+                        user_file: None,
+                        enabled,
+                        ..
+                    } => Some((*enabled, rule.span)),
+                    _ => None,
+                })
         })
     }
 
     fn user_file(&self) -> Option<(String, Span)> {
         self.model.ancestry(self.conf).find_map(|scope| {
-            self.model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
-                RuleKind::Auth {
-                    kind: AuthKind::Basic,
-                    user_file: Some(file),
-                    ..
-                } => Some((file.clone(), rule.span)),
-                _ => None,
-            })
+            self.model
+                .scope(scope)
+                .rules
+                .iter()
+                .rev()
+                .find_map(|rule| match &rule.kind {
+                    RuleKind::Auth {
+                        kind: AuthKind::Basic,
+                        user_file: Some(file),
+                        ..
+                    } => Some((file.clone(), rule.span)),
+                    _ => None,
+                })
         })
     }
 
@@ -740,7 +825,11 @@ impl Tracer<'_> {
             return Ok(None);
         };
         let Some(user) = self.request.user.clone() else {
-            self.step(StepRole::Decided, Some(realm_span), "auth_basic: no credentials sent: 401");
+            self.step(
+                StepRole::Decided,
+                Some(realm_span),
+                "auth_basic: no credentials sent: 401",
+            );
             return Ok(Some(Response {
                 status: 401,
                 special: true,
@@ -792,7 +881,10 @@ impl Tracer<'_> {
                     self.step(
                         StepRole::Evaluated,
                         Some(file_span),
-                        format!("user {user} is in {} (the password is assumed right)", path.display()),
+                        format!(
+                            "user {user} is in {} (the password is assumed right)",
+                            path.display()
+                        ),
                     );
                     return Ok(None);
                 };
@@ -827,9 +919,15 @@ impl Tracer<'_> {
                 self.step(
                     StepRole::Decided,
                     Some(file_span),
-                    format!("the user file {} does not exist: nginx answers 403", path.display()),
+                    format!(
+                        "the user file {} does not exist: nginx answers 403",
+                        path.display()
+                    ),
                 );
-                self.fix = Some(format!("create {} or fix auth_basic_user_file", path.display()));
+                self.fix = Some(format!(
+                    "create {} or fix auth_basic_user_file",
+                    path.display()
+                ));
                 Ok(Some(Response {
                     status: 403,
                     special: true,
@@ -840,7 +938,10 @@ impl Tracer<'_> {
                 self.step(
                     StepRole::Decided,
                     Some(file_span),
-                    format!("the user file {} cannot be read ({error}): 500", path.display()),
+                    format!(
+                        "the user file {} cannot be read ({error}): 500",
+                        path.display()
+                    ),
                 );
                 Ok(Some(Response {
                     status: 500,
@@ -912,12 +1013,20 @@ impl Tracer<'_> {
             self.step(
                 StepRole::Filesystem,
                 Some(span),
-                format!("try_files {value}: no {} at {}", if test_dir { "directory" } else { "file" }, path.display()),
+                format!(
+                    "try_files {value}: no {} at {}",
+                    if test_dir { "directory" } else { "file" },
+                    path.display()
+                ),
             );
         }
         if let Some(code) = last.strip_prefix('=') {
             let status = code.parse().unwrap_or(404);
-            self.step(StepRole::Decided, Some(span), format!("try_files falls back to ={status}"));
+            self.step(
+                StepRole::Decided,
+                Some(span),
+                format!("try_files falls back to ={status}"),
+            );
             return Some(Next::Finish(Response {
                 status,
                 special: true,
@@ -939,12 +1048,20 @@ impl Tracer<'_> {
             .model
             .ancestry(self.conf)
             .find_map(|scope| {
-                self.model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
-                    RuleKind::Setting { name, .. } if name == "root" || name == "alias" => {
-                        Some(name == "alias" && matches!(self.model.scope(scope).matcher, Matcher::Regex(_)))
-                    }
-                    _ => None,
-                })
+                self.model
+                    .scope(scope)
+                    .rules
+                    .iter()
+                    .rev()
+                    .find_map(|rule| match &rule.kind {
+                        RuleKind::Setting { name, .. } if name == "root" || name == "alias" => {
+                            Some(
+                                name == "alias"
+                                    && matches!(self.model.scope(scope).matcher, Matcher::Regex(_)),
+                            )
+                        }
+                        _ => None,
+                    })
             })
             .unwrap_or(false);
         if regex_alias {
@@ -970,14 +1087,21 @@ impl Tracer<'_> {
                             }
                             continue;
                         }
-                        if name == "flv" || name == "mp4" || name == "empty_gif" || name == "stub_status" {
+                        if name == "flv"
+                            || name == "mp4"
+                            || name == "empty_gif"
+                            || name == "stub_status"
+                        {
                             return Some((name.clone(), rule.span));
                         }
                         return Some((name.clone(), rule.span));
                     }
                 }
             }
-            if matches!(self.model.scope(scope).kind, ScopeKind::Location | ScopeKind::Server) {
+            if matches!(
+                self.model.scope(scope).kind,
+                ScopeKind::Location | ScopeKind::Server
+            ) {
                 break;
             }
         }
@@ -1003,7 +1127,10 @@ impl Tracer<'_> {
             self.step(
                 StepRole::Decided,
                 None,
-                format!("the static module serves only GET, HEAD and POST: {} gets 405", self.method),
+                format!(
+                    "the static module serves only GET, HEAD and POST: {} gets 405",
+                    self.method
+                ),
             );
             return Next::Finish(Response {
                 status: 405,
@@ -1023,13 +1150,20 @@ impl Tracer<'_> {
             self.step(
                 StepRole::Filesystem,
                 None,
-                format!("{} is assumed to be an existing file (no filesystem view)", path.display()),
+                format!(
+                    "{} is assumed to be an existing file (no filesystem view)",
+                    path.display()
+                ),
             );
             return self.serve_file();
         };
         match kind {
             Look::Missing => {
-                self.step(StepRole::Decided, None, format!("{} does not exist: 404", path.display()));
+                self.step(
+                    StepRole::Decided,
+                    None,
+                    format!("{} does not exist: 404", path.display()),
+                );
                 Next::Finish(Response {
                     status: 404,
                     special: true,
@@ -1050,7 +1184,11 @@ impl Tracer<'_> {
                 self.step(
                     StepRole::Decided,
                     None,
-                    format!("{} is a directory: nginx redirects (301) to {}/", path.display(), self.uri),
+                    format!(
+                        "{} is a directory: nginx redirects (301) to {}/",
+                        path.display(),
+                        self.uri
+                    ),
                 );
                 Next::Finish(Response {
                     status: 301,
@@ -1059,7 +1197,11 @@ impl Tracer<'_> {
                 })
             }
             Look::Other => {
-                self.step(StepRole::Decided, None, format!("{} is not a regular file: 404", path.display()));
+                self.step(
+                    StepRole::Decided,
+                    None,
+                    format!("{} is not a regular file: 404", path.display()),
+                );
                 Next::Finish(Response {
                     status: 404,
                     special: true,
@@ -1067,7 +1209,11 @@ impl Tracer<'_> {
                 })
             }
             Look::File => {
-                self.step(StepRole::Filesystem, None, format!("{} is a file", path.display()));
+                self.step(
+                    StepRole::Filesystem,
+                    None,
+                    format!("{} is a file", path.display()),
+                );
                 self.serve_file()
             }
         }
@@ -1075,7 +1221,11 @@ impl Tracer<'_> {
 
     fn serve_file(&mut self) -> Next {
         if self.method == "POST" {
-            self.step(StepRole::Decided, None, "the static module refuses POST on a file: 405");
+            self.step(
+                StepRole::Decided,
+                None,
+                "the static module refuses POST on a file: 405",
+            );
             return Next::Finish(Response {
                 status: 405,
                 special: true,
@@ -1096,13 +1246,18 @@ impl Tracer<'_> {
             .model
             .ancestry(self.conf)
             .find_map(|scope| {
-                self.model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
-                    RuleKind::Listing {
-                        index_files: Some(files),
-                        ..
-                    } => Some((Some(rule.span), files.clone())),
-                    _ => None,
-                })
+                self.model
+                    .scope(scope)
+                    .rules
+                    .iter()
+                    .rev()
+                    .find_map(|rule| match &rule.kind {
+                        RuleKind::Listing {
+                            index_files: Some(files),
+                            ..
+                        } => Some((Some(rule.span), files.clone())),
+                        _ => None,
+                    })
             })
             .unwrap_or((None, vec!["index.html".to_string()]));
         let dir_path = match self.map_path(&self.uri.clone()) {
@@ -1133,7 +1288,11 @@ impl Tracer<'_> {
             match kind {
                 Look::File | Look::Dir | Look::Other => {
                     let target = format!("{}{name}", self.uri);
-                    self.step(StepRole::Filesystem, index_span, format!("index file {} exists", file.display()));
+                    self.step(
+                        StepRole::Filesystem,
+                        index_span,
+                        format!("index file {} exists", file.display()),
+                    );
                     return self.internal_redirect(&target, index_span);
                 }
                 Look::Forbidden(reason) => {
@@ -1153,7 +1312,10 @@ impl Tracer<'_> {
                                 self.step(
                                     StepRole::Decided,
                                     None,
-                                    format!("the directory {} does not exist: 404", dir_path.display()),
+                                    format!(
+                                        "the directory {} does not exist: 404",
+                                        dir_path.display()
+                                    ),
                                 );
                                 return Next::Finish(Response {
                                     status: 404,
@@ -1162,7 +1324,11 @@ impl Tracer<'_> {
                                 });
                             }
                             Some(Look::Forbidden(reason)) => {
-                                self.step(StepRole::Decided, reason.1, format!("{}: 403", reason.0));
+                                self.step(
+                                    StepRole::Decided,
+                                    reason.1,
+                                    format!("{}: 403", reason.0),
+                                );
                                 self.fix = Some(reason.0);
                                 return Next::Finish(Response {
                                     status: 403,
@@ -1173,24 +1339,37 @@ impl Tracer<'_> {
                             _ => {}
                         }
                     }
-                    self.step(StepRole::Filesystem, index_span, format!("no index file {}", file.display()));
+                    self.step(
+                        StepRole::Filesystem,
+                        index_span,
+                        format!("no index file {}", file.display()),
+                    );
                 }
             }
         }
         let autoindex = self.model.ancestry(self.conf).find_map(|scope| {
-            self.model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
-                RuleKind::Listing {
-                    autoindex: Some(on),
-                    ..
-                } => Some((*on, rule.span)),
-                _ => None,
-            })
+            self.model
+                .scope(scope)
+                .rules
+                .iter()
+                .rev()
+                .find_map(|rule| match &rule.kind {
+                    RuleKind::Listing {
+                        autoindex: Some(on),
+                        ..
+                    } => Some((*on, rule.span)),
+                    _ => None,
+                })
         });
         if let Some((true, span)) = autoindex {
             if matches!(self.method.as_str(), "GET" | "HEAD") {
                 return match self.look(&dir_path) {
                     Some(Look::Dir) | None => {
-                        self.step(StepRole::Decided, Some(span), "autoindex on: the listing is served (200)");
+                        self.step(
+                            StepRole::Decided,
+                            Some(span),
+                            "autoindex on: the listing is served (200)",
+                        );
                         Next::Finish(Response {
                             status: 200,
                             special: false,
@@ -1206,7 +1385,11 @@ impl Tracer<'_> {
                         })
                     }
                     Some(_) => {
-                        self.step(StepRole::Decided, Some(span), "autoindex: no such directory: 404");
+                        self.step(
+                            StepRole::Decided,
+                            Some(span),
+                            "autoindex: no such directory: 404",
+                        );
                         Next::Finish(Response {
                             status: 404,
                             special: true,
@@ -1270,9 +1453,9 @@ impl Tracer<'_> {
     fn error_page(&mut self, status: u16) -> Option<Next> {
         let model = self.model;
         let scope = model.ancestry(self.conf).find(|&scope| {
-            model.scope(scope).rules.iter().any(|rule| {
-                matches!(&rule.kind, RuleKind::Setting { name, .. } if name == "error_page")
-            })
+            model.scope(scope).rules.iter().any(
+                |rule| matches!(&rule.kind, RuleKind::Setting { name, .. } if name == "error_page"),
+            )
         })?;
         for rule in &model.scope(scope).rules {
             let RuleKind::Setting { name, args } = &rule.kind else {
@@ -1290,7 +1473,10 @@ impl Tracer<'_> {
                 }
                 _ => (None, codes),
             };
-            if !codes.iter().any(|code| code.parse::<u16>().ok() == Some(status)) {
+            if !codes
+                .iter()
+                .any(|code| code.parse::<u16>().ok() == Some(status))
+            {
                 continue;
             }
             self.error_page_used = true;
@@ -1321,10 +1507,9 @@ impl Tracer<'_> {
                 );
                 return Some(self.named_redirect(&target, span));
             }
-            let redirect = match overwrite {
-                Some(code @ (301 | 302 | 303 | 307 | 308)) => code,
-                _ => 302,
-            };
+            let redirect = overwrite
+                .filter(|code| matches!(code, 301 | 302 | 303 | 307 | 308))
+                .unwrap_or(302);
             self.step(
                 StepRole::Decided,
                 span,
@@ -1370,12 +1555,21 @@ impl Tracer<'_> {
 
     fn path_of(&mut self, uri: &str, try_files: bool) -> Result<PathBuf, String> {
         let found = self.model.ancestry(self.conf).find_map(|scope| {
-            self.model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
-                RuleKind::Setting { name, args } if name == "root" || name == "alias" => {
-                    Some((scope, name.clone(), args.first().cloned().unwrap_or_default()))
-                }
-                _ => None,
-            })
+            self.model
+                .scope(scope)
+                .rules
+                .iter()
+                .rev()
+                .find_map(|rule| match &rule.kind {
+                    RuleKind::Setting { name, args } if name == "root" || name == "alias" => {
+                        Some((
+                            scope,
+                            name.clone(),
+                            args.first().cloned().unwrap_or_default(),
+                        ))
+                    }
+                    _ => None,
+                })
         });
         let Some((scope, name, value)) = found else {
             return Ok(PathBuf::from(format!("{NGINX_PREFIX}/html{uri}")));
@@ -1387,7 +1581,10 @@ impl Tracer<'_> {
             format!("{NGINX_PREFIX}/{value}")
         };
         if name == "root" {
-            return Ok(PathBuf::from(format!("{}{uri}", value.trim_end_matches('/'))));
+            return Ok(PathBuf::from(format!(
+                "{}{uri}",
+                value.trim_end_matches('/')
+            )));
         }
         match &self.model.scope(scope).matcher {
             Matcher::Regex(_) => {
@@ -1401,7 +1598,10 @@ impl Tracer<'_> {
                 // nginx cuts as many bytes as the location's name has, when
                 // the URI starts with them.
                 let cut = if try_files {
-                    self.uri.get(..prefix.len()).filter(|head| uri.starts_with(head)).map(str::len)
+                    self.uri
+                        .get(..prefix.len())
+                        .filter(|head| uri.starts_with(head))
+                        .map(str::len)
                 } else {
                     Some(prefix.len())
                 };
@@ -1429,13 +1629,18 @@ impl Tracer<'_> {
             .iter()
             .find(|(from, _)| normalized.starts_with(from))
             .map(|(from, to)| (from.clone(), to.clone()));
-        let base = mapped_root.as_ref().map_or_else(|| PathBuf::from("/"), |(_, to)| to.clone());
+        let base = mapped_root
+            .as_ref()
+            .map_or_else(|| PathBuf::from("/"), |(_, to)| to.clone());
         if !base.exists() {
             return None;
         }
         let symlinks = self.effective_setting("disable_symlinks");
         let (policy, from) = symlinks.as_ref().map_or(("off", None), |(_, args)| {
-            let from = args.iter().find_map(|arg| arg.strip_prefix("from=")).map(str::to_string);
+            let from = args
+                .iter()
+                .find_map(|arg| arg.strip_prefix("from="))
+                .map(str::to_string);
             (args.first().map_or("off", String::as_str), from)
         });
         let policy_span = symlinks.as_ref().map(|(span, _)| *span);
@@ -1456,7 +1661,9 @@ impl Tracer<'_> {
             let Ok(meta) = std::fs::symlink_metadata(&current) else {
                 return Some(Look::Missing);
             };
-            let checked = from_local.as_ref().is_none_or(|from| current.starts_with(from) && &current != from);
+            let checked = from_local
+                .as_ref()
+                .is_none_or(|from| current.starts_with(from) && &current != from);
             if meta.file_type().is_symlink() && policy != "off" && checked {
                 let refuse = if policy == "if_not_owner" {
                     owner_differs(&current)
@@ -1476,17 +1683,7 @@ impl Tracer<'_> {
             let Ok(target) = std::fs::metadata(&current) else {
                 return Some(Look::Missing);
             };
-            if !last {
-                if !target.is_dir() {
-                    return Some(Look::Missing);
-                }
-                if !others_may(&target, 0o1) {
-                    return Some(Look::Forbidden((
-                        format!("the worker may not enter {} (permission denied)", current.display()),
-                        None,
-                    )));
-                }
-            } else {
+            if last {
                 if target.is_dir() {
                     return Some(Look::Dir);
                 }
@@ -1495,11 +1692,26 @@ impl Tracer<'_> {
                 }
                 if !others_may(&target, 0o4) {
                     return Some(Look::Forbidden((
-                        format!("the worker may not read {} (permission denied)", current.display()),
+                        format!(
+                            "the worker may not read {} (permission denied)",
+                            current.display()
+                        ),
                         None,
                     )));
                 }
                 return Some(Look::File);
+            }
+            if !target.is_dir() {
+                return Some(Look::Missing);
+            }
+            if !others_may(&target, 0o1) {
+                return Some(Look::Forbidden((
+                    format!(
+                        "the worker may not enter {} (permission denied)",
+                        current.display()
+                    ),
+                    None,
+                )));
             }
         }
         // The path is the mapped root itself.
@@ -1509,7 +1721,10 @@ impl Tracer<'_> {
                     Some(Look::Dir)
                 } else {
                     Some(Look::Forbidden((
-                        format!("the worker may not enter {} (permission denied)", current.display()),
+                        format!(
+                            "the worker may not enter {} (permission denied)",
+                            current.display()
+                        ),
                         None,
                     )))
                 }
@@ -1572,14 +1787,16 @@ impl Tracer<'_> {
             Condition::Var { name, test } => {
                 let value = self.variable(name)?;
                 match test {
-                    TextTest::Matches(pattern) => match pattern.captures(value.as_deref().unwrap_or("")) {
-                        None => Err(format!("lint403 cannot run the regex {}", pattern.source)),
-                        Some(None) => Ok(false),
-                        Some(Some(groups)) => {
-                            self.captures = groups;
-                            Ok(true)
+                    TextTest::Matches(pattern) => {
+                        match pattern.captures(value.as_deref().unwrap_or("")) {
+                            None => Err(format!("lint403 cannot run the regex {}", pattern.source)),
+                            Some(None) => Ok(false),
+                            Some(Some(groups)) => {
+                                self.captures = groups;
+                                Ok(true)
+                            }
                         }
-                    },
+                    }
                     TextTest::Equals {
                         value: expected,
                         case_insensitive,
@@ -1623,7 +1840,9 @@ impl Tracer<'_> {
                 })
             }
             Condition::ClientIp(cidr) => Ok(cidr.contains(self.request.client_ip)),
-            Condition::Method(methods) => Ok(methods.iter().any(|m| m.eq_ignore_ascii_case(&self.method))),
+            Condition::Method(methods) => {
+                Ok(methods.iter().any(|m| m.eq_ignore_ascii_case(&self.method)))
+            }
             Condition::Header { name, test } => test
                 .test(self.request.header(name))
                 .ok_or_else(|| "a header test lint403 cannot evaluate".to_string()),
@@ -1633,7 +1852,9 @@ impl Tracer<'_> {
             Condition::Query(test) => test
                 .test(self.args.as_deref())
                 .ok_or_else(|| "a query test lint403 cannot evaluate".to_string()),
-            Condition::Unknown(text) => Err(format!("lint403 does not evaluate the condition {text:?}")),
+            Condition::Unknown(text) => {
+                Err(format!("lint403 does not evaluate the condition {text:?}"))
+            }
         }
     }
 
@@ -1644,7 +1865,9 @@ impl Tracer<'_> {
         let mut index = 0;
         while index < bytes.len() {
             if bytes[index] != b'$' {
-                let next = text[index..].find('$').map_or(text.len(), |offset| index + offset);
+                let next = text[index..]
+                    .find('$')
+                    .map_or(text.len(), |offset| index + offset);
                 out.push_str(&text[index..next]);
                 index = next;
                 continue;
@@ -1663,7 +1886,9 @@ impl Tracer<'_> {
                 index += 1;
             }
             let start = index;
-            while index < bytes.len() && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_') {
+            while index < bytes.len()
+                && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_')
+            {
                 index += 1;
             }
             let name = &text[start..index];
@@ -1707,16 +1932,38 @@ impl Tracer<'_> {
                 None => request.path.clone(),
             }),
             "args" | "query_string" => self.args.clone(),
-            "is_args" => Some(if self.args.is_some() { "?".into() } else { String::new() }),
+            "is_args" => Some(if self.args.is_some() {
+                "?".into()
+            } else {
+                String::new()
+            }),
             "host" => Some(request.host().unwrap_or_else(|| {
-                self.model.site(self.site).names.first().cloned().unwrap_or_default()
+                self.model
+                    .site(self.site)
+                    .names
+                    .first()
+                    .cloned()
+                    .unwrap_or_default()
             })),
-            "server_name" => Some(self.model.site(self.site).names.first().cloned().unwrap_or_default()),
+            "server_name" => Some(
+                self.model
+                    .site(self.site)
+                    .names
+                    .first()
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
             "remote_addr" => Some(request.client_ip.to_string()),
             "remote_user" => request.user.clone(),
             "request_method" => Some(self.method.clone()),
             "scheme" => Some(
-                if self.model.site(self.site).listen.iter().any(|listen| listen.tls) {
+                if self
+                    .model
+                    .site(self.site)
+                    .listen
+                    .iter()
+                    .any(|listen| listen.tls)
+                {
                     "https".into()
                 } else {
                     "http".into()
@@ -1770,7 +2017,9 @@ impl Tracer<'_> {
                         })
                     }));
                 }
-                return Err(format!("the variable ${other} is not one lint403 knows the value of"));
+                return Err(format!(
+                    "the variable ${other} is not one lint403 knows the value of"
+                ));
             }
         };
         Ok(value)
@@ -1785,12 +2034,18 @@ impl Tracer<'_> {
         }
         for rule in &model.global {
             match &rule.kind {
-                RuleKind::Setting { name: kind, args } if kind == "opaque-variable" => {
-                    if args.first().is_some_and(|own| own == name) {
-                        return Err(format!("${name} is computed by a script lint403 does not run"));
-                    }
+                RuleKind::Setting { name: kind, args }
+                    if kind == "opaque-variable" && args.first().is_some_and(|own| own == name) =>
+                {
+                    return Err(format!(
+                        "${name} is computed by a script lint403 does not run"
+                    ));
                 }
-                RuleKind::SetVar { name: own, value, when } if own == name => {
+                RuleKind::SetVar {
+                    name: own,
+                    value,
+                    when,
+                } if own == name => {
                     any = true;
                     self.evaluating.push(name.to_string());
                     let holds = self.condition(when);
@@ -1819,10 +2074,12 @@ impl Tracer<'_> {
     fn invalid_referer(&mut self) -> String {
         let model = self.model;
         let policy = model.ancestry(self.conf).find_map(|scope| {
-            model.scope(scope).rules.iter().rev().find_map(|rule| match &rule.kind {
-                RuleKind::RefererPolicy { .. } => Some(rule),
-                _ => None,
-            })
+            model
+                .scope(scope)
+                .rules
+                .iter()
+                .rev()
+                .find(|rule| matches!(rule.kind, RuleKind::RefererPolicy { .. }))
         });
         let Some(rule) = policy else {
             return String::new();
@@ -1853,7 +2110,10 @@ impl Tracer<'_> {
         self.step(
             StepRole::Evaluated,
             Some(rule.span),
-            format!("{shown}: {why}, so $invalid_referer is {}", if valid { "\"\"" } else { "\"1\"" }),
+            format!(
+                "{shown}: {why}, so $invalid_referer is {}",
+                if valid { "\"\"" } else { "\"1\"" }
+            ),
         );
         if valid {
             String::new()
@@ -1970,18 +2230,29 @@ pub fn referer_valid(
     };
     let Some(rest) = rest else {
         return if blocked {
-            (true, "`blocked` accepts a Referer without http:// or https://".into())
+            (
+                true,
+                "`blocked` accepts a Referer without http:// or https://".into(),
+            )
         } else {
-            (false, "a Referer without http:// or https:// is invalid without `blocked`".into())
+            (
+                false,
+                "a Referer without http:// or https:// is invalid without `blocked`".into(),
+            )
         };
     };
     let host_end = rest.find(['/', ':']).unwrap_or(rest.len());
     if host_end > 256 {
-        return (false, "the Referer's host is longer than 256 characters".into());
+        return (
+            false,
+            "the Referer's host is longer than 256 characters".into(),
+        );
     }
     let host = rest[..host_end].to_ascii_lowercase();
     let after_host = &rest[host_end..];
-    let uri_part = after_host.find('/').map_or("", |slash| &after_host[slash..]);
+    let uri_part = after_host
+        .find('/')
+        .map_or("", |slash| &after_host[slash..]);
     let mut entries: Vec<(&str, bool)> = hosts.iter().map(|h| (h.as_str(), true)).collect();
     entries.extend(
         server_names
@@ -2005,7 +2276,8 @@ pub fn referer_valid(
                 .then_some((2, suffix.len()))
         } else if let Some(suffix) = name.strip_prefix('.') {
             (host == suffix
-                || (host.ends_with(suffix) && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'))
+                || (host.ends_with(suffix)
+                    && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'))
                 .then_some((2, suffix.len()))
         } else if let Some(prefix) = name.strip_suffix(".*") {
             (host.len() > prefix.len() + 1
@@ -2026,20 +2298,32 @@ pub fn referer_valid(
             return (true, format!("the host {host} is listed"));
         }
         if uri_part.starts_with(uri) {
-            return (true, format!("the host {host} with a URI under {uri} is listed"));
+            return (
+                true,
+                format!("the host {host} with a URI under {uri} is listed"),
+            );
         }
-        return (false, format!("the host {host} is listed only with URIs under {uri}"));
+        return (
+            false,
+            format!("the host {host} is listed only with URIs under {uri}"),
+        );
     }
     for name in server_names {
         if let Some(regex) = name.strip_prefix('~') {
             if lint403_core::Pattern::new(regex, true).is_match(&host) == Some(true) {
-                return (true, format!("the host {host} matches the server name {name}"));
+                return (
+                    true,
+                    format!("the host {host} matches the server name {name}"),
+                );
             }
         }
     }
     for regex in regexes {
         if regex.is_match(rest) == Some(true) {
-            return (true, format!("{} matches ~{}", truncate(rest, 60), regex.source));
+            return (
+                true,
+                format!("{} matches ~{}", truncate(rest, 60), regex.source),
+            );
         }
     }
     let mut why = format!("the host {host} is not listed");
