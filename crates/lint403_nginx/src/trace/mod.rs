@@ -760,10 +760,24 @@ impl Tracer<'_> {
         let here = scope.map_or_else(String::new, |scope| {
             format!(" in {}", describe_scope(self.model, scope))
         });
-        format!(
+        let mut fix = format!(
             "add `allow {client};` before the deciding `deny`{here} (allow/deny: the first match wins, \
              and a level with any allow/deny replaces the inherited list)"
-        )
+        );
+        // A deny in a regex location that also catches this URI: a `^~`
+        // prefix location for the URI's directory keeps the regexes away.
+        if let Some(scope) = scope {
+            if let Matcher::Regex(pattern) = &self.model.scope(scope).matcher {
+                let directory = self.uri.rfind('/').map_or("/", |slash| &self.uri[..=slash]);
+                let _ = write!(
+                    fix,
+                    "; or, if {} should be served, move it out of `location ~ {}` with its own \
+                     `location ^~ {directory} {{ }}` (regex locations are not consulted for a ^~ match)",
+                    self.uri, pattern.source
+                );
+            }
+        }
+        fix
     }
 
     fn auth_configured(&self) -> bool {
@@ -1141,6 +1155,7 @@ impl Tracer<'_> {
         if self.uri.ends_with('/') {
             return self.directory();
         }
+        let root = self.root_span();
         let path = match self.map_path(&self.uri.clone()) {
             Ok(path) => path,
             Err(reason) => return Next::Unknown(reason),
@@ -1161,13 +1176,13 @@ impl Tracer<'_> {
             Look::Missing => {
                 self.step(
                     StepRole::Decided,
-                    None,
+                    root,
                     format!("{} does not exist: 404", path.display()),
                 );
                 Next::Finish(Response {
                     status: 404,
                     special: true,
-                    span: None,
+                    span: root,
                 })
             }
             Look::Forbidden(reason) => {
@@ -1183,7 +1198,7 @@ impl Tracer<'_> {
             Look::Dir => {
                 self.step(
                     StepRole::Decided,
-                    None,
+                    root,
                     format!(
                         "{} is a directory: nginx redirects (301) to {}/",
                         path.display(),
@@ -1193,19 +1208,19 @@ impl Tracer<'_> {
                 Next::Finish(Response {
                     status: 301,
                     special: true,
-                    span: None,
+                    span: root,
                 })
             }
             Look::Other => {
                 self.step(
                     StepRole::Decided,
-                    None,
+                    root,
                     format!("{} is not a regular file: 404", path.display()),
                 );
                 Next::Finish(Response {
                     status: 404,
                     special: true,
-                    span: None,
+                    span: root,
                 })
             }
             Look::File => {
@@ -1219,24 +1234,42 @@ impl Tracer<'_> {
         }
     }
 
+    /// The `root` or `alias` line in effect, for static outcomes.
+    fn root_span(&self) -> Option<Span> {
+        self.model.ancestry(self.conf).find_map(|scope| {
+            self.model
+                .scope(scope)
+                .rules
+                .iter()
+                .rev()
+                .find_map(|rule| match &rule.kind {
+                    RuleKind::Setting { name, .. } if name == "root" || name == "alias" => {
+                        Some(rule.span)
+                    }
+                    _ => None,
+                })
+        })
+    }
+
     fn serve_file(&mut self) -> Next {
+        let root = self.root_span();
         if self.method == "POST" {
             self.step(
                 StepRole::Decided,
-                None,
+                root,
                 "the static module refuses POST on a file: 405",
             );
             return Next::Finish(Response {
                 status: 405,
                 special: true,
-                span: None,
+                span: root,
             });
         }
-        self.step(StepRole::Decided, None, "the file is served: 200");
+        self.step(StepRole::Decided, root, "the file is served: 200");
         Next::Finish(Response {
             status: 200,
             special: false,
-            span: None,
+            span: root,
         })
     }
 
