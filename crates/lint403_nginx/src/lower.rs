@@ -57,8 +57,9 @@ pub const CONTENT_HANDLERS: &[&str] = &[
     "dav_methods",
 ];
 
-/// Directives that decide access in ways lint403 does not model.
-const OPAQUE_ACCESS: &[&str] = &[
+/// Directives that decide access (or rewrite the request) in ways lint403
+/// does not model: a trace that reaches one answers "unknown".
+pub const OPAQUE_ACCESS: &[&str] = &[
     "access_by_lua",
     "access_by_lua_block",
     "access_by_lua_file",
@@ -66,10 +67,6 @@ const OPAQUE_ACCESS: &[&str] = &[
     "rewrite_by_lua_block",
     "rewrite_by_lua_file",
     "js_access",
-    "set_real_ip_from",
-    "real_ip_header",
-    "secure_link",
-    "secure_link_md5",
     "auth_jwt",
     "modsecurity",
     "naxsi",
@@ -582,6 +579,12 @@ impl Lowerer<'_, '_> {
                 })
             }
             other => {
+                if other == "secure_link" || other == "secure_link_md5" {
+                    self.gap(
+                        span,
+                        "secure_link: $secure_link depends on a hash lint403 does not compute",
+                    );
+                }
                 if OPAQUE_ACCESS.contains(&other) {
                     self.gap(
                         span,

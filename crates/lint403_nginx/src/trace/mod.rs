@@ -13,6 +13,7 @@ mod htpasswd;
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use lint403_core::model::{
@@ -21,7 +22,7 @@ use lint403_core::model::{
 };
 use lint403_core::{Model, Outcome, Request, Span, Step, StepRole, TraceOptions, Verdict};
 
-use crate::lower::CONTENT_HANDLERS;
+use crate::lower::{CONTENT_HANDLERS, OPAQUE_ACCESS};
 use crate::select::{find_location, merge_slashes, named_location, normalize_uri, select_server};
 
 /// nginx allows this many URI changes (rewrites and internal redirects)
@@ -50,6 +51,8 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         uri: String::new(),
         args: request.query.clone(),
         method: request.method.to_ascii_uppercase(),
+        client: request.client_ip,
+        realip_done: false,
         captures: Vec::new(),
         vars: HashMap::new(),
         uri_changes: MAX_URI_CHANGES + 1,
@@ -79,6 +82,10 @@ struct Tracer<'a> {
     uri: String,
     args: Option<String>,
     method: String,
+    /// The client address as the access module sees it (after realip).
+    client: IpAddr,
+    /// realip has run (it runs once per request).
+    realip_done: bool,
     captures: Vec<Option<String>>,
     vars: HashMap<String, String>,
     uri_changes: u32,
@@ -204,6 +211,13 @@ impl Tracer<'_> {
 
     fn server_rewrite(&mut self) -> Next {
         self.conf = self.server;
+        if let Err(reason) = self.opaque() {
+            return Next::Unknown(reason);
+        }
+        // POST_READ: realip with the server's configuration.
+        if !self.realip_done && self.realip_configured() {
+            self.realip();
+        }
         match self.run_rules(self.server) {
             Flow::Respond(response) => Next::Finish(response),
             Flow::Unknown(reason) => Next::Unknown(reason),
@@ -318,6 +332,9 @@ impl Tracer<'_> {
     /// The location rewrite phase and everything after it.
     fn location_phases(&mut self) -> Next {
         self.uri_changed = false;
+        if let Err(reason) = self.opaque() {
+            return Next::Unknown(reason);
+        }
         let flow = self.run_rules(self.conf);
         match flow {
             Flow::Respond(response) => return Next::Finish(response),
@@ -325,6 +342,11 @@ impl Tracer<'_> {
             Flow::Last => return self.uri_change(),
             Flow::Continue if self.uri_changed => return self.uri_change(),
             Flow::Continue | Flow::Break => {}
+        }
+        // PREACCESS: realip with the location's configuration, unless it
+        // already ran.
+        if !self.realip_done && self.realip_configured() {
+            self.realip();
         }
         if let Some(response) = self.access() {
             return match response {
@@ -606,7 +628,7 @@ impl Tracer<'_> {
     #[allow(clippy::too_many_lines)] // allow/deny, auth_basic and satisfy interleave
     fn access(&mut self) -> Option<Result<Response, String>> {
         let model = self.model;
-        let client = self.request.client_ip;
+        let client = self.client;
         // allow/deny: the nearest level with any rule, whole.
         let acl_scope = self.effective(|kind| matches!(kind, RuleKind::Access { .. }));
         let mut access: Option<(Action, Span)> = None;
@@ -742,6 +764,105 @@ impl Tracer<'_> {
         }
     }
 
+    /// A directive in effect whose decision lint403 cannot see.
+    fn opaque(&mut self) -> Result<(), String> {
+        for scope in self.model.ancestry(self.conf) {
+            for rule in &self.model.scope(scope).rules {
+                if let RuleKind::Setting { name, .. } = &rule.kind {
+                    if OPAQUE_ACCESS.contains(&name.as_str()) {
+                        let text = format!("{name} decides here, and lint403 does not run it");
+                        self.step(StepRole::Evaluated, Some(rule.span), text.clone());
+                        return Err(text);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn realip_configured(&self) -> bool {
+        self.effective_setting("set_real_ip_from").is_some()
+    }
+
+    /// `ngx_http_realip_module`: a trusted client's address is replaced by
+    /// the one its header names (the last of X-Forwarded-For; with
+    /// `real_ip_recursive on`, the last untrusted one).
+    fn realip(&mut self) {
+        self.realip_done = true;
+        let Some(scope) = self.model.ancestry(self.conf).find(|&scope| {
+            self.model
+                .scope(scope)
+                .setting("set_real_ip_from")
+                .is_some()
+        }) else {
+            return;
+        };
+        let mut trusted = Vec::new();
+        let mut from_span = None;
+        for rule in &self.model.scope(scope).rules {
+            if let RuleKind::Setting { name, args } = &rule.kind {
+                if name == "set_real_ip_from" {
+                    from_span.get_or_insert(rule.span);
+                    if let Some(cidr) = args.first().and_then(|a| lint403_core::Cidr::parse(a)) {
+                        trusted.push(cidr);
+                    }
+                }
+            }
+        }
+        let header = self
+            .effective_setting("real_ip_header")
+            .and_then(|(_, args)| args.first().cloned())
+            .unwrap_or_else(|| "X-Real-IP".into());
+        let recursive = self
+            .effective_setting("real_ip_recursive")
+            .is_some_and(|(_, args)| args.first().is_some_and(|v| v.eq_ignore_ascii_case("on")));
+        let is_trusted = |address: IpAddr| trusted.iter().any(|cidr| cidr.contains(address));
+        if !is_trusted(self.client) {
+            return;
+        }
+        let values: Vec<&str> = self
+            .request
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(&header))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        if values.is_empty() {
+            return;
+        }
+        let addresses: Vec<&str> = if header.eq_ignore_ascii_case("X-Forwarded-For") {
+            values
+                .iter()
+                .flat_map(|value| value.split(','))
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .collect()
+        } else {
+            vec![values[0].trim()]
+        };
+        let mut client = self.client;
+        for (position, text) in addresses.iter().enumerate().rev() {
+            let Some(address) = parse_address(text) else {
+                break;
+            };
+            client = address;
+            if !(recursive && position > 0 && is_trusted(address)) {
+                break;
+            }
+        }
+        if client != self.client {
+            self.step(
+                StepRole::Evaluated,
+                from_span,
+                format!(
+                    "realip: {} is trusted, so the client is {client} from {header}",
+                    self.client
+                ),
+            );
+            self.client = client;
+        }
+    }
+
     fn mark_decided(&mut self, span: Span, text: &str) {
         if let Some(step) = self
             .steps
@@ -756,7 +877,7 @@ impl Tracer<'_> {
     }
 
     fn deny_fix(&self, scope: Option<ScopeId>) -> String {
-        let client = self.request.client_ip;
+        let client = self.client;
         let here = scope.map_or_else(String::new, |scope| {
             format!(" in {}", describe_scope(self.model, scope))
         });
@@ -1779,6 +1900,8 @@ impl Tracer<'_> {
             uri: self.uri.clone(),
             args: self.args.clone(),
             method: self.method.clone(),
+            client: self.client,
+            realip_done: self.realip_done,
             captures: self.captures.clone(),
             vars: self.vars.clone(),
             uri_changes: self.uri_changes,
@@ -1872,7 +1995,7 @@ impl Tracer<'_> {
                     _ => false,
                 })
             }
-            Condition::ClientIp(cidr) => Ok(cidr.contains(self.request.client_ip)),
+            Condition::ClientIp(cidr) => Ok(cidr.contains(self.client)),
             Condition::Method(methods) => {
                 Ok(methods.iter().any(|m| m.eq_ignore_ascii_case(&self.method)))
             }
@@ -1986,7 +2109,8 @@ impl Tracer<'_> {
                     .cloned()
                     .unwrap_or_default(),
             ),
-            "remote_addr" => Some(request.client_ip.to_string()),
+            "remote_addr" => Some(self.client.to_string()),
+            "realip_remote_addr" => Some(request.client_ip.to_string()),
             "remote_user" => request.user.clone(),
             "request_method" => Some(self.method.clone()),
             "scheme" => Some(
@@ -2183,6 +2307,21 @@ fn truncate(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// An address as `ngx_parse_addr_port` reads it: `a.b.c.d`, `a.b.c.d:port`,
+/// an IPv6 address, `[v6]:port`.
+fn parse_address(text: &str) -> Option<IpAddr> {
+    if let Ok(address) = text.parse() {
+        return Some(address);
+    }
+    if let Some(rest) = text.strip_prefix('[') {
+        return rest
+            .split_once(']')
+            .and_then(|(inside, _)| inside.parse().ok());
+    }
+    text.rsplit_once(':')
+        .and_then(|(address, _)| address.parse().ok())
 }
 
 /// `.` and `..` of a path resolved by text (nginx builds paths by
