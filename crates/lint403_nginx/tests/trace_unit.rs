@@ -548,3 +548,21 @@ fn no_input_makes_it_panic() {
         }
     }
 }
+
+#[test]
+fn self_referring_variables_end() {
+    let (model, _) = model_of(
+        "nginx.conf",
+        "http { map $a $b { default $c; } map $b $c { default $b; }
+                server { root $request_filename; location /m/ { if ($c) { return 403; } } } }",
+    );
+    for line in ["GET /x", "GET /m/x"] {
+        let verdict = trace(&model, &request(line), &TraceOptions::default());
+        assert_eq!(
+            verdict.outcome,
+            Outcome::Unknown,
+            "{line}: {:?}",
+            verdict.status
+        );
+    }
+}

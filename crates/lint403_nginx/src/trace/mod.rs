@@ -2016,6 +2016,20 @@ impl Tracer<'_> {
 
     /// `$name`, `${name}` and `$1` in `text`, replaced by their values.
     fn expand(&mut self, text: &str) -> Result<String, String> {
+        // Variables can name each other (`root $request_filename;`, a map
+        // whose value reads another map): bound the depth.
+        if self.evaluating.len() > 32 {
+            return Err(format!(
+                "the variables in {text:?} refer to each other too deeply"
+            ));
+        }
+        self.evaluating.push(String::new());
+        let result = self.expand_inner(text);
+        self.evaluating.pop();
+        result
+    }
+
+    fn expand_inner(&mut self, text: &str) -> Result<String, String> {
         let bytes = text.as_bytes();
         let mut out = String::new();
         let mut index = 0;
