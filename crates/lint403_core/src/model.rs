@@ -66,7 +66,8 @@ pub struct Site {
 /// One listening socket of a site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listen {
-    /// `None`: every address (`listen 80`, `*:80`).
+    /// `None`: every address (`listen 80`, `*:80`); an unspecified
+    /// address (`[::]`) is every address of that family.
     pub address: Option<IpAddr>,
     pub port: u16,
     pub default_server: bool,
@@ -75,9 +76,14 @@ pub struct Listen {
 }
 
 impl Listen {
-    /// Whether a connection to `local` is accepted by this socket.
+    /// Whether a connection to `local` is accepted by this socket. An
+    /// unspecified address (`[::]`) accepts every address of its family.
     pub fn accepts(&self, local: SocketAddr) -> bool {
-        self.port == local.port() && self.address.is_none_or(|address| address == local.ip())
+        self.port == local.port()
+            && self.address.is_none_or(|address| {
+                address == local.ip()
+                    || (address.is_unspecified() && address.is_ipv6() == local.ip().is_ipv6())
+            })
     }
 
     pub fn is_ipv6(&self) -> bool {

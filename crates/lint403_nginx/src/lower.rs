@@ -858,8 +858,7 @@ fn parse_listen(args: &[String], span: Span) -> Option<Listen> {
         let port = after
             .strip_prefix(':')
             .map_or(Some(80), |p| p.parse().ok())?;
-        let address = (!address.is_unspecified()).then_some(address);
-        (address, port)
+        (Some(address), port)
     } else if let Some((host, port)) = first.rsplit_once(':') {
         (host_address(host)?.address(), port.parse().ok()?)
     } else if first.bytes().all(|b| b.is_ascii_digit()) {

@@ -122,12 +122,20 @@ fn name_match(pattern: &str, host: &str) -> Result<Option<NameMatch>, ()> {
 /// `specific`, only a listen on exactly that address.
 fn listen_of(site: &Site, address: Option<IpAddr>, port: u16, specific: bool) -> Option<&Listen> {
     site.listen.iter().find(|listen| {
-        listen.port == port
-            && match (specific, listen.address, address) {
-                (true | false, Some(own), Some(wanted)) => own == wanted,
-                (true, _, _) => false,
-                (false, None, _) | (false, Some(_), None) => true,
+        if listen.port != port {
+            return false;
+        }
+        // `listen 80` is every IPv4 address, `listen [::]:80` every IPv6
+        // one; an address-specific listen takes only its own.
+        let wildcard = listen.address.is_none_or(|own| own.is_unspecified());
+        match (listen.address, address) {
+            (Some(own), Some(wanted)) if !own.is_unspecified() => own == wanted,
+            _ if specific => false,
+            (_, None) => true,
+            (own, Some(wanted)) => {
+                wildcard && own.is_some_and(|own| own.is_ipv6()) == wanted.is_ipv6()
             }
+        }
     })
 }
 

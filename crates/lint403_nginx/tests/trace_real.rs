@@ -475,7 +475,6 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
         distribution_defaults: false,
     };
     let model = lint403_nginx::lower(&loaded, &mut sources, &options);
-    let listen = SocketAddr::new(IpAddr::from([127, 0, 0, 1]), server.port);
     let mut rows = Vec::new();
     for request in &case.requests {
         let test = TestRequest {
@@ -489,7 +488,13 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
                 .map(|user| (user, request.password.clone().unwrap_or_default())),
             omit_host: request.omit_host,
         };
-        let real = match send(server.address(), &test) {
+        // An IPv6 client talks to the case's `listen [::1]:...`.
+        let listen = if request.client_ip.is_ipv6() {
+            SocketAddr::new(IpAddr::from(std::net::Ipv6Addr::LOCALHOST), server.port)
+        } else {
+            server.address()
+        };
+        let real = match send(listen, &test) {
             // A closed connection without an answer is nginx's 444.
             Ok(response) if response.status == 0 => 444,
             Ok(response) => response.status,

@@ -78,7 +78,10 @@ fn sites_listen_names_and_roots() {
     assert!(site.listen[0].default_server);
     assert_eq!(site.listen[0].port, 8080);
     assert_eq!(site.listen[0].address, Some(IpAddr::from([127, 0, 0, 1])));
-    assert!(site.listen[1].address.is_none(), "[::] listens everywhere");
+    assert!(
+        site.listen[1].is_ipv6(),
+        "[::] listens on every IPv6 address"
+    );
     assert_eq!(site.names, ["example.test", "*.example.test"]);
     assert_eq!(site.document_roots, ["/srv/www"]);
     assert_eq!(model.scope(site.root).kind, ScopeKind::Server);
