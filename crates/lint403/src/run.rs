@@ -115,7 +115,7 @@ fn check_one(
 }
 
 fn lint(sources: &SourceMap, config: Loaded<'_>) -> Vec<Diagnostic> {
-    lint403_rules::run(&RuleContext { sources, config })
+    lint403_rules::run(&RuleContext::new(sources, config))
 }
 
 fn record(

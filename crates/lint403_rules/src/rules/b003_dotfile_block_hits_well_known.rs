@@ -44,8 +44,8 @@
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{self, LocationKind, Tree};
-use crate::{Loaded, RuleContext};
+use crate::walk::nginx::{self, LocationKind};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -66,10 +66,9 @@ pub const RULE: Rule = Rule {
 const PROBE: &str = "/.well-known/acme-challenge/t";
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let Some(tree) = context.nginx_tree() else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
     for server in 0..tree.nodes.len() {
         // Only real server blocks: a fragment's includer may hold the
         // `.well-known` exception.
