@@ -560,15 +560,17 @@ impl Tracer<'_> {
                             span: Some(rule.span),
                         });
                     }
+                    // New arguments come first and the old ones follow,
+                    // unless the replacement ends with `?`.
                     let (path, args) = match expanded.split_once('?') {
-                        Some((path, new_args)) => {
-                            let keep_old = !new_args.is_empty() || !expanded.ends_with('?');
-                            let args = match (&self.args, keep_old && !expanded.ends_with('?')) {
-                                (Some(old), true) if !new_args.is_empty() => {
-                                    Some(format!("{new_args}&{old}"))
-                                }
-                                _ if new_args.is_empty() => None,
-                                _ => Some(new_args.to_string()),
+                        Some((path, rest)) => {
+                            let drop_old = expanded.ends_with('?');
+                            let new_args = rest.strip_suffix('?').unwrap_or(rest);
+                            let args = match (&self.args, drop_old, new_args.is_empty()) {
+                                (Some(old), false, false) => Some(format!("{new_args}&{old}")),
+                                (old, false, true) => old.clone(),
+                                (_, _, false) => Some(new_args.to_string()),
+                                (_, true, true) => None,
                             };
                             (path.to_string(), args)
                         }
@@ -1222,13 +1224,6 @@ impl Tracer<'_> {
                             }
                             continue;
                         }
-                        if name == "flv"
-                            || name == "mp4"
-                            || name == "empty_gif"
-                            || name == "stub_status"
-                        {
-                            return Some((name.clone(), rule.span));
-                        }
                         return Some((name.clone(), rule.span));
                     }
                 }
@@ -1582,6 +1577,17 @@ impl Tracer<'_> {
             return Ok(self.verdict(444, response.span));
         }
         if response.special {
+            let recursive =
+                self.effective_setting("recursive_error_pages")
+                    .is_some_and(|(_, args)| {
+                        args.first().is_some_and(|v| v.eq_ignore_ascii_case("on"))
+                    });
+            if self.error_page_used && recursive {
+                return Err(Next::Unknown(
+                    "an error page failed under recursive_error_pages on, which lint403 does not model"
+                        .into(),
+                ));
+            }
             self.err_status = Some(response.status);
             if !self.error_page_used && self.uri_changes > 0 {
                 if let Some(next) = self.error_page(response.status) {
