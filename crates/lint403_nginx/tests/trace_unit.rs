@@ -569,3 +569,30 @@ fn self_referring_variables_end() {
         );
     }
 }
+
+#[test]
+fn a_hotlink_refusal_names_the_referer_line_and_its_fix() {
+    let (model, sources) = model_of(
+        "nginx.conf",
+        "http { server { location /img/ {\n valid_referers example.test;\n if ($invalid_referer) { return 403; }\n } } }",
+    );
+    let verdict = trace(
+        &model,
+        &request("GET /img/a.png referer http://other.test/"),
+        &TraceOptions::default(),
+    );
+    assert_eq!(verdict.status, Some(403));
+    let lines: Vec<String> = verdict
+        .decided_by
+        .iter()
+        .map(|span| span_text(&sources, *span))
+        .collect();
+    assert_eq!(lines, ["return 403;", "valid_referers example.test;"]);
+    assert!(verdict.fix.unwrap_or_default().contains("valid_referers"));
+    let verdict = trace(
+        &model,
+        &request("GET /img/a.png referer http://example.test/"),
+        &TraceOptions::default(),
+    );
+    assert_eq!(verdict.outcome, Outcome::Allowed);
+}

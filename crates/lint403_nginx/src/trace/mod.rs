@@ -501,8 +501,24 @@ impl Tracer<'_> {
                     } else {
                         format!("return {status}")
                     };
+                    // A refusal under `if ($invalid_referer)`: the
+                    // valid_referers line decides with it.
+                    let referer_if = matches!(
+                        &model.scope(scope).matcher,
+                        Matcher::If(condition) if mentions(condition, "invalid_referer")
+                    );
+                    if referer_if {
+                        if let Some(step) = self
+                            .steps
+                            .iter_mut()
+                            .rev()
+                            .find(|step| step.text.contains("$invalid_referer"))
+                        {
+                            step.role = StepRole::Decided;
+                        }
+                    }
                     self.step(StepRole::Decided, Some(rule.span), message);
-                    if status == 403 {
+                    if status == 403 && !(referer_if && self.fix.is_some()) {
                         self.fix = Some(format!(
                             "this `return 403` in {} refuses the request; narrow the condition or \
                              the location around it",
@@ -2327,6 +2343,18 @@ fn truncate(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// Whether a condition reads the variable `name`.
+fn mentions(condition: &Condition, name: &str) -> bool {
+    match condition {
+        Condition::Var { name: own, .. } => own == name || own.contains(&format!("${name}")),
+        Condition::All(parts) | Condition::Any(parts) => {
+            parts.iter().any(|part| mentions(part, name))
+        }
+        Condition::Not(inner) => mentions(inner, name),
+        _ => false,
+    }
 }
 
 /// An address as `ngx_parse_addr_port` reads it: `a.b.c.d`, `a.b.c.d:port`,
