@@ -55,6 +55,10 @@ pub struct ChosenServer {
     /// request line is read (before `Host` is known): `merge_slashes`.
     pub default: SiteId,
     pub socket: Option<SocketAddr>,
+    /// The groups of a regex server name that matched, and their names
+    /// (named captures become variables).
+    pub captures: Vec<Option<String>>,
+    pub capture_names: Vec<Option<String>>,
     pub steps: Vec<Step>,
 }
 
@@ -210,14 +214,26 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
             Some(model.sites[index].span),
             format!(
                 "server {name:?} on {socket_text}: its server_name matches Host {:?}",
-                host.unwrap_or_default()
+                host.clone().unwrap_or_default()
             ),
         ));
+        let (captures, capture_names) = match (name.strip_prefix('~'), &host) {
+            (Some(regex), Some(host)) => {
+                let pattern = Pattern::new(regex, true);
+                (
+                    pattern.captures(host).flatten().unwrap_or_default(),
+                    pattern.capture_names(),
+                )
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
         return Some(ChosenServer {
             site: SiteId(index),
             default: SiteId(default),
             socket,
             steps,
+            captures,
+            capture_names,
         });
     }
     let why = if listen_of(&model.sites[default], address, port, !specific.is_empty())
@@ -240,6 +256,8 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
         default: SiteId(default),
         socket,
         steps,
+        captures: Vec::new(),
+        capture_names: Vec::new(),
     })
 }
 
@@ -314,8 +332,10 @@ pub struct Found {
     /// The location whose configuration serves the request (the server
     /// scope when no location matches).
     pub scope: lint403_core::model::ScopeId,
-    /// Captures of the matching regex location (`$1`…), if one decided.
+    /// Captures of the matching regex location (`$1`…), if one decided,
+    /// and the groups' names.
     pub captures: Vec<Option<String>>,
+    pub capture_names: Vec<Option<String>>,
     /// nginx would redirect to the URI with a `/` added (a prefix location
     /// ending in `/` whose handler is an upstream).
     pub auto_redirect: bool,
@@ -332,6 +352,7 @@ pub fn find_location(model: &Model, parent: lint403_core::model::ScopeId, uri: &
     let mut found = Found {
         scope: parent,
         captures: Vec::new(),
+        capture_names: Vec::new(),
         auto_redirect: false,
         unknown: None,
     };
@@ -421,6 +442,7 @@ fn search(
                 Some(Some(groups)) => {
                     found.scope = child;
                     found.captures = groups;
+                    found.capture_names = pattern.capture_names();
                     search(model, child, uri, found, depth + 1);
                     return Rc::Ok;
                 }

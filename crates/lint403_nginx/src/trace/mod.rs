@@ -40,6 +40,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
     };
     let site = chosen.site;
     let server = model.site(site).root;
+    let chosen_captures = (chosen.captures, chosen.capture_names);
     let mut tracer = Tracer {
         model,
         request,
@@ -67,6 +68,8 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         no_view_noted: false,
         add_uri_to_alias: false,
     };
+    let captures = chosen_captures;
+    tracer.set_captures(captures.0, &captures.1);
     tracer.run()
 }
 
@@ -189,6 +192,18 @@ impl Tracer<'_> {
         self.unknown_verdict("the trace did not end (lint403's own limit)".into())
     }
 
+    /// A regex matched: `$1`… are its groups, and each named group
+    /// becomes a variable.
+    fn set_captures(&mut self, groups: Vec<Option<String>>, names: &[Option<String>]) {
+        for (name, value) in names.iter().zip(&groups) {
+            if let Some(name) = name {
+                self.vars
+                    .insert(name.clone(), value.clone().unwrap_or_default());
+            }
+        }
+        self.captures = groups;
+    }
+
     fn unknown_verdict(&mut self, reason: String) -> Verdict {
         let steps = std::mem::take(&mut self.steps);
         Verdict::unknown(reason, steps)
@@ -235,7 +250,7 @@ impl Tracer<'_> {
         }
         self.location = found.scope;
         if !found.captures.is_empty() {
-            self.captures = found.captures;
+            self.set_captures(found.captures, &found.capture_names);
         }
         let head = self.model.scope(found.scope).head;
         if found.scope == self.server {
@@ -554,7 +569,7 @@ impl Tracer<'_> {
                         }
                         Some(Some(groups)) => groups,
                     };
-                    self.captures = groups;
+                    self.set_captures(groups, &pattern.capture_names());
                     let expanded = match self.expand(target) {
                         Ok(text) => text,
                         Err(reason) => return Flow::Unknown(reason),
@@ -1970,7 +1985,7 @@ impl Tracer<'_> {
                             None => Err(format!("lint403 cannot run the regex {}", pattern.source)),
                             Some(None) => Ok(false),
                             Some(Some(groups)) => {
-                                self.captures = groups;
+                                self.set_captures(groups, &pattern.capture_names());
                                 Ok(true)
                             }
                         }
