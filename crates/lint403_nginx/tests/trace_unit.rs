@@ -596,3 +596,19 @@ fn a_hotlink_refusal_names_the_referer_line_and_its_fix() {
     );
     assert_eq!(verdict.outcome, Outcome::Allowed);
 }
+
+#[test]
+fn fastcgi_variables_split_the_uri() {
+    let (model, _) = model_of(
+        "nginx.conf",
+        "http { server { location ~ \\.php(/|$) {
+            fastcgi_split_path_info ^(.+\\.php)(/.*)$;
+            if ($fastcgi_script_name = /admin.php) { return 403; }
+            if ($fastcgi_path_info = /secret) { return 403; }
+            return 204;
+        } } }",
+    );
+    assert_eq!(status(&model, "GET /admin.php/x"), Some(403));
+    assert_eq!(status(&model, "GET /index.php/secret"), Some(403));
+    assert_eq!(status(&model, "GET /index.php/open"), Some(204));
+}

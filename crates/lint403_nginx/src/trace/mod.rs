@@ -2201,6 +2201,14 @@ impl Tracer<'_> {
                 Some(path.display().to_string())
             }
             "invalid_referer" => Some(self.invalid_referer()),
+            "fastcgi_script_name" | "fastcgi_path_info" => {
+                let (script, info) = self.fastcgi_split()?;
+                Some(if name == "fastcgi_script_name" {
+                    script
+                } else {
+                    info
+                })
+            }
             "content_type" => request.header("content-type").map(str::to_string),
             "content_length" => request.header("content-length").map(str::to_string),
             "cookie" => request.header("cookie").map(str::to_string),
@@ -2231,6 +2239,39 @@ impl Tracer<'_> {
             }
         };
         Ok(value)
+    }
+
+    /// `$fastcgi_script_name` and `$fastcgi_path_info`: the URI split by
+    /// `fastcgi_split_path_info` (when its regex matches), `fastcgi_index`
+    /// added to a script name ending in `/`.
+    fn fastcgi_split(&mut self) -> Result<(String, String), String> {
+        let uri = self.uri.clone();
+        let (mut script, info) = match self.effective_setting("fastcgi_split_path_info") {
+            Some((_, args)) => {
+                let pattern =
+                    lint403_core::Pattern::new(args.first().map_or("", String::as_str), false);
+                match pattern.captures(&uri) {
+                    None => {
+                        return Err(format!(
+                            "fastcgi_split_path_info {}: lint403 cannot run this regex",
+                            pattern.source
+                        ))
+                    }
+                    Some(Some(groups)) if groups.len() >= 3 => (
+                        groups[1].clone().unwrap_or_default(),
+                        groups[2].clone().unwrap_or_default(),
+                    ),
+                    Some(_) => (uri, String::new()),
+                }
+            }
+            None => (uri, String::new()),
+        };
+        if script.ends_with('/') {
+            if let Some((_, args)) = self.effective_setting("fastcgi_index") {
+                script.push_str(args.first().map_or("", String::as_str));
+            }
+        }
+        Ok((script, info))
     }
 
     /// A `map` or `geo` variable: the first entry whose test holds.
