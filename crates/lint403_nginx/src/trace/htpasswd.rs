@@ -1,8 +1,8 @@
 //! Checking a password against one `auth_basic_user_file` entry the way
 //! nginx's `ngx_crypt` does: `{PLAIN}`, `{SHA}`, `{SSHA}`, `$apr1$` and
-//! `$1$` (MD5-crypt) are computed here; anything else (DES `crypt(3)`,
-//! `$5$`, `$6$`, bcrypt) goes to the system's `crypt()`, which lint403
-//! does not call, so those answer "cannot tell".
+//! `$1$` (MD5-crypt) and traditional DES `crypt(3)` are computed here;
+//! anything else (`$5$`, `$6$`, bcrypt, ...) goes to the system's
+//! `crypt()`, which lint403 does not call, so those answer "cannot tell".
 
 /// `Some(matches)`, or `None` when lint403 cannot compute the scheme.
 pub fn verify(password: &str, hash: &str) -> Option<bool> {
@@ -29,6 +29,11 @@ pub fn verify(password: &str, hash: &str) -> Option<bool> {
             let salt: String = rest.chars().take_while(|&c| c != '$').take(8).collect();
             return Some(md5_crypt(password.as_bytes(), salt.as_bytes(), magic.as_bytes()) == hash);
         }
+    }
+    // A traditional crypt(3) hash: two salt characters, eleven of hash.
+    if hash.len() == 13 && hash.bytes().all(|b| CRYPT64.contains(&b)) {
+        return super::des_crypt::crypt(password.as_bytes(), hash.as_bytes())
+            .map(|own| own == hash);
     }
     None
 }
@@ -283,7 +288,9 @@ mod tests {
             Some(true)
         );
         assert_eq!(verify("1", "$1$"), Some(false));
-        assert_eq!(verify("password", "sa3tHJ3/KuYvI"), None);
+        assert_eq!(verify("password", "sa3tHJ3/KuYvI"), Some(true));
+        assert_eq!(verify("123", "sa3tHJ3/KuYvI"), Some(false));
+        assert_eq!(verify("password", "$6$salt$hash"), None);
         assert_eq!(md5(b"abc")[0], 0x90);
     }
 }

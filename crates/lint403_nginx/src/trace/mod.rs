@@ -9,6 +9,7 @@
 //! the document root every target is assumed to be an existing file, and a
 //! step says so.
 
+mod des_crypt;
 mod htpasswd;
 
 use std::collections::HashMap;
