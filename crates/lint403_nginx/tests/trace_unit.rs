@@ -522,8 +522,10 @@ fn no_input_makes_it_panic() {
         "OPTIONS /api/ from ::1",
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+    // The shared corpus of real configurations, when it is there.
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/nginx");
     let mut files = Vec::new();
-    let mut stack = vec![root];
+    let mut stack = vec![root, corpus, PathBuf::from("/work/shared/corpus/nginx")];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
             let path = entry.path();
