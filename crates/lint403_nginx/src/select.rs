@@ -161,6 +161,12 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
         specific.clone()
     };
     let candidates = if candidates.is_empty() {
+        let wanted = address.map_or_else(|| format!("*:{port}"), |ip| format!("{ip}:{port}"));
+        steps.push(Step::new(
+            StepRole::Default,
+            None,
+            format!("no server listens on {wanted} (nginx would refuse the connection); every server is considered"),
+        ));
         (0..model.sites.len()).collect()
     } else {
         candidates

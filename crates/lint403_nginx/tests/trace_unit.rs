@@ -614,3 +614,33 @@ fn fastcgi_variables_split_the_uri() {
     assert_eq!(status(&model, "GET /index.php/secret"), Some(403));
     assert_eq!(status(&model, "GET /index.php/open"), Some(204));
 }
+
+#[test]
+fn a_later_allow_is_named_as_the_rule_that_would_change_it() {
+    let (model, sources) = model_of(
+        "nginx.conf",
+        "http { server { location / { deny all; allow 203.0.113.7; } } }",
+    );
+    let verdict = trace(
+        &model,
+        &request("GET / from 203.0.113.7"),
+        &TraceOptions::default(),
+    );
+    assert_eq!(verdict.status, Some(403));
+    let would: Vec<String> = verdict
+        .steps
+        .iter()
+        .filter(|step| step.role == StepRole::WouldChange)
+        .filter_map(|step| step.span)
+        .map(|span| span_text(&sources, span))
+        .collect();
+    assert_eq!(would, ["allow 203.0.113.7;"]);
+    assert_eq!(
+        verdict
+            .decided_by
+            .iter()
+            .map(|span| span_text(&sources, *span))
+            .collect::<Vec<_>>(),
+        ["deny all;"]
+    );
+}

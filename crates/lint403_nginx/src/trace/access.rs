@@ -38,6 +38,32 @@ impl Tracer<'_> {
                     };
                     self.step(StepRole::Evaluated, Some(rule.span), text);
                     access = Some((action, rule.span));
+                    if action == Action::Deny {
+                        // An allow further down that the client matches:
+                        // it would decide had it come first.
+                        let later = model
+                            .scope(scope)
+                            .access_rules()
+                            .skip_while(|own| own.span != rule.span)
+                            .skip(1)
+                            .find(|own| {
+                                matches!(&own.kind, RuleKind::Access { action: Action::Allow, subject, .. }
+                                    if match subject {
+                                        lint403_core::model::Subject::All => true,
+                                        lint403_core::model::Subject::Ip(cidr) => cidr.contains(client),
+                                        _ => false,
+                                    })
+                            });
+                        if let Some(later) = later {
+                            self.step(
+                                StepRole::WouldChange,
+                                Some(later.span),
+                                format!(
+                                    "this allow matches {client} too, but comes after the deny"
+                                ),
+                            );
+                        }
+                    }
                 }
                 Ok(None) => {
                     self.step(
