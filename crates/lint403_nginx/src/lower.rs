@@ -718,11 +718,18 @@ impl Lowerer<'_, '_> {
         let mut networks: Vec<(Cidr, String, Span)> = Vec::new();
         let mut default = None;
         let mut ranges = false;
+        let mut proxy = false;
         for (key, value, entry_span) in self.entries(entry.file, entry.text, &block.items) {
             match (key.as_str(), value) {
+                // With `ranges` or `proxy` the address the entries are
+                // matched against is not simply the client's.
                 ("ranges", None) => ranges = true,
+                ("proxy", _) => {
+                    proxy = true;
+                    self.gap(entry_span, "geo proxy is not modelled");
+                }
                 ("default", Some(value)) => default = Some((value, entry_span)),
-                ("proxy" | "proxy_recursive" | "delete", _) => {
+                ("proxy_recursive" | "delete", _) => {
                     self.gap(entry_span, format!("geo {key} is not modelled"));
                 }
                 (key, Some(value)) => {
@@ -752,7 +759,7 @@ impl Lowerer<'_, '_> {
                 kind: RuleKind::SetVar {
                     name: variable.clone(),
                     value,
-                    when: if opaque_source || ranges {
+                    when: if opaque_source || ranges || proxy {
                         Condition::Unknown("geo source".into())
                     } else {
                         Condition::ClientIp(cidr)
@@ -766,7 +773,7 @@ impl Lowerer<'_, '_> {
             kind: RuleKind::SetVar {
                 name: variable,
                 value,
-                when: if opaque_source {
+                when: if opaque_source || ranges || proxy {
                     Condition::Unknown("geo source".into())
                 } else {
                     Condition::Always

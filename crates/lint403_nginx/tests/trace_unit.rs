@@ -644,3 +644,18 @@ fn a_later_allow_is_named_as_the_rule_that_would_change_it() {
         ["deny all;"]
     );
 }
+
+#[test]
+fn geo_forms_lint403_does_not_read_are_unknown() {
+    let (model, _) = model_of(
+        "nginx.conf",
+        "http { geo $r { ranges; default 0; 10.0.0.0-10.0.0.9 1; }
+                geo $p { proxy 10.0.0.1; default 0; 10.0.0.0/8 1; }
+                server { location /r/ { if ($r) { return 403; } }
+                         location /p/ { if ($p) { return 403; } } } }",
+    );
+    for line in ["GET /r/ from 10.0.0.5", "GET /p/ from 10.0.0.5"] {
+        let verdict = trace(&model, &request(line), &TraceOptions::default());
+        assert_eq!(verdict.outcome, Outcome::Unknown, "{line}");
+    }
+}
