@@ -189,7 +189,7 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
                     Err(()) => {
                         steps.push(Step::new(
                             StepRole::Evaluated,
-                            Some(model.sites[index].span),
+                            Some(model.scope(model.sites[index].root).head),
                             format!("server_name {name}: lint403 cannot run this regex"),
                         ));
                     }
@@ -217,10 +217,10 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
     if let Some((_, index, name)) = best {
         steps.push(Step::new(
             StepRole::Site,
-            Some(model.sites[index].span),
+            Some(model.scope(model.sites[index].root).head),
             format!(
-                "server {name:?} on {socket_text}: its server_name matches Host {:?}",
-                host.clone().unwrap_or_default()
+                "server {name:?} on {socket_text}: its server_name matches {}",
+                describe_host(host.as_deref())
             ),
         ));
         let (captures, capture_names) = match (name.strip_prefix('~'), &host) {
@@ -251,10 +251,10 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
     };
     steps.push(Step::new(
         StepRole::Site,
-        Some(model.sites[default].span),
+        Some(model.scope(model.sites[default].root).head),
         format!(
-            "no server_name matches Host {:?}: {why} for {socket_text} answers",
-            host.unwrap_or_default()
+            "no server_name matches {}: {why} for {socket_text} answers",
+            describe_host(host.as_deref())
         ),
     ));
     Some(ChosenServer {
@@ -322,6 +322,13 @@ pub fn normalize_uri(path: &str, merge_slashes: bool) -> Option<String> {
         out.push('/');
     }
     Some(out)
+}
+
+fn describe_host(host: Option<&str>) -> String {
+    host.map_or_else(
+        || "a request without Host".to_string(),
+        |host| format!("Host {host:?}"),
+    )
 }
 
 /// `merge_slashes` in effect for a server (default on).

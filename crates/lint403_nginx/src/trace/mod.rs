@@ -463,14 +463,14 @@ impl Tracer<'_> {
                             self.step(
                                 StepRole::Evaluated,
                                 Some(rule.span),
-                                "the if condition is false",
+                                format!("if {} is false", describe_condition(condition)),
                             );
                         }
                         Ok(true) => {
                             self.step(
                                 StepRole::Evaluated,
                                 Some(rule.span),
-                                "the if condition is true",
+                                format!("if {} is true", describe_condition(condition)),
                             );
                             self.conf = child;
                             match self.run_rules(child) {
@@ -799,8 +799,67 @@ pub fn describe_scope(model: &Model, scope: ScopeId) -> String {
         ),
         (_, Matcher::Named(name)) => format!("location {name}"),
         (_, Matcher::Methods { methods, .. }) => format!("limit_except {}", methods.join(" ")),
-        (_, Matcher::If(_)) => "the if block".into(),
+        (_, Matcher::If(condition)) => {
+            let around = scope.parent.map_or_else(String::new, |parent| {
+                format!(" in {}", describe_scope(model, parent))
+            });
+            format!("the `if ({})` block{around}", describe_condition(condition))
+        }
         _ => "a block".into(),
+    }
+}
+
+/// An `if` condition as nginx's syntax writes it.
+pub fn describe_condition(condition: &Condition) -> String {
+    use lint403_core::model::{FileTest, TextTest};
+    match condition {
+        Condition::Var { name, test } => {
+            let variable = if name.starts_with('$') {
+                name.clone()
+            } else {
+                format!("${name}")
+            };
+            match test {
+                TextTest::Truthy => variable,
+                TextTest::Equals { value, .. } => format!("{variable} = {value}"),
+                TextTest::Matches(pattern) => format!(
+                    "{variable} {} {}",
+                    if pattern.case_insensitive { "~*" } else { "~" },
+                    pattern.source
+                ),
+                other => format!("{variable} {other:?}"),
+            }
+        }
+        Condition::Not(inner) => match inner.as_ref() {
+            Condition::Var {
+                name,
+                test: TextTest::Equals { value, .. },
+            } => format!("${name} != {value}"),
+            Condition::Var {
+                name,
+                test: TextTest::Matches(pattern),
+            } => format!(
+                "${name} {} {}",
+                if pattern.case_insensitive {
+                    "!~*"
+                } else {
+                    "!~"
+                },
+                pattern.source
+            ),
+            other => format!("!{}", describe_condition(other)),
+        },
+        Condition::File { path, test } => {
+            let op = match test {
+                FileTest::File => "-f",
+                FileTest::Directory => "-d",
+                FileTest::Exists => "-e",
+                FileTest::Executable => "-x",
+            };
+            format!("{op} {path}")
+        }
+        Condition::Unknown(text) => text.clone(),
+        other => format!("{other:?}"),
     }
 }
 
