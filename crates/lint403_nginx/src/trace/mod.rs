@@ -514,7 +514,7 @@ impl Tracer<'_> {
                             .steps
                             .iter_mut()
                             .rev()
-                            .find(|step| step.text.contains("$invalid_referer"))
+                            .find(|step| step.text.contains("so $invalid_referer is"))
                         {
                             step.role = StepRole::Decided;
                         }
