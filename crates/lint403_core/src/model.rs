@@ -345,7 +345,10 @@ pub enum Condition {
     /// `mod_rewrite` `RewriteCond %{REQUEST_FILENAME} -d`). The path may hold
     /// the dialect's variables; only a tracer with a filesystem view can
     /// evaluate it, so [`Condition::eval`] answers `None`.
-    File { path: String, test: FileTest },
+    File {
+        path: String,
+        test: FileTest,
+    },
     /// Something lint403 does not evaluate; the source text.
     Unknown(String),
 }
