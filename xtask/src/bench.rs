@@ -238,15 +238,15 @@ fn whole_check(root: &Path, scales: &str) -> Result<(), String> {
         cat.args(&files);
         let cat = measure("cat (every file)", &cat);
         println!();
-        let ratio =
-            |name: &str, other: Option<(f64, f64)>, ours: Option<(f64, f64)>, goal: &str| match (
-                other, ours,
-            ) {
-                (Some((theirs, _)), Some((mine, _))) => {
-                    println!("- {name}: {:.1}× ({goal})", theirs / mine);
-                }
-                _ => println!("- {name}: not measured (a command did not run)"),
-            };
+        let ratio = |name: &str,
+                     other: Option<(f64, f64)>,
+                     ours: Option<(f64, f64)>,
+                     goal: &str| match (other, ours) {
+            (Some((theirs, _)), Some((mine, _))) => {
+                println!("- {name}: {:.1}× ({goal})", theirs / mine);
+            }
+            _ => println!("- {name}: not measured (a command did not run)"),
+        };
         ratio(
             "nginx -t / lint403 check nginx/",
             nginx,

@@ -97,8 +97,9 @@ pub struct Prepared {
 impl Prepared {
     pub fn trace(&self, request: &Request) -> Verdict {
         match self.dialect {
-            // Interim: the nginx and Apache tracers are being merged.
-            Dialect::Nginx | Dialect::Apache => Verdict::unknown(
+            Dialect::Nginx => lint403_nginx::trace(&self.model, request, &self.options),
+            // Interim: the Apache tracer is being merged.
+            Dialect::Apache => Verdict::unknown(
                 format!("this build of lint403 has no {} tracer yet", self.dialect),
                 Vec::new(),
             ),
@@ -179,7 +180,7 @@ pub fn lower(
         Dialect::Nginx => {
             let config = lint403_nginx::load(sources, file, check_options);
             let problems = lint403_nginx::check_loaded(&config, sources).diagnostics;
-            (Model::new(Dialect::Nginx), problems)
+            (lint403_nginx::lower(&config, sources, options), problems)
         }
         Dialect::Apache => {
             let config = lint403_apache::load(sources, file, check_options);

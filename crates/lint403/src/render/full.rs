@@ -48,7 +48,7 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.url))
+        (!self.url.is_empty()).then(|| Box::new(&self.url) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {

@@ -98,13 +98,14 @@ pub fn full(traced: &Traced, color: bool) -> String {
             }
         }
     }
+    // The fix is the help line of the deciding report; without one (no
+    // deciding line), it stands on its own.
     if let Some(rendered) = deciding_report(traced) {
         out.push('\n');
         if handler(color).render_report(&mut out, &rendered).is_err() {
             out.push_str(&rendered.message);
         }
-    }
-    if let Some(fix) = &verdict.fix {
+    } else if let Some(fix) = &verdict.fix {
         let _ = writeln!(out, "\nfix: {fix}");
     }
     if matches!(verdict.outcome, Outcome::Allowed | Outcome::Other) {
