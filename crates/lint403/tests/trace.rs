@@ -1,7 +1,7 @@
 //! `lint403 trace` through the real binary: the verdict, the deciding
 //! line and the JSON shape of DESIGN §5, exit codes, and `expect:` in
 //! `check`. Whether the verdicts are the servers' own is proven by the
-//! differential suites of the dialect crates (tests/trace_real.rs).
+//! differential suites of the dialect crates (`tests/trace_real.rs`).
 
 use std::path::Path;
 use std::process::{Command, Output};
