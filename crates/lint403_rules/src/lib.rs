@@ -15,6 +15,8 @@ mod rules;
 
 pub use registry::{Family, FixDifficulty, Likelihood, Rule, RULES};
 
+use std::cell::OnceCell;
+
 use lint403_core::{Diagnostic, SourceMap};
 
 /// One dialect's configuration as loaded by its crate.
@@ -35,11 +37,46 @@ impl Loaded<'_> {
     }
 }
 
-/// What a rule sees.
-#[derive(Clone, Copy)]
+/// What a rule sees: the configuration, and the views of it that several
+/// rules share, each built on first use and then kept for the other rules
+/// of the same run.
 pub struct RuleContext<'a> {
     pub sources: &'a SourceMap,
     pub config: Loaded<'a>,
+    nginx_tree: OnceCell<walk::nginx::Tree<'a>>,
+    nginx_regexes: OnceCell<walk::nginx::LocationRegexes>,
+}
+
+impl<'a> RuleContext<'a> {
+    pub fn new(sources: &'a SourceMap, config: Loaded<'a>) -> RuleContext<'a> {
+        RuleContext {
+            sources,
+            config,
+            nginx_tree: OnceCell::new(),
+            nginx_regexes: OnceCell::new(),
+        }
+    }
+
+    /// An nginx configuration's block tree; `None` for the other dialects.
+    pub fn nginx_tree(&self) -> Option<&walk::nginx::Tree<'a>> {
+        let Loaded::Nginx(config) = self.config else {
+            return None;
+        };
+        Some(
+            self.nginx_tree
+                .get_or_init(|| walk::nginx::Tree::build(config, self.sources)),
+        )
+    }
+
+    /// An nginx configuration's regex `location` patterns, compiled;
+    /// `None` for the other dialects.
+    pub fn nginx_location_regexes(&self) -> Option<&walk::nginx::LocationRegexes> {
+        let tree = self.nginx_tree()?;
+        Some(
+            self.nginx_regexes
+                .get_or_init(|| walk::nginx::LocationRegexes::of(tree)),
+        )
+    }
 }
 
 /// Runs every rule that covers the configuration's dialect.

@@ -1,293 +1,219 @@
 //! The Apache rules' claims, checked against the real httpd: each case
-//! writes a bad fixture (its `/var/www` replaced by a temporary directory
-//! whose `html` is the document root) into a minimal full configuration,
-//! starts `apache2` on 127.0.0.1, sends the request the rule's message names and asserts the
-//! status it claims.
+//! writes a server-level configuration (a fixture, or the fixed variant)
+//! and files below the document root (`.htaccess`) into a temporary
+//! prefix, starts `apache2 -X` on 127.0.0.1 through the test kit, sends
+//! the request the rule's message names from 127.0.0.N and asserts the
+//! status it claims, or that httpd refuses to start. Every claim comes
+//! with a control case (the fixed configuration) that gives the other
+//! outcome.
 //!
 //! Without `apache2` the tests print "SKIPPED: apache2 not installed" and
 //! pass, unless `LINT403_REQUIRE_SERVERS=1`.
 
-use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Mutex, PoisonError};
 
-const MODULES: &[(&str, &str)] = &[
-    ("mpm_prefork_module", "mod_mpm_prefork"),
-    ("authz_core_module", "mod_authz_core"),
-    ("authz_host_module", "mod_authz_host"),
-    ("authn_core_module", "mod_authn_core"),
-    ("access_compat_module", "mod_access_compat"),
-    ("dir_module", "mod_dir"),
-    ("autoindex_module", "mod_autoindex"),
-    ("mime_module", "mod_mime"),
-    ("rewrite_module", "mod_rewrite"),
-    ("setenvif_module", "mod_setenvif"),
-    ("env_module", "mod_env"),
-    ("alias_module", "mod_alias"),
+use lint403_testkit::layout::{lay_out, Entry};
+use lint403_testkit::server::{apache_main_conf, start, ApacheConf};
+use lint403_testkit::{send, server_available, temp_prefix, ServerKind, TestRequest};
+
+/// The fixtures' Debian layout: `/var/www/html` is the document root,
+/// `/var/www/htpasswd` the user file (staff:secret). Each case gets its own
+/// copy of that tree at `PREFIX/www` (the kit's document root, which must
+/// exist), and every `/var/www` in its configuration and files is
+/// rewritten to point there.
+const WWW: &str = "/var/www";
+
+/// The pages below the document root that every case can request.
+const PAGES: &[&str] = &[
+    "index.html",
+    "private/index.html",
+    "private/secret.txt",
+    "sub/index.html",
+    "admin/index.html",
+    "app/index.html",
 ];
 
-fn apache() -> Option<PathBuf> {
-    ["/usr/sbin/apache2", "/usr/sbin/httpd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|path| path.is_file())
-}
-
-fn modules_dir() -> PathBuf {
-    PathBuf::from("/usr/lib/apache2/modules")
+/// What httpd must do with a case's configuration.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    Status(u16),
+    RefusesToStart,
 }
 
 /// A configuration to run and the request whose status it must give.
 struct Case {
     name: &'static str,
-    /// Server-level configuration (a fixture), `/var/www/html` standing for
-    /// the document root (and `/var/www` for its parent).
+    /// Server-level configuration, in the [`WWW`] layout.
     config: &'static str,
-    /// `.htaccess` of the document root, if any.
-    htaccess: Option<&'static str>,
+    /// Files below the document root (`.htaccess`, `sub/.htaccess`), in
+    /// the [`WWW`] layout.
+    files: Vec<(&'static str, &'static str)>,
     method: &'static str,
     path: &'static str,
     /// Client address 127.0.0.N.
     client: u8,
-    /// Leave `mod_access_compat` out.
-    without_access_compat: bool,
-    /// The status; [`STARTUP_FAILS`] when httpd must refuse the
-    /// configuration.
-    expect: u16,
+    /// Basic credentials to send.
+    credentials: Option<(&'static str, &'static str)>,
+    /// Modules (symbols) to leave out of the kit's list.
+    without: &'static [&'static str],
+    expect: Expect,
 }
 
-/// `Case::expect` for a configuration httpd refuses to start with.
-const STARTUP_FAILS: u16 = 0;
-
 impl Case {
-    const fn new(
-        name: &'static str,
-        config: &'static str,
-        path: &'static str,
-        expect: u16,
-    ) -> Case {
+    /// `GET path` from 127.0.0.1 must answer `status`.
+    fn new(name: &'static str, config: &'static str, path: &'static str, status: u16) -> Case {
         Case {
             name,
             config,
-            htaccess: None,
+            files: Vec::new(),
             method: "GET",
             path,
             client: 1,
-            without_access_compat: false,
-            expect,
+            credentials: None,
+            without: &[],
+            expect: Expect::Status(status),
         }
     }
-}
 
-fn free_port(seed: u16) -> u16 {
-    let base = 20000 + (std::process::id() % 20000) as u16;
-    for offset in 0..2000u16 {
-        let port = 20000 + (base - 20000 + seed * 97 + offset) % 40000;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
+    /// `GET /` from 127.0.0.1, with `text` as the document root's
+    /// `.htaccess` and nothing else configured, must answer `status`.
+    fn htaccess(name: &'static str, text: &'static str, status: u16) -> Case {
+        Case::new(name, "", "/", status).file(".htaccess", text)
+    }
+
+    /// httpd must refuse to start with `config`.
+    fn refused(name: &'static str, config: &'static str) -> Case {
+        Case {
+            expect: Expect::RefusesToStart,
+            ..Case::new(name, config, "/", 0)
         }
     }
-    41234
-}
 
-struct Server {
-    child: Child,
-    dir: PathBuf,
-}
+    fn file(mut self, path: &'static str, text: &'static str) -> Case {
+        self.files.push((path, text));
+        self
+    }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+    fn method(mut self, method: &'static str) -> Case {
+        self.method = method;
+        self
     }
-}
 
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("create dir");
+    fn client(mut self, last_octet: u8) -> Case {
+        self.client = last_octet;
+        self
     }
-    std::fs::write(path, text).expect("write file");
-}
 
-fn make_world_readable(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if path.is_dir() { 0o755 } else { 0o644 };
-    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
-            make_world_readable(&entry.path());
-        }
+    fn credentials(mut self, user: &'static str, password: &'static str) -> Case {
+        self.credentials = Some((user, password));
+        self
     }
-}
 
-fn start(binary: &Path, case: &Case, seed: u16) -> Result<(Server, u16), String> {
-    let dir = std::env::temp_dir().join(format!(
-        "lint403-real-apache-{}-{}",
-        std::process::id(),
-        case.name
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    let docroot = dir.join("www/html");
-    write(&docroot.join("index.html"), "index\n");
-    write(&docroot.join("private/index.html"), "private\n");
-    write(&docroot.join("private/secret.txt"), "secret\n");
-    write(&docroot.join("sub/index.html"), "sub\n");
-    write(&docroot.join("admin/index.html"), "admin\n");
-    write(&docroot.join("app/index.html"), "app\n");
-    if let Some(htaccess) = case.htaccess {
-        write(&docroot.join(".htaccess"), htaccess);
+    fn without(mut self, modules: &'static [&'static str]) -> Case {
+        self.without = modules;
+        self
     }
-    std::fs::create_dir_all(dir.join("run")).map_err(|e| e.to_string())?;
-    let port = free_port(seed);
-    let mut conf = String::new();
-    let _ = write!(
-        conf,
-        "ServerRoot \"{d}\"\nDefaultRuntimeDir \"{d}/run\"\nPidFile \"{d}/run/httpd.pid\"\nMutex file:{d}/run default\n",
-        d = dir.display()
-    );
-    for (symbol, stem) in MODULES {
-        if case.without_access_compat && *symbol == "access_compat_module" {
-            continue;
-        }
-        let _ = writeln!(
-            conf,
-            "LoadModule {symbol} \"{}/{stem}.so\"",
-            modules_dir().display()
-        );
-    }
-    let _ = write!(
-        conf,
-        "User nobody\nGroup nogroup\nServerName localhost\nListen 127.0.0.1:{port}\n\
-         ErrorLog \"{d}/error.log\"\nLogLevel warn\nTypesConfig /dev/null\n\
-         DocumentRoot \"{root}\"\nDirectoryIndex index.html\n\
-         <Directory />\n    Require all denied\n    AllowOverride None\n</Directory>\n\
-         <Directory \"{root}\">\n    Require all granted\n    AllowOverride All\n</Directory>\n",
-        d = dir.display(),
-        root = docroot.display()
-    );
-    conf.push_str(
-        &case
-            .config
-            .replace("/var/www", &dir.join("www").display().to_string()),
-    );
-    conf.push('\n');
-    write(&dir.join("httpd.conf"), &conf);
-    make_world_readable(&dir);
-    let child = Command::new(binary)
-        .arg("-d")
-        .arg(&dir)
-        .arg("-f")
-        .arg(dir.join("httpd.conf"))
-        .arg("-X")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let mut server = Server { child, dir };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok((server, port));
-        }
-        if let Ok(Some(status)) = server.child.try_wait() {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = server.child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr);
-            }
-            let log = std::fs::read_to_string(server.dir.join("error.log")).unwrap_or_default();
-            return Err(format!("apache2 exited ({status}): {stderr}{log}"));
-        }
-        if Instant::now() > deadline {
-            return Err("apache2 did not start listening".to_string());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn request(port: u16, case: &Case) -> Result<u16, String> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).map_err(|e| e.to_string())?;
-    let local: SocketAddr = format!("127.0.0.{}:0", case.client)
-        .parse()
-        .map_err(|e: std::net::AddrParseError| e.to_string())?;
-    socket.bind(&local.into()).map_err(|e| e.to_string())?;
-    let remote: SocketAddr = ([127, 0, 0, 1], port).into();
-    socket
-        .connect_timeout(&remote.into(), Duration::from_secs(5))
-        .map_err(|e| e.to_string())?;
-    let mut stream: TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .map_err(|e| e.to_string())?;
-    let body = if case.method == "POST" || case.method == "PUT" {
-        "Content-Length: 0\r\n"
-    } else {
-        ""
-    };
-    write!(
-        stream,
-        "{} {} HTTP/1.1\r\nHost: localhost\r\n{body}Connection: close\r\n\r\n",
-        case.method, case.path
-    )
-    .map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| format!("no status line in {response:?}"))?;
-    Ok(status)
 }
 
 /// One server at a time: the tests of this file run in parallel threads.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static SERIAL: Mutex<()> = Mutex::new(());
+/// Port-search seeds, distinct across cases.
+static SEED: AtomicU16 = AtomicU16::new(0);
 
 fn run(cases: &[Case]) {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some(binary) = apache() else {
-        assert!(
-            std::env::var("LINT403_REQUIRE_SERVERS").as_deref() != Ok("1"),
-            "apache2 not installed and LINT403_REQUIRE_SERVERS=1"
-        );
-        println!("SKIPPED: apache2 not installed");
+    if !server_available(ServerKind::Apache) {
         return;
-    };
-    let mut failures = Vec::new();
-    for (seed, case) in cases.iter().enumerate() {
-        let seed = u16::try_from(seed).unwrap_or(0);
-        match start(&binary, case, seed) {
-            Ok((server, _)) if case.expect == STARTUP_FAILS => {
-                failures.push(format!("{}: httpd started, expected a refusal", case.name));
-                drop(server);
-            }
-            Ok((server, port)) => {
-                match request(port, case) {
-                    Ok(status) if status == case.expect => {}
-                    Ok(status) => {
-                        let log = std::fs::read_to_string(server.dir.join("error.log"))
-                            .unwrap_or_default();
-                        failures.push(format!(
-                            "{}: {} {} → {status}, expected {}\n{log}",
-                            case.name, case.method, case.path, case.expect
-                        ));
-                    }
-                    Err(error) => failures.push(format!("{}: {error}", case.name)),
-                }
-                drop(server);
-            }
-            Err(error) if case.expect == STARTUP_FAILS && error.contains("exited") => {}
-            Err(error) => failures.push(format!("{}: {error}", case.name)),
-        }
     }
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let failures: Vec<String> = cases.iter().filter_map(failure).collect();
+    println!(
+        "{} of {} cases agree with httpd",
+        cases.len() - failures.len(),
+        cases.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Runs `case`; what went other than it claims, if anything.
+fn failure(case: &Case) -> Option<String> {
+    let prefix = temp_prefix(&format!("rules-apache-{}", case.name));
+    let www = prefix.join("www");
+    let local = |text: &str| text.replace(WWW, &www.display().to_string());
+    let mut entries: Vec<Entry> = PAGES
+        .iter()
+        .map(|page| Entry::file(&format!("html/{page}"), "page\n"))
+        .collect();
+    entries.extend(
+        case.files
+            .iter()
+            .map(|(path, text)| Entry::file(&format!("html/{path}"), &local(text))),
+    );
+    entries.push(Entry {
+        path: "htpasswd".to_string(),
+        htpasswd: Some(BTreeMap::from([(
+            "staff".to_string(),
+            "secret".to_string(),
+        )])),
+        ..Entry::default()
+    });
+    if let Err(error) = lay_out(&www, &entries) {
+        return Some(format!("{}: {error}", case.name));
+    }
+    // The later DocumentRoot wins over the kit's `PREFIX/www`: the
+    // fixtures' document root is its `html`.
+    let main = local(&format!(
+        "DocumentRoot \"{WWW}/html\"\nDirectoryIndex index.html\n<Directory \"{WWW}/html\">\n    Require all granted\n    AllowOverride All\n</Directory>\n{}\n",
+        case.config
+    ));
+    let seed = SEED.fetch_add(1, Ordering::Relaxed);
+    let started = start(ServerKind::Apache, &prefix, seed, &|port| {
+        apache_main_conf(
+            &prefix,
+            port,
+            &ApacheConf {
+                main: &main,
+                vhost: None,
+                without: case.without,
+            },
+        )
+    });
+    let (server, expected) = match (started, case.expect) {
+        (Ok(server), Expect::Status(expected)) => (server, expected),
+        (Ok(_server), Expect::RefusesToStart) => {
+            return Some(format!("{}: httpd started, expected a refusal", case.name));
+        }
+        (Err(error), expect) => {
+            // A refused start leaves the prefix behind.
+            let _ = std::fs::remove_dir_all(&prefix);
+            return match expect {
+                Expect::RefusesToStart if error.contains("exited") => None,
+                _ => Some(format!("{}: {error}", case.name)),
+            };
+        }
+    };
+    let request = TestRequest {
+        method: case.method.to_string(),
+        client_ip: [127, 0, 0, case.client].into(),
+        credentials: case
+            .credentials
+            .map(|(user, password)| (user.to_string(), password.to_string())),
+        ..TestRequest::get(case.path)
+    };
+    match send(server.address(), &request) {
+        Ok(response) if response.status == expected => None,
+        Ok(response) => Some(format!(
+            "{}: {} {} from 127.0.0.{} → {}, expected {expected}\n{}",
+            case.name,
+            case.method,
+            case.path,
+            case.client,
+            response.status,
+            server.error_log()
+        )),
+        Err(error) => Some(format!("{}: {error}", case.name)),
+    }
 }
 
 macro_rules! fixture {
@@ -324,27 +250,27 @@ fn p201_comment_continuation_swallows_the_deny() {
 fn p202_inline_comment_is_arguments() {
     run(&[
         // httpd refuses `Require all granted # …` in a .htaccess: 500.
-        Case {
-            htaccess: Some(fixture!(
-                "P202-apache-inline-comment/bad-htaccess-require/.htaccess"
-            )),
-            ..Case::new("p202-htaccess", "", "/", 500)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "P202-apache-inline-comment/good-htaccess-comment-line/.htaccess"
-            )),
-            ..Case::new("p202-htaccess-fixed", "", "/", 200)
-        },
+        Case::htaccess(
+            "p202-htaccess",
+            fixture!("P202-apache-inline-comment/bad-htaccess-require/.htaccess"),
+            500,
+        ),
+        Case::htaccess(
+            "p202-htaccess-fixed",
+            fixture!("P202-apache-inline-comment/good-htaccess-comment-line/.htaccess"),
+            200,
+        ),
         // `Require env ok # x` also grants where a variable `x` is set.
-        Case {
-            htaccess: Some("SetEnvIf Request_URI \"^/\" x\nRequire env ok # x\n"),
-            ..Case::new("p202-require-env", "", "/", 200)
-        },
-        Case {
-            htaccess: Some("SetEnvIf Request_URI \"^/\" x\n# x\nRequire env ok\n"),
-            ..Case::new("p202-require-env-fixed", "", "/", 403)
-        },
+        Case::htaccess(
+            "p202-require-env",
+            "SetEnvIf Request_URI \"^/\" x\nRequire env ok # x\n",
+            200,
+        ),
+        Case::htaccess(
+            "p202-require-env-fixed",
+            "SetEnvIf Request_URI \"^/\" x\n# x\nRequire env ok\n",
+            403,
+        ),
         // The words after `#` become index names: with no `none.html`,
         // the directory serves `secret.txt` as its index.
         Case::new(
@@ -402,37 +328,30 @@ fn p205_ifmodule_without_c_or_module_is_false() {
 fn a201_negative_require_alone() {
     run(&[
         // Only negatives in a .htaccess <RequireAll>: everyone refused.
-        Case {
-            htaccess: Some(fixture!(
-                "A201-authz-negation-context/bad-htaccess-requireall-only-not/.htaccess"
-            )),
-            ..Case::new("a201-htaccess-only-not", "", "/", 403)
-        },
+        Case::htaccess(
+            "a201-htaccess-only-not",
+            fixture!("A201-authz-negation-context/bad-htaccess-requireall-only-not/.htaccess"),
+            403,
+        ),
         // `Require not` among plain Require lines: refused, 500.
-        Case {
-            htaccess: Some(fixture!(
-                "A201-authz-negation-context/bad-htaccess-plain-not/.htaccess"
-            )),
-            ..Case::new("a201-htaccess-plain-not", "", "/", 500)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "A201-authz-negation-context/good-htaccess-requireall/.htaccess"
-            )),
-            ..Case::new("a201-htaccess-fixed", "", "/", 200)
-        },
+        Case::htaccess(
+            "a201-htaccess-plain-not",
+            fixture!("A201-authz-negation-context/bad-htaccess-plain-not/.htaccess"),
+            500,
+        ),
+        Case::htaccess(
+            "a201-htaccess-fixed",
+            fixture!("A201-authz-negation-context/good-htaccess-requireall/.htaccess"),
+            200,
+        ),
         // In the server configuration httpd does not start.
-        Case::new(
+        Case::refused(
             "a201-server-requirenone-in-any",
             fixture!("A201-authz-negation-context/bad-requirenone-in-any.conf"),
-            "/",
-            STARTUP_FAILS,
         ),
-        Case::new(
+        Case::refused(
             "a201-server-only-not",
             "<Directory \"/var/www/html\">\n<RequireAll>\nRequire not ip 203.0.113.7\n</RequireAll>\n</Directory>\n",
-            "/",
-            STARTUP_FAILS,
         ),
     ]);
 }
@@ -442,52 +361,45 @@ fn s201_limit_leaves_other_methods_open() {
     run(&[
         // `<Limit POST> Require all denied`: GET is not restricted, and
         // neither is PUT (a static file answers it 405, not 403).
-        Case {
-            htaccess: Some(fixture!(
-                "S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"
-            )),
-            ..Case::new("s201-get", "", "/", 200)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"
-            )),
-            method: "POST",
-            ..Case::new("s201-post", "", "/", 403)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"
-            )),
-            method: "PUT",
-            ..Case::new("s201-put", "", "/index.html", 405)
-        },
+        Case::htaccess(
+            "s201-get",
+            fixture!("S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"),
+            200,
+        ),
+        Case::htaccess(
+            "s201-post",
+            fixture!("S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"),
+            403,
+        )
+        .method("POST"),
+        Case::new("s201-put", "", "/index.html", 405)
+            .file(
+                ".htaccess",
+                fixture!("S201-authz-limit-partial/bad-htaccess-wordpress/.htaccess"),
+            )
+            .method("PUT"),
         // `<Limit POST PUT>`: DELETE is not refused (405 from the file).
-        Case {
-            htaccess: Some(fixture!(
-                "S201-authz-limit-partial/bad-htaccess-ifmodule-writes/.htaccess"
-            )),
-            method: "DELETE",
-            ..Case::new("s201-delete", "", "/index.html", 405)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "S201-authz-limit-partial/bad-htaccess-ifmodule-writes/.htaccess"
-            )),
-            method: "PUT",
-            ..Case::new("s201-put-refused", "", "/index.html", 403)
-        },
+        Case::new("s201-delete", "", "/index.html", 405)
+            .file(
+                ".htaccess",
+                fixture!("S201-authz-limit-partial/bad-htaccess-ifmodule-writes/.htaccess"),
+            )
+            .method("DELETE"),
+        Case::new("s201-put-refused", "", "/index.html", 403)
+            .file(
+                ".htaccess",
+                fixture!("S201-authz-limit-partial/bad-htaccess-ifmodule-writes/.htaccess"),
+            )
+            .method("PUT"),
         // `<Limit GET POST> Require ip 10.0.0.0/8`: OPTIONS from outside
         // the network is not refused.
-        Case {
-            method: "OPTIONS",
-            ..Case::new(
-                "s201-options",
-                fixture!("S201-authz-limit-partial/bad-limit-get-post.conf"),
-                "/admin/",
-                200,
-            )
-        },
+        Case::new(
+            "s201-options",
+            fixture!("S201-authz-limit-partial/bad-limit-get-post.conf"),
+            "/admin/",
+            200,
+        )
+        .method("OPTIONS"),
         Case::new(
             "s201-get-refused",
             fixture!("S201-authz-limit-partial/bad-limit-get-post.conf"),
@@ -500,24 +412,21 @@ fn s201_limit_leaves_other_methods_open() {
 #[test]
 fn i201_rewrite_without_symlink_options_refuses_everything() {
     run(&[
-        Case {
-            htaccess: Some(fixture!(
-                "I201-rewrite-needs-symlinks/bad-htaccess-minus-follow/.htaccess"
-            )),
-            ..Case::new("i201-htaccess", "", "/", 403)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "I201-rewrite-needs-symlinks/good-htaccess-owner-match/.htaccess"
-            )),
-            ..Case::new("i201-htaccess-fixed", "", "/", 200)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "I201-rewrite-needs-symlinks/bad-htaccess-all-minus-follow/.htaccess"
-            )),
-            ..Case::new("i201-all-minus-follow", "", "/", 403)
-        },
+        Case::htaccess(
+            "i201-htaccess",
+            fixture!("I201-rewrite-needs-symlinks/bad-htaccess-minus-follow/.htaccess"),
+            403,
+        ),
+        Case::htaccess(
+            "i201-htaccess-fixed",
+            fixture!("I201-rewrite-needs-symlinks/good-htaccess-owner-match/.htaccess"),
+            200,
+        ),
+        Case::htaccess(
+            "i201-all-minus-follow",
+            fixture!("I201-rewrite-needs-symlinks/bad-htaccess-all-minus-follow/.htaccess"),
+            403,
+        ),
         // Options inherited from an enclosing <Directory>.
         Case::new(
             "i201-inherited",
@@ -531,44 +440,38 @@ fn i201_rewrite_without_symlink_options_refuses_everything() {
 #[test]
 fn p209_htaccess_under_allowoverride_none_is_never_read() {
     run(&[
-        Case {
-            htaccess: Some(fixture!(
-                "P209-htaccess-ignored/bad-none/var/www/html/.htaccess"
-            )),
-            ..Case::new(
-                "p209-none",
-                fixture!("P209-htaccess-ignored/bad-none/etc/apache2/apache2.conf"),
-                "/",
-                200,
-            )
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "P209-htaccess-ignored/good-authconfig/var/www/html/.htaccess"
-            )),
-            ..Case::new(
-                "p209-authconfig",
-                fixture!("P209-htaccess-ignored/good-authconfig/etc/apache2/apache2.conf"),
-                "/",
-                403,
-            )
-        },
+        Case::new(
+            "p209-none",
+            fixture!("P209-htaccess-ignored/bad-none/etc/apache2/apache2.conf"),
+            "/",
+            200,
+        )
+        .file(
+            ".htaccess",
+            fixture!("P209-htaccess-ignored/bad-none/var/www/html/.htaccess"),
+        ),
+        Case::new(
+            "p209-authconfig",
+            fixture!("P209-htaccess-ignored/good-authconfig/etc/apache2/apache2.conf"),
+            "/",
+            403,
+        )
+        .file(
+            ".htaccess",
+            fixture!("P209-htaccess-ignored/good-authconfig/var/www/html/.htaccess"),
+        ),
     ]);
 }
 
 #[test]
 fn a204_old_deny_survives_require_all_granted() {
     run(&[
-        Case {
-            htaccess: Some(fixture!(
-                "A204-compat-mixed-engines/bad-htaccess-deny-all-require-granted/.htaccess"
-            )),
-            ..Case::new("a204-htaccess", "", "/", 403)
-        },
-        Case {
-            htaccess: Some("Require all granted\n"),
-            ..Case::new("a204-htaccess-fixed", "", "/", 200)
-        },
+        Case::htaccess(
+            "a204-htaccess",
+            fixture!("A204-compat-mixed-engines/bad-htaccess-deny-all-require-granted/.htaccess"),
+            403,
+        ),
+        Case::htaccess("a204-htaccess-fixed", "Require all granted\n", 200),
         // Both lists must pass: 127.0.0.1 is in neither, 10/8 not in 192.168/16.
         Case::new(
             "a204-partial",
@@ -588,30 +491,25 @@ fn a204_old_deny_survives_require_all_granted() {
 #[test]
 fn p207_options_mixed_signs_are_refused() {
     run(&[
-        Case {
-            htaccess: Some(fixture!(
-                "P207-apache-options-mixed-signs/bad-htaccess/.htaccess"
-            )),
-            ..Case::new("p207-htaccess", "", "/", 500)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "P207-apache-options-mixed-signs/good-htaccess-signed/.htaccess"
-            )),
-            ..Case::new("p207-htaccess-fixed", "", "/", 200)
-        },
+        Case::htaccess(
+            "p207-htaccess",
+            fixture!("P207-apache-options-mixed-signs/bad-htaccess/.htaccess"),
+            500,
+        ),
+        Case::htaccess(
+            "p207-htaccess-fixed",
+            fixture!("P207-apache-options-mixed-signs/good-htaccess-signed/.htaccess"),
+            200,
+        ),
         // A leading `All` is httpd's exception.
-        Case {
-            htaccess: Some(fixture!(
-                "P207-apache-options-mixed-signs/good-htaccess-leading-all/.htaccess"
-            )),
-            ..Case::new("p207-leading-all", "", "/", 200)
-        },
-        Case::new(
+        Case::htaccess(
+            "p207-leading-all",
+            fixture!("P207-apache-options-mixed-signs/good-htaccess-leading-all/.htaccess"),
+            200,
+        ),
+        Case::refused(
             "p207-server",
             fixture!("P207-apache-options-mixed-signs/bad-directory.conf"),
-            "/",
-            STARTUP_FAILS,
         ),
     ]);
 }
@@ -619,16 +517,16 @@ fn p207_options_mixed_signs_are_refused() {
 #[test]
 fn p203_backslash_then_blank_is_not_a_continuation() {
     run(&[
-        Case {
-            htaccess: Some(fixture!(
-                "P203-apache-backslash-space-eol/bad-htaccess/.htaccess"
-            )),
-            ..Case::new("p203-htaccess", "", "/", 500)
-        },
-        Case {
-            htaccess: Some("Require ip 10.0.0.0/8 \\\n    127.0.0.0/8\n"),
-            ..Case::new("p203-htaccess-fixed", "", "/", 200)
-        },
+        Case::htaccess(
+            "p203-htaccess",
+            fixture!("P203-apache-backslash-space-eol/bad-htaccess/.htaccess"),
+            500,
+        ),
+        Case::htaccess(
+            "p203-htaccess-fixed",
+            "Require ip 10.0.0.0/8 \\\n    127.0.0.0/8\n",
+            200,
+        ),
     ]);
 }
 
@@ -647,87 +545,81 @@ fn p208_lower_case_methods_cover_nothing() {
             "/admin/",
             403,
         ),
-        Case {
-            htaccess: Some(fixture!("P208-apache-method-case/bad-htaccess/.htaccess")),
-            ..Case::new("p208-htaccess", "", "/", 500)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "P208-apache-method-case/good-htaccess-upper/.htaccess"
-            )),
-            ..Case::new("p208-htaccess-fixed", "", "/", 200)
-        },
+        Case::htaccess(
+            "p208-htaccess",
+            fixture!("P208-apache-method-case/bad-htaccess/.htaccess"),
+            500,
+        ),
+        Case::htaccess(
+            "p208-htaccess-fixed",
+            fixture!("P208-apache-method-case/good-htaccess-upper/.htaccess"),
+            200,
+        ),
     ]);
 }
 
 #[test]
 fn p211_legacy_directives_need_access_compat() {
     run(&[
-        Case {
-            htaccess: Some(fixture!(
-                "P211-compat-legacy-directive/bad-htaccess/.htaccess"
-            )),
-            without_access_compat: true,
-            ..Case::new("p211-without-module", "", "/", 500)
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "P211-compat-legacy-directive/good-htaccess-guarded/.htaccess"
-            )),
-            without_access_compat: true,
-            ..Case::new("p211-guarded", "", "/", 200)
-        },
+        Case::htaccess(
+            "p211-without-module",
+            fixture!("P211-compat-legacy-directive/bad-htaccess/.htaccess"),
+            500,
+        )
+        .without(&["access_compat_module"]),
+        Case::htaccess(
+            "p211-guarded",
+            fixture!("P211-compat-legacy-directive/good-htaccess-guarded/.htaccess"),
+            200,
+        )
+        .without(&["access_compat_module"]),
     ]);
 }
 
 #[test]
 fn p210_directive_outside_the_granted_classes() {
     run(&[
-        Case {
-            htaccess: Some(fixture!(
-                "P210-htaccess-override-class/bad-fileinfo/var/www/html/.htaccess"
-            )),
-            ..Case::new(
-                "p210-fileinfo",
-                fixture!("P210-htaccess-override-class/bad-fileinfo/etc/apache2/apache2.conf"),
-                "/",
-                500,
-            )
-        },
+        Case::new(
+            "p210-fileinfo",
+            fixture!("P210-htaccess-override-class/bad-fileinfo/etc/apache2/apache2.conf"),
+            "/",
+            500,
+        )
+        .file(
+            ".htaccess",
+            fixture!("P210-htaccess-override-class/bad-fileinfo/var/www/html/.htaccess"),
+        ),
         // Nonfatal=Override: the Require is skipped, the directory stays open.
-        Case {
-            htaccess: Some(fixture!(
-                "P210-htaccess-override-class/bad-nonfatal/var/www/html/.htaccess"
-            )),
-            ..Case::new(
-                "p210-nonfatal",
-                fixture!("P210-htaccess-override-class/bad-nonfatal/etc/apache2/apache2.conf"),
-                "/",
-                200,
-            )
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "P210-htaccess-override-class/good-granted/var/www/html/.htaccess"
-            )),
-            ..Case::new(
-                "p210-granted",
-                fixture!("P210-htaccess-override-class/good-granted/etc/apache2/apache2.conf"),
-                "/",
-                403,
-            )
-        },
-        Case {
-            htaccess: Some(fixture!(
-                "P210-htaccess-override-class/good-list/var/www/html/.htaccess"
-            )),
-            ..Case::new(
-                "p210-list",
-                fixture!("P210-htaccess-override-class/good-list/etc/apache2/apache2.conf"),
-                "/",
-                403,
-            )
-        },
+        Case::new(
+            "p210-nonfatal",
+            fixture!("P210-htaccess-override-class/bad-nonfatal/etc/apache2/apache2.conf"),
+            "/",
+            200,
+        )
+        .file(
+            ".htaccess",
+            fixture!("P210-htaccess-override-class/bad-nonfatal/var/www/html/.htaccess"),
+        ),
+        Case::new(
+            "p210-granted",
+            fixture!("P210-htaccess-override-class/good-granted/etc/apache2/apache2.conf"),
+            "/",
+            403,
+        )
+        .file(
+            ".htaccess",
+            fixture!("P210-htaccess-override-class/good-granted/var/www/html/.htaccess"),
+        ),
+        Case::new(
+            "p210-list",
+            fixture!("P210-htaccess-override-class/good-list/etc/apache2/apache2.conf"),
+            "/",
+            403,
+        )
+        .file(
+            ".htaccess",
+            fixture!("P210-htaccess-override-class/good-list/var/www/html/.htaccess"),
+        ),
     ]);
 }
 
@@ -746,5 +638,200 @@ fn p206_undefined_variable_stays_literal() {
             "/private/",
             403,
         ),
+    ]);
+}
+
+/// A002: `Order Deny,Allow` with only `Allow from` lets every client in.
+#[test]
+fn a002_allow_list_without_deny_lets_everyone_in() {
+    run(&[
+        Case::htaccess(
+            "a002-bad-htaccess",
+            "Order Deny,Allow\nAllow from 10.0.0.0/8 192.168.1.0/24\n",
+            200,
+        )
+        .client(7),
+        Case::new(
+            "a002-bad-directory",
+            "<Directory \"/var/www/html/admin\">\n    Order deny,allow\n    Allow from 127.0.0.1\n</Directory>\n",
+            "/admin/",
+            200,
+        )
+        .client(7),
+        Case::htaccess(
+            "a002-fixed-htaccess",
+            "Order Deny,Allow\nDeny from all\nAllow from 10.0.0.0/8\n",
+            403,
+        )
+        .client(7),
+    ]);
+}
+
+/// A003: `Order Allow,Deny` with only `Deny from` lines refuses everyone.
+#[test]
+fn a003_allow_deny_order_without_allow_refuses_everyone() {
+    run(&[
+        Case::htaccess("a003-bad-htaccess", "Order Allow,Deny\nDeny from 203.0.113.9\n", 403)
+            .client(7),
+        Case::new(
+            "a003-bad-files",
+            "<Files \"index.html\">\n    Order allow,deny\n    Deny from 198.51.100.0/24\n</Files>\n",
+            "/index.html",
+            403,
+        )
+        .client(7),
+        Case::htaccess("a003-fixed-htaccess", "Order Deny,Allow\nDeny from 203.0.113.9\n", 200)
+            .client(7),
+    ]);
+}
+
+/// A001: `Require all granted` makes its siblings dead.
+#[test]
+fn a001_require_all_granted_shadows_its_siblings() {
+    run(&[
+        Case::htaccess("a001-bad-granted-denied", "Require all granted\nRequire all denied\n", 200)
+            .client(7),
+        Case::htaccess("a001-bad-granted-ip", "Require ip 10.0.0.0/8\nRequire all granted\n", 200)
+            .client(7),
+        Case::new(
+            "a001-bad-require-any",
+            "<Location \"/admin\">\n    <RequireAny>\n        Require all granted\n        Require ip 192.168.0.0/16\n    </RequireAny>\n</Location>\n",
+            "/admin/",
+            200,
+        )
+        .client(7),
+        Case::htaccess("a001-fixed-ip-only", "Require ip 10.0.0.0/8\n", 403).client(7),
+    ]);
+}
+
+/// T001: `Satisfy Any` with an access list that allows everyone skips
+/// `Require`.
+#[test]
+fn t001_satisfy_any_skips_require() {
+    run(&[
+        Case::htaccess("t001-bad-all-denied", "Require all denied\nSatisfy any\n", 200).client(7),
+        Case::htaccess(
+            "t001-bad-valid-user",
+            "AuthType Basic\nAuthName \"staff\"\nAuthUserFile /var/www/htpasswd\nRequire valid-user\nSatisfy Any\n",
+            200,
+        )
+        .client(7),
+        Case::new(
+            "t001-bad-location-allow-all",
+            "<Location \"/admin\">\n    AuthType Basic\n    AuthName \"admin\"\n    AuthUserFile /var/www/htpasswd\n    Require valid-user\n    Order Allow,Deny\n    Allow from all\n    Satisfy Any\n</Location>\n",
+            "/admin/",
+            200,
+        )
+        .client(7),
+        Case::htaccess(
+            "t001-fixed-intranet-or-password",
+            "AuthType Basic\nAuthName \"staff\"\nAuthUserFile /var/www/htpasswd\nRequire valid-user\nOrder Deny,Allow\nDeny from all\nAllow from 10.0.0.0/8\nSatisfy Any\n",
+            401,
+        )
+        .client(7),
+        Case::htaccess("t001-control-no-satisfy", "Require all denied\n", 403).client(7),
+    ]);
+}
+
+/// T002: authentication half-configured.
+#[test]
+fn t002_auth_incomplete() {
+    run(&[
+        Case::htaccess(
+            "t002-bad-valid-user-no-authtype",
+            "AuthName \"staff\"\nAuthUserFile /var/www/htpasswd\nRequire valid-user\n",
+            500,
+        )
+        .client(7),
+        Case::new(
+            "t002-bad-authtype-no-require-location",
+            "<Location \"/admin\">\n    AuthType Basic\n    AuthName \"admin\"\n    AuthUserFile /var/www/htpasswd\n</Location>\n",
+            "/admin/",
+            200,
+        )
+        .client(7),
+        Case::htaccess(
+            "t002-bad-authtype-no-require-htaccess",
+            "AuthType Basic\nAuthName \"staff\"\nAuthUserFile /var/www/htpasswd\n",
+            200,
+        )
+        .client(7),
+        Case::htaccess(
+            "t002-fixed",
+            "AuthType Basic\nAuthName \"staff\"\nAuthUserFile /var/www/htpasswd\nRequire valid-user\n",
+            401,
+        )
+        .client(7),
+    ]);
+}
+
+/// S001: a child's own `access_compat` lines replace the parent's list.
+#[test]
+fn s001_child_compat_list_replaces_parent() {
+    run(&[
+        Case::new("s001-bad-htaccess-tree", "", "/sub/", 200)
+            .file(".htaccess", "Order Deny,Allow\nDeny from all\n")
+            .file("sub/.htaccess", "Allow from 10.1.1.1\n")
+            .client(7),
+        Case::htaccess("s001-control-parent-refuses", "Order Deny,Allow\nDeny from all\n", 403)
+            .file("sub/.htaccess", "Allow from 10.1.1.1\n")
+            .client(7),
+        Case::new("s001-bad-lone-satisfy-any", "", "/sub/", 200)
+            .file(".htaccess", "Order Deny,Allow\nDeny from all\n")
+            .file("sub/.htaccess", "Satisfy Any\n")
+            .client(7),
+        Case::new(
+            "s001-bad-vhost-directory-and-htaccess",
+            "<Directory \"/var/www/html\">\n    Order Deny,Allow\n    Deny from all\n</Directory>\n",
+            "/sub/",
+            200,
+        )
+        .file("sub/.htaccess", "Allow from 10.1.1.1\n")
+        .client(7),
+        Case::new(
+            "s001-control-vhost-directory",
+            "<Directory \"/var/www/html\">\n    Order Deny,Allow\n    Deny from all\n</Directory>\n",
+            "/",
+            403,
+        )
+        .file("sub/.htaccess", "Allow from 10.1.1.1\n")
+        .client(7),
+        Case::new("s001-bad-require-user-replaces-ip", "", "/sub/", 200)
+            .file(".htaccess", "Require ip 10.0.0.0/8\n")
+            .file(
+                "sub/.htaccess",
+                "AuthType Basic\nAuthName \"staff\"\nAuthUserFile /var/www/htpasswd\nRequire valid-user\n",
+            )
+            .client(7)
+            .credentials("staff", "secret"),
+        Case::new("s001-fixed-authmerging-and", "", "/sub/", 403)
+            .file(".htaccess", "Require ip 10.0.0.0/8\n")
+            .file(
+                "sub/.htaccess",
+                "AuthType Basic\nAuthName \"staff\"\nAuthUserFile /var/www/htpasswd\nAuthMerging And\nRequire valid-user\n",
+            )
+            .client(7)
+            .credentials("staff", "secret"),
+        // The child's list brings its own default order (Deny,Allow): the
+        // parent's `Order Allow,Deny` is dropped with the rest.
+        Case::new(
+            "s001-bad-order-not-inherited",
+            "<Directory \"/var/www/html\">\n    Order Allow,Deny\n    Allow from 10.0.0.0/8\n</Directory>\n",
+            "/sub/",
+            200,
+        )
+        .file("sub/.htaccess", "Allow from 10.1.1.1\n")
+        .client(7),
+        Case::new(
+            "s001-bad-directory-in-directory",
+            "<Directory \"/var/www/html\">\n    Order Deny,Allow\n    Deny from all\n    Allow from 10.0.0.0/8\n</Directory>\n<Directory \"/var/www/html/sub\">\n    Allow from 10.1.1.1\n</Directory>\n",
+            "/sub/",
+            200,
+        )
+        .client(7),
+        Case::new("s001-fixed-repeated", "", "/sub/", 403)
+            .file(".htaccess", "Order Deny,Allow\nDeny from all\n")
+            .file("sub/.htaccess", "Order Deny,Allow\nDeny from all\nAllow from 10.1.1.1\n")
+            .client(7),
     ]);
 }

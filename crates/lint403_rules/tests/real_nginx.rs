@@ -1,220 +1,97 @@
 //! Real-server proof of the nginx rules: each bad fixture, wrapped into a
-//! minimal full configuration, runs on the installed nginx on 127.0.0.1,
-//! and the request the rule's message names gets the status it claims.
+//! minimal full configuration, runs on the installed nginx on 127.0.0.1
+//! (through the test kit), and the request the rule's message names gets
+//! the status it claims.
 //! Without nginx the tests print "SKIPPED: nginx not installed" and pass,
 //! unless `LINT403_REQUIRE_SERVERS=1`.
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-const NGINX: &str = "/usr/sbin/nginx";
+use lint403_testkit::layout::{lay_out, Entry};
+use lint403_testkit::server::{nginx_main_conf, start};
+use lint403_testkit::{send, server_available, temp_prefix, ServerKind, TestRequest};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nginx")
 }
 
-fn have_nginx() -> bool {
-    if Path::new(NGINX).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var("LINT403_REQUIRE_SERVERS").as_deref() != Ok("1"),
-        "nginx not installed and LINT403_REQUIRE_SERVERS=1"
-    );
-    println!("SKIPPED: nginx not installed");
-    false
-}
-
-/// A throw-away nginx prefix; the server is stopped when dropped.
-struct Server {
-    dir: PathBuf,
-    child: Option<Child>,
-    port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port(seed: u16) -> u16 {
-    let base = 20000 + (std::process::id() % 20000) as u16;
-    for offset in 0..2000u16 {
-        let port = base
-            .wrapping_add(seed.wrapping_mul(97))
-            .wrapping_add(offset)
-            % 40000
-            + 20000;
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    0
-}
-
-/// The fixture's text with `listen 80` on the test port, `listen [::]:80`
-/// on `[::1]`, and `@DIR@` replaced by the prefix.
-fn wrap(fixture: &str, dir: &Path, port: u16) -> String {
+/// The fixture as a whole nginx.conf: its `listen 80` on the test port,
+/// `listen [::]:80` on `[::1]`, `@DIR@` replaced by the prefix, wrapped in
+/// a `server` block when it has none, pages served from `PREFIX/html`.
+fn wrap(fixture: &str, prefix: &Path, port: u16) -> String {
     let text = std::fs::read_to_string(fixtures().join(fixture)).unwrap_or_default();
     let body = text
         .replace("listen 80", &format!("listen 127.0.0.1:{port}"))
         .replace("listen [::]:80;", &format!("listen [::1]:{port};"))
-        .replace("@DIR@", &dir.display().to_string());
-    let d = dir.display();
-    let top = if body.contains("server {") {
+        .replace("@DIR@", &prefix.display().to_string());
+    let servers = if body.contains("server {") {
         body
     } else {
         format!("server {{\n listen 127.0.0.1:{port};\n{body}\n}}\n")
     };
-    format!(
-        "pid {d}/nginx.pid;\nerror_log {d}/error.log info;\nuser nobody nogroup;\nevents {{}}\nhttp {{\n access_log off;\n client_body_temp_path {d}/tmp;\n proxy_temp_path {d}/tmp;\n fastcgi_temp_path {d}/tmp;\n uwsgi_temp_path {d}/tmp;\n scgi_temp_path {d}/tmp;\n root {d}/html;\n{top}\n}}\n"
+    nginx_main_conf(
+        prefix,
+        &format!(" root {}/html;\n{servers}", prefix.display()),
     )
 }
 
-fn start(fixture: &str, seed: u16, paths: &[&str]) -> Option<Server> {
-    // Other test suites start servers in the same port range: a port that
-    // was free when picked may be taken before nginx binds it; retry then.
-    for attempt in 0..8u16 {
-        match start_on(
-            fixture,
-            seed,
-            paths,
-            free_port(seed.wrapping_add(attempt * 211)),
-        )? {
-            Ok(server) => return Some(server),
-            Err(error) if error.contains("Address already in use") => {}
-            Err(error) => panic!("nginx did not start for {fixture}: {error}"),
-        }
-    }
-    panic!("no free port for {fixture}");
-}
-
-fn start_on(fixture: &str, seed: u16, paths: &[&str], port: u16) -> Option<Result<Server, String>> {
-    let dir =
-        std::env::temp_dir().join(format!("lint403-real-nginx-{}-{seed}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("tmp")).ok()?;
-    for path in paths {
-        let mut file = dir.join("html").join(path.trim_start_matches('/'));
-        if path.ends_with('/') {
-            file = file.join("index.html");
-        }
-        std::fs::create_dir_all(file.parent()?).ok()?;
-        std::fs::write(&file, "ok\n").ok()?;
-    }
-    std::fs::write(dir.join("htpasswd"), "user:{PLAIN}secret\n").ok()?;
-    chmod_tree(&dir);
-    let config = wrap(fixture, &dir, port);
-    std::fs::write(dir.join("nginx.conf"), &config).ok()?;
-    let child = Command::new(NGINX)
-        .arg("-p")
-        .arg(&dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .arg("-g")
-        .arg("daemon off; master_process off;")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let pid_file = dir.join("nginx.pid");
-    let mut server = Server {
-        dir,
-        child: Some(child),
-        port,
-    };
-    // nginx writes its pid file after it has bound the listen sockets:
-    // wait for it (so a connection is answered by this nginx, not by a
-    // server of another suite on the same port), as long as it runs.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Some(child) = server.child.as_mut() {
-            if let Ok(Some(_)) = child.try_wait() {
-                let mut error = String::new();
-                if let Some(mut stderr) = child.stderr.take() {
-                    let _ = stderr.read_to_string(&mut error);
-                }
-                return Some(Err(format!("{error}\n{config}")));
-            }
-        }
-        if pid_file.exists() && TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(Ok(server));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(Err(format!("no answer on port {port}")))
-}
-
-fn chmod_tree(dir: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                chmod_tree(&path);
-            } else {
-                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
-            }
-        }
-    }
-}
-
-/// Sends one request from `from` and returns the status code, or 0 when
-/// the connection closed without a response.
-fn request(server: &Server, from: &str, method: &str, path: &str, headers: &[&str]) -> u16 {
-    let from: IpAddr = from.parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let target = if from.is_ipv4() {
-        SocketAddr::from(([127, 0, 0, 1], server.port))
-    } else {
-        SocketAddr::new("::1".parse().unwrap_or(from), server.port)
-    };
-    let domain = if from.is_ipv4() {
-        socket2::Domain::IPV4
-    } else {
-        socket2::Domain::IPV6
-    };
-    let socket =
-        socket2::Socket::new(domain, socket2::Type::STREAM, None).unwrap_or_else(|e| panic!("{e}"));
-    socket
-        .bind(&SocketAddr::new(from, 0).into())
-        .unwrap_or_else(|e| panic!("bind {from}: {e}"));
-    socket
-        .connect(&target.into())
-        .unwrap_or_else(|e| panic!("connect {target}: {e}"));
-    let mut stream: TcpStream = socket.into();
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut text = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
-    if !headers
+/// The case's pages below `PREFIX/html` (a path ending in `/` gets an
+/// `index.html`) and the user file `@DIR@/htpasswd` (user:secret).
+fn entries(case: &Case) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = case
+        .files
         .iter()
-        .any(|header| header.to_ascii_lowercase().starts_with("host:"))
-    {
-        text.push_str("Host: localhost\r\n");
-    }
-    for header in headers {
-        text.push_str(header);
-        text.push_str("\r\n");
-    }
-    text.push_str("\r\n");
-    stream
-        .write_all(text.as_bytes())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|status| status.parse().ok())
-        // No status line: the server closed the connection (`return 444`).
-        .unwrap_or(0)
+        .map(|path| {
+            let mut file = format!("html/{}", path.trim_start_matches('/'));
+            if file.ends_with('/') {
+                file.push_str("index.html");
+            }
+            Entry::file(&file, "ok\n")
+        })
+        .collect();
+    entries.push(Entry::file("htpasswd", "user:{PLAIN}secret\n"));
+    entries
+}
+
+/// Starts the case's server and sends its request: the status (0 when the
+/// connection closed without a response), or why there is none.
+fn status(case: &Case, seed: u16) -> Result<u16, String> {
+    let prefix = temp_prefix(&format!("rules-nginx-{seed}"));
+    lay_out(&prefix, &entries(case))?;
+    let server = start(ServerKind::Nginx, &prefix, seed, &|port| {
+        wrap(case.fixture, &prefix, port)
+    })
+    .map_err(|error| {
+        // A failed start leaves the prefix behind.
+        let _ = std::fs::remove_dir_all(&prefix);
+        format!("nginx did not start: {error}")
+    })?;
+    let client_ip: IpAddr = case
+        .from
+        .parse()
+        .map_err(|error| format!("client {}: {error}", case.from))?;
+    let address = if client_ip.is_ipv4() {
+        server.address()
+    } else {
+        SocketAddr::new(Ipv6Addr::LOCALHOST.into(), server.port)
+    };
+    let headers = case
+        .headers
+        .iter()
+        .map(|header| {
+            let (name, value) = header.split_once(':').unwrap_or((header, ""));
+            (name.to_string(), value.trim().to_string())
+        })
+        .collect();
+    let request = TestRequest {
+        method: case.method.to_string(),
+        client_ip,
+        headers,
+        ..TestRequest::get(case.path)
+    };
+    send(address, &request).map(|response| response.status)
 }
 
 struct Case {
@@ -671,16 +548,18 @@ const CASES: &[Case] = &[
 
 #[test]
 fn each_rule_claim_holds_on_the_real_server() {
-    if !have_nginx() {
+    if !server_available(ServerKind::Nginx) {
         return;
     }
     let mut failures = Vec::new();
     for (seed, case) in (0u16..).zip(CASES) {
-        let Some(server) = start(case.fixture, seed, case.files) else {
-            failures.push(format!("{}: could not set up", case.fixture));
-            continue;
+        let status = match status(case, seed) {
+            Ok(status) => status,
+            Err(error) => {
+                failures.push(format!("{}: {error}", case.fixture));
+                continue;
+            }
         };
-        let status = request(&server, case.from, case.method, case.path, case.headers);
         let holds = if case.status == 0 {
             status != 403
         } else {
@@ -692,17 +571,24 @@ fn each_rule_claim_holds_on_the_real_server() {
                 case.fixture, case.method, case.path, case.from, case.status
             ));
         }
-        drop(server);
     }
+    println!(
+        "{} of {} cases agree with nginx",
+        CASES.len() - failures.len(),
+        CASES.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 /// P101: `nginx -t` refuses each bad case with the error the message names.
 #[test]
 fn regex_needs_quotes_fails_nginx_t() {
-    if !have_nginx() {
+    if !server_available(ServerKind::Nginx) {
         return;
     }
+    let Some(nginx) = ServerKind::Nginx.binary() else {
+        return;
+    };
     for (fixture, error) in [
         (
             "P101-regex-needs-quotes/bad.conf",
@@ -718,20 +604,23 @@ fn regex_needs_quotes_fails_nginx_t() {
         ),
         ("P101-regex-needs-quotes/good.conf", "test is successful"),
     ] {
-        let dir = std::env::temp_dir().join(format!("lint403-real-nginx-t-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::write(dir.join("nginx.conf"), wrap(fixture, &dir, 20080));
-        let output = Command::new(NGINX)
+        let prefix = temp_prefix("rules-nginx-t");
+        // The paths the kit's main configuration names.
+        for dir in ["logs", "run", "tmp", "conf"] {
+            let _ = std::fs::create_dir_all(prefix.join(dir));
+        }
+        let config = prefix.join("conf/nginx.conf");
+        let _ = std::fs::write(&config, wrap(fixture, &prefix, 20080));
+        let output = Command::new(&nginx)
             .arg("-t")
             .arg("-p")
-            .arg(&dir)
+            .arg(&prefix)
             .arg("-c")
-            .arg(dir.join("nginx.conf"))
+            .arg(&config)
             .output()
             .unwrap_or_else(|e| panic!("{e}"));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&prefix);
         assert!(stderr.contains(error), "{fixture}: {stderr}");
     }
 }

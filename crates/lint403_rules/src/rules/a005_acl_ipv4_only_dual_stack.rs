@@ -42,8 +42,8 @@
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{self, Subject, Tree};
-use crate::{Loaded, RuleContext};
+use crate::walk::nginx::{self, Subject};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -62,10 +62,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let Some(tree) = context.nginx_tree() else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
     for index in 0..tree.nodes.len() {
         let list = tree.acl(index);
         let has_v4_allow = list

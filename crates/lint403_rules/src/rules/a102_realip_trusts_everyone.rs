@@ -43,8 +43,8 @@
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{self, Subject, Tree};
-use crate::{Loaded, RuleContext};
+use crate::walk::nginx::{self, Subject};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -64,10 +64,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let Some(tree) = context.nginx_tree() else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
     for index in 0..tree.nodes.len() {
         for trust in tree.own(index, &["set_real_ip_from"]) {
             let everyone = trust

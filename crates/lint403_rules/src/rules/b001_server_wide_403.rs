@@ -113,10 +113,11 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    match context.config {
-        Loaded::Iis(config) => check_iis(config, out),
-        Loaded::Nginx(config) => check_nginx(&nginx::Tree::build(config, context.sources), out),
-        Loaded::Apache(_) => {}
+    if let Loaded::Iis(config) = context.config {
+        check_iis(config, out);
+    }
+    if let Some(tree) = context.nginx_tree() {
+        check_nginx(tree, out);
     }
 }
 

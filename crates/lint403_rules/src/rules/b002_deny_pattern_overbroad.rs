@@ -51,8 +51,8 @@ use std::net::IpAddr;
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{decide, LocationKind, LocationRegexes, Tree};
-use crate::{Loaded, RuleContext};
+use crate::walk::nginx::{decide, LocationKind, Tree};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -88,11 +88,10 @@ const MUST_ALLOW: &[&str] = &[
 const CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7));
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let (Some(tree), Some(regexes)) = (context.nginx_tree(), context.nginx_location_regexes())
+    else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
-    let regexes = LocationRegexes::of(&tree);
     let mut reported = Vec::new();
     for server in 0..tree.nodes.len() {
         if tree.server_block_of(server) != Some(server) {
@@ -113,7 +112,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             if regexes.matches(&pattern, "/") {
                 continue;
             }
-            let Some((status, decider)) = refusal(&tree, selected) else {
+            let Some((status, decider)) = refusal(tree, selected) else {
                 continue;
             };
             if reported.contains(&selected) {

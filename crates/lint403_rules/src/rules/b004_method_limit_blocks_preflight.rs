@@ -52,7 +52,7 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::nginx::{decide, Tree};
-use crate::{Loaded, RuleContext};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -83,10 +83,9 @@ const PROXIES: &[&str] = &[
 ];
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let Some(tree) = context.nginx_tree() else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
     for index in 0..tree.nodes.len() {
         let Some(block) = tree.node(index).block else {
             continue;
@@ -112,7 +111,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let Some(location) = tree.node(index).parent else {
             continue;
         };
-        let Some(reason) = cross_origin(&tree, location) else {
+        let Some(reason) = cross_origin(tree, location) else {
             continue;
         };
         let path = format!("{}x", with_slash(&tree.sample_path(location)));

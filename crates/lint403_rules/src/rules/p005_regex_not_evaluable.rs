@@ -41,8 +41,8 @@
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{LocationKind, LocationRegexes, Tree};
-use crate::{Loaded, RuleContext};
+use crate::walk::nginx::LocationKind;
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -61,11 +61,10 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let (Some(tree), Some(regexes)) = (context.nginx_tree(), context.nginx_location_regexes())
+    else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
-    let regexes = LocationRegexes::of(&tree);
     for node in &tree.nodes {
         for entry in &node.entries {
             let Some((LocationKind::Regex, pattern)) = entry.location() else {

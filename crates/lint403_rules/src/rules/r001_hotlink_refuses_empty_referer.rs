@@ -119,10 +119,9 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         check_iis(config, out);
         return;
     }
-    let Loaded::Nginx(config) = context.config else {
+    let Some(tree) = context.nginx_tree() else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
     let mut seen = HashSet::new();
     for (index, condition, refusal) in tree.invalid_referer_ifs() {
         let Some(refusal) = refusal else {
@@ -134,7 +133,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if referers.args().iter().any(|arg| arg == "none") {
             continue;
         }
-        if media_only(&tree, index) {
+        if media_only(tree, index) {
             continue;
         }
         if !seen.insert(referers.span()) {

@@ -43,7 +43,7 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::nginx::Tree;
-use crate::{Loaded, RuleContext};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -62,10 +62,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let Some(tree) = context.nginx_tree() else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
     for (index, condition, _) in tree.invalid_referer_ifs() {
         let Ok(None) = tree.valid_referers(index) else {
             continue;
@@ -92,7 +91,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         }
         out.push(diagnostic);
     }
-    unused(&tree, out);
+    unused(tree, out);
 }
 
 /// `valid_referers` while nothing in the configuration reads

@@ -56,8 +56,8 @@ use std::net::IpAddr;
 use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{decide, LocationKind, LocationRegexes, Tree};
-use crate::{Loaded, RuleContext};
+use crate::walk::nginx::{decide, LocationKind, Tree};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -123,11 +123,10 @@ enum Restriction {
 }
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let (Some(tree), Some(regexes)) = (context.nginx_tree(), context.nginx_location_regexes())
+    else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
-    let regexes = LocationRegexes::of(&tree);
     for restricted in 0..tree.nodes.len() {
         let Some(server) = tree.server_block_of(restricted) else {
             continue;
@@ -141,7 +140,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let Some((LocationKind::Prefix, prefix)) = block.location() else {
             continue;
         };
-        let Some(restriction) = restriction(&tree, restricted) else {
+        let Some(restriction) = restriction(tree, restricted) else {
             continue;
         };
         let base = if prefix.ends_with('/') {
@@ -159,7 +158,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             if selected == restricted || tree.is_within(selected, restricted) {
                 continue;
             }
-            if restriction_applies(&tree, selected, &restriction) {
+            if restriction_applies(tree, selected, &restriction) {
                 continue;
             }
             let Some(winner) = tree.node(selected).block else {

@@ -54,7 +54,7 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::nginx::{decide, Entry, LocationRegexes, Tree};
-use crate::{Loaded, RuleContext};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -76,11 +76,10 @@ pub const RULE: Rule = Rule {
 const CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(203, 0, 113, 7));
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let (Some(tree), Some(regexes)) = (context.nginx_tree(), context.nginx_location_regexes())
+    else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
-    let regexes = LocationRegexes::of(&tree);
     for location in 0..tree.nodes.len() {
         let Some(server) = tree.server_block_of(location) else {
             continue;
@@ -88,12 +87,12 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if location == server || tree.kind(location) != "location" {
             continue;
         }
-        let Some(guard) = guard(&tree, location) else {
+        let Some(guard) = guard(tree, location) else {
             continue;
         };
         let path = tree.sample_path(location);
         for entry in &tree.node(location).entries {
-            let Some(effect) = bypass(&tree, &regexes, server, location, entry) else {
+            let Some(effect) = bypass(tree, regexes, server, location, entry) else {
                 continue;
             };
             out.push(

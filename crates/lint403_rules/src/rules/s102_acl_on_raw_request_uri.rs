@@ -41,8 +41,7 @@
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::Tree;
-use crate::{Loaded, RuleContext};
+use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
     code: Code {
@@ -62,10 +61,9 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Nginx(config) = context.config else {
+    let Some(tree) = context.nginx_tree() else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
     for node in &tree.nodes {
         for entry in &node.entries {
             if !entry.is("if") {

@@ -71,7 +71,6 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::apache_scope;
-use crate::walk::nginx::Tree;
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -95,10 +94,9 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         check_apache(config, context, out);
         return;
     }
-    let Loaded::Nginx(config) = context.config else {
+    let Some(tree) = context.nginx_tree() else {
         return;
     };
-    let tree = Tree::build(config, context.sources);
     let mut seen = HashSet::new();
     for index in 0..tree.nodes.len() {
         if !tree.serves(index) {

@@ -772,10 +772,7 @@ pub(crate) fn run_check(
         text.as_bytes().to_vec(),
     ));
     let config = lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
-    let context = crate::RuleContext {
-        sources: &sources,
-        config: crate::Loaded::Nginx(&config),
-    };
+    let context = crate::RuleContext::new(&sources, crate::Loaded::Nginx(&config));
     let mut out = Vec::new();
     check(&context, &mut out);
     out
