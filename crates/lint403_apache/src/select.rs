@@ -8,7 +8,6 @@
 use std::net::SocketAddr;
 
 use lint403_core::model::{Matcher, ScopeId, ScopeKind, Selection, SiteId};
-use lint403_core::request::normalize_path;
 use lint403_core::{Model, Request, Selector, Step, StepRole};
 
 /// The Apache [`Selector`]. Without a filesystem view it takes a path
@@ -19,47 +18,7 @@ pub struct ApacheSelector;
 
 impl Selector for ApacheSelector {
     fn select(&self, model: &Model, request: &Request) -> Selection {
-        let mut selection = Selection::default();
-        let Some((site, step)) = choose_site(model, request) else {
-            selection.unknown = Some("the configuration has no server".to_string());
-            return selection;
-        };
-        selection.site = Some(site);
-        selection.steps.push(step);
-        let Some(uri) = normalize_path(request.path(), true) else {
-            selection.unknown = Some("the path climbs above the root (400)".to_string());
-            return selection;
-        };
-        let root = model
-            .site(site)
-            .document_roots
-            .first()
-            .cloned()
-            .unwrap_or_default();
-        let filename = format!("{}{uri}", root.trim_end_matches('/'));
-        let directories = directory_chain(&filename);
-        let mut scopes = server_roots(model, site);
-        for (depth, directory) in directories.iter().enumerate() {
-            scopes.extend(directory_sections_at(model, site, depth + 1, directory));
-            if let Some(htaccess) = htaccess_at(model, directory) {
-                scopes.push(htaccess);
-            }
-        }
-        scopes.extend(directory_regex_sections(model, site, &filename));
-        let basename = basename(&filename).to_string();
-        let applied = scopes.clone();
-        scopes.extend(files_sections(model, &applied, &basename));
-        scopes.extend(location_sections(model, site, &uri));
-        for scope in &scopes {
-            let head = model.scope(*scope).head;
-            selection.steps.push(Step::new(
-                StepRole::Scope,
-                Some(head),
-                describe_scope(model, *scope),
-            ));
-        }
-        selection.scopes = scopes;
-        selection
+        crate::trace::select(model, request)
     }
 }
 
@@ -195,28 +154,6 @@ pub(crate) fn server_roots(model: &Model, site: SiteId) -> Vec<ScopeId> {
         out.push(parent);
     }
     out.push(root);
-    out
-}
-
-/// The directories a filename's walk visits, each with a trailing `/`
-/// (`/`, `/srv/`, `/srv/www/`, ... up to the file's own directory; a path
-/// ending in `/` includes itself).
-pub(crate) fn directory_chain(filename: &str) -> Vec<String> {
-    let mut out = vec!["/".to_string()];
-    let mut current = String::from("/");
-    let parts: Vec<&str> = filename
-        .split('/')
-        .filter(|part| !part.is_empty())
-        .collect();
-    let last_is_dir = filename.ends_with('/');
-    for (index, part) in parts.iter().enumerate() {
-        if index + 1 == parts.len() && !last_is_dir {
-            break;
-        }
-        current.push_str(part);
-        current.push('/');
-        out.push(current.clone());
-    }
     out
 }
 
@@ -445,12 +382,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chains_and_names() {
-        assert_eq!(
-            directory_chain("/srv/www/a.html"),
-            ["/", "/srv/", "/srv/www/"]
-        );
-        assert_eq!(directory_chain("/srv/www/"), ["/", "/srv/", "/srv/www/"]);
+    fn basenames() {
         assert_eq!(basename("/srv/www/a.html"), "a.html");
         assert_eq!(basename("/srv/www/"), "");
     }

@@ -595,3 +595,30 @@ fn corpus_files_trace_without_panics() {
     println!("traced {traced} probes over {} corpus files", files.len());
     assert!(traced > 0);
 }
+
+#[test]
+fn the_selector_reads_htaccess_only_where_allowed_and_evaluates_if() {
+    let fixture = Fixture::new("select-htaccess");
+    fixture
+        .write("open/.htaccess", "Require all granted\n")
+        .write("closed/.htaccess", "Require all denied\n");
+    let options = fixture.options(false);
+    let text = format!(
+        "{MAIN}<Directory /srv/site/open>\n    AllowOverride AuthConfig\n</Directory>\n<Directory /srv/site>\n    <If \"%{{HTTP_HOST}} == 'a.test'\">\n        Require all denied\n    </If>\n</Directory>\n"
+    );
+    let (model, _) = model_of(&text, "/etc/apache2/apache2.conf", &options);
+    let kinds = |request: &Request| -> Vec<ScopeKind> {
+        ApacheSelector
+            .select(&model, request)
+            .scopes
+            .iter()
+            .map(|id| model.scope(*id).kind)
+            .collect()
+    };
+    assert!(kinds(&get("/open/x")).contains(&ScopeKind::Htaccess));
+    assert!(!kinds(&get("/closed/x")).contains(&ScopeKind::Htaccess));
+    assert!(!kinds(&get("/open/x")).contains(&ScopeKind::If));
+    let mut host = get("/open/x");
+    host.set_header("Host", "a.test");
+    assert_eq!(kinds(&host).last(), Some(&ScopeKind::If));
+}

@@ -101,6 +101,63 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
     }
 }
 
+/// The sections that apply to `request`, in httpd's merge order (what
+/// [`crate::ApacheSelector`] answers): the virtual host, then the walk of
+/// the mapped file name (`Alias` applied, no rewrite, no filesystem view:
+/// a path ending in `/` is a directory), `.htaccess` scopes only where
+/// `AllowOverride` lets httpd read them, `<If>` sections whose condition
+/// holds.
+pub(crate) fn select(model: &Model, request: &Request) -> lint403_core::model::Selection {
+    let options = TraceOptions::default();
+    let mut tracer = Tracer {
+        model,
+        options: &options,
+        request,
+        steps: Vec::new(),
+        fix: None,
+        unmodelled: Vec::new(),
+    };
+    let mut selection = lint403_core::model::Selection::default();
+    let Some((site, step)) = select::choose_site(model, request) else {
+        selection.unknown = Some("the configuration has no server".to_string());
+        return selection;
+    };
+    selection.site = Some(site);
+    tracer.steps.push(step);
+    let Some(uri) = lint403_core::request::normalize_path(&request.path, true) else {
+        selection.unknown = Some("the path climbs above the root (400)".to_string());
+        selection.steps = tracer.steps;
+        return selection;
+    };
+    let mut env = Env::new();
+    tracer.server_setenvif(site, &uri, &mut env);
+    let root = model
+        .site(site)
+        .document_roots
+        .first()
+        .cloned()
+        .unwrap_or_default();
+    let mut filename = format!("{}{uri}", root.trim_end_matches('/'));
+    for scope in select::server_roots(model, site).into_iter().rev() {
+        if let Some(Ok(mapped)) = tracer.alias(scope, &uri) {
+            filename = mapped;
+            break;
+        }
+    }
+    match tracer.walk(site, &filename, &uri, &env, PassKind::Initial) {
+        Ok(walked) => selection.scopes = walked.scopes,
+        Err(End::Status(status)) => {
+            selection.unknown = Some(format!(
+                "the walk ends with {status} before every section is known"
+            ));
+        }
+        Err(End::Unknown(reason)) => selection.unknown = Some(reason),
+        Err(End::Sub { .. }) => {}
+    }
+    selection.steps = tracer.steps;
+    selection
+}
+
 #[derive(Debug, Clone)]
 enum End {
     Status(u16),
