@@ -571,7 +571,9 @@ fn corpus_files_trace_without_panics() {
         } else {
             text.clone()
         };
+        let started = std::time::Instant::now();
         let (model, _) = model_of(&config, "/etc/apache2/apache2.conf", &options);
+        let lowered = started.elapsed();
         for probe in probes {
             let verdict = lint403_apache::trace(&model, &get(probe), &options);
             assert!(
@@ -590,6 +592,14 @@ fn corpus_files_trace_without_panics() {
                 );
             }
             traced += 1;
+        }
+        if std::env::var_os("LINT403_CORPUS_REPORT").is_some() {
+            println!(
+                "time\t{}\tlower {:?}\ttotal {:?}",
+                path.display(),
+                lowered,
+                started.elapsed()
+            );
         }
     }
     println!("traced {traced} probes over {} corpus files", files.len());

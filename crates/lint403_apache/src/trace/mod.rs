@@ -287,8 +287,8 @@ impl Default for Conf<'_> {
 /// Variables as conditions see them.
 pub(crate) struct Vars<'a> {
     pub env: &'a Env,
-    pub request_view: Request,
-    pub filename: String,
+    pub request_view: &'a Request,
+    pub filename: &'a str,
     pub listen_port: u16,
 }
 
@@ -318,8 +318,8 @@ impl Variables for Vars<'_> {
         }
         server_variable(
             inner,
-            &self.request_view,
-            &self.filename,
+            self.request_view,
+            self.filename,
             self.env,
             self.listen_port,
         )
@@ -483,8 +483,8 @@ impl<'m> Tracer<'m> {
         let holds = {
             let vars = Vars {
                 env,
-                request_view: view.clone(),
-                filename: filename.to_string(),
+                request_view: view,
+                filename,
                 listen_port: 0,
             };
             when.eval(view, &vars)
@@ -709,8 +709,8 @@ impl<'m> Tracer<'m> {
             }
             let vars = Vars {
                 env,
-                request_view: view.clone(),
-                filename: String::new(),
+                request_view: &view,
+                filename: "",
                 listen_port: 0,
             };
             match when.eval(&view, &vars) {
@@ -1238,8 +1238,8 @@ impl<'m> Tracer<'m> {
                 };
                 let vars = Vars {
                     env,
-                    request_view: view.clone(),
-                    filename: final_name.clone(),
+                    request_view: &view,
+                    filename: &final_name,
                     listen_port: 0,
                 };
                 match eval_if(condition, &view, &vars) {
@@ -1702,8 +1702,8 @@ impl<'m> Tracer<'m> {
         };
         let vars = Vars {
             env,
-            request_view: view.clone(),
-            filename: filename.to_string(),
+            request_view: view,
+            filename,
             listen_port: port,
         };
         // access_checker_ex: without a user.
