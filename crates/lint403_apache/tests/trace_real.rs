@@ -1121,6 +1121,32 @@ fn real_world_specs() -> Vec<Spec<'static>> {
             ],
             requests: &["GET /once/a.txt", "GET /once/zzz", "GET /loop/x", "GET /env/go", "GET /env/index.html"],
         },
+        Spec {
+            name: "allowoverridelist-and-options-lists",
+            main: "",
+            grant: true,
+            vhost: "<Directory /srv/lint403/www/l>\nAllowOverride None\nAllowOverrideList Require DirectoryIndex\n</Directory>\n<Directory /srv/lint403/www/o>\nAllowOverride Options=FollowSymLinks,Indexes\n</Directory>",
+            docroot: &[("l/a/x.txt", "x\n"), ("l/b/x.txt", "x\n"), ("l/c/home.txt", "h\n"), ("o/a/x.txt", "x\n"), ("o/b/x.txt", "x\n")],
+            files: &[],
+            htaccess: &[
+                ("l/a", "Require ip 127.0.0.2\n"),
+                ("l/b", "Order deny,allow\nDeny from all\n"),
+                ("l/c", "DirectoryIndex home.txt\n"),
+                ("o/a", "Options -Indexes +FollowSymLinks\n"),
+                ("o/b", "Options +ExecCGI\n"),
+            ],
+            requests: &["GET /l/a/x.txt", "GET /l/a/x.txt @127.0.0.2", "GET /l/b/x.txt", "GET /l/c/", "GET /o/a/", "GET /o/a/x.txt", "GET /o/b/x.txt"],
+        },
+        Spec {
+            name: "expr-address-tests-and-redirect-flags",
+            main: "",
+            grant: false,
+            vhost: "<Directory /srv/lint403/www>\nRequire expr \"%{REMOTE_ADDR} -ipmatch '127.0.0.0/30'\"\nAllowOverride All\n</Directory>\n<Directory /srv/lint403/www/sub>\n<If \"-R '127.0.0.2'\">\nRequire all denied\n</If>\n</Directory>",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[("img", "RewriteEngine On\nRewriteRule ^old\\.png$ /img/a.png [R=301,L]\nRewriteRule ^tmp\\.png$ a.png [R,L]\nDirectoryIndex disabled\nOptions -Indexes\n")],
+            requests: &["GET /a.html", "GET /a.html @127.0.0.3", "GET /a.html @127.0.0.4", "GET /sub/s.txt", "GET /sub/s.txt @127.0.0.2", "GET /img/old.png", "GET /img/tmp.png", "GET /img/"],
+        },
     ]
 }
 
