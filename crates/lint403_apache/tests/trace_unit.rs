@@ -632,3 +632,26 @@ fn the_selector_reads_htaccess_only_where_allowed_and_evaluates_if() {
     host.set_header("Host", "a.test");
     assert_eq!(kinds(&host).last(), Some(&ScopeKind::If));
 }
+
+#[test]
+fn thousands_of_merged_sections_stay_flat() {
+    let options = TraceOptions::default();
+    let mut text = String::from(MAIN);
+    for index in 0..3000 {
+        let _ = std::fmt::Write::write_fmt(
+            &mut text,
+            format_args!(
+                "<Location />\nAuthMerging And\nRequire ip 10.0.{}.{} 127.0.0.1\n</Location>\n",
+                index / 250,
+                index % 250
+            ),
+        );
+    }
+    let (model, _) = model_of(&text, "/etc/apache2/apache2.conf", &options);
+    let handle = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || lint403_apache::trace(&model, &get("/x"), &TraceOptions::default()).status)
+        .expect("thread");
+    let status = handle.join().expect("no stack overflow");
+    assert_eq!(status, Some(200), "every merged section admits 127.0.0.1");
+}

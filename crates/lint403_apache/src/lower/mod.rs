@@ -61,6 +61,10 @@ pub const INVALID: &str = "!invalid";
 /// lint403 does not model (`SetHandler`, `ProxyPass`, `ScriptAlias`, …).
 pub const HANDLER: &str = "!handler";
 
+/// Sections and includes nested deeper than this are left out (a gap):
+/// lowering recurses once per level.
+const MAX_LOWERING_NESTING: usize = 256;
+
 /// How many `.htaccess` files lowering reads, and how deep it looks.
 const MAX_HTACCESS_FILES: usize = 4096;
 const MAX_HTACCESS_DEPTH: usize = 32;
@@ -203,6 +207,9 @@ struct Ctx {
     file_index: usize,
     /// Include nesting (the loader bounds it; this guards the walk).
     depth: usize,
+    /// Sections and includes around this point: the walk recurses once per
+    /// level, so deep nesting across many included files is cut off.
+    nesting: usize,
     /// Site facts go to this vhost (index into `vhosts`), else the main server.
     vhost: Option<usize>,
 }
@@ -375,6 +382,10 @@ impl Lowerer {
         let args: Vec<String> = section.open.arg_values(text).map(str::to_string).collect();
         let head = open_span(file, section);
         let span = section_span(file, section);
+        if ctx.nesting >= MAX_LOWERING_NESTING {
+            self.gap(head, "sections nested deeper than lint403 lowers");
+            return;
+        }
         if section.kind.is_conditional() {
             match self.conditional(section.kind, &args) {
                 Some(true) => self.nodes(files, &section.body, scope, ctx),
@@ -501,7 +512,10 @@ impl Lowerer {
         let child = self
             .model
             .add_scope(Some(scope), Scope::new(kind, matcher, span, head));
-        let inner = Ctx { ..ctx.clone() };
+        let inner = Ctx {
+            nesting: ctx.nesting + 1,
+            ..ctx.clone()
+        };
         self.nodes(files, &section.body, child, &inner);
     }
 
@@ -657,12 +671,13 @@ impl Lowerer {
             .unwrap_or_default()
             .to_string();
         if matches!(lower.as_str(), "include" | "includeoptional") {
-            if ctx.depth < crate::MAX_INCLUDE_DEPTH {
+            if ctx.depth < crate::MAX_INCLUDE_DEPTH && ctx.nesting < MAX_LOWERING_NESTING {
                 for target in &directive.included {
                     if let Some(nodes) = files.included_nodes(target.loaded) {
                         let inner = Ctx {
                             file_index: target.loaded,
                             depth: ctx.depth + 1,
+                            nesting: ctx.nesting + 1,
                             ..ctx.clone()
                         };
                         self.nodes(files, nodes, scope, &inner);

@@ -314,6 +314,25 @@ pub(super) fn merge<'m>(base: &AuthzConf<'m>, new: &AuthzConf<'m>) -> AuthzConf<
     }
     let and = new.op == Some(AuthMerging::And);
     let section = match (base.section.clone(), new.section.clone()) {
+        // The combinations are associative: joining onto a group of the
+        // same kind keeps the tree flat (no recursion per merged section).
+        (
+            Some(Node::Group {
+                and: base_and,
+                negate: false,
+                mut children,
+                span: None,
+            }),
+            Some(new_section),
+        ) if base_and == and => {
+            children.push(new_section);
+            Some(Node::Group {
+                and,
+                negate: false,
+                children,
+                span: None,
+            })
+        }
         (Some(base_section), Some(new_section)) => Some(Node::Group {
             and,
             negate: false,
