@@ -56,6 +56,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         steps: Vec::new(),
         fix: None,
         unmodelled: Vec::new(),
+        authz_denied: false,
     };
     if options.distribution_defaults {
         tracer.steps.push(Step::new(
@@ -116,6 +117,7 @@ pub(crate) fn select(model: &Model, request: &Request) -> lint403_core::model::S
         steps: Vec::new(),
         fix: None,
         unmodelled: Vec::new(),
+        authz_denied: false,
     };
     let mut selection = lint403_core::model::Selection::default();
     let Some((site, step)) = select::choose_site(model, request) else {
@@ -183,6 +185,8 @@ struct Tracer<'m> {
     fix: Option<String>,
     /// Lines lowering could not represent inside the sections that applied.
     unmodelled: Vec<(Span, String)>,
+    /// The last refusal came from `mod_authz_core`.
+    authz_denied: bool,
 }
 
 /// What the walk found on disk for the filename.
@@ -613,6 +617,9 @@ impl<'m> Tracer<'m> {
         }
         // Access, authentication, authorization.
         if let Some(end) = self.access_phases(&conf, &view, &filename, env, port) {
+            if matches!(end, End::Status(403)) && self.authz_denied {
+                self.would_grant(&scopes, &view, &filename, env, port);
+            }
             return end;
         }
         // Fixups (a DirectoryIndex lookup runs them too): per-directory
@@ -1655,6 +1662,7 @@ impl<'m> Tracer<'m> {
         env: &Env,
         port: u16,
     ) -> Option<End> {
+        self.authz_denied = false;
         let method = view.method.clone();
         let (satisfy, satisfy_span) = conf.compat.satisfy(&method);
         let compat = if conf.compat_set {
@@ -1740,6 +1748,7 @@ impl<'m> Tracer<'m> {
                         authz::name(result)
                     ),
                 );
+                self.authz_denied = true;
                 self.fix = Some(format!(
                     "grant {} in the Require lines that decide (e.g. `Require ip {}`), or move the request out of the denying section",
                     view.describe(),
@@ -1806,6 +1815,79 @@ impl<'m> Tracer<'m> {
                     Some(End::Status(401))
                 }
             }
+        }
+    }
+
+    /// After an authorization refusal: the sections whose own `Require`
+    /// lines would grant the request, had a later section not replaced or
+    /// joined them.
+    fn would_grant(
+        &mut self,
+        scopes: &[ScopeId],
+        view: &Request,
+        filename: &str,
+        env: &Env,
+        port: u16,
+    ) {
+        let model = self.model;
+        let vars = Vars {
+            env,
+            request_view: view,
+            filename,
+            listen_port: port,
+        };
+        let context = authz::Context {
+            request: view,
+            vars: &vars,
+            user: None,
+            groups: None,
+        };
+        let mut found = Vec::new();
+        for id in scopes {
+            let scope = model.scope(*id);
+            let mut children = Vec::new();
+            let limits = std::iter::once((scope, None)).chain(
+                scope
+                    .children
+                    .iter()
+                    .map(|child| model.scope(*child))
+                    .filter(|child| matches!(child.kind, ScopeKind::Limit | ScopeKind::LimitExcept))
+                    .map(|child| (child, Some(&child.matcher))),
+            );
+            let mut head = None;
+            for (holder, limit) in limits {
+                for rule in &holder.rules {
+                    if let RuleKind::Combine {
+                        children: lines, ..
+                    } = &rule.kind
+                    {
+                        head.get_or_insert(rule.span);
+                        children.extend(lines.iter().map(|line| Node::from_rule(line, limit)));
+                    }
+                }
+            }
+            let Some(head) = head else {
+                continue;
+            };
+            let node = Node::Group {
+                and: false,
+                negate: false,
+                children,
+                span: None,
+            };
+            if matches!(
+                authz::evaluate(&node, true, &context).result,
+                Ok(authz::Authz::Granted)
+            ) {
+                found.push((head, select::describe_scope(model, *id)));
+            }
+        }
+        for (span, name) in found {
+            self.step(
+                StepRole::WouldChange,
+                Some(span),
+                format!("the Require lines of {name} grant this request, but a later section replaces them (or AuthMerging joins them)"),
+            );
         }
     }
 
