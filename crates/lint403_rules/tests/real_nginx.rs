@@ -229,6 +229,47 @@ const CASES: &[Case] = &[
         headers: &["Referer: https://evil.test/"],
         status: 200,
     },
+    // I001: a PHP site (only index.php in the root) whose index is
+    // nginx's default: `try_files … $uri/` reaches the index module → 403.
+    Case {
+        fixture: "I001-directory-without-index/bad.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 403,
+    },
+    Case {
+        fixture: "I001-directory-without-index/bad-index-html.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 403,
+    },
+    // I001's fixes: `index index.php` hands / to the PHP location (whose
+    // FastCGI upstream is down here: 502, not 403); try_files without
+    // `$uri/` falls through to /index.php.
+    Case {
+        fixture: "I001-directory-without-index/good.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 502,
+    },
+    Case {
+        fixture: "I001-directory-without-index/good-no-directory-try.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 502,
+    },
     // B003: `location ~ /\.` takes the ACME challenge before the plain
     // `location /.well-known/`.
     Case {
