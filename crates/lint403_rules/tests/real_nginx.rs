@@ -270,6 +270,61 @@ const CASES: &[Case] = &[
         headers: &[],
         status: 502,
     },
+    // R003: an unanchored `~shop\.example` lets a look-alike Referer in
+    // (200), while a foreign one is refused (403).
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/bad.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &[
+            "Host: shop.example",
+            "Referer: https://evil.test/?shop.example/",
+        ],
+        status: 200,
+    },
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/bad.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &["Host: shop.example", "Referer: https://evil.test/page"],
+        status: 403,
+    },
+    // R003: an unescaped `.` matches any character.
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/bad-unescaped-dot.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &["Host: shop.example", "Referer: https://shop-example/"],
+        status: 200,
+    },
+    // R003's fixes refuse the look-alikes.
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/good.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &[
+            "Host: shop.example",
+            "Referer: https://evil.test/?shop.example/",
+        ],
+        status: 403,
+    },
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/good-anchored.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &["Host: shop.example", "Referer: https://shop-example/"],
+        status: 403,
+    },
     // B003: `location ~ /\.` takes the ACME challenge before the plain
     // `location /.well-known/`.
     Case {
