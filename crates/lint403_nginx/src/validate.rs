@@ -237,7 +237,7 @@ impl Checker<'_> {
 
     /// nginx refuses `none` or `blocked` unless a host name (or
     /// `server_names`) is listed too: regex entries do not count (probed
-    /// against `nginx -t`; see tests/real_server.rs).
+    /// against `nginx -t`; see `tests/real_server.rs`).
     fn referers_without_host(&self, name: &str) -> Option<Diagnostic> {
         let values: Vec<String> = self
             .directive
