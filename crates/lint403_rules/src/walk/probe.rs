@@ -61,7 +61,7 @@ impl<'c> Lowered<'c> {
     pub fn of(context: &RuleContext<'c>) -> Option<Lowered<'c>> {
         let mut sources: SourceMap = context.sources.clone();
         let options = TraceOptions::default();
-        let model = lower(context.config, &mut sources, &options)?;
+        let model = lower(context.config, &mut sources, &options);
         if model.sites.is_empty() {
             return None;
         }
@@ -169,19 +169,18 @@ fn is_plain_host(name: &str) -> bool {
         && name.parse::<IpAddr>().is_err()
 }
 
-fn lower(config: Loaded<'_>, sources: &mut SourceMap, options: &TraceOptions) -> Option<Model> {
+fn lower(config: Loaded<'_>, sources: &mut SourceMap, options: &TraceOptions) -> Model {
     match config {
-        Loaded::Nginx(config) => Some(lint403_nginx::lower(config, sources, options)),
-        // Interim: the Apache lowering is being merged.
-        Loaded::Apache(_) => None,
-        Loaded::Iis(config) => Some(lint403_iis::lower(config, sources, options)),
+        Loaded::Nginx(config) => lint403_nginx::lower(config, sources, options),
+        Loaded::Apache(config) => lint403_apache::lower(config, sources, options),
+        Loaded::Iis(config) => lint403_iis::lower(config, sources, options),
     }
 }
 
 fn trace(config: Loaded<'_>, model: &Model, request: &Request, options: &TraceOptions) -> Verdict {
     match config {
         Loaded::Nginx(_) => lint403_nginx::trace(model, request, options),
-        Loaded::Apache(_) => Verdict::unknown("no Apache tracer in this build", Vec::new()),
+        Loaded::Apache(_) => lint403_apache::trace(model, request, options),
         Loaded::Iis(_) => lint403_iis::trace(model, request, options),
     }
 }
