@@ -78,9 +78,18 @@ fn check_one(
         path_map: config.paths.clone(),
         ..CheckOptions::default()
     };
+    // The traced file's own directory is in the checkout (an IIS site's
+    // root is its web.config's folder); deploy paths are only seen mapped.
+    let mut path_map = config.paths.clone();
+    if let Some(dir) = target.parent() {
+        path_map.push((dir.to_path_buf(), dir.to_path_buf()));
+        if let Ok(absolute) = std::fs::canonicalize(dir) {
+            path_map.push((absolute.clone(), absolute));
+        }
+    }
     let options = TraceOptions {
         fs: FsView {
-            path_map: config.paths.clone(),
+            path_map,
             read_unmapped: false,
         },
         distribution_defaults: !crate::run::is_main_config(&target),

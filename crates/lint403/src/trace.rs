@@ -98,11 +98,7 @@ impl Prepared {
     pub fn trace(&self, request: &Request) -> Verdict {
         match self.dialect {
             Dialect::Nginx => lint403_nginx::trace(&self.model, request, &self.options),
-            // Interim: the Apache tracer is being merged.
-            Dialect::Apache => Verdict::unknown(
-                format!("this build of lint403 has no {} tracer yet", self.dialect),
-                Vec::new(),
-            ),
+            Dialect::Apache => lint403_apache::trace(&self.model, request, &self.options),
             Dialect::Iis => lint403_iis::trace(&self.model, request, &self.options),
         }
     }
@@ -185,7 +181,7 @@ pub fn lower(
         Dialect::Apache => {
             let config = lint403_apache::load(sources, file, check_options);
             let problems = lint403_apache::check_loaded(&config).diagnostics;
-            (Model::new(Dialect::Apache), problems)
+            (lint403_apache::lower(&config, sources, options), problems)
         }
         Dialect::Iis => {
             let config = lint403_iis::load(sources, file, check_options);

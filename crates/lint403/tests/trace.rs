@@ -216,3 +216,41 @@ fn expectations_are_checked_on_the_deciding_line() {
         .is_some_and(|m| m.contains("GET /.well-known/acme-challenge/t") && m.contains("403")));
     assert!(Path::new("fixtures/expect/.lint403.yaml").exists());
 }
+
+#[test]
+fn iis_expectations_see_folder_web_configs() {
+    let dir = std::env::temp_dir().join(format!("lint403-expect-iis-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("site/admin")).expect("dirs");
+    std::fs::write(
+        dir.join("site/web.config"),
+        "<?xml version=\"1.0\"?>\n<configuration>\n  <system.webServer />\n</configuration>\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("site/admin/web.config"),
+        "<?xml version=\"1.0\"?>\n<configuration>\n  <system.webServer>\n    <security>\n      <ipSecurity allowUnlisted=\"false\" />\n    </security>\n  </system.webServer>\n</configuration>\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("site/admin/index.html"), "hi\n").expect("write");
+    std::fs::write(
+        dir.join(".lint403.yaml"),
+        "expect:\n  - config: site/web.config\n    allow: [\"GET /admin/index.html\"]\n    deny: [\"GET /admin/index.html from 203.0.113.9\"]\n",
+    )
+    .expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_lint403"))
+        .args(["check", ".", "--format", "concise"])
+        .current_dir(&dir)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let violations: Vec<&str> = text.lines().filter(|line| line.contains("P010")).collect();
+    // The allow entry is refused by the folder's ipSecurity; the deny one is met.
+    assert_eq!(violations.len(), 1, "{text}");
+    assert!(
+        violations[0].starts_with("site/admin/web.config:5:")
+            && violations[0].contains("gets 403.503"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -142,8 +142,7 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     let mut reported = Vec::new();
-    for site in 0..probes.model.sites.len() {
-        let site = lint403_core::model::SiteId(site);
+    for site in probes.lowered.sites() {
         let refused = |path: &str| {
             probes
                 .of_site(site)

@@ -45,63 +45,113 @@ pub struct Probe {
     pub verdict: Verdict,
 }
 
-/// A lowered configuration and the probes traced through it.
-pub struct Probes {
+/// A configuration lowered into the model, ready to trace requests.
+pub struct Lowered<'c> {
     pub model: Model,
-    pub probes: Vec<Probe>,
+    config: Loaded<'c>,
+    options: TraceOptions,
     /// Files the report knows; lowering may read more (an IIS folder's
     /// web.config), whose spans a diagnostic must not use.
     known_files: usize,
 }
 
-impl Probes {
-    /// Lowers `context`'s configuration and traces `paths` on every site.
+impl<'c> Lowered<'c> {
     /// `None` when the configuration has no site (a fragment with no
     /// server of its own).
-    pub fn run(context: &RuleContext<'_>, paths: &[&'static str]) -> Option<Probes> {
+    pub fn of(context: &RuleContext<'c>) -> Option<Lowered<'c>> {
         let mut sources: SourceMap = context.sources.clone();
         let options = TraceOptions::default();
-        let model = lower(context.config, &mut sources, &options)?;
+        let model = lower(context.config, &mut sources, &options);
         if model.sites.is_empty() {
             return None;
         }
+        Some(Lowered {
+            model,
+            config: context.config,
+            options,
+            known_files: context.sources.len(),
+        })
+    }
+
+    /// An anonymous `GET path` from 203.0.113.5 to `site`: its first
+    /// listen socket, its first plain name as `Host`.
+    pub fn request(&self, site: SiteId, path: &str) -> Request {
+        let site = self.model.site(site);
+        let mut request = Request::new("GET", path);
+        request.client_ip = IpAddr::from([203, 0, 113, 5]);
+        if let Some(name) = site.names.iter().find(|name| is_plain_host(name)) {
+            request.set_header("Host", name);
+        }
+        request.listen = site.listen.first().map(|listen| {
+            SocketAddr::new(
+                listen.address.unwrap_or(IpAddr::from([127, 0, 0, 1])),
+                listen.port,
+            )
+        });
+        request
+    }
+
+    pub fn trace(&self, request: &Request) -> Verdict {
+        trace(self.config, &self.model, request, &self.options)
+    }
+
+    /// The deciding line of a verdict, when it is in a file of the report.
+    pub fn deciding(&self, verdict: &Verdict) -> Option<Span> {
+        verdict
+            .decided_by
+            .first()
+            .copied()
+            .filter(|span| (span.file.0 as usize) < self.known_files)
+    }
+
+    /// `span` when it is in a file of the report.
+    pub fn known(&self, span: Span) -> Option<Span> {
+        ((span.file.0 as usize) < self.known_files).then_some(span)
+    }
+
+    /// The site's plain host names (no wildcards, regexes or addresses).
+    pub fn hosts(&self, site: SiteId) -> Vec<String> {
+        self.model
+            .site(site)
+            .names
+            .iter()
+            .filter(|name| is_plain_host(name))
+            .map(|name| name.to_ascii_lowercase())
+            .collect()
+    }
+
+    pub fn sites(&self) -> impl Iterator<Item = SiteId> {
+        (0..self.model.sites.len()).map(SiteId)
+    }
+}
+
+/// A lowered configuration and the probes traced through it.
+pub struct Probes<'c> {
+    pub lowered: Lowered<'c>,
+    pub probes: Vec<Probe>,
+}
+
+impl<'c> Probes<'c> {
+    /// Lowers `context`'s configuration and traces `paths` on every site.
+    pub fn run(context: &RuleContext<'c>, paths: &[&'static str]) -> Option<Probes<'c>> {
+        let lowered = Lowered::of(context)?;
         let mut probes = Vec::new();
-        for (index, site) in model.sites.iter().enumerate() {
+        for site in lowered.sites() {
             for path in paths {
-                let mut request = Request::new("GET", path);
-                request.client_ip = IpAddr::from([203, 0, 113, 5]);
-                if let Some(name) = site.names.iter().find(|name| is_plain_host(name)) {
-                    request.set_header("Host", name);
-                }
-                request.listen = site.listen.first().map(|listen| {
-                    SocketAddr::new(
-                        listen.address.unwrap_or(IpAddr::from([127, 0, 0, 1])),
-                        listen.port,
-                    )
-                });
-                let verdict = trace(context.config, &model, &request, &options);
+                let verdict = lowered.trace(&lowered.request(site, path));
                 probes.push(Probe {
-                    site: SiteId(index),
+                    site,
                     path,
                     verdict,
                 });
             }
         }
-        Some(Probes {
-            model,
-            probes,
-            known_files: context.sources.len(),
-        })
+        Some(Probes { lowered, probes })
     }
 
     /// The deciding line of a probe, when it is in a file of the report.
     pub fn deciding(&self, probe: &Probe) -> Option<Span> {
-        probe
-            .verdict
-            .decided_by
-            .first()
-            .copied()
-            .filter(|span| (span.file.0 as usize) < self.known_files)
+        self.lowered.deciding(&probe.verdict)
     }
 
     /// The probes of one site.
@@ -119,19 +169,18 @@ fn is_plain_host(name: &str) -> bool {
         && name.parse::<IpAddr>().is_err()
 }
 
-fn lower(config: Loaded<'_>, sources: &mut SourceMap, options: &TraceOptions) -> Option<Model> {
+fn lower(config: Loaded<'_>, sources: &mut SourceMap, options: &TraceOptions) -> Model {
     match config {
-        Loaded::Nginx(config) => Some(lint403_nginx::lower(config, sources, options)),
-        // Interim: the Apache lowering is being merged.
-        Loaded::Apache(_) => None,
-        Loaded::Iis(config) => Some(lint403_iis::lower(config, sources, options)),
+        Loaded::Nginx(config) => lint403_nginx::lower(config, sources, options),
+        Loaded::Apache(config) => lint403_apache::lower(config, sources, options),
+        Loaded::Iis(config) => lint403_iis::lower(config, sources, options),
     }
 }
 
 fn trace(config: Loaded<'_>, model: &Model, request: &Request, options: &TraceOptions) -> Verdict {
     match config {
         Loaded::Nginx(_) => lint403_nginx::trace(model, request, options),
-        Loaded::Apache(_) => Verdict::unknown("no Apache tracer in this build", Vec::new()),
+        Loaded::Apache(_) => lint403_apache::trace(model, request, options),
         Loaded::Iis(_) => lint403_iis::trace(model, request, options),
     }
 }
