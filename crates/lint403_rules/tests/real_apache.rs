@@ -835,3 +835,52 @@ fn s001_child_compat_list_replaces_parent() {
             .client(7),
     ]);
 }
+
+#[test]
+fn b003_dotfile_rules_refuse_the_acme_challenge() {
+    let acme = "/.well-known/acme-challenge/t";
+    run(&[
+        Case::new(
+            "b003-rewrite",
+            fixture!("B003-dotfile-block-hits-well-known/bad.conf"),
+            acme,
+            403,
+        )
+        .file(".well-known/acme-challenge/t", "token\n"),
+        Case::new(
+            "b003-directorymatch",
+            fixture!("B003-dotfile-block-hits-well-known/bad-directorymatch.conf"),
+            acme,
+            403,
+        )
+        .file(".well-known/acme-challenge/t", "token\n"),
+        Case::new(
+            "b003-fixed",
+            fixture!("B003-dotfile-block-hits-well-known/good.conf"),
+            acme,
+            200,
+        )
+        .file(".well-known/acme-challenge/t", "token\n"),
+        Case::new(
+            "b003-fixed-still-hides",
+            fixture!("B003-dotfile-block-hits-well-known/good.conf"),
+            "/.env",
+            403,
+        )
+        .file(".env", "SECRET=1\n"),
+        Case::new(
+            "b003-filesmatch",
+            fixture!("B003-dotfile-block-hits-well-known/good-filesmatch.conf"),
+            acme,
+            200,
+        )
+        .file(".well-known/acme-challenge/t", "token\n"),
+        Case::new(
+            "b003-filesmatch-hides",
+            fixture!("B003-dotfile-block-hits-well-known/good-filesmatch.conf"),
+            "/.env",
+            403,
+        )
+        .file(".env", "SECRET=1\n"),
+    ]);
+}

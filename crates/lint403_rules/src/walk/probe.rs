@@ -134,7 +134,11 @@ pub struct Probes<'c> {
 impl<'c> Probes<'c> {
     /// Lowers `context`'s configuration and traces `paths` on every site.
     pub fn run(context: &RuleContext<'c>, paths: &[&'static str]) -> Option<Probes<'c>> {
-        let lowered = Lowered::of(context)?;
+        Some(Probes::trace(Lowered::of(context)?, paths))
+    }
+
+    /// Traces `paths` on every site of an already lowered configuration.
+    pub fn trace(lowered: Lowered<'c>, paths: &[&'static str]) -> Probes<'c> {
         let mut probes = Vec::new();
         for site in lowered.sites() {
             for path in paths {
@@ -146,7 +150,7 @@ impl<'c> Probes<'c> {
                 });
             }
         }
-        Some(Probes { lowered, probes })
+        Probes { lowered, probes }
     }
 
     /// The deciding line of a probe, when it is in a file of the report.
@@ -157,6 +161,55 @@ impl<'c> Probes<'c> {
     /// The probes of one site.
     pub fn of_site(&self, site: SiteId) -> impl Iterator<Item = &Probe> {
         self.probes.iter().filter(move |probe| probe.site == site)
+    }
+}
+
+/// The regex sources a model's refusals can hang on: scope matchers, and
+/// the patterns in the conditions of `Respond` and `Rewrite` rules (what
+/// a prefilter reads before tracing anything).
+pub fn refusal_patterns(model: &Model) -> Vec<&str> {
+    use lint403_core::model::{Matcher, RuleKind};
+    let mut out = Vec::new();
+    for scope in &model.scopes {
+        match &scope.matcher {
+            Matcher::Regex(pattern) | Matcher::FileRegex(pattern) | Matcher::DirRegex(pattern) => {
+                out.push(pattern.source.as_str());
+            }
+            Matcher::If(condition) => condition_patterns(condition, &mut out),
+            _ => {}
+        }
+        for rule in &scope.rules {
+            match &rule.kind {
+                RuleKind::Respond { when, .. } => condition_patterns(when, &mut out),
+                RuleKind::Rewrite { pattern, when, .. } => {
+                    out.push(pattern.source.as_str());
+                    condition_patterns(when, &mut out);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn condition_patterns<'m>(condition: &'m lint403_core::model::Condition, out: &mut Vec<&'m str>) {
+    use lint403_core::model::{Condition, TextTest};
+    match condition {
+        Condition::All(parts) | Condition::Any(parts) => {
+            for part in parts {
+                condition_patterns(part, out);
+            }
+        }
+        Condition::Not(inner) => condition_patterns(inner, out),
+        Condition::Header { test, .. }
+        | Condition::Path(test)
+        | Condition::Query(test)
+        | Condition::Var { test, .. } => {
+            if let TextTest::Matches(pattern) = test {
+                out.push(pattern.source.as_str());
+            }
+        }
+        _ => {}
     }
 }
 
