@@ -970,3 +970,43 @@ fn r001_r003_referer_gates() {
         .header("Referer", "https://www.shop.example:8443/page"),
     ]);
 }
+
+#[test]
+fn b001_one_line_refuses_the_whole_site() {
+    run(&[
+        Case::new(
+            "b001-denied",
+            fixture!("B001-server-wide-403/bad.conf"),
+            "/",
+            403,
+        ),
+        Case::new(
+            "b001-denied-robots",
+            fixture!("B001-server-wide-403/bad.conf"),
+            "/robots.txt",
+            403,
+        )
+        .file("robots.txt", "User-agent: *\n"),
+        Case::new(
+            "b001-rewrite",
+            fixture!("B001-server-wide-403/bad-rewrite.conf"),
+            "/",
+            403,
+        ),
+        Case::new(
+            "b001-fixed",
+            fixture!("B001-server-wide-403/good.conf"),
+            "/",
+            200,
+        ),
+        // An allow list refuses loopback here (127.0.0.1 is outside 10/8)
+        // but lets its own network in, so B001 stays quiet on it; only
+        // loopback clients can be sent from this machine.
+        Case::new(
+            "b001-intranet-outsider",
+            fixture!("B001-server-wide-403/good-intranet.conf"),
+            "/",
+            403,
+        ),
+    ]);
+}

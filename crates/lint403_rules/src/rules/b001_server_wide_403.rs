@@ -14,6 +14,19 @@
 //! processing first (a terminal action or `stopProcessing="true"`, the
 //! usual "let these through" idiom).
 //!
+//! Apache httpd: through the tracer over the shared model, flags the line
+//! that refuses every probe of RULES.md §5.1 on a site (`/`, `/index.html`,
+//! `/robots.txt`, `/.well-known/acme-challenge/t`, …) for every client —
+//! from outside, from loopback and from private networks alike: a
+//! `Require all denied` over the document root, a `RewriteRule ^ - [F]`,
+//! a `RedirectMatch 403 .`. An allow list that lets some client in is a
+//! restriction, not a server-wide 403, and is not flagged; neither is a
+//! refusal that comes from an assumed default rather than a line, the
+//! usual `<Directory />` default deny (the document root is granted
+//! elsewhere), a lone `.htaccess` (its directory need not be the site's
+//! root), or a configuration whose `AllowOverride` lets `.htaccess` files
+//! re-grant what it refuses (lint403 sees no document root in `check`).
+//!
 //! ## Why it causes 403
 //! Every URL matches the pattern and nothing narrows it, so the rule
 //! answers every request with its status: the home page, `robots.txt`,
@@ -94,6 +107,7 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::iis::{self, RewriteRule};
 use crate::walk::nginx;
+use crate::walk::probe;
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -105,7 +119,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Broad,
-    dialects: &[Dialect::Nginx, Dialect::Iis],
+    dialects: &[Dialect::Nginx, Dialect::Iis, Dialect::Apache],
     likelihood: Likelihood::Occasional,
     fix: FixDifficulty::Trivial,
     source: include_str!("b001_server_wide_403.rs"),
@@ -116,9 +130,105 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     if let Loaded::Iis(config) = context.config {
         check_iis(config, out);
     }
+    if let Loaded::Apache(_) = context.config {
+        traced(context, out);
+    }
     if let Some(tree) = context.nginx_tree() {
         check_nginx(tree, out);
     }
+}
+
+/// Apache: one line refuses every must-allow probe for every client.
+fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let Loaded::Apache(config) = context.config else {
+        return;
+    };
+    if config
+        .root()
+        .is_none_or(|root| lint403_apache::is_htaccess_name(&context.sources.get(root.file).path))
+    {
+        return;
+    }
+    let Some(lowered) = probe::Lowered::of(context) else {
+        return;
+    };
+    if overrides_allowed(&lowered.model) {
+        return;
+    }
+    let clients: [std::net::IpAddr; 4] = [
+        [203, 0, 113, 5].into(),
+        [127, 0, 0, 1].into(),
+        [10, 0, 0, 1].into(),
+        [192, 168, 1, 1].into(),
+    ];
+    let mut reported: Vec<Span> = Vec::new();
+    for site in lowered.sites() {
+        let mut deciding = None;
+        let refuses_all = probe::MUST_ALLOW.iter().all(|path| {
+            clients.iter().all(|client| {
+                let mut request = lowered.request(site, path);
+                request.client_ip = *client;
+                let verdict = lowered.trace(&request);
+                let span = verdict
+                    .is_forbidden()
+                    .then(|| lowered.deciding(&verdict))
+                    .flatten();
+                match (span, deciding) {
+                    (Some(span), None) => {
+                        deciding = Some(span);
+                        true
+                    }
+                    (Some(span), Some(first)) => span == first,
+                    (None, _) => false,
+                }
+            })
+        });
+        let Some(span) = deciding.filter(|_| refuses_all) else {
+            continue;
+        };
+        if in_root_directory(&lowered.model, span) {
+            continue;
+        }
+        if reported.contains(&span) {
+            continue;
+        }
+        reported.push(span);
+        out.push(
+            Diagnostic::new(
+                RULE.code,
+                span,
+                "every request of this site → 403 for every client: GET /, /robots.txt and /.well-known/acme-challenge/t included".to_string(),
+            )
+            .with_label("refuses the whole site")
+            .with_help("narrow it to what it was meant to refuse (a <Directory>, <Files> or <Location> of its own, or a RewriteCond), or grant the document root: `Require all granted`"),
+        );
+    }
+}
+
+/// Whether some `AllowOverride` lets `.htaccess` files change access.
+fn overrides_allowed(model: &lint403_core::Model) -> bool {
+    model.scopes.iter().any(|scope| {
+        scope
+            .setting("AllowOverride")
+            .is_some_and(|(_, args)| !args.iter().all(|arg| arg.eq_ignore_ascii_case("none")))
+            || scope
+                .setting("AllowOverrideList")
+                .is_some_and(|(_, args)| !args.iter().all(|arg| arg.eq_ignore_ascii_case("none")))
+    })
+}
+
+/// Whether the rule at `span` stands in `<Directory />`.
+fn in_root_directory(model: &lint403_core::Model, span: Span) -> bool {
+    fn holds(rules: &[lint403_core::model::Rule], span: Span) -> bool {
+        rules.iter().any(|rule| {
+            rule.span == span
+                || matches!(&rule.kind, lint403_core::model::RuleKind::Combine { children, .. } if holds(children, span))
+        })
+    }
+    model.scopes.iter().any(|scope| {
+        matches!(&scope.matcher, lint403_core::model::Matcher::Dir(dir) if dir.trim_matches('"') == "/")
+            && holds(&scope.rules, span)
+    })
 }
 
 fn check_iis(config: &lint403_iis::LoadedConfig, out: &mut Vec<Diagnostic>) {
