@@ -77,16 +77,7 @@ pub struct Config {
     pub expect: Vec<Expectation>,
 }
 
-/// What rules need to know about the site that the files do not show.
-#[derive(Debug, Clone, Default)]
-pub struct SiteFacts {
-    pub names: Vec<String>,
-    pub ipv6: Option<bool>,
-    pub behind_proxy: Vec<lint403_core::Cidr>,
-    pub apache_version: Option<String>,
-    pub nginx_version: Option<String>,
-    pub referer_mode: Option<String>,
-}
+pub use lint403_core::facts::SiteFacts;
 
 /// One `expect:` entry.
 #[derive(Debug, Clone)]
