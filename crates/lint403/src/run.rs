@@ -9,7 +9,7 @@ use lint403_core::{
 
 use lint403_rules::{Loaded, RuleContext};
 
-use crate::config::Config;
+use crate::config::{Config, SiteFacts};
 use crate::detect::{self, Evidence};
 use crate::discover::{self, Found};
 
@@ -175,30 +175,31 @@ fn check_one(
     file: FileId,
     dialect: Dialect,
     options: &CheckOptions,
+    facts: &SiteFacts,
 ) -> CheckOutput {
     let (mut output, lints) = match dialect {
         Dialect::Nginx => {
             let config = lint403_nginx::load(sources, file, options);
             let output = lint403_nginx::check_loaded(&config, sources);
-            (output, lint(sources, Loaded::Nginx(&config)))
+            (output, lint(sources, Loaded::Nginx(&config), facts))
         }
         Dialect::Apache => {
             let config = lint403_apache::load(sources, file, options);
             let output = lint403_apache::check_loaded(&config);
-            (output, lint(sources, Loaded::Apache(&config)))
+            (output, lint(sources, Loaded::Apache(&config), facts))
         }
         Dialect::Iis => {
             let config = lint403_iis::load(sources, file, options);
             let output = lint403_iis::check_loaded(&config);
-            (output, lint(sources, Loaded::Iis(&config)))
+            (output, lint(sources, Loaded::Iis(&config), facts))
         }
     };
     output.diagnostics.extend(lints);
     output
 }
 
-fn lint(sources: &SourceMap, config: Loaded<'_>) -> Vec<Diagnostic> {
-    lint403_rules::run(&RuleContext::new(sources, config))
+fn lint(sources: &SourceMap, config: Loaded<'_>, facts: &SiteFacts) -> Vec<Diagnostic> {
+    lint403_rules::run(&RuleContext::new(sources, config).with_facts(facts))
 }
 
 /// What checking one file (and what it includes) produced, with sources
@@ -270,7 +271,7 @@ fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: Sour
         follow_absolute_includes: false,
         path_map: request.config.paths.clone(),
     };
-    let output = check_one(&mut sources, file, dialect, &options);
+    let output = check_one(&mut sources, file, dialect, &options, &request.config.site);
     Unit::Checked {
         path,
         sources,

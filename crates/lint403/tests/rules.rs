@@ -6,7 +6,8 @@
 //! - the example under `## Example` in the rule's doc page must trigger
 //!   it, the one under `## Fix` must not: the first code block, or, when
 //!   blocks start with `# file: PATH` (`<!-- file: PATH -->` in XML), all
-//!   such blocks written as one tree.
+//!   such blocks written as one tree (a `.lint403.yaml` among them gives
+//!   the `site:` facts opt-in rules need).
 
 use std::path::{Path, PathBuf};
 
@@ -18,11 +19,20 @@ fn fixtures_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
+/// Checks a case with the `.lint403.yaml` beside it or above it (the
+/// `site:` facts some rules need), as `lint403 check` would.
 fn check(path: &Path, dialect: Dialect) -> Report {
+    let config = lint403::config::discover(path)
+        .map(|found| {
+            lint403::config::load(&found, &lint403::docs::codes())
+                .unwrap_or_else(|error| panic!("{}: {}", found.display(), error.message))
+        })
+        .unwrap_or_default();
     run::check(&CheckRequest {
         paths: vec![path.to_path_buf()],
         dialect: Some(dialect),
         context: None,
+        config,
         ..CheckRequest::default()
     })
 }

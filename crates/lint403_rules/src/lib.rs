@@ -17,6 +17,7 @@ pub use registry::{Family, FixDifficulty, Likelihood, Rule, RULES};
 
 use std::cell::OnceCell;
 
+use lint403_core::facts::SiteFacts;
 use lint403_core::{Diagnostic, SourceMap};
 
 /// One dialect's configuration as loaded by its crate.
@@ -45,7 +46,11 @@ pub struct RuleContext<'a> {
     pub config: Loaded<'a>,
     nginx_tree: OnceCell<walk::nginx::Tree<'a>>,
     nginx_regexes: OnceCell<walk::nginx::LocationRegexes>,
+    facts: &'a SiteFacts,
 }
+
+/// The facts of a run without `.lint403.yaml`.
+static NO_FACTS: std::sync::LazyLock<SiteFacts> = std::sync::LazyLock::new(SiteFacts::default);
 
 impl<'a> RuleContext<'a> {
     pub fn new(sources: &'a SourceMap, config: Loaded<'a>) -> RuleContext<'a> {
@@ -54,7 +59,19 @@ impl<'a> RuleContext<'a> {
             config,
             nginx_tree: OnceCell::new(),
             nginx_regexes: OnceCell::new(),
+            facts: &NO_FACTS,
         }
+    }
+
+    /// The `site:` facts of `.lint403.yaml`, for the rules that need them.
+    #[must_use]
+    pub fn with_facts(mut self, facts: &'a SiteFacts) -> RuleContext<'a> {
+        self.facts = facts;
+        self
+    }
+
+    pub fn facts(&self) -> &SiteFacts {
+        self.facts
     }
 
     /// An nginx configuration's block tree; `None` for the other dialects.

@@ -1010,3 +1010,29 @@ fn b001_one_line_refuses_the_whole_site() {
         ),
     ]);
 }
+
+#[test]
+fn a007_behind_the_proxy_the_list_sees_the_proxy() {
+    run(&[
+        // The proxy 127.0.0.2 forwards 198.51.100.1, whom the list allows:
+        // without mod_remoteip httpd sees 127.0.0.2 and refuses.
+        Case::new(
+            "a007-proxy",
+            fixture!("A007-ip-acl-behind-proxy/bad.conf"),
+            "/admin/",
+            403,
+        )
+        .file("admin/index.html", "admin\n")
+        .client(2)
+        .header("X-Forwarded-For", "198.51.100.1"),
+        Case::new(
+            "a007-remoteip",
+            fixture!("A007-ip-acl-behind-proxy/good.conf"),
+            "/admin/",
+            200,
+        )
+        .file("admin/index.html", "admin\n")
+        .client(2)
+        .header("X-Forwarded-For", "198.51.100.1"),
+    ]);
+}

@@ -325,6 +325,26 @@ const CASES: &[Case] = &[
         headers: &["Host: shop.example", "Referer: https://shop-example/"],
         status: 403,
     },
+    // A007: behind the proxy 127.0.0.2, an outsider (X-Forwarded-For)
+    // gets in, because the list sees the proxy; realip restores it.
+    Case {
+        fixture: "A007-ip-acl-behind-proxy/bad.conf",
+        files: &["/admin/"],
+        from: "127.0.0.2",
+        method: "GET",
+        path: "/admin/",
+        headers: &["X-Forwarded-For: 198.51.100.77"],
+        status: 200,
+    },
+    Case {
+        fixture: "A007-ip-acl-behind-proxy/good.conf",
+        files: &["/admin/"],
+        from: "127.0.0.2",
+        method: "GET",
+        path: "/admin/",
+        headers: &["X-Forwarded-For: 198.51.100.77"],
+        status: 403,
+    },
     // B003: `location ~ /\.` takes the ACME challenge before the plain
     // `location /.well-known/`.
     Case {

@@ -10,6 +10,8 @@ mod a002_allow_list_without_deny;
 mod a004_acl_cidr_host_bits;
 #[path = "a005_acl_ipv4_only_dual_stack.rs"]
 mod a005_acl_ipv4_only_dual_stack;
+#[path = "a007_ip_acl_behind_proxy.rs"]
+mod a007_ip_acl_behind_proxy;
 #[path = "a102_realip_trusts_everyone.rs"]
 mod a102_realip_trusts_everyone;
 #[path = "b002_deny_pattern_overbroad.rs"]
@@ -46,6 +48,7 @@ pub(super) static RULES: &[&Rule] = &[
     &a002_allow_list_without_deny::RULE,
     &a004_acl_cidr_host_bits::RULE,
     &a005_acl_ipv4_only_dual_stack::RULE,
+    &a007_ip_acl_behind_proxy::RULE,
     &a102_realip_trusts_everyone::RULE,
     &b002_deny_pattern_overbroad::RULE,
     &b003_dotfile_block_hits_well_known::RULE,
