@@ -4,6 +4,9 @@
 //! (`<IfModule !mod_authz_core.c>`) or that requires their module
 //! (`<IfModule mod_access_compat.c>`). One finding per section.
 //!
+//! A configuration written for httpd 2.2 itself is not flagged when
+//! `.lint403.yaml` says so: `site: {apache-version: "2.2"}`.
+//!
 //! ## Why it causes 403
 //! On httpd 2.4 these directives live in `mod_access_compat`, kept only for
 //! compatibility. Where it is not loaded (it is a module of its own;
@@ -90,6 +93,9 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Loaded::Apache(config) = context.config else {
         return;
     };
+    if context.facts().is_apache_22() {
+        return;
+    }
     let mut reported: Vec<Option<lint403_core::Span>> = Vec::new();
     apache::directives(config, context.sources, |visit, _| {
         let Some(name) = visit.name() else {
