@@ -13,7 +13,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use lint403_core::model::{Model, SiteId};
+use lint403_core::model::{Model, ScopeId, SiteId};
 use lint403_core::{Request, SourceMap, Span, TraceOptions, Verdict};
 
 use crate::{Loaded, RuleContext};
@@ -190,18 +190,19 @@ impl Lowered<'_> {
     /// The referer gates of every site, one per deciding line. Only when
     /// the model tests the Referer at all (tracing is the expensive part).
     pub fn referer_gates(&self) -> Vec<RefererGate> {
-        let mentioned = referer_hosts(&self.model);
-        if mentioned.is_empty() && !tests_referer(&self.model) {
+        if !tests_referer(&self.model) {
             return Vec::new();
         }
         let mut gates: Vec<RefererGate> = Vec::new();
-        for site in self.sites() {
+        for (site, scopes) in self.sites_reading_referer() {
             let mut hosts = self.hosts(site);
-            for host in &mentioned {
-                if !hosts.contains(host) {
-                    hosts.push(host.clone());
+            for host in referer_hosts_in(scopes.iter().map(|id| self.model.scope(*id))) {
+                if !hosts.contains(&host) {
+                    hosts.push(host);
                 }
             }
+            // The site's own names first; a few named partners after them.
+            hosts.truncate(MAX_HOSTS_PER_SITE);
             for host in hosts {
                 for path in GUARDED {
                     let foreign = self.with_referer(site, path, Some("https://evil.test/page"));
@@ -236,16 +237,74 @@ impl Lowered<'_> {
     }
 }
 
+impl Lowered<'_> {
+    /// The sites whose own scopes, or the scopes all sites share, read the
+    /// Referer, each with those scopes: tracing the others for referer
+    /// rules would find nothing.
+    fn sites_reading_referer(&self) -> Vec<(SiteId, Vec<ScopeId>)> {
+        let model = &self.model;
+        let mut owner: Vec<Option<usize>> = vec![None; model.scopes.len()];
+        for (index, site) in model.sites.iter().enumerate() {
+            for scope in model.descendants(site.root) {
+                owner[scope.0] = Some(index);
+            }
+        }
+        let mut own: Vec<Vec<ScopeId>> = vec![Vec::new(); model.sites.len()];
+        let mut shared: Vec<ScopeId> = Vec::new();
+        let global_reads = model.global.iter().any(rule_reads_referer);
+        for (index, scope) in model.scopes.iter().enumerate() {
+            let matcher_reads = matches!(&scope.matcher, lint403_core::model::Matcher::If(condition)
+                if format!("{condition:?}").to_ascii_lowercase().contains("referer"));
+            if matcher_reads || scope.rules.iter().any(rule_reads_referer) {
+                match owner[index] {
+                    Some(site) => own[site].push(ScopeId(index)),
+                    None => shared.push(ScopeId(index)),
+                }
+            }
+        }
+        self.sites()
+            .filter_map(|site| {
+                let mut scopes = own[site.0].clone();
+                scopes.extend(shared.iter().copied());
+                (global_reads || !scopes.is_empty()).then_some((site, scopes))
+            })
+            .collect()
+    }
+}
+
+/// Hosts tried per site: its own names, then partners its checks name.
+const MAX_HOSTS_PER_SITE: usize = 4;
+
+fn rule_reads_referer(rule: &lint403_core::model::Rule) -> bool {
+    use lint403_core::model::RuleKind;
+    match &rule.kind {
+        RuleKind::RefererPolicy { .. } => true,
+        RuleKind::Respond { when, .. }
+        | RuleKind::Rewrite { when, .. }
+        | RuleKind::SetVar { when, .. } => {
+            format!("{when:?}").to_ascii_lowercase().contains("referer")
+        }
+        RuleKind::Setting { args, .. } => reads_referer(args),
+        _ => false,
+    }
+}
+
+/// A host name as written in a pattern (dots escaped or not).
+static HOST: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?:[A-Za-z0-9-]+(?:\\\.|\.))+[A-Za-z][A-Za-z0-9-]*").ok()
+});
+
 /// Host names that referer checks of the model name: `valid_referers`
 /// hosts, and host-like words in Referer patterns.
-pub fn referer_hosts(model: &Model) -> Vec<String> {
+fn referer_hosts_in<'m>(
+    scopes: impl Iterator<Item = &'m lint403_core::model::Scope>,
+) -> Vec<String> {
     use lint403_core::model::RuleKind;
-    let Ok(host_re) = regex::Regex::new(r"(?:[A-Za-z0-9-]+(?:\\\.|\.))+[A-Za-z][A-Za-z0-9-]*")
-    else {
+    let Some(host_re) = HOST.as_ref() else {
         return Vec::new();
     };
     let mut words: Vec<String> = Vec::new();
-    for scope in &model.scopes {
+    for scope in scopes {
         for rule in &scope.rules {
             match &rule.kind {
                 RuleKind::RefererPolicy { hosts, regexes, .. } => {
@@ -301,21 +360,12 @@ fn referer_patterns(condition: &lint403_core::model::Condition, out: &mut Vec<St
 
 /// Whether any rule of the model reads the Referer.
 fn tests_referer(model: &Model) -> bool {
-    use lint403_core::model::RuleKind;
     model
         .scopes
         .iter()
         .flat_map(|scope| &scope.rules)
-        .any(|rule| match &rule.kind {
-            RuleKind::RefererPolicy { .. } => true,
-            RuleKind::Respond { when, .. }
-            | RuleKind::Rewrite { when, .. }
-            | RuleKind::SetVar { when, .. } => {
-                format!("{when:?}").to_ascii_lowercase().contains("referer")
-            }
-            RuleKind::Setting { args, .. } => reads_referer(args),
-            _ => false,
-        })
+        .chain(&model.global)
+        .any(rule_reads_referer)
 }
 
 fn reads_referer(args: &[String]) -> bool {
