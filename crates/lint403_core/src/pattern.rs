@@ -33,20 +33,8 @@ impl Pattern {
     }
 
     fn engine(&self) -> &Engine {
-        self.engine.get_or_init(|| {
-            let text = if self.case_insensitive {
-                format!("(?i){}", self.source)
-            } else {
-                self.source.clone()
-            };
-            match regex::Regex::new(&text) {
-                Ok(regex) => Engine::Fast(regex),
-                Err(_) => match fancy_regex::Regex::new(&text) {
-                    Ok(regex) => Engine::Backtracking(Box::new(regex)),
-                    Err(error) => Engine::Unsupported(error.to_string()),
-                },
-            }
-        })
+        self.engine
+            .get_or_init(|| compiled(&self.source, self.case_insensitive))
     }
 
     /// Why neither engine runs it, if neither does.
@@ -108,6 +96,45 @@ impl Pattern {
             Engine::Unsupported(_) => Vec::new(),
         }
     }
+}
+
+/// Patterns compiled so far in this process: the same texts recur in
+/// every `.htaccess` and vhost of a repository (hotlink conditions, bot
+/// lists), and building an automaton costs far more than matching.
+static COMPILED: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<(String, bool), Engine>>,
+> = std::sync::LazyLock::new(|| std::sync::Mutex::new(std::collections::HashMap::new()));
+
+/// Bound on [`COMPILED`]; past it, patterns are compiled without keeping.
+const MAX_COMPILED: usize = 50_000;
+
+fn compiled(source: &str, case_insensitive: bool) -> Engine {
+    let key = (source.to_string(), case_insensitive);
+    if let Some(engine) = COMPILED
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(&key).cloned())
+    {
+        return engine;
+    }
+    let text = if case_insensitive {
+        format!("(?i){source}")
+    } else {
+        source.to_string()
+    };
+    let engine = match regex::Regex::new(&text) {
+        Ok(regex) => Engine::Fast(regex),
+        Err(_) => match fancy_regex::Regex::new(&text) {
+            Ok(regex) => Engine::Backtracking(Box::new(regex)),
+            Err(error) => Engine::Unsupported(error.to_string()),
+        },
+    };
+    if let Ok(mut cache) = COMPILED.lock() {
+        if cache.len() < MAX_COMPILED {
+            cache.insert(key, engine.clone());
+        }
+    }
+    engine
 }
 
 impl fmt::Debug for Pattern {
