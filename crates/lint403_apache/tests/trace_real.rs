@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use lint403_core::fsview::FsView;
 use lint403_core::{CheckOptions, Request, SourceMap, TraceOptions};
-use lint403_testkit::apache_extra::{send_exact as send, DEFAULT_USER_AGENT};
+use lint403_testkit::http::{send, DEFAULT_USER_AGENT};
 use lint403_testkit::layout::{lay_out, Entry};
 use lint403_testkit::server::{apache_main_conf, start, ApacheConf};
 use lint403_testkit::{peer, server_available, temp_prefix, ServerKind, TestRequest};

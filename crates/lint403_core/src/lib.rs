@@ -10,6 +10,7 @@ pub mod check;
 pub mod codes;
 pub mod diagnostic;
 pub mod dialect;
+pub mod digest;
 pub mod facts;
 pub mod fsview;
 pub mod glob;

@@ -41,6 +41,9 @@ pub struct Response {
     pub head: String,
 }
 
+/// The `User-Agent` sent when a request has none of its own.
+pub const DEFAULT_USER_AGENT: &str = "lint403-test/1";
+
 /// Sends `request` to `server` (`127.0.0.1` or `::1` and a port).
 pub fn send(server: SocketAddr, request: &TestRequest) -> Result<Response, String> {
     use socket2::{Domain, Socket, Type};
@@ -61,14 +64,23 @@ pub fn send(server: SocketAddr, request: &TestRequest) -> Result<Response, Strin
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
     let mut text = format!(
-        "{} {} HTTP/1.1\r\nConnection: close\r\nUser-Agent: lint403-test/1\r\n",
+        "{} {} HTTP/1.1\r\nConnection: close\r\n",
         request.method, request.path
     );
-    let has_host = request
-        .headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("host"));
-    if !has_host && !request.omit_host {
+    let has = |wanted: &str| {
+        request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(wanted))
+    };
+    // Only when the request has none: httpd joins repeated headers with
+    // ", ", so a second User-Agent would change what `BrowserMatch` sees.
+    if !has("user-agent") {
+        text.push_str("User-Agent: ");
+        text.push_str(DEFAULT_USER_AGENT);
+        text.push_str("\r\n");
+    }
+    if !has("host") && !request.omit_host {
         text.push_str("Host: localhost\r\n");
     }
     for (name, value) in &request.headers {
@@ -79,7 +91,9 @@ pub fn send(server: SocketAddr, request: &TestRequest) -> Result<Response, Strin
     }
     if let Some((user, password)) = &request.credentials {
         text.push_str("Authorization: Basic ");
-        text.push_str(&base64(format!("{user}:{password}").as_bytes()));
+        text.push_str(&lint403_core::digest::base64(
+            format!("{user}:{password}").as_bytes(),
+        ));
         text.push_str("\r\n");
     }
     if matches!(request.method.as_str(), "POST" | "PUT" | "PATCH") {
@@ -112,36 +126,4 @@ pub fn send(server: SocketAddr, request: &TestRequest) -> Result<Response, Strin
         location,
         head,
     })
-}
-
-/// Standard base64 with padding (Basic credentials, `{SHA}` digests).
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for (i, shift) in [18u32, 12, 6, 0].into_iter().enumerate() {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_padding() {
-        assert_eq!(super::base64(b"user:pw"), "dXNlcjpwdw==");
-        assert_eq!(super::base64(b"abc"), "YWJj");
-        assert_eq!(super::base64(b"ab"), "YWI=");
-    }
 }
