@@ -153,19 +153,17 @@ impl Request {
     }
 }
 
-/// Percent-decodes `path` and resolves `.` and `..` segments (merging
-/// `//` when `merge_slashes`), as nginx and httpd do before choosing a
-/// location. `None` when `..` climbs above the root or an escape decodes
-/// to NUL (both servers answer 400).
-pub fn normalize_path(path: &str, merge_slashes: bool) -> Option<String> {
+/// `%XX` escapes decoded (an invalid escape is kept as it is, as the
+/// servers keep it); `None` when one decodes to NUL (both answer 400).
+pub fn percent_decode(path: &str) -> Option<String> {
     let bytes = path.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut index = 0;
     while index < bytes.len() {
         let byte = bytes[index];
         if byte == b'%' && index + 2 < bytes.len() {
-            let high = (bytes[index + 1] as char).to_digit(16);
-            let low = (bytes[index + 2] as char).to_digit(16);
+            let high = char::from(bytes[index + 1]).to_digit(16);
+            let low = char::from(bytes[index + 2]).to_digit(16);
             if let (Some(high), Some(low)) = (high, low) {
                 let value = u8::try_from(high * 16 + low).ok()?;
                 if value == 0 {
@@ -179,7 +177,15 @@ pub fn normalize_path(path: &str, merge_slashes: bool) -> Option<String> {
         decoded.push(byte);
         index += 1;
     }
-    let text = String::from_utf8_lossy(&decoded).into_owned();
+    Some(String::from_utf8_lossy(&decoded).into_owned())
+}
+
+/// Percent-decodes `path` and resolves `.` and `..` segments (merging
+/// `//` when `merge_slashes`), as nginx and httpd do before choosing a
+/// location. `None` when `..` climbs above the root or an escape decodes
+/// to NUL (both servers answer 400).
+pub fn normalize_path(path: &str, merge_slashes: bool) -> Option<String> {
+    let text = percent_decode(path)?;
     let mut segments: Vec<&str> = Vec::new();
     let trailing = text.ends_with('/') || text.ends_with("/.") || text.ends_with("/..");
     for (position, segment) in text.split('/').enumerate().skip(1) {

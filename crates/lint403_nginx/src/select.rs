@@ -273,28 +273,7 @@ pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
 /// ones too). `None` when `..` climbs above the root or a NUL appears
 /// (nginx answers 400).
 pub fn normalize_uri(path: &str, merge_slashes: bool) -> Option<String> {
-    let bytes = path.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let byte = bytes[index];
-        if byte == b'%' && index + 2 < bytes.len() {
-            let high = char::from(bytes[index + 1]).to_digit(16);
-            let low = char::from(bytes[index + 2]).to_digit(16);
-            if let (Some(high), Some(low)) = (high, low) {
-                let value = u8::try_from(high * 16 + low).ok()?;
-                if value == 0 {
-                    return None;
-                }
-                decoded.push(value);
-                index += 3;
-                continue;
-            }
-        }
-        decoded.push(byte);
-        index += 1;
-    }
-    let text = String::from_utf8_lossy(&decoded).into_owned();
+    let text = lint403_core::request::percent_decode(path)?;
     let body = text.strip_prefix('/').unwrap_or(&text);
     let mut segments: Vec<&str> = Vec::new();
     let parts: Vec<&str> = body.split('/').collect();
