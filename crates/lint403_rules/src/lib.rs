@@ -8,6 +8,7 @@
 //! ([`Loaded`]). The walkers in [`walk`] give every rule the directives in
 //! reading order with includes followed and the enclosing blocks known.
 
+pub mod regexes;
 pub mod registry;
 pub mod walk;
 

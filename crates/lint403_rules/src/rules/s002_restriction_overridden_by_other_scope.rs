@@ -150,9 +150,11 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         for suffix in SUFFIXES {
             let path = format!("{base}{suffix}");
-            let Some(selected) = tree.select(server, &path, &|pattern: &str| {
-                regexes.matches(pattern, &path)
-            }) else {
+            let Some(selected) =
+                tree.select(server, &path, &|pattern: &str, case_insensitive: bool| {
+                    regexes.matches(pattern, case_insensitive, &path)
+                })
+            else {
                 continue;
             };
             if selected == restricted || tree.is_within(selected, restricted) {
