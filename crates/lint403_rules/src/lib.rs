@@ -46,6 +46,7 @@ pub struct RuleContext<'a> {
     pub config: Loaded<'a>,
     nginx_tree: OnceCell<walk::nginx::Tree<'a>>,
     nginx_regexes: OnceCell<walk::nginx::LocationRegexes>,
+    apache_scopes: OnceCell<Vec<walk::apache_scope::Scope>>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -55,6 +56,7 @@ impl<'a> RuleContext<'a> {
             config,
             nginx_tree: OnceCell::new(),
             nginx_regexes: OnceCell::new(),
+            apache_scopes: OnceCell::new(),
         }
     }
 
@@ -67,6 +69,16 @@ impl<'a> RuleContext<'a> {
             self.nginx_tree
                 .get_or_init(|| walk::nginx::Tree::build(config, self.sources)),
         )
+    }
+
+    /// An Apache configuration's access scopes
+    /// ([`walk::apache_scope::scopes`]); empty for the other dialects.
+    pub fn apache_scopes(&self) -> &[walk::apache_scope::Scope] {
+        let Loaded::Apache(config) = self.config else {
+            return &[];
+        };
+        self.apache_scopes
+            .get_or_init(|| walk::apache_scope::scopes(config, self.sources))
     }
 
     /// An nginx configuration's regex `location` patterns, compiled;

@@ -48,31 +48,46 @@ pub fn build(pattern: &str, case_insensitive: bool) -> Option<meta::Regex> {
 
 /// Patterns compiled with [`build`], one entry per pattern text and
 /// case flag (a pattern that does not compile is remembered as `None`).
+/// Sites copy their rules from one another: the same Referer and URL
+/// patterns come back in file after file.
 #[derive(Default)]
-pub struct RegexCache {
+struct RegexCache {
     /// Indexed by the case-insensitive flag, so a lookup by `&str` needs
     /// no key allocation.
     by_case: [RefCell<HashMap<String, Option<Rc<meta::Regex>>>>; 2],
 }
 
-impl RegexCache {
-    /// The compiled `pattern`, `None` when `regex` cannot compile it.
-    pub fn get(&self, pattern: &str, case_insensitive: bool) -> Option<Rc<meta::Regex>> {
-        let map = &self.by_case[usize::from(case_insensitive)];
+/// How many patterns per case flag a thread keeps before it starts over,
+/// so a repository of distinct patterns cannot grow memory without bound
+/// (a compiled pattern takes a few kilobytes).
+const CACHE_LIMIT: usize = 1024;
+
+thread_local! {
+    /// Per thread, so files checked in parallel never wait on each other.
+    static CACHE: RegexCache = RegexCache::default();
+}
+
+/// The compiled `pattern` (see [`build`]), from this thread's cache;
+/// `None` when `regex` cannot compile it.
+pub fn get(pattern: &str, case_insensitive: bool) -> Option<Rc<meta::Regex>> {
+    CACHE.with(|cache| {
+        let map = &cache.by_case[usize::from(case_insensitive)];
         if let Some(found) = map.borrow().get(pattern) {
             return found.clone();
         }
         let compiled = build(pattern, case_insensitive).map(Rc::new);
-        map.borrow_mut()
-            .insert(pattern.to_string(), compiled.clone());
+        let mut map = map.borrow_mut();
+        if map.len() >= CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(pattern.to_string(), compiled.clone());
         compiled
-    }
+    })
+}
 
-    /// Whether `pattern` matches `text`; `None` when it does not compile.
-    pub fn is_match(&self, pattern: &str, case_insensitive: bool, text: &str) -> Option<bool> {
-        self.get(pattern, case_insensitive)
-            .map(|regex| regex.is_match(text))
-    }
+/// Whether `pattern` matches `text`; `None` when it does not compile.
+pub fn is_match(pattern: &str, case_insensitive: bool, text: &str) -> Option<bool> {
+    get(pattern, case_insensitive).map(|regex| regex.is_match(text))
 }
 
 #[cfg(test)]
@@ -129,9 +144,21 @@ mod tests {
 
     #[test]
     fn cache_keeps_case_apart() {
-        let cache = RegexCache::default();
-        assert_eq!(cache.is_match("^/A$", false, "/a"), Some(false));
-        assert_eq!(cache.is_match("^/A$", true, "/a"), Some(true));
-        assert_eq!(cache.is_match("(", true, "("), None);
+        assert_eq!(is_match("^/A$", false, "/a"), Some(false));
+        assert_eq!(is_match("^/A$", true, "/a"), Some(true));
+        assert_eq!(is_match("^/A$", false, "/A"), Some(true));
+        assert_eq!(is_match("(", true, "("), None);
+    }
+
+    #[test]
+    fn cache_is_bounded() {
+        for index in 0..=CACHE_LIMIT {
+            assert_eq!(
+                is_match(&format!("^{index}$"), false, "0"),
+                Some(index == 0)
+            );
+        }
+        CACHE.with(|cache| assert!(cache.by_case[0].borrow().len() <= CACHE_LIMIT));
+        assert_eq!(is_match("^0$", false, "0"), Some(true));
     }
 }

@@ -77,8 +77,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    if let Loaded::Apache(config) = context.config {
-        check_apache(config, context, out);
+    if let Loaded::Apache(_) = context.config {
+        check_apache(context, out);
         return;
     }
     let Some(tree) = context.nginx_tree() else {
@@ -122,12 +122,8 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_apache(
-    config: &lint403_apache::LoadedConfig,
-    context: &RuleContext<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    for scope in apache_scope::scopes(config, context.sources) {
+fn check_apache(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    for scope in context.apache_scopes() {
         if scope.limited || scope.satisfy_any() || !scope.deny_first() || !scope.deny.is_empty() {
             continue;
         }

@@ -324,7 +324,7 @@ fn pairs(
     has: fn(&apache_scope::Scope) -> bool,
     report: &mut dyn FnMut(&apache_scope::Scope, &apache_scope::Scope, &str),
 ) {
-    let scopes = apache_scope::scopes(config, context.sources);
+    let scopes = context.apache_scopes();
     // <Directory> below <Directory>, by plain path.
     let directories: Vec<&apache_scope::Scope> = scopes
         .iter()
@@ -362,8 +362,19 @@ fn pairs(
     };
     let load = |id: lint403_core::FileId, htaccess: bool| {
         let mut copy = lint403_core::SourceMap::new();
-        for (_, source) in context.sources.iter() {
-            copy.add(source.clone());
+        for (other, source) in context.sources.iter() {
+            if other == id || !htaccess {
+                copy.add(source.clone());
+            } else if other < id {
+                // httpd reads no Include from a .htaccess (nor does the
+                // loader), so the other files are never read: empty
+                // stand-ins keep the file ids, without copying every text
+                // of the run for each .htaccess.
+                copy.add(lint403_core::SourceFile::from_bytes(
+                    std::path::PathBuf::new(),
+                    Vec::new(),
+                ));
+            }
         }
         let options = lint403_core::CheckOptions {
             context: htaccess.then(|| lint403_apache::Context::Htaccess.as_str().to_string()),
