@@ -354,8 +354,7 @@ fn pairs(
     let Some(child) = scopes.first().filter(|scope| has(scope)) else {
         return;
     };
-    let canonical =
-        |path: &std::path::Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let canonical = canonical_path;
     let own_path = canonical(&context.sources.get(root.file).path);
     let Some(own_dir) = own_path.parent().map(std::path::Path::to_path_buf) else {
         return;
@@ -456,6 +455,33 @@ fn pairs(
     if let Some((_, parent, request)) = best {
         report(child, &parent, &request);
     }
+}
+
+thread_local! {
+    /// Canonical paths already resolved: every `.htaccess` of a run looks
+    /// at every other file of the run, and resolving each again made the
+    /// work quadratic in system calls.
+    static CANONICAL: std::cell::RefCell<std::collections::HashMap<std::path::PathBuf, std::path::PathBuf>> =
+        std::cell::RefCell::default();
+}
+
+/// How many resolved paths a thread keeps before it starts over.
+const CANONICAL_LIMIT: usize = 1 << 16;
+
+/// `path` with symbolic links resolved (itself when it cannot be).
+fn canonical_path(path: &std::path::Path) -> std::path::PathBuf {
+    CANONICAL.with(|cache| {
+        if let Some(known) = cache.borrow().get(path) {
+            return known.clone();
+        }
+        let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CANONICAL_LIMIT {
+            cache.clear();
+        }
+        cache.insert(path.to_path_buf(), resolved.clone());
+        resolved
+    })
 }
 
 fn check_apache(
