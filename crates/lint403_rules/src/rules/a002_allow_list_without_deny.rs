@@ -98,10 +98,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if tree.satisfy_any(index).is_some() && tree.auth_in_effect(index).is_some() {
             continue;
         }
-        let lists = [list.as_slice()];
+        let lists = [list];
         let Some(outside) = nginx::probe_addresses(&lists)
             .into_iter()
-            .find(|address| nginx::decide(&list, *address).is_none())
+            .find(|address| nginx::decide(list, *address).is_none())
         else {
             continue;
         };

@@ -156,6 +156,6 @@ fn refusal(tree: &Tree<'_>, location: usize) -> Option<(u16, lint403_core::Span)
     }
     let list_node = tree.effective_acl(location)?;
     let list = tree.acl(list_node);
-    let decider = decide(&list, CLIENT)?;
+    let decider = decide(list, CLIENT)?;
     (!decider.allow).then(|| (403, decider.entry.head_span()))
 }

@@ -99,7 +99,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             .or_else(|| {
                 let list = tree.acl(tree.effective_acl(selected)?);
                 let client = std::net::IpAddr::from([203, 0, 113, 7]);
-                nginx::decide(&list, client)
+                nginx::decide(list, client)
                     .filter(|entry| !entry.allow)
                     .map(|entry| (entry.entry, "403".to_string()))
             });

@@ -137,7 +137,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let limit_except = tree.kind(index) == "limit_except";
-        let lists = [list.as_slice(), parent.as_slice()];
+        let lists = [list, parent];
         let probes = nginx::probe_addresses(&lists);
         let mut path = tree.sample_path(index);
         let mut method = "GET".to_string();
@@ -162,7 +162,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
         let parent_kind = tree.kind(parent_node);
-        let finding = widened(&probes, &list, &parent, limit_except)
+        let finding = widened(&probes, list, parent, limit_except)
             .map(|address| {
                 format!(
                     "{method} {path} from {address} → let through: this block's own allow/deny list replaces the one inherited from `{parent_kind}`, which refused {address}"
@@ -170,7 +170,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             })
             .or_else(|| {
                 limit_except
-                    .then(|| narrowed(&probes, &list, &parent))
+                    .then(|| narrowed(&probes, list, parent))
                     .flatten()
                     .map(|address| {
                         format!(

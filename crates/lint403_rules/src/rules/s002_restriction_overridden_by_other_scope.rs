@@ -224,7 +224,7 @@ fn restriction(tree: &Tree<'_>, location: usize) -> Option<Restriction> {
         }
     }
     let own_list = tree.acl(location);
-    if let Some(decider) = decide(&own_list, CLIENT) {
+    if let Some(decider) = decide(own_list, CLIENT) {
         if !decider.allow {
             return Some(Restriction::Denied(decider.entry.head_span()));
         }
@@ -240,7 +240,7 @@ fn restriction(tree: &Tree<'_>, location: usize) -> Option<Restriction> {
 fn restriction_applies(tree: &Tree<'_>, location: usize, restriction: &Restriction) -> bool {
     let refuses_by_list = tree.effective_acl(location).is_some_and(|list_node| {
         let list = tree.acl(list_node);
-        decide(&list, CLIENT).is_some_and(|decider| !decider.allow)
+        decide(list, CLIENT).is_some_and(|decider| !decider.allow)
     });
     let returns = tree.node(location).entries.iter().any(|entry| {
         entry.is("return")

@@ -123,7 +123,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 fn guard(tree: &Tree<'_>, location: usize) -> Option<Span> {
     if let Some(list_node) = tree.effective_acl(location) {
         let list = tree.acl(list_node);
-        if let Some(decider) = decide(&list, CLIENT) {
+        if let Some(decider) = decide(list, CLIENT) {
             if !decider.allow {
                 return Some(decider.entry.head_span());
             }

@@ -118,11 +118,11 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let list = tree.acl(list_node);
-        let lists = [list.as_slice()];
+        let lists = [list];
         let found = nginx::probe_addresses(&lists)
             .into_iter()
             .find_map(|address| {
-                nginx::decide(&list, address)
+                nginx::decide(list, address)
                     .filter(|entry| entry.allow && entry.subject.is_everyone())
                     .map(|entry| (address, entry.entry))
             });

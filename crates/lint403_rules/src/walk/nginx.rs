@@ -175,6 +175,9 @@ pub struct Node<'a> {
     /// Its `location` blocks in reading order: location selection asks for
     /// them for every probe of every rule.
     pub locations: Vec<Location<'a>>,
+    /// Its `allow`/`deny` list, parsed on first use: rules ask for the list
+    /// in effect at every location, and most locations inherit one.
+    acl: std::cell::OnceCell<Vec<AclEntry<'a>>>,
 }
 
 /// A `location` block standing directly in a [`Node`].
@@ -258,6 +261,7 @@ impl<'a> Tree<'a> {
                 entries: Vec::new(),
                 by_name: std::collections::HashMap::new(),
                 locations: Vec::new(),
+                acl: std::cell::OnceCell::new(),
             }],
             root_context: config.root_context,
             fragment: config.fragment,
@@ -332,6 +336,7 @@ impl<'a> Tree<'a> {
                         entries: Vec::new(),
                         by_name: std::collections::HashMap::new(),
                         locations: Vec::new(),
+                        acl: std::cell::OnceCell::new(),
                     });
                     self.add_items(config, sources, file, text, &block.items, child, files_open);
                 }
@@ -377,7 +382,7 @@ impl<'a> Tree<'a> {
     }
 
     /// `index`, its parent, ..., the root.
-    pub fn ancestors(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+    pub fn ancestors(&self, index: usize) -> impl Iterator<Item = usize> + use<'_, 'a> {
         std::iter::successors(Some(index), |&i| self.nodes.get(i).and_then(|n| n.parent))
     }
 
@@ -388,17 +393,28 @@ impl<'a> Tree<'a> {
         names: &'t [&'t str],
     ) -> impl Iterator<Item = &'t Entry<'a>> + 't {
         let node = self.nodes.get(index);
-        let mut positions: Vec<usize> = node
-            .into_iter()
-            .flat_map(|node| names.iter().filter_map(|name| node.by_name.get(*name)))
-            .flatten()
-            .copied()
-            .collect();
-        if names.len() > 1 {
+        // One name (the usual question) reads its positions in place;
+        // several are merged back into reading order.
+        let (single, merged): (&[usize], Option<Vec<usize>>) = if let [name] = names {
+            (
+                node.and_then(|node| node.by_name.get(*name))
+                    .map_or(&[], Vec::as_slice),
+                None,
+            )
+        } else {
+            let mut positions: Vec<usize> = node
+                .into_iter()
+                .flat_map(|node| names.iter().filter_map(|name| node.by_name.get(*name)))
+                .flatten()
+                .copied()
+                .collect();
             positions.sort_unstable();
-        }
-        positions
-            .into_iter()
+            (&[], Some(positions))
+        };
+        single
+            .iter()
+            .copied()
+            .chain(merged.into_iter().flatten())
             .filter_map(move |position| node.and_then(|node| node.entries.get(position)))
     }
 
@@ -542,20 +558,25 @@ fn mask(address: std::net::IpAddr, prefix: u32) -> std::net::IpAddr {
     }
 }
 
-impl Tree<'_> {
+impl<'a> Tree<'a> {
     /// The `allow`/`deny` entries standing directly in `index`, in order
     /// (entries nginx would reject are left out).
-    pub fn acl(&self, index: usize) -> Vec<AclEntry<'_>> {
-        self.own(index, &["allow", "deny"])
-            .filter_map(|entry| {
-                let subject = Subject::parse(&entry.arg(0)?)?;
-                Some(AclEntry {
-                    entry: *entry,
-                    allow: entry.is("allow"),
-                    subject,
+    pub fn acl(&self, index: usize) -> &[AclEntry<'a>] {
+        let Some(node) = self.nodes.get(index) else {
+            return &[];
+        };
+        node.acl.get_or_init(|| {
+            self.own(index, &["allow", "deny"])
+                .filter_map(|entry| {
+                    let subject = Subject::parse(&entry.arg(0)?)?;
+                    Some(AclEntry {
+                        entry: *entry,
+                        allow: entry.is("allow"),
+                        subject,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// The node whose `allow`/`deny` list is in effect at `index` (nginx
