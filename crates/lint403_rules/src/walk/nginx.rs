@@ -168,16 +168,30 @@ pub struct Node<'a> {
     pub block: Option<Entry<'a>>,
     pub parent: Option<usize>,
     pub entries: Vec<Entry<'a>>,
-    /// Positions in `entries` by directive name: an `http` block that
-    /// includes a thousand servers is asked for its `allow` lines once per
-    /// location, and must not be scanned each time.
-    by_name: std::collections::HashMap<Cow<'a, str>, Vec<usize>>,
+    /// (directive name, position in `entries`), sorted by name, then
+    /// position: an `http` block that includes a thousand servers is asked
+    /// for its `allow` lines once per location, and must not be scanned
+    /// each time. One flat list rather than a map per block: a large
+    /// configuration has a hundred thousand blocks.
+    by_name: Vec<(Cow<'a, str>, usize)>,
     /// Its `location` blocks in reading order: location selection asks for
     /// them for every probe of every rule.
     pub locations: Vec<Location<'a>>,
     /// Its `allow`/`deny` list, parsed on first use: rules ask for the list
     /// in effect at every location, and most locations inherit one.
     acl: std::cell::OnceCell<Vec<AclEntry<'a>>>,
+}
+
+impl<'a> Node<'a> {
+    /// The `by_name` run of the directives named `name`.
+    fn named(&self, name: &str) -> &[(Cow<'a, str>, usize)] {
+        let start = self
+            .by_name
+            .partition_point(|(known, _)| known.as_ref() < name);
+        let rest = self.by_name.get(start..).unwrap_or_default();
+        let length = rest.partition_point(|(known, _)| known.as_ref() == name);
+        rest.get(..length).unwrap_or_default()
+    }
 }
 
 /// A `location` block standing directly in a [`Node`].
@@ -259,7 +273,7 @@ impl<'a> Tree<'a> {
                 block: None,
                 parent: None,
                 entries: Vec::new(),
-                by_name: std::collections::HashMap::new(),
+                by_name: Vec::new(),
                 locations: Vec::new(),
                 acl: std::cell::OnceCell::new(),
             }],
@@ -268,6 +282,14 @@ impl<'a> Tree<'a> {
         };
         let mut files_open = Vec::new();
         tree.add_file(config, sources, config.root, 0, &mut files_open);
+        for node in &mut tree.nodes {
+            // Stable: positions stay in reading order within a name.
+            node.by_name.sort_by(|a, b| a.0.cmp(&b.0));
+            node.by_name.shrink_to_fit();
+            node.entries.shrink_to_fit();
+            node.locations.shrink_to_fit();
+        }
+        tree.nodes.shrink_to_fit();
         tree
     }
 
@@ -334,7 +356,7 @@ impl<'a> Tree<'a> {
                         block: Some(entry),
                         parent: Some(node),
                         entries: Vec::new(),
-                        by_name: std::collections::HashMap::new(),
+                        by_name: Vec::new(),
                         locations: Vec::new(),
                         acl: std::cell::OnceCell::new(),
                     });
@@ -352,11 +374,7 @@ impl<'a> Tree<'a> {
             });
             if let Some(target) = self.nodes.get_mut(node) {
                 target.locations.extend(location);
-                target
-                    .by_name
-                    .entry(entry.name())
-                    .or_default()
-                    .push(target.entries.len());
+                target.by_name.push((entry.name(), target.entries.len()));
                 target.entries.push(entry);
             }
         }
@@ -395,25 +413,22 @@ impl<'a> Tree<'a> {
         let node = self.nodes.get(index);
         // One name (the usual question) reads its positions in place;
         // several are merged back into reading order.
-        let (single, merged): (&[usize], Option<Vec<usize>>) = if let [name] = names {
-            (
-                node.and_then(|node| node.by_name.get(*name))
-                    .map_or(&[], Vec::as_slice),
-                None,
-            )
-        } else {
+        let single = match (node, names) {
+            (Some(node), [name]) => node.named(name),
+            _ => &[],
+        };
+        let merged = (names.len() != 1).then(|| {
             let mut positions: Vec<usize> = node
                 .into_iter()
-                .flat_map(|node| names.iter().filter_map(|name| node.by_name.get(*name)))
-                .flatten()
-                .copied()
+                .flat_map(|node| names.iter().flat_map(|name| node.named(name)))
+                .map(|(_, position)| *position)
                 .collect();
             positions.sort_unstable();
-            (&[], Some(positions))
-        };
+            positions
+        });
         single
             .iter()
-            .copied()
+            .map(|(_, position)| *position)
             .chain(merged.into_iter().flatten())
             .filter_map(move |position| node.and_then(|node| node.entries.get(position)))
     }
