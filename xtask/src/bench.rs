@@ -23,6 +23,9 @@ use lint403_core::{read, Dialect, SourceFile};
 use crate::option;
 
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
+    if let Some(scales) = option(args, "--check-scales") {
+        return whole_check(root, &scales);
+    }
     let scale = option(args, "--scale").unwrap_or_else(|| "10".to_string());
     let data = generate(root, &scale)?;
     println!(
@@ -173,6 +176,188 @@ fn shared_dir(root: &Path) -> Option<PathBuf> {
         .into_iter()
         .chain([root.join("../shared"), PathBuf::from("/work/shared")])
         .find(|dir| dir.join("bench").is_dir())
+}
+
+/// `cargo xtask bench --check-scales 10,100`: the whole `lint403 check`
+/// (release build, every rule, all cores) on each scale of the synthetic
+/// repository, side by side with what a user would otherwise run on the
+/// same files — `nginx -t` and `crossplane parse` on the nginx part, `cat`
+/// over every file — as ratios, with peak memory, and how time grows from
+/// one scale to the next.
+fn whole_check(root: &Path, scales: &str) -> Result<(), String> {
+    let lint403 = release_binary(root)?;
+    let mut previous: Option<(f64, f64)> = None;
+    for scale in scales.split(',') {
+        let data = generate(root, scale.trim())?;
+        let files = all_files(&data);
+        let bytes: u64 = files
+            .iter()
+            .filter_map(|path| std::fs::metadata(path).ok())
+            .map(|meta| meta.len())
+            .sum();
+        println!(
+            "\n## scale {scale}: {} files, {:.1} MB ({})",
+            files.len(),
+            bytes as f64 / 1e6,
+            data.display()
+        );
+        println!("| command | wall s (median of 3) | peak RSS MiB |");
+        println!("|---|---|---|");
+        let check = |part: &Path| {
+            let mut command = Command::new(&lint403);
+            command.arg("check").arg(part).args([
+                "--format",
+                "concise",
+                "--exit-zero",
+                "--isolated",
+                "-o",
+                "/dev/null",
+            ]);
+            command
+        };
+        let whole = measure("lint403 check (all three dialects)", &check(&data));
+        let nginx_part = measure("lint403 check nginx/", &check(&data.join("nginx")));
+        let mut nginx_t = Command::new("nginx");
+        let prefix = std::env::temp_dir().join(format!("lint403-bench-t-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(prefix.join("logs"));
+        nginx_t
+            .args(["-t", "-q", "-p"])
+            .arg(&prefix)
+            .arg("-c")
+            .arg(data.join("nginx/nginx.conf"));
+        let nginx = measure("nginx -t (nginx/)", &nginx_t);
+        let _ = std::fs::remove_dir_all(&prefix);
+        let mut crossplane = Command::new("crossplane");
+        crossplane
+            .arg("parse")
+            .arg(data.join("nginx/nginx.conf"))
+            .arg("-o")
+            .arg("/dev/null");
+        let crossplane = measure("crossplane parse (nginx/)", &crossplane);
+        let mut cat = Command::new("cat");
+        cat.args(&files);
+        let cat = measure("cat (every file)", &cat);
+        println!();
+        let ratio = |name: &str,
+                     other: Option<(f64, f64)>,
+                     ours: Option<(f64, f64)>,
+                     goal: &str| match (other, ours) {
+            (Some((theirs, _)), Some((mine, _))) => {
+                println!("- {name}: {:.1}× ({goal})", theirs / mine);
+            }
+            _ => println!("- {name}: not measured (a command did not run)"),
+        };
+        ratio(
+            "nginx -t / lint403 check nginx/",
+            nginx,
+            nginx_part,
+            "goal ≥ 10×",
+        );
+        ratio(
+            "crossplane parse / lint403 check nginx/",
+            crossplane,
+            nginx_part,
+            "goal ≥ 20×",
+        );
+        if let (Some((ours, _)), Some((theirs, _))) = (whole, cat) {
+            println!("- lint403 check / cat: {:.1}× (goal ≤ 10×)", ours / theirs);
+        }
+        if let Some((_, peak)) = whole {
+            println!("- peak memory of the whole check: {peak:.0} MiB (goal ≤ 300 MiB)");
+        }
+        if let (Some((time, size)), Some((now, _))) = (previous, whole) {
+            println!(
+                "- growth from the previous scale: input {:.1}×, time {:.1}×",
+                bytes as f64 / size,
+                now / time
+            );
+        }
+        previous = whole.map(|(time, _)| (time, bytes as f64));
+    }
+    Ok(())
+}
+
+/// Runs `command` three times; median wall time and the largest peak RSS
+/// (from GNU time when installed).
+fn measure(label: &str, command: &Command) -> Option<(f64, f64)> {
+    let mut times = Vec::new();
+    let mut peak: f64 = 0.0;
+    for _ in 0..3 {
+        let time = Path::new("/usr/bin/time");
+        let mut run = if time.exists() {
+            let mut wrapped = Command::new(time);
+            wrapped
+                .args(["-f", "%M", "-o", "/dev/stderr", "--"])
+                .arg(command.get_program())
+                .args(command.get_args());
+            wrapped
+        } else {
+            let mut plain = Command::new(command.get_program());
+            plain.args(command.get_args());
+            plain
+        };
+        let started = Instant::now();
+        let Ok(output) = run.stdout(std::process::Stdio::null()).output() else {
+            println!("| {label} | not run (not installed) | |");
+            return None;
+        };
+        let elapsed = started.elapsed().as_secs_f64();
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            println!(
+                "| {label} | failed: {} | |",
+                stderr.lines().rev().nth(1).unwrap_or("").trim()
+            );
+            return None;
+        }
+        if let Some(kb) = String::from_utf8_lossy(&output.stderr)
+            .lines()
+            .last()
+            .and_then(|line| line.trim().parse::<f64>().ok())
+        {
+            peak = peak.max(kb / 1024.0);
+        }
+        times.push(elapsed);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[1];
+    let peak_text = if peak > 0.0 {
+        format!("{peak:.0}")
+    } else {
+        "n/a".to_string()
+    };
+    println!("| {label} | {median:.3} | {peak_text} |");
+    Some((median, peak))
+}
+
+fn all_files(data: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(data)
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    files.sort();
+    files
+}
+
+/// Builds and finds the release `lint403` binary.
+fn release_binary(root: &Path) -> Result<PathBuf, String> {
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "--release", "--quiet", "--bin", "lint403"])
+        .current_dir(root)
+        .status()
+        .map_err(|error| error.to_string())?;
+    if !status.success() {
+        return Err("cargo build --release failed".to_string());
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let binary = target.join("release/lint403");
+    binary
+        .exists()
+        .then_some(binary)
+        .ok_or_else(|| "release binary not found".to_string())
 }
 
 /// `nginx -t` on the same nginx tree, timed the same way (median of 3).

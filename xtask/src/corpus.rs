@@ -119,6 +119,7 @@ fn syntax_error_lines(path: &Path, dialect: Dialect) -> Vec<usize> {
         paths: vec![path.to_path_buf()],
         dialect: Some(dialect),
         context: None,
+        ..CheckRequest::default()
     });
     let mut lines: Vec<usize> = report
         .diagnostics

@@ -240,6 +240,7 @@ fn lint403_syntax_lines(base: &Base, mutant: &str, work: &Path, index: usize) ->
         paths: vec![path.clone()],
         dialect: Some(base.dialect),
         context,
+        ..CheckRequest::default()
     });
     let _ = std::fs::remove_dir_all(&dir);
     let mut lines: Vec<Found> = report

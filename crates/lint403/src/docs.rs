@@ -34,6 +34,11 @@ pub fn entries() -> Vec<Entry> {
     entries
 }
 
+/// Every code of the registry, parse codes and rules.
+pub fn codes() -> Vec<&'static Code> {
+    entries().iter().map(Entry::code).collect()
+}
+
 /// The page of a code or name, as Markdown.
 pub fn page(code_or_name: &str) -> Option<String> {
     entries()

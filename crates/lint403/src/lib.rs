@@ -3,8 +3,13 @@
 //! dialect crates; this crate is wiring.
 
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod discover;
 pub mod docs;
+pub mod expect;
+pub mod init;
 pub mod render;
 pub mod run;
+pub mod suppress;
+pub mod trace;

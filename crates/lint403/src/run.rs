@@ -9,6 +9,7 @@ use lint403_core::{
 
 use lint403_rules::{Loaded, RuleContext};
 
+use crate::config::Config;
 use crate::detect::{self, Evidence};
 use crate::discover::{self, Found};
 
@@ -20,6 +21,17 @@ pub struct CheckRequest {
     pub dialect: Option<Dialect>,
     /// `--context`: the context of fragments' top-level directives.
     pub context: Option<String>,
+    /// `.lint403.yaml` (the defaults when there is none).
+    pub config: Config,
+    /// `check -`: the text read from standard input and the file name it
+    /// stands for (`--stdin-filename`), which decides the dialect and
+    /// where its relative includes are looked up.
+    pub stdin: Option<(PathBuf, Vec<u8>)>,
+    /// Skip files named on the command line whose dialect cannot be told
+    /// (what a pre-commit hook passes), instead of reporting them.
+    pub ignore_undetected: bool,
+    /// What directory walks leave out (`.gitignore`, `--exclude`).
+    pub exclusions: discover::Exclusions,
 }
 
 /// One checked file, for the `files` list of the report.
@@ -40,51 +52,122 @@ pub struct Report {
     pub undetected: Vec<PathBuf>,
 }
 
+/// Where a file to check comes from.
+enum Input {
+    /// Found inside a directory that was named.
+    Found,
+    /// Named on the command line (a file whose dialect cannot be told is
+    /// reported).
+    Named,
+    /// Read from standard input.
+    Stdin(lint403_core::SourceFile),
+}
+
 /// Runs `check` over the requested paths.
 pub fn check(request: &CheckRequest) -> Report {
     let mut report = Report::default();
     let mut pending = Vec::new();
-    for found in discover::discover(&request.paths) {
+    if let Some((name, bytes)) = &request.stdin {
+        pending.push((
+            name.clone(),
+            Input::Stdin(read::decode(name, bytes.clone())),
+        ));
+    }
+    let paths: Vec<PathBuf> = request
+        .paths
+        .iter()
+        .filter(|path| path.as_os_str() != "-")
+        .cloned()
+        .collect();
+    for found in discover::discover(&paths, &request.exclusions) {
         match found {
-            Found::File { path, explicit } => pending.push((path, explicit)),
-            Found::Broken { path, reason } => unreadable(&mut report, &path, &reason),
+            Found::File { path, explicit } => {
+                let input = if explicit { Input::Named } else { Input::Found };
+                pending.push((path, input));
+            }
+            Found::Broken { path, reason } => {
+                unreadable(&mut report, &path, &reason);
+            }
         }
     }
     // Main configurations first, so that the fragments they include are
-    // checked in their real context and not a second time on their own.
+    // checked in their real context and not a second time on their own;
+    // then every other file no main configuration pulled in. Each phase
+    // checks its files in parallel; the results are merged in this order,
+    // a file already checked through an earlier file's includes skipped,
+    // so the outcome is that of checking them one after the other.
     pending.sort_by_key(|(path, _)| !is_main_config(path));
-    let mut seen: HashSet<PathBuf> = HashSet::new();
-    for (path, explicit) in pending {
-        if !seen.insert(canonical(&path)) {
-            continue;
-        }
-        let source = match read::read_source(&path) {
-            Ok(source) => source,
-            Err(error) => {
-                unreadable(&mut report, &path, &error.to_string());
-                continue;
-            }
-        };
-        let detected = request
-            .dialect
-            .map(|dialect| (dialect, Evidence::Name))
-            .or_else(|| detect::detect(&path, &source.text));
-        let Some((dialect, _)) = detected else {
-            if explicit {
-                report.undetected.push(path);
-            }
-            continue;
-        };
-        let file = report.sources.add(source);
-        let options = CheckOptions {
-            context: request.context.clone(),
-            ..CheckOptions::default()
-        };
-        let output = check_one(&mut report.sources, file, dialect, &options);
-        record(&mut report, &mut seen, file, dialect, output);
+    let split = pending
+        .iter()
+        .position(|(path, _)| !is_main_config(path))
+        .unwrap_or(pending.len());
+    let mut rest = pending.split_off(split);
+    // `.htaccess` files last: their rules look for the server
+    // configuration that grants their overrides and for the `.htaccess`
+    // files of parent directories, so they come in waves by depth, each
+    // seeing every file checked before it.
+    let htaccess_at = stable_partition(&mut rest, |(path, _)| !is_htaccess(path));
+    let mut htaccess = rest.split_off(htaccess_at);
+    htaccess.sort_by_key(|(path, _)| path.components().count());
+    let mut phases = vec![(pending, false), (rest, false)];
+    while !htaccess.is_empty() {
+        let depth = htaccess[0].0.components().count();
+        let deeper = htaccess
+            .iter()
+            .position(|(path, _)| path.components().count() != depth)
+            .unwrap_or(htaccess.len());
+        let next = htaccess.split_off(deeper);
+        phases.push((std::mem::replace(&mut htaccess, next), true));
     }
+    let mut merged = Merged::default();
+    for (phase, seeded) in phases {
+        let phase: Vec<(PathBuf, Input)> = phase
+            .into_iter()
+            .filter(|(path, _)| !merged.seen.contains(&canonical(path)))
+            .collect();
+        let base = if seeded {
+            report.sources.clone()
+        } else {
+            SourceMap::new()
+        };
+        let units = parallel_map(phase, |(path, input)| {
+            check_file(request, path, input, base.clone())
+        });
+        for unit in units {
+            merged.add(&mut report, unit);
+        }
+    }
+    let dialect_of = |path: &Path| request.dialect.or_else(|| request.config.dialect_of(path));
+    crate::expect::check(&request.config, &mut report, &dialect_of);
+    let files: Vec<(FileId, Dialect)> = report
+        .files
+        .iter()
+        .map(|entry| (entry.file, entry.dialect))
+        .collect();
+    crate::suppress::apply(
+        &report.sources,
+        &files,
+        &crate::docs::codes(),
+        &mut report.diagnostics,
+    );
+    apply_config(&mut report, &request.config);
     sort_diagnostics(&mut report);
+    let sources = &report.sources;
     report
+        .files
+        .sort_by(|a, b| sources.get(a.file).path.cmp(&sources.get(b.file).path));
+    report
+}
+
+/// `select`, `ignore`, `per-file-ignores` and `severity` of the config.
+fn apply_config(report: &mut Report, config: &Config) {
+    let sources = &report.sources;
+    report.diagnostics.retain(|diagnostic| {
+        config.reports(&diagnostic.code, &sources.get(diagnostic.span.file).path)
+    });
+    for diagnostic in &mut report.diagnostics {
+        diagnostic.severity = config.severity_of(&diagnostic.code, diagnostic.severity);
+    }
 }
 
 fn check_one(
@@ -118,28 +201,194 @@ fn lint(sources: &SourceMap, config: Loaded<'_>) -> Vec<Diagnostic> {
     lint403_rules::run(&RuleContext::new(sources, config))
 }
 
-fn record(
-    report: &mut Report,
-    seen: &mut HashSet<PathBuf>,
-    file: FileId,
-    dialect: Dialect,
-    output: CheckOutput,
-) {
-    let parsed: HashSet<FileId> = output.parsed.iter().copied().collect();
-    for checked in std::iter::once(file).chain(output.included.iter().copied()) {
-        seen.insert(canonical(&report.sources.get(checked).path));
-        if !report.files.iter().any(|entry| entry.file == checked) {
-            report.files.push(CheckedFile {
-                file: checked,
-                dialect,
-                parsed: parsed.contains(&checked),
-            });
-        }
-    }
-    report.diagnostics.extend(output.diagnostics);
+/// What checking one file (and what it includes) produced, with sources
+/// of its own so that files can be checked on several threads.
+enum Unit {
+    Checked {
+        path: PathBuf,
+        sources: SourceMap,
+        file: FileId,
+        dialect: Dialect,
+        output: CheckOutput,
+    },
+    Unreadable {
+        path: PathBuf,
+        reason: String,
+    },
+    Undetected(PathBuf),
+    Skipped,
 }
 
-fn unreadable(report: &mut Report, path: &Path, reason: &str) {
+/// Moves the items `keep` says to the front (in order, and the others
+/// after them in order) and returns how many were kept.
+fn stable_partition<T>(items: &mut Vec<T>, keep: impl Fn(&T) -> bool) -> usize {
+    let (front, back): (Vec<T>, Vec<T>) = items.drain(..).partition(|item| keep(item));
+    let kept = front.len();
+    items.extend(front);
+    items.extend(back);
+    kept
+}
+
+fn is_htaccess(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|name| name.to_string_lossy().eq_ignore_ascii_case(".htaccess"))
+}
+
+/// Checks one file in a source map of its own, seeded with `sources`
+/// (files other units checked that this one's rules may consult).
+fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: SourceMap) -> Unit {
+    let explicit = !matches!(input, Input::Found);
+    let source = match input {
+        Input::Stdin(source) => source,
+        Input::Found | Input::Named => match read::read_source(&path) {
+            Ok(source) => source,
+            Err(error) => {
+                return Unit::Unreadable {
+                    path,
+                    reason: error.to_string(),
+                }
+            }
+        },
+    };
+    let detected = request
+        .dialect
+        .or_else(|| request.config.dialect_of(&path))
+        .map(|dialect| (dialect, Evidence::Name))
+        .or_else(|| detect::detect(&path, &source.text));
+    let Some((dialect, _)) = detected else {
+        return if explicit && !request.ignore_undetected {
+            Unit::Undetected(path)
+        } else {
+            Unit::Skipped
+        };
+    };
+    let mut sources = sources;
+    let file = sources.add(source);
+    let options = CheckOptions {
+        context: request.context.clone(),
+        include_root: request.config.include_root.clone(),
+        follow_absolute_includes: false,
+        path_map: request.config.paths.clone(),
+    };
+    let output = check_one(&mut sources, file, dialect, &options);
+    Unit::Checked {
+        path,
+        sources,
+        file,
+        dialect,
+        output,
+    }
+}
+
+/// The merge of units into one report, in order.
+#[derive(Default)]
+struct Merged {
+    /// Canonical paths of every file checked so far (roots and includes).
+    seen: HashSet<PathBuf>,
+    /// Report file of each path, so a file read by two units is one file.
+    ids: std::collections::HashMap<PathBuf, FileId>,
+    listed: HashSet<FileId>,
+}
+
+impl Merged {
+    fn add(&mut self, report: &mut Report, unit: Unit) {
+        match unit {
+            Unit::Skipped => {}
+            Unit::Undetected(path) => {
+                if self.seen.insert(canonical(&path)) {
+                    report.undetected.push(path);
+                }
+            }
+            Unit::Unreadable { path, reason } => {
+                if self.seen.insert(canonical(&path)) {
+                    let id = unreadable(report, &path, &reason);
+                    self.ids.insert(path, id);
+                }
+            }
+            Unit::Checked {
+                path,
+                sources,
+                file,
+                dialect,
+                output,
+            } => {
+                if !self.seen.insert(canonical(&path)) {
+                    // Checked already, in the context of an earlier file.
+                    return;
+                }
+                let mut map = Vec::with_capacity(sources.len());
+                for (id, source) in sources.iter() {
+                    let id = *self
+                        .ids
+                        .entry(source.path.clone())
+                        .or_insert_with(|| report.sources.add_shared(sources.shared(id)));
+                    map.push(id);
+                }
+                let remap = |id: FileId| map[id.0 as usize];
+                let parsed: HashSet<FileId> = output.parsed.iter().copied().map(remap).collect();
+                for checked in std::iter::once(file).chain(output.included.iter().copied()) {
+                    let id = remap(checked);
+                    self.seen.insert(canonical(&report.sources.get(id).path));
+                    if self.listed.insert(id) {
+                        report.files.push(CheckedFile {
+                            file: id,
+                            dialect,
+                            parsed: parsed.contains(&id),
+                        });
+                    }
+                }
+                report
+                    .diagnostics
+                    .extend(output.diagnostics.into_iter().map(|mut diagnostic| {
+                        diagnostic.span.file = remap(diagnostic.span.file);
+                        for label in &mut diagnostic.related {
+                            label.span.file = remap(label.span.file);
+                        }
+                        diagnostic
+                    }));
+            }
+        }
+    }
+}
+
+/// `work` over `items` on every core, results in the order of `items`.
+fn parallel_map<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len());
+    if threads <= 1 {
+        return items.into_iter().map(work).collect();
+    }
+    let count = items.len();
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let results: std::sync::Mutex<Vec<Option<R>>> =
+        std::sync::Mutex::new((0..count).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let next = queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .next();
+                let Some((index, item)) = next else {
+                    break;
+                };
+                let result = work(item);
+                results
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)[index] = Some(result);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+fn unreadable(report: &mut Report, path: &Path, reason: &str) -> FileId {
     let file = report.sources.add_unreadable(path);
     report.diagnostics.push(
         Diagnostic::new(
@@ -149,9 +398,11 @@ fn unreadable(report: &mut Report, path: &Path, reason: &str) {
         )
         .with_help("make the path a readable regular file, or exclude it from the check"),
     );
+    file
 }
 
-fn is_main_config(path: &Path) -> bool {
+/// A file the server starts from (not a fragment it includes).
+pub(crate) fn is_main_config(path: &Path) -> bool {
     path.file_name()
         .and_then(|name| name.to_str())
         .is_some_and(|name| {

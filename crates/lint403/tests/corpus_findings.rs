@@ -37,6 +37,7 @@ fn corpus_findings_match_the_reviewed_snapshot() {
             paths: vec![corpus.join(dialect)],
             dialect: None,
             context: None,
+            ..CheckRequest::default()
         });
         for diagnostic in &report.diagnostics {
             // Parse-level codes are the conformance gates' business.

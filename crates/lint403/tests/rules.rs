@@ -23,6 +23,7 @@ fn check(path: &Path, dialect: Dialect) -> Report {
         paths: vec![path.to_path_buf()],
         dialect: Some(dialect),
         context: None,
+        ..CheckRequest::default()
     })
 }
 

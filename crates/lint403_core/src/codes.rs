@@ -205,6 +205,70 @@ Delete the DOCTYPE and write the values out.
 "#,
 };
 
+/// A request the configuration file `.lint403.yaml` says must be allowed
+/// (or denied) that the tracer says is not.
+pub const EXPECTATION_VIOLATED: Code = Code {
+    code: "P010",
+    name: "expectation-violated",
+    default_severity: Severity::Error,
+    summary: "a request listed under `expect:` that the configuration answers otherwise",
+    doc: r#"## What it does
+Traces every request listed under `expect:` in `.lint403.yaml` through the configuration, as
+`lint403 trace` does, and reports each one whose outcome differs from what the list says: an
+`allow` entry that gets 403 (or 401), a `deny` entry that gets through. The diagnostic points at
+the line that decides the request; an entry lint403 cannot decide is reported too (it never
+counts as met).
+
+## Why it causes 403
+"This path must stay public" and "`.git` must never be served" are facts about the site that no
+generic rule knows. Written down as expectations, they are checked on every commit, so a new
+`location`, a moved `deny all;` or a forgotten `.htaccess` cannot silently start refusing
+`/.well-known/acme-challenge/` or serving `/.git/config`.
+
+## Example
+```yaml
+expect:
+  - config: deploy/nginx/nginx.conf
+    allow: ["GET /.well-known/acme-challenge/t"]
+    deny: ["GET /.git/config from 203.0.113.7"]
+```
+with `location ~ /\. { deny all; }` in the server: the first entry is refused by that line.
+
+## Fix
+Change the configuration (here: add `location ^~ /.well-known/acme-challenge/ { allow all; }`),
+or, if the expectation is what changed, edit `.lint403.yaml`.
+"#,
+};
+
+/// A `lint403: ignore[...]` comment that silences nothing.
+pub const UNUSED_SUPPRESSION: Code = Code {
+    code: "P011",
+    name: "unused-suppression",
+    default_severity: Severity::Warning,
+    summary: "a lint403 suppression comment that silences nothing",
+    doc: r"## What it does
+Reports a suppression comment (`# lint403: ignore[...]`, `# lint403: file-ignore[...]`,
+`<!-- lint403: ignore[...] -->`) that silences no diagnostic: the problem it was written for is
+gone or has moved, it names a code or name lint403 does not have, it is malformed, a
+`file-ignore` stands after the first directive, or it is followed by no statement.
+
+## Why it causes 403
+A stale suppression waits silently for the next problem of its code on that line: the day a
+`deny all;` is added there, nobody is told. Reporting it keeps every suppression deliberate.
+
+## Example
+```nginx
+# lint403: ignore[A001] the allow below used to be shadowed
+allow 10.0.0.1;
+deny all;
+```
+
+## Fix
+Delete the comment, or the codes in it that no longer apply. In Apache files write it on its own
+line: httpd reads a `#` after a directive as more arguments, not as a comment.
+",
+};
+
 /// Every code defined in this crate, in code order.
 pub const PARSE_CODES: &[Code] = &[
     SYNTAX_ERROR,
@@ -214,4 +278,6 @@ pub const PARSE_CODES: &[Code] = &[
     INCLUDE_CYCLE,
     LIMIT_EXCEEDED,
     DTD_REJECTED,
+    EXPECTATION_VIOLATED,
+    UNUSED_SUPPRESSION,
 ];

@@ -66,7 +66,8 @@ pub struct Site {
 /// One listening socket of a site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listen {
-    /// `None`: every address (`listen 80`, `*:80`).
+    /// `None`: every address (`listen 80`, `*:80`); an unspecified
+    /// address (`[::]`) is every address of that family.
     pub address: Option<IpAddr>,
     pub port: u16,
     pub default_server: bool,
@@ -75,9 +76,14 @@ pub struct Listen {
 }
 
 impl Listen {
-    /// Whether a connection to `local` is accepted by this socket.
+    /// Whether a connection to `local` is accepted by this socket. An
+    /// unspecified address (`[::]`) accepts every address of its family.
     pub fn accepts(&self, local: SocketAddr) -> bool {
-        self.port == local.port() && self.address.is_none_or(|address| address == local.ip())
+        self.port == local.port()
+            && self.address.is_none_or(|address| {
+                address == local.ip()
+                    || (address.is_unspecified() && address.is_ipv6() == local.ip().is_ipv6())
+            })
     }
 
     pub fn is_ipv6(&self) -> bool {
@@ -335,8 +341,27 @@ pub enum Condition {
         name: String,
         test: TextTest,
     },
+    /// A filesystem test on a path (nginx `if (-f $request_filename)`,
+    /// `mod_rewrite` `RewriteCond %{REQUEST_FILENAME} -d`). The path may hold
+    /// the dialect's variables; only a tracer with a filesystem view can
+    /// evaluate it, so [`Condition::eval`] answers `None`.
+    File {
+        path: String,
+        test: FileTest,
+    },
     /// Something lint403 does not evaluate; the source text.
     Unknown(String),
+}
+
+/// What a [`Condition::File`] asks of a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileTest {
+    /// Exists (file, directory or anything else).
+    Exists,
+    /// A regular file.
+    File,
+    Directory,
+    Executable,
 }
 
 /// A test of one text value (absent values are `None`).
@@ -428,7 +453,7 @@ impl Condition {
             Condition::Path(test) => test.test(Some(request.path())),
             Condition::Query(test) => test.test(request.query()),
             Condition::Var { name, test } => test.test(variables.get(name).as_deref()),
-            Condition::Unknown(_) => None,
+            Condition::File { .. } | Condition::Unknown(_) => None,
         }
     }
 }

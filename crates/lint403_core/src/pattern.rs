@@ -84,6 +84,25 @@ impl Pattern {
     }
 }
 
+impl Pattern {
+    /// The names of the capture groups by index (`None` for `$0` and
+    /// unnamed groups), so a dialect can turn named captures into
+    /// variables (nginx `(?<name>...)`).
+    pub fn capture_names(&self) -> Vec<Option<String>> {
+        match &self.engine {
+            Engine::Fast(regex) => regex
+                .capture_names()
+                .map(|name| name.map(str::to_string))
+                .collect(),
+            Engine::Backtracking(regex) => regex
+                .capture_names()
+                .map(|name| name.map(str::to_string))
+                .collect(),
+            Engine::Unsupported(_) => Vec::new(),
+        }
+    }
+}
+
 impl fmt::Debug for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let flag = if self.case_insensitive { "(?i)" } else { "" };
@@ -124,6 +143,11 @@ mod tests {
         assert_eq!(
             pattern.captures("/x").map(|found| found.is_none()),
             Some(true)
+        );
+        let named = Pattern::new(r"^(?<sub>[a-z]+)\.(?P<zone>test)$", false);
+        assert_eq!(
+            named.capture_names(),
+            [None, Some("sub".to_string()), Some("zone".to_string())]
         );
     }
 }

@@ -207,10 +207,11 @@ pub fn utf8_with_placeholders(bytes: &[u8]) -> String {
 }
 
 /// All files of one run. Files are never removed, so a [`FileId`] stays
-/// valid for the whole run.
-#[derive(Debug, Default)]
+/// valid for the whole run. Files are shared, so a map is cheap to clone
+/// (one per thread, seeded with what every thread needs to see).
+#[derive(Debug, Default, Clone)]
 pub struct SourceMap {
-    files: Vec<SourceFile>,
+    files: Vec<std::sync::Arc<SourceFile>>,
 }
 
 impl SourceMap {
@@ -219,9 +220,22 @@ impl SourceMap {
     }
 
     pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.add_shared(std::sync::Arc::new(file))
+    }
+
+    /// Adds a file another map holds too, without copying it.
+    pub fn add_shared(&mut self, file: std::sync::Arc<SourceFile>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
         self.files.push(file);
         id
+    }
+
+    /// The shared handle of a file, to add it to another map.
+    ///
+    /// # Panics
+    /// Only when given an id from another map.
+    pub fn shared(&self, id: FileId) -> std::sync::Arc<SourceFile> {
+        self.files[id.0 as usize].clone()
     }
 
     /// Registers a path that could not be read, so diagnostics about it can
@@ -247,7 +261,7 @@ impl SourceMap {
         self.files
             .iter()
             .enumerate()
-            .map(|(index, file)| (FileId(index as u32), file))
+            .map(|(index, file)| (FileId(index as u32), &**file))
     }
 
     pub fn len(&self) -> usize {

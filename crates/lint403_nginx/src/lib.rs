@@ -12,7 +12,10 @@
 
 pub mod directives;
 pub mod load;
+pub mod lower;
+pub mod select;
 pub mod syntax;
+pub mod trace;
 mod validate;
 
 use std::collections::HashSet;
@@ -22,7 +25,10 @@ use lint403_core::{CheckOptions, CheckOutput, FileId, SourceMap};
 
 pub use directives::Context;
 pub use load::{load, IncludeLink, LoadedConfig, LoadedFile};
+pub use lower::lower;
+pub use select::NginxSelector;
 pub use syntax::{parse, ParseOutput, SyntaxError, SyntaxTree};
+pub use trace::trace;
 
 /// Checks the already loaded file `file` and everything it includes (read
 /// with [`lint403_core::read::read_source`] and added to `sources`).

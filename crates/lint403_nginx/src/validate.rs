@@ -206,6 +206,11 @@ impl Checker<'_> {
                 )),
             );
         }
+        if name == "valid_referers" {
+            if let Some(problem) = self.referers_without_host(name) {
+                return Some(problem);
+            }
+        }
         if spec.flag {
             if let Some(value) = directive.args.first() {
                 let value_text = value.value(self.text);
@@ -228,6 +233,35 @@ impl Checker<'_> {
             }
         }
         None
+    }
+
+    /// nginx refuses `none` or `blocked` unless a host name (or
+    /// `server_names`) is listed too: regex entries do not count (probed
+    /// against `nginx -t`; see `tests/real_server.rs`).
+    fn referers_without_host(&self, name: &str) -> Option<Diagnostic> {
+        let values: Vec<String> = self
+            .directive
+            .args
+            .iter()
+            .map(|arg| arg.value(self.text).to_string())
+            .collect();
+        let flagged = values.iter().any(|v| v == "none" || v == "blocked");
+        let hosts = values
+            .iter()
+            .any(|v| v != "none" && v != "blocked" && !v.starts_with('~'));
+        (flagged && !hosts).then(|| {
+            Diagnostic::new(
+                DIRECTIVE_NOT_ALLOWED_HERE,
+                self.span(),
+                format!(
+                    "the \"none\" or \"blocked\" referers are specified in the \"{name}\" directive without any valid referer"
+                ),
+            )
+            .with_label("only none/blocked and regexes")
+            .with_help(
+                "nginx refuses this and does not start: add `server_names` or a host name (regex entries do not count)",
+            )
+        })
     }
 
     /// A name nginx does not know is not reported, except when it is a

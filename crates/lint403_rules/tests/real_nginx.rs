@@ -229,6 +229,102 @@ const CASES: &[Case] = &[
         headers: &["Referer: https://evil.test/"],
         status: 200,
     },
+    // I001: a PHP site (only index.php in the root) whose index is
+    // nginx's default: `try_files … $uri/` reaches the index module → 403.
+    Case {
+        fixture: "I001-directory-without-index/bad.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 403,
+    },
+    Case {
+        fixture: "I001-directory-without-index/bad-index-html.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 403,
+    },
+    // I001's fixes: `index index.php` hands / to the PHP location (whose
+    // FastCGI upstream is down here: 502, not 403); try_files without
+    // `$uri/` falls through to /index.php.
+    Case {
+        fixture: "I001-directory-without-index/good.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 502,
+    },
+    Case {
+        fixture: "I001-directory-without-index/good-no-directory-try.conf",
+        files: &["/index.php"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/",
+        headers: &[],
+        status: 502,
+    },
+    // R003: an unanchored `~shop\.example` lets a look-alike Referer in
+    // (200), while a foreign one is refused (403).
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/bad.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &[
+            "Host: shop.example",
+            "Referer: https://evil.test/?shop.example/",
+        ],
+        status: 200,
+    },
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/bad.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &["Host: shop.example", "Referer: https://evil.test/page"],
+        status: 403,
+    },
+    // R003: an unescaped `.` matches any character.
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/bad-unescaped-dot.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &["Host: shop.example", "Referer: https://shop-example/"],
+        status: 200,
+    },
+    // R003's fixes refuse the look-alikes.
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/good.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &[
+            "Host: shop.example",
+            "Referer: https://evil.test/?shop.example/",
+        ],
+        status: 403,
+    },
+    Case {
+        fixture: "R003-referer-pattern-admits-lookalike/good-anchored.conf",
+        files: &["/images/photo.jpg"],
+        from: "127.0.0.1",
+        method: "GET",
+        path: "/images/photo.jpg",
+        headers: &["Host: shop.example", "Referer: https://shop-example/"],
+        status: 403,
+    },
     // B003: `location ~ /\.` takes the ACME challenge before the plain
     // `location /.well-known/`.
     Case {

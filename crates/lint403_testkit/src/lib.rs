@@ -8,6 +8,7 @@
 //! [`server_available`] print `SKIPPED` and return `false`, unless
 //! `LINT403_REQUIRE_SERVERS=1` (set by `.ci/run`), where it panics.
 
+pub mod apache_extra;
 pub mod http;
 pub mod layout;
 pub mod peer;

@@ -13,15 +13,15 @@ use crate::run::Report;
 
 /// A diagnostic prepared for miette: its source and labels resolved.
 #[derive(Debug)]
-struct Rendered {
-    message: String,
-    code: String,
-    severity: miette::Severity,
-    help: Option<String>,
-    url: String,
-    source: Option<NamedSource<Arc<String>>>,
-    labels: Vec<LabeledSpan>,
-    related: Vec<Rendered>,
+pub(crate) struct Rendered {
+    pub(crate) message: String,
+    pub(crate) code: String,
+    pub(crate) severity: miette::Severity,
+    pub(crate) help: Option<String>,
+    pub(crate) url: String,
+    pub(crate) source: Option<NamedSource<Arc<String>>>,
+    pub(crate) labels: Vec<LabeledSpan>,
+    pub(crate) related: Vec<Rendered>,
 }
 
 impl fmt::Display for Rendered {
@@ -48,7 +48,7 @@ impl miette::Diagnostic for Rendered {
     }
 
     fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(&self.url))
+        (!self.url.is_empty()).then(|| Box::new(&self.url) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -80,20 +80,20 @@ impl miette::Diagnostic for Rendered {
 
 /// Caches one `NamedSource` per file so that a file's text is shared by
 /// all its diagnostics instead of copied into each.
-struct Sources<'a> {
-    map: &'a SourceMap,
+pub(crate) struct Sources<'a> {
+    pub(crate) map: &'a SourceMap,
     texts: Vec<Option<Arc<String>>>,
 }
 
 impl<'a> Sources<'a> {
-    fn new(map: &'a SourceMap) -> Sources<'a> {
+    pub(crate) fn new(map: &'a SourceMap) -> Sources<'a> {
         Sources {
             map,
             texts: vec![None; map.len()],
         }
     }
 
-    fn named(&mut self, file: FileId) -> Option<NamedSource<Arc<String>>> {
+    pub(crate) fn named(&mut self, file: FileId) -> Option<NamedSource<Arc<String>>> {
         let source = self.map.get(file);
         if source.text.is_empty() {
             return None;
@@ -105,7 +105,7 @@ impl<'a> Sources<'a> {
     }
 }
 
-fn span(range: lint403_core::TextRange) -> SourceSpan {
+pub(crate) fn span(range: lint403_core::TextRange) -> SourceSpan {
     SourceSpan::new(range.start.into(), range.len())
 }
 
@@ -170,12 +170,7 @@ fn prepare(sources: &mut Sources<'_>, diagnostic: &Diagnostic) -> Rendered {
 
 /// Renders every diagnostic, then a one-line summary.
 pub fn render(report: &Report, color: bool) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme).with_links(false);
+    let handler = handler(color);
     let mut sources = Sources::new(&report.sources);
     let mut out = String::new();
     for diagnostic in &report.diagnostics {
@@ -187,6 +182,16 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     out.push_str(&summary(report));
     out
+}
+
+/// miette's graphical handler, colored or not, without terminal links.
+pub(crate) fn handler(color: bool) -> GraphicalReportHandler {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme).with_links(false)
 }
 
 fn summary(report: &Report) -> String {

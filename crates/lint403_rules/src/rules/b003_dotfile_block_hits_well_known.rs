@@ -11,9 +11,13 @@
 //! app-link files with 403 (or 404 from a `return 404`, which breaks ACME
 //! just as well).
 //!
-//! lint403 does not run nginx's regexes here: it recognises the dotfile
-//! shapes (`/\.`, `(^|/)\.`, `/\.(?!ht)`…, without a `well-known`
-//! exception) and takes other regexes as not matching the probe.
+//! In nginx, lint403 recognises the dotfile shapes (`/\.`, `(^|/)\.`,
+//! `/\.(?!ht)`…, without a `well-known` exception) and takes other
+//! regexes as not matching the probe. In IIS the probes go through the
+//! tracer over the shared model: the rule reports the line that refuses
+//! both a dotfile (`GET /.git/config`) and
+//! `GET /.well-known/acme-challenge/t` but not `GET /index.html` (a
+//! rewrite rule whose `CustomResponse` answers 403 to `(^|/)\.`).
 //!
 //! ## Example
 //! ```nginx
@@ -45,6 +49,7 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::nginx::{self, LocationKind};
+use crate::walk::probe;
 use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
@@ -56,7 +61,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Broad,
-    dialects: &[Dialect::Nginx],
+    dialects: &[Dialect::Nginx, Dialect::Iis],
     likelihood: Likelihood::Common,
     fix: FixDifficulty::Trivial,
     source: include_str!("b003_dotfile_block_hits_well_known.rs"),
@@ -65,8 +70,12 @@ pub const RULE: Rule = Rule {
 
 const PROBE: &str = "/.well-known/acme-challenge/t";
 
+/// A page no dotfile rule may refuse.
+const ORDINARY: &str = "/index.html";
+
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Some(tree) = context.nginx_tree() else {
+        traced(context, out);
         return;
     };
     for server in 0..tree.nodes.len() {
@@ -119,6 +128,61 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             .with_help(
                 "add `location ^~ /.well-known/ { allow all; }` (a plain prefix location loses to the regex), or exclude it: `location ~ /\\.(?!well-known)`",
             ),
+        );
+    }
+}
+
+/// Apache and IIS: a line that refuses a dotfile and the ACME challenge
+/// alike, found by tracing both on every site.
+fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let mut paths = probe::WELL_KNOWN.to_vec();
+    paths.extend_from_slice(probe::DOTFILES);
+    paths.push(ORDINARY);
+    let Some(probes) = probe::Probes::run(context, &paths) else {
+        return;
+    };
+    let mut reported = Vec::new();
+    for site in probes.lowered.sites() {
+        let refused = |path: &str| {
+            probes
+                .of_site(site)
+                .find(|probe| probe.path == path)
+                .filter(|probe| probe.verdict.is_forbidden())
+                .and_then(|probe| probes.deciding(probe))
+        };
+        let Some(deciding) = refused(PROBE) else {
+            continue;
+        };
+        let Some(dotfile) = probe::DOTFILES
+            .iter()
+            .find(|path| refused(path) == Some(deciding))
+        else {
+            continue;
+        };
+        // A line that refuses ordinary pages too is a site-wide refusal
+        // (B001's business), not a dotfile block.
+        if refused(ORDINARY) == Some(deciding) || reported.contains(&deciding) {
+            continue;
+        }
+        reported.push(deciding);
+        let help = match context.config.dialect() {
+            Dialect::Iis => {
+                "put a rule for `^\\.well-known/` with `<action type=\"None\" />` and `stopProcessing=\"true\"` before it, or exclude it in the pattern: `(^|/)\\.(?!well-known)`"
+            }
+            _ => {
+                "exempt it before the dotfile rule (`RewriteRule ^\\.well-known/ - [L]` ahead of the `[F]`), or exclude it in the pattern: `(^|/)\\.(?!well-known)`"
+            }
+        };
+        out.push(
+            Diagnostic::new(
+                RULE.code,
+                deciding,
+                format!(
+                    "GET {PROBE} → 403: the rule that refuses GET {dotfile} refuses the ACME HTTP-01 challenge (and /.well-known/) too"
+                ),
+            )
+            .with_label("refuses /.well-known/ as well")
+            .with_help(help),
         );
     }
 }

@@ -4,12 +4,25 @@
 //! list emptied by `<clear/>` with no `<add>` after it — while
 //! `directoryBrowse` is not enabled for the same URLs.
 //!
+//! In nginx, flags a PHP site (a regex location for `.php` that passes to
+//! `FastCGI`) whose `location` for `/` leaves `index.php` out of the `index`
+//! in effect (nginx's default is `index.html` alone) and reaches the
+//! index module for `/`: no `try_files`, or a `try_files` that tries
+//! `$uri/` before its fallback to the front controller.
+//!
 //! ## Why it causes 403
 //! A request for a directory (`/`, `/docs/`) is served by the
 //! `DefaultDocument` module, which tries the names in `defaultDocument/files`
 //! in order. With the module disabled, or with no names to try, and
 //! directory browsing off (the default), IIS answers 403.14 ("Directory
 //! listing denied").
+//!
+//! nginx does the same with `directory index of "…/" is forbidden`: the
+//! index module tries the `index` names, and a directory with none of them
+//! and `autoindex off` answers 403. A PHP application's entry point is
+//! `index.php`, so `GET /` is refused although the site works for every
+//! other URL — the classic WordPress-on-nginx 403. (lint403 cannot see the
+//! document root in `check`; the message says what it assumes.)
 //!
 //! A catch-all handler (ASP.NET Core's `<add … path="*" …/>`) or a URL
 //! Rewrite rule that rewrites requests (a front controller) serves
@@ -48,11 +61,18 @@
 //! ```
 //! or enable `<directoryBrowse enabled="true"/>` where a listing is wanted.
 //!
+//! nginx: name the front controller, `index index.php index.html;`, or
+//! let `try_files` fall back to it without `$uri/`
+//! (`try_files $uri /index.php?$args;`).
+//!
 //! ## References
 //! - 403.14 and its causes: <https://learn.microsoft.com/troubleshoot/developer/webapps/iis/health-diagnostic-performance/http-error-403-14-forbidden-webpage>
 //! - `defaultDocument` (`enabled`, `files`): <https://learn.microsoft.com/iis/configuration/system.webServer/defaultDocument/>
 //! - `directoryBrowse` (`enabled` default false): <https://learn.microsoft.com/iis/configuration/system.webServer/directoryBrowse>
 //! - Not run on IIS (IIS cannot run here).
+//! - nginx `index`: <https://nginx.org/en/docs/http/ngx_http_index_module.html>; `try_files`:
+//!   <https://nginx.org/en/docs/http/ngx_http_core_module.html#try_files> (the nginx side is
+//!   checked against nginx in `tests/real_nginx.rs`)
 
 use std::collections::HashMap;
 
@@ -60,6 +80,7 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::iis::{self, RewriteRule};
+use crate::walk::nginx::LocationKind;
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -71,7 +92,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Index,
-    dialects: &[Dialect::Iis],
+    dialects: &[Dialect::Iis, Dialect::Nginx],
     likelihood: Likelihood::Occasional,
     fix: FixDifficulty::Trivial,
     source: include_str!("i001_directory_without_index.rs"),
@@ -88,6 +109,10 @@ struct Finding {
 }
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    if context.nginx_tree().is_some() {
+        nginx_front_controller(context, out);
+        return;
+    }
     let Loaded::Iis(config) = context.config else {
         return;
     };
@@ -186,6 +211,97 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 "add the site's start page (`<add value=\"index.html\" />`) to defaultDocument/files, or enable directoryBrowse where a listing is wanted",
             ),
         );
+    }
+}
+
+/// nginx: a PHP site whose `/` reaches the index module without
+/// `index.php` among the index names.
+fn nginx_front_controller(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let (Some(tree), Some(regexes)) = (context.nginx_tree(), context.nginx_location_regexes())
+    else {
+        return;
+    };
+    for server in 0..tree.nodes.len() {
+        if tree.server_block_of(server) != Some(server) {
+            continue;
+        }
+        let Some(php) = (0..tree.nodes.len()).find(|&node| {
+            tree.server_block_of(node) == Some(server)
+                && tree.node(node).block.is_some_and(|block| {
+                    matches!(block.location(), Some((LocationKind::Regex, pattern)) if pattern.contains("php"))
+                })
+                && tree.own(node, &["fastcgi_pass"]).next().is_some()
+        }) else {
+            continue;
+        };
+        let matches = |pattern: &str| regexes.matches(pattern, "/");
+        let root = tree.select(server, "/", &matches).unwrap_or(server);
+        // `/` answered in its location (a redirect, a proxy, FastCGI).
+        let answers = [
+            "return",
+            "proxy_pass",
+            "fastcgi_pass",
+            "uwsgi_pass",
+            "scgi_pass",
+            "grpc_pass",
+        ];
+        if tree.own(root, &answers).next().is_some() {
+            continue;
+        }
+        if tree
+            .effective_entry(root, "autoindex")
+            .is_some_and(|entry| entry.arg(0).as_deref() == Some("on"))
+        {
+            continue;
+        }
+        let index = tree.effective_entry(root, "index");
+        let names: Vec<String> = index.map_or_else(
+            || vec!["index.html".to_string()],
+            |entry| entry.args().iter().map(ToString::to_string).collect(),
+        );
+        if names
+            .iter()
+            .any(|name| name.to_ascii_lowercase().ends_with(".php") || name.contains('$'))
+        {
+            continue;
+        }
+        if let Some(try_files) = tree.effective_entry(root, "try_files") {
+            let args = try_files.args();
+            let Some((fallback, tried)) = args.split_last() else {
+                continue;
+            };
+            // Without `$uri/` nginx never serves `/` as a directory: it
+            // falls through to the fallback (the front controller).
+            let tries_directory = tried
+                .iter()
+                .any(|arg| arg.ends_with('/') && arg.contains("$uri"));
+            if !tries_directory || fallback.starts_with('=') {
+                continue;
+            }
+        }
+        let head = |node: usize| tree.node(node).block.map(|block| block.head_span());
+        let Some((span, label)) = (match index {
+            Some(entry) => Some((entry.span(), "no index.php here")),
+            None => head(root)
+                .or_else(|| head(server))
+                .map(|span| (span, "`index` is index.html here (nginx's default)")),
+        }) else {
+            continue;
+        };
+        let mut diagnostic = Diagnostic::new(
+            RULE.code,
+            span,
+            format!(
+                "GET / → 403 if the application's entry point is index.php: directory requests try {} only, and a directory without one of them and with autoindex off is refused (\"directory index of … is forbidden\")",
+                names.join(", ")
+            ),
+        )
+        .with_label(label)
+        .with_help("add it: `index index.php index.html;` (or let try_files fall back to /index.php without trying `$uri/`)");
+        if let Some(block) = tree.node(php).block {
+            diagnostic = diagnostic.with_related(block.head_span(), "PHP is served here");
+        }
+        out.push(diagnostic);
     }
 }
 

@@ -14,6 +14,12 @@
 //!   matches any character;
 //! - `https://evilexample.com/` — nothing bounds the host on the left.
 //!
+//! In nginx (`valid_referers ~regex` with `$invalid_referer`) the same
+//! look-alikes go through the tracer over the shared model, for each host
+//! a site names or a referer pattern mentions: the rule reports a
+//! referer check that refuses `Referer: https://evil.test/` and lets the
+//! site's own Referer through, but also lets a look-alike through.
+//!
 //! ## Why it causes 403
 //! It lets through what the check was written to refuse: another site
 //! whose Referer matches the loose pattern embeds the protected files,
@@ -67,6 +73,9 @@
 //! - URL Rewrite conditions, `negate`, `ignoreCase` (default true),
 //!   `{HTTP_*}` server variables:
 //!   <https://learn.microsoft.com/iis/extensions/url-rewrite-module/url-rewrite-module-configuration-reference>
+//! - nginx `valid_referers` (regexes are matched against the Referer after
+//!   `http://`/`https://`): <https://nginx.org/en/docs/http/ngx_http_referer_module.html>;
+//!   the nginx side is checked against nginx in `tests/real_nginx.rs`.
 //! - Patterns are tried with Rust's `regex` crate standing in for IIS's
 //!   ECMAScript engine (same result for these patterns; patterns it cannot
 //!   compile are skipped). Not run on IIS (IIS cannot run here).
@@ -76,6 +85,7 @@ use lint403_iis::Element;
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::iis::{self, RewriteRule};
+use crate::walk::probe;
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -87,7 +97,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Referer,
-    dialects: &[Dialect::Iis],
+    dialects: &[Dialect::Iis, Dialect::Nginx],
     likelihood: Likelihood::Common,
     fix: FixDifficulty::Trivial,
     source: include_str!("r003_referer_pattern_admits_lookalike.rs"),
@@ -101,6 +111,10 @@ static HOST: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::ne
 });
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    if let Loaded::Nginx(_) = context.config {
+        traced(context, out);
+        return;
+    }
     let Loaded::Iis(config) = context.config else {
         return;
     };
@@ -260,6 +274,151 @@ fn unescaped_dot_variant(written: &str) -> Option<String> {
         }
     }
     replaced.then_some(out)
+}
+
+/// Paths a hotlink or referer gate usually guards.
+const GUARDED: &[&str] = &["/images/photo.jpg", "/logo.png", "/", "/downloads/file.zip"];
+
+/// nginx: trace the site's own, a foreign and look-alike Referers.
+fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(lowered) = probe::Lowered::of(context) else {
+        return;
+    };
+    let mentioned = referer_hosts(&lowered.model);
+    let mut reported: Vec<Span> = Vec::new();
+    for site in lowered.sites() {
+        let mut hosts = lowered.hosts(site);
+        for host in &mentioned {
+            if !hosts.contains(host) {
+                hosts.push(host.clone());
+            }
+        }
+        for host in &hosts {
+            for path in GUARDED {
+                let with = |referer: &str| {
+                    let mut request = lowered.request(site, path);
+                    request.set_header("Referer", referer);
+                    lowered.trace(&request)
+                };
+                let foreign = with("https://evil.test/page");
+                let Some(gate) = foreign
+                    .is_forbidden()
+                    .then(|| lowered.deciding(&foreign))
+                    .flatten()
+                else {
+                    continue;
+                };
+                let own_passes = [
+                    format!("https://{host}/page"),
+                    format!("http://{host}/page"),
+                ]
+                .iter()
+                .any(|own| !with(own).is_forbidden());
+                if !own_passes || reported.contains(&gate) {
+                    continue;
+                }
+                let Some(lookalike) = lookalikes(host).into_iter().find(|referer| {
+                    let verdict = with(referer);
+                    !verdict.is_forbidden() && verdict.status.is_some()
+                }) else {
+                    continue;
+                };
+                reported.push(gate);
+                let patterns = referer_policy_span(&lowered, host);
+                let diagnostic = Diagnostic::new(
+                        RULE.code,
+                        gate,
+                        format!(
+                            "GET {path} with Referer: {lookalike} is let through, while Referer: https://evil.test/page → 403: the referer check admits look-alikes of {host}"
+                        ),
+                    )
+                    .with_label("refuses other sites, but not look-alikes")
+                    .with_help(format!(
+                        "name hosts instead of a regex (`valid_referers none blocked server_names;` for the site's own names, `{host}` for another), or anchor and escape it: `~^(www\\.)?{}(:\\d+)?/`",
+                        host.replace('.', "\\.")
+                    ));
+                out.push(match patterns {
+                    Some(span) => diagnostic.with_related(span, "the Referers it accepts"),
+                    None => diagnostic,
+                });
+                break;
+            }
+        }
+    }
+}
+
+/// The `valid_referers` line that names `host`, if it is in the report.
+fn referer_policy_span(lowered: &probe::Lowered<'_>, host: &str) -> Option<Span> {
+    let escaped = host.replace('.', "\\.");
+    lowered
+        .model
+        .scopes
+        .iter()
+        .flat_map(|scope| &scope.rules)
+        .find_map(|rule| {
+            let lint403_core::model::RuleKind::RefererPolicy { hosts, regexes, .. } = &rule.kind
+            else {
+                return None;
+            };
+            let names = hosts.iter().any(|name| name.contains(host))
+                || regexes.iter().any(|pattern| {
+                    pattern.source.contains(&escaped) || pattern.source.contains(host)
+                });
+            names.then(|| lowered.known(rule.span)).flatten()
+        })
+}
+
+/// Referers from other hosts that a loose pattern for `host` admits.
+fn lookalikes(host: &str) -> Vec<String> {
+    let mut out = vec![
+        format!("https://evil.test/?{host}/"),
+        format!("https://{host}.evil.test/"),
+        format!("https://evil{host}/"),
+    ];
+    if let Some(dot) = host.find('.') {
+        let mut dashed = host.to_string();
+        dashed.replace_range(dot..=dot, "-");
+        out.push(format!("https://{dashed}/"));
+    }
+    out
+}
+
+/// Host names that referer checks of the model name (`valid_referers`
+/// hosts, and host-like words in their regexes).
+fn referer_hosts(model: &lint403_core::Model) -> Vec<String> {
+    let Ok(host_re) = regex::Regex::new(r"(?:[A-Za-z0-9-]+(?:\\\.|\.))+[A-Za-z][A-Za-z0-9-]*")
+    else {
+        return Vec::new();
+    };
+    let mut hosts = Vec::new();
+    for scope in &model.scopes {
+        for rule in &scope.rules {
+            let lint403_core::model::RuleKind::RefererPolicy {
+                hosts: named,
+                regexes,
+                ..
+            } = &rule.kind
+            else {
+                continue;
+            };
+            let found = named
+                .iter()
+                .map(|name| name.split('/').next().unwrap_or(name).to_string())
+                .chain(regexes.iter().flat_map(|pattern| {
+                    host_re
+                        .find_iter(&pattern.source)
+                        .map(|found| found.as_str().replace("\\.", "."))
+                        .collect::<Vec<_>>()
+                }));
+            for host in found {
+                let host = host.trim_start_matches("www.").to_ascii_lowercase();
+                if !host.starts_with('*') && !host.is_empty() && !hosts.contains(&host) {
+                    hosts.push(host);
+                }
+            }
+        }
+    }
+    hosts
 }
 
 #[cfg(test)]

@@ -5,3 +5,4 @@ pub mod apache;
 pub mod apache_scope;
 pub mod iis;
 pub mod nginx;
+pub mod probe;

@@ -1,0 +1,123 @@
+//! Every `--format` of `check` on one fixture tree with non-ASCII names
+//! and text (`fixtures/formats`), snapshot-tested; the SARIF log also
+//! round-trips through `serde-sarif` and carries every field GitHub code
+//! scanning needs.
+
+use std::process::Command;
+
+fn check(format: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_lint403"))
+        .args([
+            "check",
+            "fixtures/formats",
+            "--format",
+            format,
+            "--color",
+            "never",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .output()
+        .expect("lint403 runs");
+    assert_eq!(output.status.code(), Some(1), "findings exit 1");
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+#[test]
+fn every_format_snapshots() {
+    for format in ["concise", "json", "sarif", "github", "checkstyle", "gitlab"] {
+        insta::assert_snapshot!(format!("formats_{format}"), check(format));
+    }
+}
+
+#[test]
+fn sarif_has_what_github_code_scanning_requires() {
+    let text = check("sarif");
+    let log: serde_sarif::sarif::Sarif = serde_json::from_str(&text).expect("round-trips");
+    assert_eq!(log.version, serde_json::json!("2.1.0"));
+    let run = log.runs.first().expect("one run");
+    assert_eq!(
+        run.column_kind,
+        Some(serde_json::json!("unicodeCodePoints"))
+    );
+    let driver = &run.tool.driver;
+    assert_eq!(driver.name, "lint403");
+    let rules = driver.rules.as_ref().expect("rules");
+    for rule in rules {
+        assert!(rule.name.is_some(), "{} has a name", rule.id);
+        assert!(rule.short_description.is_some(), "{}", rule.id);
+        assert!(rule.full_description.is_some(), "{}", rule.id);
+        let help = rule.help.as_ref().expect("help");
+        let markdown = help.markdown.as_deref().expect("help.markdown");
+        assert!(
+            markdown.contains(&format!("docs/rules/{}.md", rule.id)),
+            "{}",
+            rule.id
+        );
+        let level = rule
+            .default_configuration
+            .as_ref()
+            .and_then(|config| config.level.clone())
+            .expect("default level");
+        assert!(["error", "warning", "note"].contains(&level.as_str().unwrap_or("")));
+        let severity = rule
+            .properties
+            .as_ref()
+            .and_then(|bag| bag.additional_properties.get("security-severity"))
+            .and_then(|value| value.as_str())
+            .and_then(|value| value.parse::<f64>().ok())
+            .expect("security-severity");
+        assert!((0.0..=10.0).contains(&severity));
+    }
+    let results = run.results.as_ref().expect("results");
+    assert!(results.len() >= 2, "the fixture has findings");
+    let mut prints = std::collections::HashSet::new();
+    for result in results {
+        let id = result.rule_id.as_deref().expect("ruleId");
+        let index = usize::try_from(result.rule_index.expect("ruleIndex")).expect("index");
+        assert_eq!(rules[index].id, id, "ruleIndex points at the rule");
+        assert!(result.level.is_some());
+        assert!(result
+            .message
+            .text
+            .as_deref()
+            .is_some_and(|t| !t.is_empty()));
+        let location = &result.locations.as_ref().expect("locations")[0];
+        let physical = location.physical_location.as_ref().expect("physical");
+        let uri = physical
+            .artifact_location
+            .as_ref()
+            .and_then(|artifact| artifact.uri.as_deref())
+            .expect("uri");
+        assert!(
+            !uri.starts_with('/') && uri.is_ascii(),
+            "relative, encoded: {uri}"
+        );
+        let region = physical.region.as_ref().expect("region");
+        let (start, end) = (
+            region.start_line.expect("line"),
+            region.end_line.expect("end"),
+        );
+        assert!(start >= 1 && end >= start);
+        assert!(region.start_column.is_some() && region.end_column.is_some());
+        let print = result
+            .partial_fingerprints
+            .as_ref()
+            .and_then(|prints| prints.get("lint403/v1"))
+            .expect("fingerprint");
+        assert!(prints.insert(print.clone()), "fingerprints are unique");
+    }
+    // The non-ASCII file name is percent-encoded, not dropped.
+    assert!(text.contains("%C3%BCn%C3%AFcode-caf%C3%A9.conf"), "{text}");
+}
+
+#[test]
+fn gitlab_fingerprints_are_unique() {
+    let issues: Vec<serde_json::Value> = serde_json::from_str(&check("gitlab")).expect("JSON");
+    let prints: std::collections::HashSet<&str> = issues
+        .iter()
+        .filter_map(|issue| issue["fingerprint"].as_str())
+        .collect();
+    assert_eq!(prints.len(), issues.len());
+}

@@ -1,0 +1,497 @@
+//! `mod_rewrite`'s rule engine (`apply_rewrite_list`, `apply_rewrite_rule`,
+//! `apply_rewrite_cond`), over the `RewriteCond`/`RewriteRule` settings
+//! the lowering kept with their words.
+
+use std::collections::HashMap;
+
+use lint403_core::model::{Rule, RuleKind};
+use lint403_core::{Pattern, Span};
+
+/// One `RewriteRule` with the conditions written before it.
+#[derive(Debug, Clone)]
+pub(super) struct Entry<'m> {
+    pub conds: Vec<&'m Rule>,
+    pub rule: &'m Rule,
+}
+
+/// The rules of one scope, in order.
+pub(super) fn entries(rules: &[Rule]) -> Vec<Entry<'_>> {
+    let mut out = Vec::new();
+    let mut pending = Vec::new();
+    for rule in rules {
+        if let RuleKind::Setting { name, .. } = &rule.kind {
+            if name.eq_ignore_ascii_case("RewriteCond") {
+                pending.push(rule);
+            } else if name.eq_ignore_ascii_case("RewriteRule") {
+                out.push(Entry {
+                    conds: std::mem::take(&mut pending),
+                    rule,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn words(rule: &Rule) -> &[String] {
+    match &rule.kind {
+        RuleKind::Setting { args, .. } => args,
+        _ => &[],
+    }
+}
+
+fn flags_of(text: Option<&String>) -> Vec<String> {
+    let Some(text) = text else {
+        return Vec::new();
+    };
+    let inner = text
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or(text);
+    inner
+        .split(',')
+        .map(|flag| flag.trim().to_string())
+        .filter(|flag| !flag.is_empty())
+        .collect()
+}
+
+fn has_flag(flags: &[String], names: &[&str]) -> bool {
+    flags.iter().any(|flag| {
+        let key = flag.split('=').next().unwrap_or("");
+        names.iter().any(|name| key.eq_ignore_ascii_case(name))
+    })
+}
+
+fn flag_value<'f>(flags: &'f [String], names: &[&str]) -> Option<&'f str> {
+    flags.iter().find_map(|flag| {
+        let (key, value) = flag.split_once('=')?;
+        names
+            .iter()
+            .any(|name| key.eq_ignore_ascii_case(name))
+            .then_some(value)
+    })
+}
+
+/// What the rule list did.
+#[derive(Debug, Clone)]
+pub(super) enum Outcome {
+    Unchanged,
+    /// `[F]`, `[G]`, `[R=4xx]`, a refused query string: the status.
+    Status(u16, Span, String),
+    /// `[R]` or an absolute URL.
+    Redirect(u16, Span),
+    /// A substitution (with the query, if it has one).
+    Rewritten {
+        value: String,
+        query: Option<String>,
+        span: Span,
+        passthrough: bool,
+        qsappend: bool,
+    },
+    Unknown(String),
+}
+
+/// What rule evaluation reads from the request.
+pub(super) trait Lookup {
+    /// `%{NAME}` (`HTTP:x`, `ENV:x` included); `None` when lint403 cannot know.
+    fn server_var(&self, name: &str) -> Option<String>;
+    /// A `-f`/`-d`/`-s`/`-l` test on a deploy path; `None` without a view.
+    fn file_test(&self, test: &str, path: &str) -> Option<bool>;
+    /// `${map:key}`; `Ok(None)` for a missing key, `Err` when unknown.
+    fn map(&self, map: &str, key: &str) -> Result<Option<String>, String>;
+    fn set_env(&mut self, name: &str, value: &str);
+    fn is_subrequest(&self) -> bool;
+}
+
+/// Runs a rule list over `input` (the URI in server context, the filename
+/// without the per-directory prefix in directory context).
+pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -> Outcome {
+    let mut current = input.to_string();
+    let mut changed: Option<(Span, bool, bool, Option<String>)> = None;
+    let mut index = 0;
+    let mut rounds = 0;
+    while index < entries.len() {
+        rounds += 1;
+        if rounds > 10_000 {
+            return Outcome::Status(500, entries[0].rule.span, "rewrite loop".to_string());
+        }
+        let entry = &entries[index];
+        let args = words(entry.rule);
+        let pattern_text = args.first().cloned().unwrap_or_default();
+        let target = args.get(1).cloned().unwrap_or_default();
+        let flags = flags_of(args.get(2));
+        if has_flag(&flags, &["NS", "nosubreq"]) && lookup.is_subrequest() {
+            index += 1;
+            continue;
+        }
+        if has_flag(&flags, &["P", "proxy"]) || has_flag(&flags, &["H", "handler"]) {
+            // Whether it matches still matters; only a match is unknown.
+        }
+        let nocase = has_flag(&flags, &["NC", "nocase"]);
+        let (negated, source) = match pattern_text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, pattern_text.as_str()),
+        };
+        let pattern = Pattern::new(source, nocase);
+        let Some(captures) = pattern.captures(&current) else {
+            return Outcome::Unknown(format!(
+                "the RewriteRule pattern {source:?} cannot be evaluated"
+            ));
+        };
+        let matched = captures.is_some() != negated;
+        let rule_groups: Vec<Option<String>> = if negated {
+            Vec::new()
+        } else {
+            captures.unwrap_or_default()
+        };
+        let chained = has_flag(&flags, &["C", "chain"]);
+        if !matched {
+            index += 1;
+            if chained {
+                while index < entries.len()
+                    && has_flag(
+                        &flags_of(words(entries[index - 1].rule).get(2)),
+                        &["C", "chain"],
+                    )
+                {
+                    index += 1;
+                }
+            }
+            continue;
+        }
+        let cond_groups = match conditions(&entry.conds, &rule_groups, lookup) {
+            Ok(Some(groups)) => groups,
+            Ok(None) => {
+                index += 1;
+                if chained {
+                    while index < entries.len()
+                        && has_flag(
+                            &flags_of(words(entries[index - 1].rule).get(2)),
+                            &["C", "chain"],
+                        )
+                    {
+                        index += 1;
+                    }
+                }
+                continue;
+            }
+            Err(reason) => return Outcome::Unknown(reason),
+        };
+        // The rule applies.
+        for flag in &flags {
+            if let Some(assignment) = flag
+                .strip_prefix("E=")
+                .or_else(|| flag.strip_prefix("env="))
+            {
+                let expanded = match expand(assignment, &rule_groups, &cond_groups, lookup) {
+                    Ok((text, _)) => text,
+                    Err(reason) => return Outcome::Unknown(reason),
+                };
+                let (name, value) = expanded.split_once(':').unwrap_or((&expanded, ""));
+                if let Some(unset) = name.strip_prefix('!') {
+                    lookup.set_env(unset, "");
+                } else {
+                    lookup.set_env(name, value);
+                }
+            }
+        }
+        let span = entry.rule.span;
+        if has_flag(&flags, &["F", "forbidden"]) {
+            return Outcome::Status(403, span, "RewriteRule [F]".to_string());
+        }
+        if has_flag(&flags, &["G", "gone"]) {
+            return Outcome::Status(410, span, "RewriteRule [G]".to_string());
+        }
+        if has_flag(&flags, &["P", "proxy"]) || has_flag(&flags, &["H", "handler"]) {
+            return Outcome::Unknown(
+                "a RewriteRule hands the request to a proxy or handler".to_string(),
+            );
+        }
+        let redirect = if has_flag(&flags, &["R", "redirect"]) {
+            Some(match flag_value(&flags, &["R", "redirect"]) {
+                None => 302,
+                Some(code) => match code.to_ascii_lowercase().as_str() {
+                    "permanent" => 301,
+                    "temp" => 302,
+                    "seeother" => 303,
+                    number => number.parse().unwrap_or(302),
+                },
+            })
+        } else {
+            None
+        };
+        if target != "-" {
+            let (expanded, from_backref) = match expand(&target, &rule_groups, &cond_groups, lookup)
+            {
+                Ok(found) => found,
+                Err(reason) => return Outcome::Unknown(reason),
+            };
+            let noescape = has_flag(&flags, &["NE", "noescape"]);
+            let (path, query) = match expanded.split_once('?') {
+                Some((path, query)) => (path.to_string(), Some(query.to_string())),
+                None => (expanded.clone(), None),
+            };
+            if let Some(query) = &query {
+                let escaped = redirect.is_some() && !noescape;
+                if !escaped && query.bytes().any(|b| b <= b' ' || b == 0x7f) {
+                    return Outcome::Status(
+                        403,
+                        span,
+                        "the rewritten query string contains a space or control character (AH10410/AH10411); add [B]"
+                            .to_string(),
+                    );
+                }
+                let question = expanded.find('?').unwrap_or(0);
+                if from_backref.get(question).copied().unwrap_or(false)
+                    && !has_flag(&flags, &["UnsafeAllow3F"])
+                {
+                    return Outcome::Status(
+                        403,
+                        span,
+                        "a '?' in the substitution came from an encoded %3f in a backreference (AH10508); add [UnsafeAllow3F] or a literal '?'"
+                            .to_string(),
+                    );
+                }
+            }
+            if let Some(code) = redirect {
+                if (300..400).contains(&code) {
+                    return Outcome::Redirect(code, span);
+                }
+                return Outcome::Status(code, span, format!("RewriteRule [R={code}]"));
+            }
+            if expanded.contains("://") {
+                return Outcome::Redirect(302, span);
+            }
+            current = path;
+            changed = Some((
+                span,
+                has_flag(&flags, &["PT", "passthrough"]),
+                has_flag(&flags, &["QSA", "qsappend"]),
+                query,
+            ));
+        } else if let Some(code) = redirect {
+            if !(300..400).contains(&code) {
+                return Outcome::Status(code, span, format!("RewriteRule [R={code}]"));
+            }
+        }
+        if has_flag(&flags, &["L", "last", "END"]) {
+            break;
+        }
+        if let Some(skip) = flag_value(&flags, &["S", "skip"]) {
+            index += skip.parse::<usize>().unwrap_or(0);
+        }
+        if has_flag(&flags, &["N", "next"]) {
+            index = 0;
+            continue;
+        }
+        index += 1;
+    }
+    match changed {
+        None => Outcome::Unchanged,
+        Some((span, passthrough, qsappend, query)) => Outcome::Rewritten {
+            value: current,
+            query,
+            span,
+            passthrough,
+            qsappend,
+        },
+    }
+}
+
+/// The conditions of a rule: `Ok(Some(groups of the last match))` when
+/// they hold, `Ok(None)` when not.
+fn conditions(
+    conds: &[&Rule],
+    rule_groups: &[Option<String>],
+    lookup: &mut dyn Lookup,
+) -> Result<Option<Vec<Option<String>>>, String> {
+    let mut groups: Vec<Option<String>> = Vec::new();
+    let mut index = 0;
+    while index < conds.len() {
+        let args = words(conds[index]);
+        let flags = flags_of(args.get(2));
+        let ornext = has_flag(&flags, &["OR", "ornext"]);
+        let (holds, found) = condition(args, &flags, rule_groups, &groups, lookup)?;
+        if ornext {
+            if !holds {
+                index += 1;
+                continue;
+            }
+            while index < conds.len()
+                && has_flag(&flags_of(words(conds[index]).get(2)), &["OR", "ornext"])
+            {
+                index += 1;
+            }
+        } else if !holds {
+            return Ok(None);
+        }
+        if let Some(found) = found {
+            groups = found;
+        }
+        index += 1;
+    }
+    Ok(Some(groups))
+}
+
+type Groups = Vec<Option<String>>;
+
+fn condition(
+    args: &[String],
+    flags: &[String],
+    rule_groups: &[Option<String>],
+    cond_groups: &[Option<String>],
+    lookup: &mut dyn Lookup,
+) -> Result<(bool, Option<Groups>), String> {
+    let test = args.first().cloned().unwrap_or_default();
+    let pattern = args.get(1).cloned().unwrap_or_default();
+    if test.eq_ignore_ascii_case("expr") {
+        return Err("RewriteCond expr is not modelled".to_string());
+    }
+    let (value, _) = expand(&test, rule_groups, cond_groups, lookup)?;
+    let nocase = has_flag(flags, &["NC", "nocase"]);
+    let (negated, pattern) = match pattern.strip_prefix('!') {
+        Some(rest) => (true, rest.to_string()),
+        None => (false, pattern),
+    };
+    // `=""` (and `<""` ...) compare with the empty string.
+    let pattern = match pattern.strip_suffix("\"\"") {
+        Some(operator) if matches!(operator, "=" | "<" | ">" | "<=" | ">=") => operator.to_string(),
+        _ => pattern,
+    };
+    let compare = |a: &str, b: &str| -> std::cmp::Ordering {
+        if nocase {
+            a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase())
+        } else {
+            a.cmp(b)
+        }
+    };
+    let result = match pattern.as_str() {
+        "-f" | "-F" | "-d" | "-s" | "-l" | "-L" | "-h" | "-x" => {
+            let test = if pattern == "-F" {
+                "-f"
+            } else {
+                pattern.as_str()
+            };
+            let found = lookup.file_test(test, &value).ok_or_else(|| {
+                format!("RewriteCond {pattern} on {value} needs a view of the filesystem")
+            })?;
+            (found, None)
+        }
+        "-U" => return Err("RewriteCond -U (a subrequest) is not modelled".to_string()),
+        _ if pattern.starts_with("<=") => (compare(&value, &pattern[2..]).is_le(), None),
+        _ if pattern.starts_with(">=") => (compare(&value, &pattern[2..]).is_ge(), None),
+        _ if pattern.starts_with('<') => (compare(&value, &pattern[1..]).is_lt(), None),
+        _ if pattern.starts_with('>') => (compare(&value, &pattern[1..]).is_gt(), None),
+        _ if pattern.starts_with('=') => (compare(&value, &pattern[1..]).is_eq(), None),
+        _ if pattern.starts_with('-')
+            && pattern.len() > 1
+            && pattern[1..].chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            return Err(format!("RewriteCond {pattern} is not modelled"));
+        }
+        _ => {
+            let compiled = Pattern::new(&pattern, nocase);
+            match compiled.captures(&value) {
+                None => {
+                    return Err(format!(
+                        "the RewriteCond pattern {pattern:?} cannot be evaluated"
+                    ))
+                }
+                Some(found) => (found.is_some(), found),
+            }
+        }
+    };
+    let (holds, groups) = result;
+    if negated {
+        Ok((!holds, None))
+    } else {
+        Ok((holds, groups))
+    }
+}
+
+/// Expands `$N`, `%N`, `%{VAR}` and `${map:key|default}`; also says, for
+/// each byte of the result, whether it came from a backreference.
+fn expand(
+    text: &str,
+    rule_groups: &[Option<String>],
+    cond_groups: &[Option<String>],
+    lookup: &mut dyn Lookup,
+) -> Result<(String, Vec<bool>), String> {
+    let bytes = text.as_bytes();
+    let mut out = String::new();
+    let mut origin: Vec<bool> = Vec::new();
+    let push = |out: &mut String, origin: &mut Vec<bool>, piece: &str, backref: bool| {
+        out.push_str(piece);
+        origin.extend(std::iter::repeat_n(backref, piece.len()));
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\\' && i + 1 < bytes.len() {
+            let width = text[i + 1..].chars().next().map_or(1, char::len_utf8);
+            let next = &text[i + 1..i + 1 + width];
+            push(&mut out, &mut origin, next, false);
+            i += 1 + width;
+            continue;
+        }
+        if (c == b'$' || c == b'%') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            let n = usize::from(bytes[i + 1] - b'0');
+            let groups = if c == b'$' { rule_groups } else { cond_groups };
+            let value = groups.get(n).cloned().flatten().unwrap_or_default();
+            push(&mut out, &mut origin, &value, true);
+            i += 2;
+            continue;
+        }
+        if c == b'%' && bytes.get(i + 1) == Some(&b'{') {
+            if let Some(end) = text[i + 2..].find('}') {
+                let name = &text[i + 2..i + 2 + end];
+                let value = lookup
+                    .server_var(name)
+                    .ok_or_else(|| format!("%{{{name}}} is not modelled"))?;
+                push(&mut out, &mut origin, &value, false);
+                i += end + 3;
+                continue;
+            }
+        }
+        if c == b'$' && bytes.get(i + 1) == Some(&b'{') {
+            if let Some(end) = text[i + 2..].find('}') {
+                let inner = &text[i + 2..i + 2 + end];
+                let (inner_text, _) = expand(inner, rule_groups, cond_groups, lookup)?;
+                if let Some((map, rest)) = inner_text.split_once(':') {
+                    let (key, default) = match rest.split_once('|') {
+                        Some((key, default)) => (key, Some(default)),
+                        None => (rest, None),
+                    };
+                    let value = lookup
+                        .map(map, key)?
+                        .or_else(|| default.map(str::to_string))
+                        .unwrap_or_default();
+                    push(&mut out, &mut origin, &value, false);
+                    i += end + 3;
+                    continue;
+                }
+            }
+        }
+        let width = text[i..].chars().next().map_or(1, char::len_utf8);
+        push(&mut out, &mut origin, &text[i..i + width], false);
+        i += width;
+    }
+    Ok((out, origin))
+}
+
+/// A `txt:` map file's entries (`key value`, `#` comments).
+pub(super) fn parse_txt_map(text: &str) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        if let (Some(key), Some(value)) = (words.next(), words.next()) {
+            map.entry(key.to_string())
+                .or_insert_with(|| value.to_string());
+        }
+    }
+    map
+}

@@ -1,0 +1,1059 @@
+//! The include-resolved nginx tree, lowered into the shared model.
+//!
+//! One [`Site`] per `server`, one [`Scope`] per `http`, `server`,
+//! `location`, `if` and `limit_except`, and in each scope its directives in
+//! file order as [`Rule`]s with their spans. Directives the shared
+//! vocabulary has no word for are kept as [`RuleKind::Setting`] with their
+//! argument values, so the tracer (and later rules) see everything.
+//!
+//! Conventions the tracer relies on (all nginx-only, so they live here,
+//! not in core):
+//! - an `if` block is a child scope *and* a `Setting { name: "if", args:
+//!   [scope index] }` at its place among the parent's rules, because nginx
+//!   runs the `if` between the rewrite directives around it;
+//! - `return` is a [`RuleKind::Respond`]; when it carries a text or URL a
+//!   `Setting { name: "return-text", args: [text] }` comes right before it
+//!   (a returned error code with a body skips `error_page`);
+//! - `auth_basic` is an [`RuleKind::Auth`] without a user file,
+//!   `auth_basic_user_file` one with `user_file` set and no realm;
+//! - `map` and `geo` go into [`Model::global`]: a `Setting { name: "map" |
+//!   "geo", args: [source, variable] }`, then one [`RuleKind::SetVar`] per
+//!   entry in nginx's order of priority (first match wins), the default
+//!   last. A `Condition::Var` whose name starts with `$` is a template
+//!   (a `map` source made of several variables);
+//! - `Setting { name: "conf-prefix", args: [dir] }` in [`Model::global`]
+//!   is where relative paths (user files) resolve.
+
+use std::net::IpAddr;
+
+use lint403_core::model::{
+    Action, AuthKind, Condition, FileTest, Gap, Inheritance, Listen, Matcher, Rule, RuleKind,
+    Satisfy, Scope, ScopeId, ScopeKind, Site, Subject, TextTest,
+};
+use lint403_core::{Cidr, Dialect, FileId, Model, Pattern, SourceMap, Span, TraceOptions};
+
+use crate::directives::Context;
+use crate::syntax::{BodyKind, Directive, Item};
+use crate::LoadedConfig;
+
+/// Directives whose presence hands the request to a handler lint403 does
+/// not run (an upstream, a script, a status page).
+pub const CONTENT_HANDLERS: &[&str] = &[
+    "proxy_pass",
+    "fastcgi_pass",
+    "uwsgi_pass",
+    "scgi_pass",
+    "grpc_pass",
+    "memcached_pass",
+    "stub_status",
+    "empty_gif",
+    "js_content",
+    "perl",
+    "flv",
+    "mp4",
+    "content_by_lua",
+    "content_by_lua_block",
+    "content_by_lua_file",
+    "dav_methods",
+];
+
+/// Directives that decide access (or rewrite the request) in ways lint403
+/// does not model: a trace that reaches one answers "unknown".
+pub const OPAQUE_ACCESS: &[&str] = &[
+    "access_by_lua",
+    "access_by_lua_block",
+    "access_by_lua_file",
+    "rewrite_by_lua",
+    "rewrite_by_lua_block",
+    "rewrite_by_lua_file",
+    "js_access",
+    "auth_jwt",
+    "modsecurity",
+    "naxsi",
+];
+
+/// Turns `config` into the shared model. `sources` must hold every file
+/// `config` read. Never fails: what cannot be represented goes into
+/// [`Model::gaps`].
+pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOptions) -> Model {
+    let _ = options;
+    let mut lowerer = Lowerer {
+        config,
+        sources,
+        model: Model::new(Dialect::Nginx),
+        files_open: Vec::new(),
+    };
+    lowerer.model.global.push(Rule {
+        span: Span::new(config.root, 0..0),
+        kind: RuleKind::Setting {
+            name: "conf-prefix".into(),
+            args: vec![config.include_root.display().to_string()],
+        },
+    });
+    let root_span = Span::new(config.root, 0..lowerer.sources.get(config.root).text.len());
+    let start = Span::new(config.root, 0..0);
+    match config.root_context {
+        Context::Main => lowerer.file(config.root, Level::Main),
+        Context::Http => {
+            let http = lowerer.add_scope(None, ScopeKind::Global, Matcher::All, root_span, start);
+            lowerer.file(config.root, Level::Http(http));
+        }
+        Context::Server
+        | Context::Location
+        | Context::IfInServer
+        | Context::IfInLocation
+        | Context::LimitExcept => {
+            let http = lowerer.add_scope(None, ScopeKind::Global, Matcher::All, root_span, start);
+            let server = lowerer.add_scope(
+                Some(http),
+                ScopeKind::Server,
+                Matcher::All,
+                root_span,
+                start,
+            );
+            let site = lowerer.model.sites.len();
+            lowerer.model.sites.push(Site {
+                span: root_span,
+                listen: Vec::new(),
+                names: Vec::new(),
+                document_roots: Vec::new(),
+                root: server,
+            });
+            lowerer.file(config.root, Level::Server(server, site));
+        }
+        _ => lowerer.model.gaps.push(Gap {
+            span: root_span,
+            reason: format!(
+                "a fragment in {} context holds no http configuration",
+                config.root_context.name()
+            ),
+        }),
+    }
+    lowerer.finish_sites();
+    lowerer.model
+}
+
+/// Where the directives being read stand.
+#[derive(Clone, Copy)]
+enum Level {
+    Main,
+    Http(ScopeId),
+    /// The server scope and the index of its site.
+    Server(ScopeId, usize),
+    Location(ScopeId),
+    If(ScopeId),
+    LimitExcept(ScopeId),
+}
+
+impl Level {
+    fn scope(self) -> Option<ScopeId> {
+        match self {
+            Level::Main => None,
+            Level::Http(id)
+            | Level::Server(id, _)
+            | Level::Location(id)
+            | Level::If(id)
+            | Level::LimitExcept(id) => Some(id),
+        }
+    }
+}
+
+struct Lowerer<'c, 's> {
+    config: &'c LoadedConfig,
+    sources: &'s SourceMap,
+    model: Model,
+    files_open: Vec<FileId>,
+}
+
+/// One directive with its file, ready to read.
+struct Entry<'a> {
+    file: FileId,
+    text: &'a str,
+    directive: &'a Directive,
+}
+
+impl Entry<'_> {
+    fn name(&self) -> String {
+        self.directive.name(self.text).into_owned()
+    }
+
+    fn args(&self) -> Vec<String> {
+        self.directive
+            .args
+            .iter()
+            .map(|word| word.value(self.text).into_owned())
+            .collect()
+    }
+
+    fn span(&self) -> Span {
+        Span::new(self.file, self.directive.range())
+    }
+
+    fn head(&self) -> Span {
+        Span::new(self.file, self.directive.head_range())
+    }
+}
+
+impl Lowerer<'_, '_> {
+    fn add_scope(
+        &mut self,
+        parent: Option<ScopeId>,
+        kind: ScopeKind,
+        matcher: Matcher,
+        span: Span,
+        head: Span,
+    ) -> ScopeId {
+        let mut scope = Scope::new(kind, matcher, span, head);
+        scope.access_inheritance = Inheritance::Replace;
+        self.model.add_scope(parent, scope)
+    }
+
+    fn push(&mut self, scope: ScopeId, span: Span, kind: RuleKind) {
+        if let Some(target) = self.model.scopes.get_mut(scope.0) {
+            target.rules.push(Rule { span, kind });
+        }
+    }
+
+    fn gap(&mut self, span: Span, reason: impl Into<String>) {
+        self.model.gaps.push(Gap {
+            span,
+            reason: reason.into(),
+        });
+    }
+
+    fn file(&mut self, file: FileId, level: Level) {
+        if self.files_open.contains(&file) {
+            return;
+        }
+        let Some(loaded) = self.config.file(file) else {
+            return;
+        };
+        self.files_open.push(file);
+        let sources = self.sources;
+        let text = sources.get(file).text.as_str();
+        self.items(file, text, &loaded.tree.items, level);
+        self.files_open.pop();
+    }
+
+    fn items(&mut self, file: FileId, text: &str, items: &[Item], level: Level) {
+        for item in items {
+            let Item::Directive(directive) = item else {
+                continue;
+            };
+            let entry = Entry {
+                file,
+                text,
+                directive,
+            };
+            if directive.name.is(text, "include") {
+                for &target in self.config.include_targets(file, directive) {
+                    self.file(target, level);
+                }
+                continue;
+            }
+            self.directive(&entry, level);
+        }
+    }
+
+    fn block_items(&mut self, entry: &Entry<'_>, level: Level) {
+        if let Some(block) = entry.directive.block() {
+            if block.kind == BodyKind::Directives {
+                self.items(entry.file, entry.text, &block.items, level);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_lines)] // one arm per directive nginx evaluates
+    fn directive(&mut self, entry: &Entry<'_>, level: Level) {
+        let name = entry.name();
+        let args = entry.args();
+        let span = entry.span();
+        match (name.as_str(), level) {
+            ("http", Level::Main) => {
+                let http =
+                    self.add_scope(None, ScopeKind::Global, Matcher::All, span, entry.head());
+                self.block_items(entry, Level::Http(http));
+            }
+            (_, Level::Main) => {}
+            ("server", Level::Http(http)) if entry.directive.block().is_some() => {
+                let server = self.add_scope(
+                    Some(http),
+                    ScopeKind::Server,
+                    Matcher::All,
+                    span,
+                    entry.head(),
+                );
+                let site = self.model.sites.len();
+                self.model.sites.push(Site {
+                    span,
+                    listen: Vec::new(),
+                    names: Vec::new(),
+                    document_roots: Vec::new(),
+                    root: server,
+                });
+                self.block_items(entry, Level::Server(server, site));
+            }
+            ("map", Level::Http(_)) => self.map(entry, &args),
+            ("geo", Level::Http(_)) => self.geo(entry, &args),
+            ("upstream" | "types" | "split_clients" | "charset_map" | "perl_set" | "js_set", _) => {
+                if name == "perl_set" || name == "js_set" {
+                    if let Some(variable) = args.first() {
+                        self.model.global.push(Rule {
+                            span,
+                            kind: RuleKind::Setting {
+                                name: "opaque-variable".into(),
+                                args: vec![variable.trim_start_matches('$').to_string()],
+                            },
+                        });
+                    }
+                }
+            }
+            ("listen", Level::Server(_, site)) => {
+                if let Some(listen) = parse_listen(&args, span) {
+                    if let Some(site) = self.model.sites.get_mut(site) {
+                        site.listen.push(listen);
+                    }
+                } else {
+                    self.gap(
+                        span,
+                        format!(
+                            "listen {} is not a TCP socket lint403 reads",
+                            args.join(" ")
+                        ),
+                    );
+                }
+            }
+            ("server_name", Level::Server(_, site)) => {
+                if let Some(site) = self.model.sites.get_mut(site) {
+                    for name in &args {
+                        if name.starts_with('~') {
+                            site.names.push(name.clone());
+                        } else {
+                            site.names.push(name.to_ascii_lowercase());
+                        }
+                    }
+                }
+            }
+            ("location", Level::Server(parent, _) | Level::Location(parent)) => {
+                let Some(matcher) = location_matcher(&args) else {
+                    self.gap(
+                        span,
+                        format!("location {} is not understood", args.join(" ")),
+                    );
+                    return;
+                };
+                if let Matcher::Regex(pattern) = &matcher {
+                    if let Some(reason) = pattern.unsupported() {
+                        self.gap(
+                            span,
+                            format!(
+                                "location regex {:?} cannot be run: {reason}",
+                                pattern.source
+                            ),
+                        );
+                    }
+                }
+                let location = self.add_scope(
+                    Some(parent),
+                    ScopeKind::Location,
+                    matcher,
+                    span,
+                    entry.head(),
+                );
+                self.block_items(entry, Level::Location(location));
+            }
+            ("if", Level::Server(parent, _) | Level::Location(parent)) => {
+                let condition = if_condition(&args);
+                if let Condition::Unknown(text) = &condition {
+                    self.gap(span, format!("if condition {text:?} is not understood"));
+                }
+                let scope = self.add_scope(
+                    Some(parent),
+                    ScopeKind::If,
+                    Matcher::If(condition),
+                    span,
+                    entry.head(),
+                );
+                self.push(
+                    parent,
+                    entry.head(),
+                    RuleKind::Setting {
+                        name: "if".into(),
+                        args: vec![scope.0.to_string()],
+                    },
+                );
+                self.block_items(entry, Level::If(scope));
+            }
+            ("limit_except", Level::Location(parent)) => {
+                let scope = self.add_scope(
+                    Some(parent),
+                    ScopeKind::LimitExcept,
+                    Matcher::Methods {
+                        methods: args.iter().map(|m| m.to_ascii_uppercase()).collect(),
+                        except: true,
+                    },
+                    span,
+                    entry.head(),
+                );
+                self.block_items(entry, Level::LimitExcept(scope));
+            }
+            _ => {
+                let Some(scope) = level.scope() else {
+                    return;
+                };
+                if let Some(kind) = self.rule(entry, &name, &args) {
+                    if let (Level::Server(_, site), "root") = (level, name.as_str()) {
+                        if let (Some(site), Some(root)) =
+                            (self.model.sites.get_mut(site), args.first())
+                        {
+                            site.document_roots.push(root.clone());
+                        }
+                    }
+                    if name == "return" {
+                        if let Some(text) = return_text(&args) {
+                            self.push(
+                                scope,
+                                entry.head(),
+                                RuleKind::Setting {
+                                    name: "return-text".into(),
+                                    args: vec![text],
+                                },
+                            );
+                        }
+                    }
+                    self.push(scope, span, kind);
+                }
+            }
+        }
+    }
+
+    /// The rule of a simple directive.
+    fn rule(&mut self, entry: &Entry<'_>, name: &str, args: &[String]) -> Option<RuleKind> {
+        let span = entry.span();
+        let first = args.first().map(String::as_str);
+        Some(match name {
+            "allow" | "deny" => {
+                let action = if name == "allow" {
+                    Action::Allow
+                } else {
+                    Action::Deny
+                };
+                let subject = match first {
+                    Some("all") => Subject::All,
+                    Some("unix:") => Subject::Unix,
+                    Some(text) => {
+                        if let Some(cidr) = Cidr::parse(text) {
+                            Subject::Ip(cidr)
+                        } else {
+                            self.gap(span, format!("{name} {text}: not an address nginx accepts"));
+                            Subject::Unknown(text.to_string())
+                        }
+                    }
+                    None => return None,
+                };
+                RuleKind::Access {
+                    action,
+                    subject,
+                    negated: false,
+                }
+            }
+            "return" => {
+                let status = match first {
+                    Some(code) if code.bytes().all(|b| b.is_ascii_digit()) => {
+                        code.parse().unwrap_or(500)
+                    }
+                    // `return URL` redirects with 302.
+                    Some(_) => 302,
+                    None => return None,
+                };
+                RuleKind::Respond {
+                    status,
+                    substatus: None,
+                    when: Condition::Always,
+                }
+            }
+            "rewrite" => {
+                let (Some(pattern), Some(target)) = (args.first(), args.get(1)) else {
+                    return None;
+                };
+                let pattern = Pattern::new(pattern, false);
+                if let Some(reason) = pattern.unsupported() {
+                    self.gap(
+                        span,
+                        format!("rewrite regex {:?} cannot be run: {reason}", pattern.source),
+                    );
+                }
+                RuleKind::Rewrite {
+                    pattern,
+                    target: target.clone(),
+                    flags: args.iter().skip(2).cloned().collect(),
+                    when: Condition::Always,
+                }
+            }
+            "set" => {
+                let (Some(variable), Some(value)) = (args.first(), args.get(1)) else {
+                    return None;
+                };
+                RuleKind::SetVar {
+                    name: variable.trim_start_matches('$').to_string(),
+                    value: value.clone(),
+                    when: Condition::Always,
+                }
+            }
+            "valid_referers" => {
+                let mut none = false;
+                let mut blocked = false;
+                let mut server_names = false;
+                let mut hosts = Vec::new();
+                let mut regexes = Vec::new();
+                for arg in args {
+                    match arg.as_str() {
+                        "none" => none = true,
+                        "blocked" => blocked = true,
+                        "server_names" => server_names = true,
+                        regex if regex.starts_with('~') => {
+                            // The referer module compiles these caselessly.
+                            let pattern = Pattern::new(&regex[1..], true);
+                            if let Some(reason) = pattern.unsupported() {
+                                self.gap(
+                                    span,
+                                    format!("referer regex {regex:?} cannot be run: {reason}"),
+                                );
+                            }
+                            regexes.push(pattern);
+                        }
+                        host => hosts.push(host.to_ascii_lowercase()),
+                    }
+                }
+                RuleKind::RefererPolicy {
+                    none,
+                    blocked,
+                    server_names,
+                    hosts,
+                    regexes,
+                }
+            }
+            "autoindex" => RuleKind::Listing {
+                autoindex: Some(first.is_some_and(|value| value.eq_ignore_ascii_case("on"))),
+                index_files: None,
+            },
+            "index" => RuleKind::Listing {
+                autoindex: None,
+                index_files: Some(args.to_vec()),
+            },
+            "auth_basic" => {
+                let enabled = first.is_none_or(|value| value != "off");
+                RuleKind::Auth {
+                    kind: AuthKind::Basic,
+                    realm: enabled.then(|| first.unwrap_or_default().to_string()),
+                    user_file: None,
+                    enabled,
+                }
+            }
+            "auth_basic_user_file" => RuleKind::Auth {
+                kind: AuthKind::Basic,
+                realm: None,
+                user_file: Some(first.unwrap_or_default().to_string()),
+                enabled: true,
+            },
+            "auth_request" => {
+                let enabled = first.is_none_or(|value| value != "off");
+                if enabled {
+                    self.gap(
+                        span,
+                        "auth_request: the subrequest's answer decides; lint403 cannot see it",
+                    );
+                }
+                RuleKind::Auth {
+                    kind: AuthKind::Subrequest,
+                    realm: None,
+                    user_file: first.map(str::to_string),
+                    enabled,
+                }
+            }
+            "satisfy" => {
+                RuleKind::Satisfy(if first.is_some_and(|v| v.eq_ignore_ascii_case("any")) {
+                    Satisfy::Any
+                } else {
+                    Satisfy::All
+                })
+            }
+            other => {
+                if other == "secure_link" || other == "secure_link_md5" {
+                    self.gap(
+                        span,
+                        "secure_link: $secure_link depends on a hash lint403 does not compute",
+                    );
+                }
+                if OPAQUE_ACCESS.contains(&other) {
+                    self.gap(
+                        span,
+                        format!("{other}: lint403 does not model what it does to a request"),
+                    );
+                }
+                RuleKind::Setting {
+                    name: other.to_string(),
+                    args: args.to_vec(),
+                }
+            }
+        })
+    }
+
+    fn map(&mut self, entry: &Entry<'_>, args: &[String]) {
+        let span = entry.span();
+        let (Some(source), Some(variable)) = (args.first(), args.get(1)) else {
+            return;
+        };
+        let variable = variable.trim_start_matches('$').to_string();
+        let Some(block) = entry.directive.block() else {
+            return;
+        };
+        let mut hostnames = false;
+        let mut exact = Vec::new();
+        let mut regexes = Vec::new();
+        let mut default = None;
+        for (key, value, entry_span) in self.entries(entry.file, entry.text, &block.items) {
+            match (key.as_str(), value) {
+                ("hostnames", None) => hostnames = true,
+                ("default", Some(value)) => default = Some((value, entry_span)),
+                (key, Some(value)) => {
+                    if let Some(regex) = key.strip_prefix("~*") {
+                        regexes.push((
+                            TextTest::Matches(Pattern::new(regex, true)),
+                            value,
+                            entry_span,
+                        ));
+                    } else if let Some(regex) = key.strip_prefix('~') {
+                        regexes.push((
+                            TextTest::Matches(Pattern::new(regex, false)),
+                            value,
+                            entry_span,
+                        ));
+                    } else if hostnames
+                        && (key.starts_with('*') || key.starts_with('.') || key.ends_with('*'))
+                    {
+                        self.gap(
+                            entry_span,
+                            format!("map wildcard key {key:?} is not modelled"),
+                        );
+                        exact.push((None, value, entry_span));
+                    } else {
+                        let key = key.strip_prefix('\\').unwrap_or(key);
+                        exact.push((
+                            Some(TextTest::Equals {
+                                value: key.to_string(),
+                                case_insensitive: true,
+                            }),
+                            value,
+                            entry_span,
+                        ));
+                    }
+                }
+                (_, None) => {}
+            }
+        }
+        self.model.global.push(Rule {
+            span,
+            kind: RuleKind::Setting {
+                name: "map".into(),
+                args: vec![source.clone(), variable.clone()],
+            },
+        });
+        let source_var = map_source(source);
+        let condition = |test: TextTest| Condition::Var {
+            name: source_var.clone(),
+            test,
+        };
+        for (test, value, entry_span) in exact {
+            let when =
+                test.map_or_else(|| Condition::Unknown("map wildcard key".into()), &condition);
+            self.model.global.push(Rule {
+                span: entry_span,
+                kind: RuleKind::SetVar {
+                    name: variable.clone(),
+                    value,
+                    when,
+                },
+            });
+        }
+        for (test, value, entry_span) in regexes {
+            self.model.global.push(Rule {
+                span: entry_span,
+                kind: RuleKind::SetVar {
+                    name: variable.clone(),
+                    value,
+                    when: condition(test),
+                },
+            });
+        }
+        let (value, default_span) = default.unwrap_or((String::new(), span));
+        self.model.global.push(Rule {
+            span: default_span,
+            kind: RuleKind::SetVar {
+                name: variable,
+                value,
+                when: Condition::Always,
+            },
+        });
+    }
+
+    fn geo(&mut self, entry: &Entry<'_>, args: &[String]) {
+        let span = entry.span();
+        let (source, variable) = match args {
+            [variable] => ("$remote_addr".to_string(), variable.clone()),
+            [source, variable] => (source.clone(), variable.clone()),
+            _ => return,
+        };
+        let variable = variable.trim_start_matches('$').to_string();
+        let Some(block) = entry.directive.block() else {
+            return;
+        };
+        let opaque_source = source != "$remote_addr";
+        if opaque_source {
+            self.gap(
+                span,
+                format!("geo on {source} is not modelled (only the client address)"),
+            );
+        }
+        let mut networks: Vec<(Cidr, String, Span)> = Vec::new();
+        let mut default = None;
+        let mut ranges = false;
+        let mut proxy = false;
+        for (key, value, entry_span) in self.entries(entry.file, entry.text, &block.items) {
+            match (key.as_str(), value) {
+                // With `ranges` or `proxy` the address the entries are
+                // matched against is not simply the client's.
+                ("ranges", None) => ranges = true,
+                ("proxy", _) => {
+                    proxy = true;
+                    self.gap(entry_span, "geo proxy is not modelled");
+                }
+                ("default", Some(value)) => default = Some((value, entry_span)),
+                ("proxy_recursive" | "delete", _) => {
+                    self.gap(entry_span, format!("geo {key} is not modelled"));
+                }
+                (key, Some(value)) => {
+                    if let (false, Some(cidr)) = (ranges, Cidr::parse(key)) {
+                        networks.push((cidr, value, entry_span));
+                    } else {
+                        self.gap(entry_span, format!("geo entry {key:?} is not modelled"));
+                    }
+                }
+                (_, None) => {}
+            }
+        }
+        // The longest prefix wins (a radix tree); later duplicates replace
+        // earlier ones, so keep the last of equal networks first.
+        networks.reverse();
+        networks.sort_by_key(|network| std::cmp::Reverse(network.0.prefix));
+        self.model.global.push(Rule {
+            span,
+            kind: RuleKind::Setting {
+                name: "geo".into(),
+                args: vec![source, variable.clone()],
+            },
+        });
+        for (cidr, value, entry_span) in networks {
+            self.model.global.push(Rule {
+                span: entry_span,
+                kind: RuleKind::SetVar {
+                    name: variable.clone(),
+                    value,
+                    when: if opaque_source || ranges || proxy {
+                        Condition::Unknown("geo source".into())
+                    } else {
+                        Condition::ClientIp(cidr)
+                    },
+                },
+            });
+        }
+        let (value, default_span) = default.unwrap_or((String::new(), span));
+        self.model.global.push(Rule {
+            span: default_span,
+            kind: RuleKind::SetVar {
+                name: variable,
+                value,
+                when: if opaque_source || ranges || proxy {
+                    Condition::Unknown("geo source".into())
+                } else {
+                    Condition::Always
+                },
+            },
+        });
+    }
+
+    /// The entries of a `map`/`geo` body (includes followed): key, value
+    /// (`None` for a one-word entry) and span.
+    fn entries(
+        &self,
+        file: FileId,
+        text: &str,
+        items: &[Item],
+    ) -> Vec<(String, Option<String>, Span)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(FileId, &str, &[Item])> = vec![(file, text, items)];
+        let mut budget = 100_000usize;
+        while let Some((file, text, items)) = stack.pop() {
+            for item in items.iter().rev() {
+                let Item::Directive(directive) = item else {
+                    continue;
+                };
+                budget = budget.saturating_sub(1);
+                if budget == 0 {
+                    return out;
+                }
+                let key = directive.name(text).into_owned();
+                if key == "include" {
+                    for &target in self.config.include_targets(file, directive) {
+                        if let Some(loaded) = self.config.file(target) {
+                            let target_text = self.sources.get(target).text.as_str();
+                            stack.push((target, target_text, &loaded.tree.items));
+                        }
+                    }
+                    continue;
+                }
+                let value = directive
+                    .args
+                    .first()
+                    .map(|word| word.value(text).into_owned());
+                out.push((key, value, Span::new(file, directive.range())));
+            }
+        }
+        // The stack walk reads each body backwards; entries are wanted in order.
+        out.reverse();
+        out
+    }
+
+    /// Each site gets a default listen when it has none, and its server
+    /// scope inherits the http-level `root` as its document root.
+    fn finish_sites(&mut self) {
+        for index in 0..self.model.sites.len() {
+            let root = self.model.sites[index].root;
+            if self.model.sites[index].listen.is_empty() {
+                self.model.sites[index].listen.push(Listen {
+                    address: None,
+                    port: 80,
+                    default_server: false,
+                    tls: false,
+                    span: None,
+                });
+            }
+            if self.model.sites[index].document_roots.is_empty() {
+                let inherited = self.model.ancestry(root).find_map(|scope| {
+                    self.model
+                        .scope(scope)
+                        .setting("root")
+                        .and_then(|(_, args)| args.first().cloned())
+                });
+                if let Some(inherited) = inherited {
+                    self.model.sites[index].document_roots.push(inherited);
+                }
+            }
+        }
+    }
+}
+
+/// `listen` arguments as a TCP socket.
+fn parse_listen(args: &[String], span: Span) -> Option<Listen> {
+    let first = args.first()?;
+    if first.starts_with("unix:") {
+        return None;
+    }
+    let (address, port) = if let Some(rest) = first.strip_prefix('[') {
+        let (address, after) = rest.split_once(']')?;
+        let address: IpAddr = address.parse().ok()?;
+        let port = after
+            .strip_prefix(':')
+            .map_or(Some(80), |p| p.parse().ok())?;
+        (Some(address), port)
+    } else if let Some((host, port)) = first.rsplit_once(':') {
+        (host_address(host)?.address(), port.parse().ok()?)
+    } else if first.bytes().all(|b| b.is_ascii_digit()) {
+        (None, first.parse().ok()?)
+    } else {
+        (host_address(first)?.address(), 80)
+    };
+    let flags = &args[1..];
+    Some(Listen {
+        address,
+        port,
+        default_server: flags
+            .iter()
+            .any(|flag| flag == "default_server" || flag == "default"),
+        tls: flags.iter().any(|flag| flag == "ssl"),
+        span: Some(span),
+    })
+}
+
+/// How a `listen` names its address.
+enum Bind {
+    /// `*`, `0.0.0.0`: every address.
+    Any,
+    Address(IpAddr),
+}
+
+/// `*` → every address; an IP; `localhost` as loopback. `None` for a name
+/// lint403 does not resolve.
+fn host_address(host: &str) -> Option<Bind> {
+    match host {
+        "*" | "0.0.0.0" => Some(Bind::Any),
+        "localhost" => Some(Bind::Address(IpAddr::from([127, 0, 0, 1]))),
+        other => other.parse().ok().map(Bind::Address),
+    }
+}
+
+impl Bind {
+    fn address(self) -> Option<IpAddr> {
+        match self {
+            Bind::Any => None,
+            Bind::Address(address) => Some(address),
+        }
+    }
+}
+
+/// A `location`'s matcher from its arguments (`= /x`, `^~ /x`, `~ re`,
+/// `~* re`, `@name`, `/x`, and the glued forms `=/x`, `~*re`).
+pub fn location_matcher(args: &[String]) -> Option<Matcher> {
+    let (modifier, path) = match args {
+        [path] => {
+            if let Some(name) = path.strip_prefix('@') {
+                return Some(Matcher::Named(format!("@{name}")));
+            }
+            if let Some(rest) = path.strip_prefix("~*") {
+                ("~*", rest)
+            } else if let Some(rest) = path.strip_prefix("^~") {
+                ("^~", rest)
+            } else if let Some(rest) = path.strip_prefix('~') {
+                ("~", rest)
+            } else if let Some(rest) = path.strip_prefix('=') {
+                ("=", rest)
+            } else {
+                ("", path.as_str())
+            }
+        }
+        [modifier, path] => (modifier.as_str(), path.as_str()),
+        _ => return None,
+    };
+    Some(match modifier {
+        "" => Matcher::Prefix(path.to_string()),
+        "=" => Matcher::Exact(path.to_string()),
+        "^~" => Matcher::PrefixNoRegex(path.to_string()),
+        "~" => Matcher::Regex(Pattern::new(path, false)),
+        "~*" => Matcher::Regex(Pattern::new(path, true)),
+        _ => return None,
+    })
+}
+
+/// The text or URL of a `return`, when it has one.
+fn return_text(args: &[String]) -> Option<String> {
+    match args {
+        [code, text, ..] if code.bytes().all(|b| b.is_ascii_digit()) => Some(text.clone()),
+        [url] if !url.bytes().all(|b| b.is_ascii_digit()) => Some(url.clone()),
+        _ => None,
+    }
+}
+
+/// A `map` source: a lone `$variable` by name, anything else as a template
+/// (kept with its `$`).
+fn map_source(source: &str) -> String {
+    let name = source.strip_prefix('$').unwrap_or(source);
+    let name = name
+        .strip_prefix('{')
+        .and_then(|inner| inner.strip_suffix('}'))
+        .unwrap_or(name);
+    if source.starts_with('$')
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        name.to_string()
+    } else {
+        source.to_string()
+    }
+}
+
+/// The condition of `if (...)` as nginx's rewrite module reads it.
+pub fn if_condition(args: &[String]) -> Condition {
+    let mut words: Vec<String> = args.to_vec();
+    let original = words.join(" ");
+    if let Some(first) = words.first_mut() {
+        if first == "(" {
+            words.remove(0);
+        } else if let Some(rest) = first.strip_prefix('(') {
+            *first = rest.to_string();
+        } else {
+            return Condition::Unknown(original);
+        }
+    }
+    match words.last_mut() {
+        Some(last) if last == ")" => {
+            words.pop();
+        }
+        Some(last) if last.ends_with(')') => {
+            last.pop();
+        }
+        _ => return Condition::Unknown(original),
+    }
+    let variable = |word: &str| -> Option<String> {
+        let name = word.strip_prefix('$')?;
+        let name = name
+            .strip_prefix('{')
+            .and_then(|inner| inner.strip_suffix('}'))
+            .unwrap_or(name);
+        (!name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+            .then(|| name.to_string())
+    };
+    match words.as_slice() {
+        [single] => variable(single).map_or_else(
+            || Condition::Unknown(original.clone()),
+            |name| Condition::Var {
+                name,
+                test: TextTest::Truthy,
+            },
+        ),
+        [op, path] => {
+            let (negated, op) = op
+                .strip_prefix('!')
+                .map_or((false, op.as_str()), |rest| (true, rest));
+            let test = match op {
+                "-f" => FileTest::File,
+                "-d" => FileTest::Directory,
+                "-e" => FileTest::Exists,
+                "-x" => FileTest::Executable,
+                _ => return Condition::Unknown(original),
+            };
+            let condition = Condition::File {
+                path: path.clone(),
+                test,
+            };
+            if negated {
+                Condition::Not(Box::new(condition))
+            } else {
+                condition
+            }
+        }
+        [left, op, right] => {
+            let Some(name) = variable(left) else {
+                return Condition::Unknown(original);
+            };
+            let (negated, test) = match op.as_str() {
+                "=" | "!=" => (
+                    op == "!=",
+                    TextTest::Equals {
+                        value: right.clone(),
+                        case_insensitive: false,
+                    },
+                ),
+                "~" | "!~" => (op == "!~", TextTest::Matches(Pattern::new(right, false))),
+                "~*" | "!~*" => (op == "!~*", TextTest::Matches(Pattern::new(right, true))),
+                _ => return Condition::Unknown(original),
+            };
+            let condition = Condition::Var { name, test };
+            if negated {
+                Condition::Not(Box::new(condition))
+            } else {
+                condition
+            }
+        }
+        _ => Condition::Unknown(original),
+    }
+}
