@@ -287,6 +287,27 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let mentioned = referer_hosts(&lowered.model);
     let mut reported: Vec<Span> = Vec::new();
     for site in lowered.sites() {
+        let with = |path: &str, referer: &str| {
+            let mut request = lowered.request(site, path);
+            request.set_header("Referer", referer);
+            lowered.trace(&request)
+        };
+        // What refuses a foreign Referer does not depend on the host tried
+        // below: traced once per path, not once per host (every host any
+        // policy of the configuration names is tried on every site).
+        let gates: Vec<Option<Span>> = GUARDED
+            .iter()
+            .map(|path| {
+                let foreign = with(path, "https://evil.test/page");
+                foreign
+                    .is_forbidden()
+                    .then(|| lowered.deciding(&foreign))
+                    .flatten()
+            })
+            .collect();
+        if gates.iter().all(Option::is_none) {
+            continue;
+        }
         let mut hosts = lowered.hosts(site);
         for host in &mentioned {
             if !hosts.contains(host) {
@@ -294,27 +315,21 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
         for host in &hosts {
-            for path in GUARDED {
-                let with = |referer: &str| {
-                    let mut request = lowered.request(site, path);
-                    request.set_header("Referer", referer);
-                    lowered.trace(&request)
-                };
-                let foreign = with("https://evil.test/page");
-                let Some(gate) = foreign
-                    .is_forbidden()
-                    .then(|| lowered.deciding(&foreign))
-                    .flatten()
-                else {
+            for (path, gate) in GUARDED.iter().zip(&gates) {
+                let Some(gate) = *gate else {
                     continue;
                 };
+                if reported.contains(&gate) {
+                    continue;
+                }
+                let with = |referer: &str| with(path, referer);
                 let own_passes = [
                     format!("https://{host}/page"),
                     format!("http://{host}/page"),
                 ]
                 .iter()
                 .any(|own| !with(own).is_forbidden());
-                if !own_passes || reported.contains(&gate) {
+                if !own_passes {
                     continue;
                 }
                 let Some(lookalike) = lookalikes(host).into_iter().find(|referer| {
