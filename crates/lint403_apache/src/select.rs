@@ -282,18 +282,19 @@ pub(crate) fn location_sections(model: &Model, site: SiteId, uri: &str) -> Vec<S
         .collect()
 }
 
-/// `<Location /x>` covers `/x`, `/x/...`, not `/xy`; wildcards compare
-/// with fnmatch. Slashes in the section path are merged as in the URI.
+/// `<Location /x>` covers `/x`, `/x/...`, not `/xy`; a wildcard path is
+/// fnmatch'ed against the whole URI. Slashes in the section path are
+/// merged as in the URI.
 fn location_matches(path: &str, uri: &str) -> bool {
     let mut path = path.to_string();
     while path.contains("//") {
         path = path.replace("//", "/");
     }
+    // A wildcard path is matched against the whole URI (`*` does not
+    // cross `/`): `<Location /a*>` covers `/abc`, not `/a/x` (checked
+    // against apache2).
     if path.contains(['*', '?', '[']) {
-        return fnmatch(path.as_bytes(), uri.as_bytes())
-            || uri
-                .match_indices('/')
-                .any(|(at, _)| fnmatch(path.as_bytes(), &uri.as_bytes()[..at]));
+        return fnmatch(path.as_bytes(), uri.as_bytes());
     }
     if !uri.starts_with(&path) {
         return false;
@@ -393,6 +394,8 @@ mod tests {
         assert!(location_matches("/private", "/private/x"));
         assert!(!location_matches("/private", "/privateer"));
         assert!(location_matches("/", "/anything"));
+        assert!(location_matches("/a*", "/abc"));
+        assert!(!location_matches("/a*", "/a/x.txt"));
     }
 
     #[test]

@@ -655,3 +655,18 @@ fn thousands_of_merged_sections_stay_flat() {
     let status = handle.join().expect("no stack overflow");
     assert_eq!(status, Some(200), "every merged section admits 127.0.0.1");
 }
+
+#[test]
+fn a_refused_index_candidate_does_not_decide_a_served_one() {
+    let fixture = Fixture::new("index-candidates");
+    fixture
+        .write("d/secret.html", "s\n")
+        .write("d/index.html", "i\n");
+    let options = fixture.options(false);
+    let text = format!("{MAIN}DirectoryIndex secret.html index.html\n<Files secret.html>\n    Require all denied\n</Files>\n");
+    let (model, _) = model_of(&text, "/etc/apache2/apache2.conf", &options);
+    let verdict = lint403_apache::trace(&model, &get("/d/"), &options);
+    assert_eq!(verdict.status, Some(200));
+    assert!(verdict.decided_by.is_empty(), "{:?}", verdict.decided_by);
+    assert!(verdict.fix.is_none());
+}

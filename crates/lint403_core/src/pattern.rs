@@ -6,12 +6,14 @@
 
 use std::fmt;
 
-/// One compiled pattern with its source text.
+/// One pattern with its source text, compiled on first use: a large
+/// configuration (thousands of `SetEnvIf` lines) is lowered without
+/// building an automaton for patterns no request reaches.
 #[derive(Clone)]
 pub struct Pattern {
     pub source: String,
     pub case_insensitive: bool,
-    engine: Engine,
+    engine: std::sync::OnceLock<Engine>,
 }
 
 #[derive(Clone)]
@@ -23,28 +25,33 @@ enum Engine {
 
 impl Pattern {
     pub fn new(source: &str, case_insensitive: bool) -> Pattern {
-        let text = if case_insensitive {
-            format!("(?i){source}")
-        } else {
-            source.to_string()
-        };
-        let engine = match regex::Regex::new(&text) {
-            Ok(regex) => Engine::Fast(regex),
-            Err(_) => match fancy_regex::Regex::new(&text) {
-                Ok(regex) => Engine::Backtracking(Box::new(regex)),
-                Err(error) => Engine::Unsupported(error.to_string()),
-            },
-        };
         Pattern {
             source: source.to_string(),
             case_insensitive,
-            engine,
+            engine: std::sync::OnceLock::new(),
         }
+    }
+
+    fn engine(&self) -> &Engine {
+        self.engine.get_or_init(|| {
+            let text = if self.case_insensitive {
+                format!("(?i){}", self.source)
+            } else {
+                self.source.clone()
+            };
+            match regex::Regex::new(&text) {
+                Ok(regex) => Engine::Fast(regex),
+                Err(_) => match fancy_regex::Regex::new(&text) {
+                    Ok(regex) => Engine::Backtracking(Box::new(regex)),
+                    Err(error) => Engine::Unsupported(error.to_string()),
+                },
+            }
+        })
     }
 
     /// Why neither engine runs it, if neither does.
     pub fn unsupported(&self) -> Option<&str> {
-        match &self.engine {
+        match self.engine() {
             Engine::Unsupported(reason) => Some(reason),
             _ => None,
         }
@@ -53,7 +60,7 @@ impl Pattern {
     /// `Some(matched)`, or `None` when lint403 cannot tell (an unsupported
     /// pattern, or the backtracking engine's limit hit).
     pub fn is_match(&self, text: &str) -> Option<bool> {
-        match &self.engine {
+        match self.engine() {
             Engine::Fast(regex) => Some(regex.is_match(text)),
             Engine::Backtracking(regex) => regex.is_match(text).ok(),
             Engine::Unsupported(_) => None,
@@ -64,7 +71,7 @@ impl Pattern {
     /// took no part is `None`), `Some(None)` for no match, `None` when
     /// lint403 cannot tell.
     pub fn captures(&self, text: &str) -> Option<Option<Vec<Option<String>>>> {
-        match &self.engine {
+        match self.engine() {
             Engine::Fast(regex) => Some(regex.captures(text).map(|found| {
                 found
                     .iter()
@@ -89,7 +96,7 @@ impl Pattern {
     /// unnamed groups), so a dialect can turn named captures into
     /// variables (nginx `(?<name>...)`).
     pub fn capture_names(&self) -> Vec<Option<String>> {
-        match &self.engine {
+        match self.engine() {
             Engine::Fast(regex) => regex
                 .capture_names()
                 .map(|name| name.map(str::to_string))

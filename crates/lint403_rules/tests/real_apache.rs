@@ -56,6 +56,8 @@ struct Case {
     client: u8,
     /// Basic credentials to send.
     credentials: Option<(&'static str, &'static str)>,
+    /// Request headers (`Referer`, …).
+    headers: Vec<(&'static str, &'static str)>,
     /// Modules (symbols) to leave out of the kit's list.
     without: &'static [&'static str],
     expect: Expect,
@@ -72,6 +74,7 @@ impl Case {
             path,
             client: 1,
             credentials: None,
+            headers: Vec::new(),
             without: &[],
             expect: Expect::Status(status),
         }
@@ -108,6 +111,11 @@ impl Case {
 
     fn credentials(mut self, user: &'static str, password: &'static str) -> Case {
         self.credentials = Some((user, password));
+        self
+    }
+
+    fn header(mut self, name: &'static str, value: &'static str) -> Case {
+        self.headers.push((name, value));
         self
     }
 
@@ -199,6 +207,11 @@ fn failure(case: &Case) -> Option<String> {
         credentials: case
             .credentials
             .map(|(user, password)| (user.to_string(), password.to_string())),
+        headers: case
+            .headers
+            .iter()
+            .map(|(name, value)| ((*name).to_string(), (*value).to_string()))
+            .collect(),
         ..TestRequest::get(case.path)
     };
     match send(server.address(), &request) {
@@ -833,5 +846,127 @@ fn s001_child_compat_list_replaces_parent() {
             .file(".htaccess", "Order Deny,Allow\nDeny from all\n")
             .file("sub/.htaccess", "Order Deny,Allow\nDeny from all\nAllow from 10.1.1.1\n")
             .client(7),
+    ]);
+}
+
+#[test]
+fn b003_dotfile_rules_refuse_the_acme_challenge() {
+    let acme = "/.well-known/acme-challenge/t";
+    run(&[
+        Case::new(
+            "b003-rewrite",
+            fixture!("B003-dotfile-block-hits-well-known/bad.conf"),
+            acme,
+            403,
+        )
+        .file(".well-known/acme-challenge/t", "token\n"),
+        Case::new(
+            "b003-directorymatch",
+            fixture!("B003-dotfile-block-hits-well-known/bad-directorymatch.conf"),
+            acme,
+            403,
+        )
+        .file(".well-known/acme-challenge/t", "token\n"),
+        Case::new(
+            "b003-fixed",
+            fixture!("B003-dotfile-block-hits-well-known/good.conf"),
+            acme,
+            200,
+        )
+        .file(".well-known/acme-challenge/t", "token\n"),
+        Case::new(
+            "b003-fixed-still-hides",
+            fixture!("B003-dotfile-block-hits-well-known/good.conf"),
+            "/.env",
+            403,
+        )
+        .file(".env", "SECRET=1\n"),
+        Case::new(
+            "b003-filesmatch",
+            fixture!("B003-dotfile-block-hits-well-known/good-filesmatch.conf"),
+            acme,
+            200,
+        )
+        .file(".well-known/acme-challenge/t", "token\n"),
+        Case::new(
+            "b003-filesmatch-hides",
+            fixture!("B003-dotfile-block-hits-well-known/good-filesmatch.conf"),
+            "/.env",
+            403,
+        )
+        .file(".env", "SECRET=1\n"),
+    ]);
+}
+
+#[test]
+fn r001_r003_referer_gates() {
+    let image = "/images/photo.jpg";
+    let page = "images/photo.jpg";
+    run(&[
+        // R001: no Referer is refused like a foreign one…
+        Case::new(
+            "r001-none",
+            fixture!("R001-hotlink-refuses-empty-referer/bad.conf"),
+            image,
+            403,
+        )
+        .file(page, "png\n"),
+        Case::new(
+            "r001-own",
+            fixture!("R001-hotlink-refuses-empty-referer/bad.conf"),
+            image,
+            200,
+        )
+        .file(page, "png\n")
+        .header("Referer", "https://shop.example/page"),
+        // …and the fix lets it through while still refusing other sites.
+        Case::new(
+            "r001-fixed-none",
+            fixture!("R001-hotlink-refuses-empty-referer/good.conf"),
+            image,
+            200,
+        )
+        .file(page, "png\n"),
+        Case::new(
+            "r001-fixed-foreign",
+            fixture!("R001-hotlink-refuses-empty-referer/good.conf"),
+            image,
+            403,
+        )
+        .file(page, "png\n")
+        .header("Referer", "https://evil.test/page"),
+        // R003: the unanchored pattern admits a look-alike; the fix does not.
+        Case::new(
+            "r003-lookalike",
+            fixture!("R003-referer-pattern-admits-lookalike/bad.conf"),
+            image,
+            200,
+        )
+        .file(page, "png\n")
+        .header("Referer", "https://evil.test/?shop.example/"),
+        Case::new(
+            "r003-foreign",
+            fixture!("R003-referer-pattern-admits-lookalike/bad.conf"),
+            image,
+            403,
+        )
+        .file(page, "png\n")
+        .header("Referer", "https://evil.test/page"),
+        Case::new(
+            "r003-fixed-lookalike",
+            fixture!("R003-referer-pattern-admits-lookalike/good.conf"),
+            image,
+            403,
+        )
+        .file(page, "png\n")
+        .header("Referer", "https://evil.test/?shop.example/"),
+        Case::new(
+            "r003-fixed-own",
+            fixture!("R003-referer-pattern-admits-lookalike/good.conf"),
+            image,
+            200,
+        )
+        .file(page, "png\n")
+        .header("Referer", "https://www.shop.example:8443/page"),
     ]);
 }

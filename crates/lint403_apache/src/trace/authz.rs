@@ -110,7 +110,7 @@ pub(super) fn evaluate(node: &Node<'_>, parent_and: bool, context: &Context<'_>)
             if let Ok(result) = result {
                 evaluation
                     .trail
-                    .push((rule.span, format!("authorization result: {}", name(result))));
+                    .push((rule.span, format!("{}: {}", describe(rule), name(result))));
             }
             evaluation.deciding.push(rule.span);
             evaluation.result = result;
@@ -192,6 +192,34 @@ fn negated(result: Authz) -> Authz {
         Authz::Granted => Authz::Denied,
         Authz::Denied | Authz::DeniedNoUser | Authz::Neutral => Authz::Neutral,
     }
+}
+
+/// A provider line as httpd's debug log names it (`Require ip …`).
+fn describe(rule: &Rule) -> String {
+    let RuleKind::Access {
+        action,
+        subject,
+        negated,
+    } = &rule.kind
+    else {
+        return "Require".to_string();
+    };
+    let not = if *negated { "not " } else { "" };
+    let what = match subject {
+        Subject::All if *action == Action::Allow => "all granted".to_string(),
+        Subject::All => "all denied".to_string(),
+        Subject::Ip(cidr) => format!("ip {cidr}"),
+        Subject::Host(host) => format!("host {host}"),
+        Subject::Env(var) => format!("env {var}"),
+        Subject::User(users) => format!("user {}", users.join(" ")),
+        Subject::Group(groups) => format!("group {}", groups.join(" ")),
+        Subject::ValidUser => "valid-user".to_string(),
+        Subject::Method(methods) => format!("method {}", methods.join(" ")),
+        Subject::Expr(_) => "expr".to_string(),
+        Subject::Unknown(words) => words.clone(),
+        Subject::Anonymous | Subject::Unix => "?".to_string(),
+    };
+    format!("authorization result of Require {not}{what}")
 }
 
 pub(super) fn name(result: Authz) -> &'static str {

@@ -2050,6 +2050,8 @@ impl<'m> Tracer<'m> {
                 };
                 let mut error: Option<u16> = None;
                 let single = names.len() == 1;
+                let candidates_start = self.steps.len();
+                let fix_before = self.fix.clone();
                 for name in &names {
                     let candidate = if name.starts_with('/') {
                         name.clone()
@@ -2071,6 +2073,14 @@ impl<'m> Tracer<'m> {
                         End::Sub { regular_file } => {
                             let exists = self.index_exists(filename, name);
                             if regular_file && exists != Some(false) {
+                                // An earlier candidate's refusal did not
+                                // decide: this one is served.
+                                for step in &mut self.steps[candidates_start..] {
+                                    if step.role == StepRole::Decided {
+                                        step.role = StepRole::Evaluated;
+                                    }
+                                }
+                                self.fix.clone_from(&fix_before);
                                 self.step(
                                     StepRole::Evaluated,
                                     span,

@@ -13,11 +13,14 @@
 //!
 //! In nginx, lint403 recognises the dotfile shapes (`/\.`, `(^|/)\.`,
 //! `/\.(?!ht)`…, without a `well-known` exception) and takes other
-//! regexes as not matching the probe. In IIS the probes go through the
-//! tracer over the shared model: the rule reports the line that refuses
-//! both a dotfile (`GET /.git/config`) and
-//! `GET /.well-known/acme-challenge/t` but not `GET /index.html` (a
-//! rewrite rule whose `CustomResponse` answers 403 to `(^|/)\.`).
+//! regexes as not matching the probe. In Apache httpd and IIS the probes
+//! go through the tracer over the shared model: the rule reports the
+//! line that refuses both a dotfile (`GET /.git/config`) and
+//! `GET /.well-known/acme-challenge/t` but not `GET /index.html` — a
+//! `RewriteRule "(^|/)\." - [F]`, a `<DirectoryMatch "/\.">` deny, an
+//! IIS rewrite rule whose `CustomResponse` answers 403 to `(^|/)\.`.
+//! (`<FilesMatch "^\.">` only sees the last segment, `t`, and does not
+//! refuse the challenge.)
 //!
 //! ## Example
 //! ```nginx
@@ -61,7 +64,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Broad,
-    dialects: &[Dialect::Nginx, Dialect::Iis],
+    dialects: &[Dialect::Nginx, Dialect::Apache, Dialect::Iis],
     likelihood: Likelihood::Common,
     fix: FixDifficulty::Trivial,
     source: include_str!("b003_dotfile_block_hits_well_known.rs"),
@@ -70,8 +73,10 @@ pub const RULE: Rule = Rule {
 
 const PROBE: &str = "/.well-known/acme-challenge/t";
 
-/// A page no dotfile rule may refuse.
-const ORDINARY: &str = "/index.html";
+/// Pages no dotfile rule refuses: one with an extension and one without
+/// (a rule that refuses extension-less names is an extension allow-list,
+/// not a dotfile block).
+const ORDINARY: &[&str] = &["/index.html", "/blog/2024/post"];
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Some(tree) = context.nginx_tree() else {
@@ -137,10 +142,19 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let mut paths = probe::WELL_KNOWN.to_vec();
     paths.extend_from_slice(probe::DOTFILES);
-    paths.push(ORDINARY);
-    let Some(probes) = probe::Probes::run(context, &paths) else {
+    paths.extend_from_slice(ORDINARY);
+    let Some(lowered) = probe::Lowered::of(context) else {
         return;
     };
+    // Tracing is the expensive part: only where a refusal can hang on a
+    // dotfile-shaped pattern.
+    if !probe::refusal_patterns(&lowered.model)
+        .into_iter()
+        .any(dotfile_regex)
+    {
+        return;
+    }
+    let probes = probe::Probes::trace(lowered, &paths);
     let mut reported = Vec::new();
     for site in probes.lowered.sites() {
         let refused = |path: &str| {
@@ -161,7 +175,9 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         // A line that refuses ordinary pages too is a site-wide refusal
         // (B001's business), not a dotfile block.
-        if refused(ORDINARY) == Some(deciding) || reported.contains(&deciding) {
+        if ORDINARY.iter().any(|path| refused(path) == Some(deciding))
+            || reported.contains(&deciding)
+        {
             continue;
         }
         reported.push(deciding);

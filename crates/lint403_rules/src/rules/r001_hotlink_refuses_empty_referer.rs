@@ -10,6 +10,11 @@
 //! condition excepts the empty Referer (the `^$` pattern with
 //! `negate="true"`), in a rule whose URL pattern is not media-only.
 //!
+//! In Apache httpd the check goes through the tracer over the shared
+//! model: a `RewriteCond %{HTTP_REFERER}` gate (it refuses a foreign
+//! Referer and serves the site's own) whose rule also refuses a request
+//! that sends no Referer — no `RewriteCond %{HTTP_REFERER} !^$`.
+//!
 //! ## Why it causes 403
 //! A request without a `Referer` header is valid only when `valid_referers`
 //! lists `none`. Direct visits, bookmarks, links from mail clients and
@@ -86,6 +91,7 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::iis::{self, RewriteRule};
 use crate::walk::nginx::{LocationKind, Tree};
+use crate::walk::probe;
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -97,7 +103,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Referer,
-    dialects: &[Dialect::Nginx, Dialect::Iis],
+    dialects: &[Dialect::Nginx, Dialect::Iis, Dialect::Apache],
     likelihood: Likelihood::Common,
     fix: FixDifficulty::Trivial,
     source: include_str!("r001_hotlink_refuses_empty_referer.rs"),
@@ -117,6 +123,10 @@ const MEDIA_DIRS: [&str; 12] = [
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     if let Loaded::Iis(config) = context.config {
         check_iis(config, out);
+        return;
+    }
+    if let Loaded::Apache(_) = context.config {
+        traced(context, out);
         return;
     }
     let Some(tree) = context.nginx_tree() else {
@@ -178,6 +188,32 @@ fn media_only(tree: &Tree<'_>, index: usize) -> bool {
 
 /// IIS: a refusing rewrite rule whose `{HTTP_REFERER}` conditions all hold
 /// for an empty Referer, one of them a negated own-site pattern.
+/// Apache: a referer gate (found by tracing a foreign and the site's own
+/// Referer) whose line also refuses a request without a Referer.
+fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let Some(lowered) = probe::Lowered::of(context) else {
+        return;
+    };
+    for gate in lowered.referer_gates() {
+        let none = lowered.with_referer(gate.site, gate.path, None);
+        if !none.is_forbidden() || lowered.deciding(&none) != Some(gate.span) {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                RULE.code,
+                gate.span,
+                format!(
+                    "GET {} without a Referer → 403: the referer check refuses visitors whose browser sends none (typed or bookmarked URLs, privacy settings, many apps and proxies)",
+                    gate.path
+                ),
+            )
+            .with_label("refuses the empty Referer too")
+            .with_help("let the empty Referer through: add `RewriteCond %{HTTP_REFERER} !^$` before the other conditions of this rule"),
+        );
+    }
+}
+
 fn check_iis(config: &lint403_iis::LoadedConfig, out: &mut Vec<Diagnostic>) {
     iis::walk(config, |visit| {
         if visit.name() != "rule"

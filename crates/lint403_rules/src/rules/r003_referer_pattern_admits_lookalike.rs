@@ -14,7 +14,8 @@
 //!   matches any character;
 //! - `https://evilexample.com/` — nothing bounds the host on the left.
 //!
-//! In nginx (`valid_referers ~regex` with `$invalid_referer`) the same
+//! In nginx (`valid_referers ~regex` with `$invalid_referer`) and Apache
+//! httpd (`RewriteCond %{HTTP_REFERER}` before a `[F]` rule) the same
 //! look-alikes go through the tracer over the shared model, for each host
 //! a site names or a referer pattern mentions: the rule reports a
 //! referer check that refuses `Referer: https://evil.test/` and lets the
@@ -97,7 +98,7 @@ pub const RULE: Rule = Rule {
         doc: "",
     },
     family: Family::Referer,
-    dialects: &[Dialect::Iis, Dialect::Nginx],
+    dialects: &[Dialect::Iis, Dialect::Nginx, Dialect::Apache],
     likelihood: Likelihood::Common,
     fix: FixDifficulty::Trivial,
     source: include_str!("r003_referer_pattern_admits_lookalike.rs"),
@@ -111,7 +112,7 @@ static HOST: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::ne
 });
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    if let Loaded::Nginx(_) = context.config {
+    if let Loaded::Nginx(_) | Loaded::Apache(_) = context.config {
         traced(context, out);
         return;
     }
@@ -276,89 +277,44 @@ fn unescaped_dot_variant(written: &str) -> Option<String> {
     replaced.then_some(out)
 }
 
-/// Paths a hotlink or referer gate usually guards.
-const GUARDED: &[&str] = &["/images/photo.jpg", "/logo.png", "/", "/downloads/file.zip"];
-
-/// nginx: trace the site's own, a foreign and look-alike Referers.
+/// nginx and Apache: trace the site's own, a foreign and look-alike
+/// Referers through each referer gate.
 fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Some(lowered) = probe::Lowered::of(context) else {
         return;
     };
-    let mentioned = referer_hosts(&lowered.model);
-    let mut reported: Vec<Span> = Vec::new();
-    for site in lowered.sites() {
-        let with = |path: &str, referer: &str| {
-            let mut request = lowered.request(site, path);
-            request.set_header("Referer", referer);
-            lowered.trace(&request)
-        };
-        // What refuses a foreign Referer does not depend on the host tried
-        // below: traced once per path, not once per host (every host any
-        // policy of the configuration names is tried on every site).
-        let gates: Vec<Option<Span>> = GUARDED
-            .iter()
-            .map(|path| {
-                let foreign = with(path, "https://evil.test/page");
-                foreign
-                    .is_forbidden()
-                    .then(|| lowered.deciding(&foreign))
-                    .flatten()
-            })
-            .collect();
-        if gates.iter().all(Option::is_none) {
+    for gate in lowered.referer_gates() {
+        let host = &gate.host;
+        let Some(lookalike) = lookalikes(host).into_iter().find(|referer| {
+            let verdict = lowered.with_referer(gate.site, gate.path, Some(referer));
+            !verdict.is_forbidden() && verdict.status.is_some()
+        }) else {
             continue;
-        }
-        let mut hosts = lowered.hosts(site);
-        for host in &mentioned {
-            if !hosts.contains(host) {
-                hosts.push(host.clone());
-            }
-        }
-        for host in &hosts {
-            for (path, gate) in GUARDED.iter().zip(&gates) {
-                let Some(gate) = *gate else {
-                    continue;
-                };
-                if reported.contains(&gate) {
-                    continue;
-                }
-                let with = |referer: &str| with(path, referer);
-                let own_passes = [
-                    format!("https://{host}/page"),
-                    format!("http://{host}/page"),
-                ]
-                .iter()
-                .any(|own| !with(own).is_forbidden());
-                if !own_passes {
-                    continue;
-                }
-                let Some(lookalike) = lookalikes(host).into_iter().find(|referer| {
-                    let verdict = with(referer);
-                    !verdict.is_forbidden() && verdict.status.is_some()
-                }) else {
-                    continue;
-                };
-                reported.push(gate);
-                let patterns = referer_policy_span(&lowered, host);
-                let diagnostic = Diagnostic::new(
-                        RULE.code,
-                        gate,
-                        format!(
-                            "GET {path} with Referer: {lookalike} is let through, while Referer: https://evil.test/page → 403: the referer check admits look-alikes of {host}"
-                        ),
-                    )
-                    .with_label("refuses other sites, but not look-alikes")
-                    .with_help(format!(
-                        "name hosts instead of a regex (`valid_referers none blocked server_names;` for the site's own names, `{host}` for another), or anchor and escape it: `~^(www\\.)?{}(:\\d+)?/`",
-                        host.replace('.', "\\.")
-                    ));
-                out.push(match patterns {
-                    Some(span) => diagnostic.with_related(span, "the Referers it accepts"),
-                    None => diagnostic,
-                });
-                break;
-            }
-        }
+        };
+        let help = match context.config.dialect() {
+            Dialect::Apache => format!(
+                "anchor and escape it: `RewriteCond %{{HTTP_REFERER}} !^https?://(www\\.)?{}(:\\d+)?(/|$) [NC]`",
+                host.replace('.', "\\.")
+            ),
+            _ => format!(
+                "name hosts instead of a regex (`valid_referers none blocked server_names;` for the site's own names, `{host}` for another), or anchor and escape it: `~^(www\\.)?{}(:\\d+)?/`",
+                host.replace('.', "\\.")
+            ),
+        };
+        let diagnostic = Diagnostic::new(
+            RULE.code,
+            gate.span,
+            format!(
+                "GET {} with Referer: {lookalike} is let through, while Referer: https://evil.test/page → 403: the referer check admits look-alikes of {host}",
+                gate.path
+            ),
+        )
+        .with_label("refuses other sites, but not look-alikes")
+        .with_help(help);
+        out.push(match referer_policy_span(&lowered, host) {
+            Some(span) => diagnostic.with_related(span, "the Referers it accepts"),
+            None => diagnostic,
+        });
     }
 }
 
@@ -396,44 +352,6 @@ fn lookalikes(host: &str) -> Vec<String> {
         out.push(format!("https://{dashed}/"));
     }
     out
-}
-
-/// Host names that referer checks of the model name (`valid_referers`
-/// hosts, and host-like words in their regexes).
-fn referer_hosts(model: &lint403_core::Model) -> Vec<String> {
-    let Ok(host_re) = regex::Regex::new(r"(?:[A-Za-z0-9-]+(?:\\\.|\.))+[A-Za-z][A-Za-z0-9-]*")
-    else {
-        return Vec::new();
-    };
-    let mut hosts = Vec::new();
-    for scope in &model.scopes {
-        for rule in &scope.rules {
-            let lint403_core::model::RuleKind::RefererPolicy {
-                hosts: named,
-                regexes,
-                ..
-            } = &rule.kind
-            else {
-                continue;
-            };
-            let found = named
-                .iter()
-                .map(|name| name.split('/').next().unwrap_or(name).to_string())
-                .chain(regexes.iter().flat_map(|pattern| {
-                    host_re
-                        .find_iter(&pattern.source)
-                        .map(|found| found.as_str().replace("\\.", "."))
-                        .collect::<Vec<_>>()
-                }));
-            for host in found {
-                let host = host.trim_start_matches("www.").to_ascii_lowercase();
-                if !host.starts_with('*') && !host.is_empty() && !hosts.contains(&host) {
-                    hosts.push(host);
-                }
-            }
-        }
-    }
-    hosts
 }
 
 #[cfg(test)]

@@ -134,7 +134,11 @@ pub struct Probes<'c> {
 impl<'c> Probes<'c> {
     /// Lowers `context`'s configuration and traces `paths` on every site.
     pub fn run(context: &RuleContext<'c>, paths: &[&'static str]) -> Option<Probes<'c>> {
-        let lowered = Lowered::of(context)?;
+        Some(Probes::trace(Lowered::of(context)?, paths))
+    }
+
+    /// Traces `paths` on every site of an already lowered configuration.
+    pub fn trace(lowered: Lowered<'c>, paths: &[&'static str]) -> Probes<'c> {
         let mut probes = Vec::new();
         for site in lowered.sites() {
             for path in paths {
@@ -146,7 +150,7 @@ impl<'c> Probes<'c> {
                 });
             }
         }
-        Some(Probes { lowered, probes })
+        Probes { lowered, probes }
     }
 
     /// The deciding line of a probe, when it is in a file of the report.
@@ -157,6 +161,226 @@ impl<'c> Probes<'c> {
     /// The probes of one site.
     pub fn of_site(&self, site: SiteId) -> impl Iterator<Item = &Probe> {
         self.probes.iter().filter(move |probe| probe.site == site)
+    }
+}
+
+/// Paths a hotlink or referer gate usually guards.
+pub const GUARDED: &[&str] = &["/images/photo.jpg", "/logo.png", "/", "/downloads/file.zip"];
+
+/// A referer check found by tracing: on `site`, `path` is refused with a
+/// foreign Referer (decided at `span`) and served with the Referer of
+/// `host`, one of the site's own.
+pub struct RefererGate {
+    pub site: SiteId,
+    pub path: &'static str,
+    pub host: String,
+    pub span: Span,
+}
+
+impl Lowered<'_> {
+    /// `path` on `site` with `referer` (`None`: no Referer header).
+    pub fn with_referer(&self, site: SiteId, path: &str, referer: Option<&str>) -> Verdict {
+        let mut request = self.request(site, path);
+        if let Some(referer) = referer {
+            request.set_header("Referer", referer);
+        }
+        self.trace(&request)
+    }
+
+    /// The referer gates of every site, one per deciding line. Only when
+    /// the model tests the Referer at all (tracing is the expensive part).
+    pub fn referer_gates(&self) -> Vec<RefererGate> {
+        let mentioned = referer_hosts(&self.model);
+        if mentioned.is_empty() && !tests_referer(&self.model) {
+            return Vec::new();
+        }
+        let mut gates: Vec<RefererGate> = Vec::new();
+        for site in self.sites() {
+            // What refuses a foreign Referer does not depend on the host
+            // tried below: traced once per path, not once per host (every
+            // host any policy of the configuration names is tried on every
+            // site, so per host it grew with sites × hosts).
+            let refusals: Vec<Option<Span>> = GUARDED
+                .iter()
+                .map(|path| {
+                    let foreign = self.with_referer(site, path, Some("https://evil.test/page"));
+                    foreign
+                        .is_forbidden()
+                        .then(|| self.deciding(&foreign))
+                        .flatten()
+                })
+                .collect();
+            if refusals.iter().all(Option::is_none) {
+                continue;
+            }
+            let mut hosts = self.hosts(site);
+            for host in &mentioned {
+                if !hosts.contains(host) {
+                    hosts.push(host.clone());
+                }
+            }
+            for host in hosts {
+                for (path, refusal) in GUARDED.iter().zip(&refusals) {
+                    let Some(span) = *refusal else {
+                        continue;
+                    };
+                    if gates.iter().any(|gate| gate.span == span) {
+                        continue;
+                    }
+                    let own_passes = [
+                        format!("https://{host}/page"),
+                        format!("http://{host}/page"),
+                    ]
+                    .iter()
+                    .any(|own| !self.with_referer(site, path, Some(own)).is_forbidden());
+                    if own_passes {
+                        gates.push(RefererGate {
+                            site,
+                            path,
+                            host: host.clone(),
+                            span,
+                        });
+                    }
+                }
+            }
+        }
+        gates
+    }
+}
+
+/// Host names that referer checks of the model name: `valid_referers`
+/// hosts, and host-like words in Referer patterns.
+pub fn referer_hosts(model: &Model) -> Vec<String> {
+    use lint403_core::model::RuleKind;
+    let Ok(host_re) = regex::Regex::new(r"(?:[A-Za-z0-9-]+(?:\\\.|\.))+[A-Za-z][A-Za-z0-9-]*")
+    else {
+        return Vec::new();
+    };
+    let mut words: Vec<String> = Vec::new();
+    for scope in &model.scopes {
+        for rule in &scope.rules {
+            match &rule.kind {
+                RuleKind::RefererPolicy { hosts, regexes, .. } => {
+                    words.extend(
+                        hosts
+                            .iter()
+                            .map(|name| name.split('/').next().unwrap_or(name).to_string()),
+                    );
+                    words.extend(regexes.iter().map(|pattern| pattern.source.clone()));
+                }
+                RuleKind::Respond { when, .. } | RuleKind::Rewrite { when, .. } => {
+                    referer_patterns(when, &mut words);
+                }
+                // Apache `RewriteCond %{HTTP_REFERER} PATTERN`, kept for
+                // the tracer as words.
+                RuleKind::Setting { args, .. } if reads_referer(args) => {
+                    words.extend(args.iter().skip(1).cloned());
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut hosts = Vec::new();
+    for word in words {
+        for found in host_re.find_iter(&word) {
+            let host = found.as_str().replace("\\.", ".").to_ascii_lowercase();
+            let host = host.trim_start_matches("www.").to_string();
+            if !host.is_empty() && !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+    }
+    hosts
+}
+
+fn referer_patterns(condition: &lint403_core::model::Condition, out: &mut Vec<String>) {
+    use lint403_core::model::{Condition, TextTest};
+    match condition {
+        Condition::All(parts) | Condition::Any(parts) => {
+            for part in parts {
+                referer_patterns(part, out);
+            }
+        }
+        Condition::Not(inner) => referer_patterns(inner, out),
+        Condition::Header { name, test } if name.eq_ignore_ascii_case("referer") => match test {
+            TextTest::Matches(pattern) => out.push(pattern.source.clone()),
+            TextTest::Equals { value, .. } | TextTest::Prefix(value) => out.push(value.clone()),
+            _ => {}
+        },
+        _ => {}
+    }
+}
+
+/// Whether any rule of the model reads the Referer.
+fn tests_referer(model: &Model) -> bool {
+    use lint403_core::model::RuleKind;
+    model
+        .scopes
+        .iter()
+        .flat_map(|scope| &scope.rules)
+        .any(|rule| match &rule.kind {
+            RuleKind::RefererPolicy { .. } => true,
+            RuleKind::Respond { when, .. }
+            | RuleKind::Rewrite { when, .. }
+            | RuleKind::SetVar { when, .. } => {
+                format!("{when:?}").to_ascii_lowercase().contains("referer")
+            }
+            RuleKind::Setting { args, .. } => reads_referer(args),
+            _ => false,
+        })
+}
+
+fn reads_referer(args: &[String]) -> bool {
+    args.first()
+        .is_some_and(|first| first.to_ascii_lowercase().contains("http_referer"))
+}
+
+/// The regex sources a model's refusals can hang on: scope matchers, and
+/// the patterns in the conditions of `Respond` and `Rewrite` rules (what
+/// a prefilter reads before tracing anything).
+pub fn refusal_patterns(model: &Model) -> Vec<&str> {
+    use lint403_core::model::{Matcher, RuleKind};
+    let mut out = Vec::new();
+    for scope in &model.scopes {
+        match &scope.matcher {
+            Matcher::Regex(pattern) | Matcher::FileRegex(pattern) | Matcher::DirRegex(pattern) => {
+                out.push(pattern.source.as_str());
+            }
+            Matcher::If(condition) => condition_patterns(condition, &mut out),
+            _ => {}
+        }
+        for rule in &scope.rules {
+            match &rule.kind {
+                RuleKind::Respond { when, .. } => condition_patterns(when, &mut out),
+                RuleKind::Rewrite { pattern, when, .. } => {
+                    out.push(pattern.source.as_str());
+                    condition_patterns(when, &mut out);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+fn condition_patterns<'m>(condition: &'m lint403_core::model::Condition, out: &mut Vec<&'m str>) {
+    use lint403_core::model::{Condition, TextTest};
+    match condition {
+        Condition::All(parts) | Condition::Any(parts) => {
+            for part in parts {
+                condition_patterns(part, out);
+            }
+        }
+        Condition::Not(inner) => condition_patterns(inner, out),
+        Condition::Header { test, .. }
+        | Condition::Path(test)
+        | Condition::Query(test)
+        | Condition::Var { test, .. } => {
+            if let TextTest::Matches(pattern) = test {
+                out.push(pattern.source.as_str());
+            }
+        }
+        _ => {}
     }
 }
 
