@@ -8,6 +8,7 @@
 //! ([`Loaded`]). The walkers in [`walk`] give every rule the directives in
 //! reading order with includes followed and the enclosing blocks known.
 
+pub mod regexes;
 pub mod registry;
 pub mod walk;
 
@@ -47,6 +48,7 @@ pub struct RuleContext<'a> {
     nginx_tree: OnceCell<walk::nginx::Tree<'a>>,
     nginx_regexes: OnceCell<walk::nginx::LocationRegexes>,
     facts: &'a SiteFacts,
+    apache_scopes: OnceCell<Vec<walk::apache_scope::Scope>>,
 }
 
 /// The facts of a run without `.lint403.yaml`.
@@ -60,6 +62,7 @@ impl<'a> RuleContext<'a> {
             nginx_tree: OnceCell::new(),
             nginx_regexes: OnceCell::new(),
             facts: &NO_FACTS,
+            apache_scopes: OnceCell::new(),
         }
     }
 
@@ -83,6 +86,16 @@ impl<'a> RuleContext<'a> {
             self.nginx_tree
                 .get_or_init(|| walk::nginx::Tree::build(config, self.sources)),
         )
+    }
+
+    /// An Apache configuration's access scopes
+    /// ([`walk::apache_scope::scopes`]); empty for the other dialects.
+    pub fn apache_scopes(&self) -> &[walk::apache_scope::Scope] {
+        let Loaded::Apache(config) = self.config else {
+            return &[];
+        };
+        self.apache_scopes
+            .get_or_init(|| walk::apache_scope::scopes(config, self.sources))
     }
 
     /// An nginx configuration's regex `location` patterns, compiled;

@@ -142,9 +142,8 @@ fn check_apache(
     context: &RuleContext<'_>,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut scopes = apache_scope::scopes(config, context.sources);
-    scopes.extend(apache_scope::require_any_sections(config, context.sources));
-    for scope in scopes {
+    let require_any = apache_scope::require_any_sections(config, context.sources);
+    for scope in context.apache_scopes().iter().chain(&require_any) {
         let Some(grant) = scope
             .require
             .iter()

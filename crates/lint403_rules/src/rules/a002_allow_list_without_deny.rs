@@ -77,8 +77,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    if let Loaded::Apache(config) = context.config {
-        check_apache(config, context, out);
+    if let Loaded::Apache(_) = context.config {
+        check_apache(context, out);
         return;
     }
     let Some(tree) = context.nginx_tree() else {
@@ -98,10 +98,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if tree.satisfy_any(index).is_some() && tree.auth_in_effect(index).is_some() {
             continue;
         }
-        let lists = [list.as_slice()];
+        let lists = [list];
         let Some(outside) = nginx::probe_addresses(&lists)
             .into_iter()
-            .find(|address| nginx::decide(&list, *address).is_none())
+            .find(|address| nginx::decide(list, *address).is_none())
         else {
             continue;
         };
@@ -122,12 +122,8 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_apache(
-    config: &lint403_apache::LoadedConfig,
-    context: &RuleContext<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    for scope in apache_scope::scopes(config, context.sources) {
+fn check_apache(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    for scope in context.apache_scopes() {
         if scope.limited || scope.satisfy_any() || !scope.deny_first() || !scope.deny.is_empty() {
             continue;
         }

@@ -113,8 +113,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    if let Loaded::Apache(config) = context.config {
-        check_apache(config, context, out);
+    if let Loaded::Apache(_) = context.config {
+        check_apache(context, out);
         return;
     }
     let Loaded::Iis(config) = context.config else {
@@ -275,12 +275,8 @@ fn check_url_authorization(visit: &Visit<'_, '_>, out: &mut Vec<Diagnostic>) {
     );
 }
 
-fn check_apache(
-    config: &lint403_apache::LoadedConfig,
-    context: &RuleContext<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    for scope in apache_scope::scopes(config, context.sources) {
+fn check_apache(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    for scope in context.apache_scopes() {
         let Some((false, order_span)) = scope.order else {
             continue;
         };

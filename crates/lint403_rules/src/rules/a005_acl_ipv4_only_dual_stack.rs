@@ -79,7 +79,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let client: std::net::IpAddr = "2001:db8::7"
             .parse()
             .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
-        let Some(deny) = nginx::decide(&list, client).filter(|e| !e.allow) else {
+        let Some(deny) = nginx::decide(list, client).filter(|e| !e.allow) else {
             continue;
         };
         // The server(s) this list applies to.

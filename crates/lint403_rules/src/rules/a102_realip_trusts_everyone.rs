@@ -98,7 +98,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                     .find_map(|entry| match entry.subject {
                         Subject::Net(net, prefix) if entry.allow && prefix > 0 => {
                             let host = nginx::sample_host(net, prefix);
-                            nginx::decide(&list, host)
+                            nginx::decide(list, host)
                                 .is_some_and(|d| d.allow)
                                 .then_some((host, entry.entry))
                         }

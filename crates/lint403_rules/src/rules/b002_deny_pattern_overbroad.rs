@@ -98,7 +98,9 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         for probe in MUST_ALLOW {
-            let matches = |pattern: &str| regexes.matches(pattern, probe);
+            let matches = |pattern: &str, case_insensitive: bool| {
+                regexes.matches(pattern, case_insensitive, probe)
+            };
             let Some(selected) = tree.select(server, probe, &matches) else {
                 continue;
             };
@@ -109,7 +111,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             // A regex that takes `/` itself takes the whole site: B001.
-            if regexes.matches(&pattern, "/") {
+            if regexes.matches(&pattern, block.is_case_insensitive_regex(), "/") {
                 continue;
             }
             let Some((status, decider)) = refusal(tree, selected) else {
@@ -154,6 +156,6 @@ fn refusal(tree: &Tree<'_>, location: usize) -> Option<(u16, lint403_core::Span)
     }
     let list_node = tree.effective_acl(location)?;
     let list = tree.acl(list_node);
-    let decider = decide(&list, CLIENT)?;
+    let decider = decide(list, CLIENT)?;
     (!decider.allow).then(|| (403, decider.entry.head_span()))
 }

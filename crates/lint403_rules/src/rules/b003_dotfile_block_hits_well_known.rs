@@ -89,7 +89,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if tree.server_block_of(server) != Some(server) {
             continue;
         }
-        let matches = |pattern: &str| {
+        let matches = |pattern: &str, _case_insensitive: bool| {
             dotfile_regex(pattern) || pattern.contains("well-known") || pattern.contains("acme")
         };
         let Some(selected) = tree.select(server, PROBE, &matches) else {
@@ -113,7 +113,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             .or_else(|| {
                 let list = tree.acl(tree.effective_acl(selected)?);
                 let client = std::net::IpAddr::from([203, 0, 113, 7]);
-                nginx::decide(&list, client)
+                nginx::decide(list, client)
                     .filter(|entry| !entry.allow)
                     .map(|entry| (entry.entry, "403".to_string()))
             });

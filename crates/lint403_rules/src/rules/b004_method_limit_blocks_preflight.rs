@@ -103,7 +103,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         }
         let refuses = tree.effective_acl(index).is_some_and(|list_node| {
             let list = tree.acl(list_node);
-            decide(&list, CLIENT).is_some_and(|decider| !decider.allow)
+            decide(list, CLIENT).is_some_and(|decider| !decider.allow)
         });
         if !refuses {
             continue;

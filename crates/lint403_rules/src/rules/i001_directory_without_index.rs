@@ -234,7 +234,8 @@ fn nginx_front_controller(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) 
         }) else {
             continue;
         };
-        let matches = |pattern: &str| regexes.matches(pattern, "/");
+        let matches =
+            |pattern: &str, case_insensitive: bool| regexes.matches(pattern, case_insensitive, "/");
         let root = tree.select(server, "/", &matches).unwrap_or(server);
         // `/` answered in its location (a redirect, a proxy, FastCGI).
         let answers = [

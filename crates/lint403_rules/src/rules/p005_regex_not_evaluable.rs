@@ -70,7 +70,8 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             let Some((LocationKind::Regex, pattern)) = entry.location() else {
                 continue;
             };
-            let Some(reason) = regexes.unsupported(&pattern) else {
+            let Some(reason) = regexes.unsupported(&pattern, entry.is_case_insensitive_regex())
+            else {
                 continue;
             };
             let last = entry.directive.args.len().saturating_sub(1);

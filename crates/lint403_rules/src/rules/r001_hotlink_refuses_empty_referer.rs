@@ -329,10 +329,7 @@ fn iis_sample(rule: &RewriteRule<'_>) -> &'static str {
     if !rule.syntax_is("ECMAScript") {
         return "";
     }
-    let Ok(re) = regex::RegexBuilder::new(&url.value)
-        .case_insensitive(true)
-        .build()
-    else {
+    let Some(re) = crate::regexes::get(&url.value, true) else {
         return "";
     };
     [
@@ -357,7 +354,7 @@ fn pattern_matches_empty(rule: &RewriteRule<'_>, pattern: &str) -> Option<bool> 
     if rule.syntax_is("ExactMatch") {
         return Some(pattern.is_empty());
     }
-    regex::Regex::new(pattern).ok().map(|re| re.is_match(""))
+    crate::regexes::is_match(pattern, false, "")
 }
 
 #[cfg(test)]

@@ -105,6 +105,12 @@ pub const RULE: Rule = Rule {
     check,
 };
 
+/// A host name as written in a pattern (dots escaped or not); built once
+/// per process, not once per file.
+static HOST: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"(?:[A-Za-z0-9-]+(?:\\\.|\.))+[A-Za-z][A-Za-z0-9-]*").ok()
+});
+
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     if let Loaded::Nginx(_) | Loaded::Apache(_) = context.config {
         traced(context, out);
@@ -113,8 +119,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Loaded::Iis(config) = context.config else {
         return;
     };
-    let Ok(host_re) = regex::Regex::new(r"(?:[A-Za-z0-9-]+(?:\\\.|\.))+[A-Za-z][A-Za-z0-9-]*")
-    else {
+    let Some(host_re) = HOST.as_ref() else {
         return;
     };
     iis::walk(config, |visit| {
@@ -137,17 +142,21 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             && rule
                 .action_type()
                 .is_some_and(|t| t.eq_ignore_ascii_case("None"));
-        let path = format!(
-            "{}{}",
-            visit.url_prefix(),
-            rule.sample_path().unwrap_or("…")
-        );
+        // Only a finding needs the sample path, and working it out
+        // compiles the rule's URL pattern.
+        let path = || {
+            format!(
+                "{}{}",
+                visit.url_prefix(),
+                rule.sample_path().unwrap_or("…")
+            )
+        };
         for condition in &rule.conditions {
             let Some(pattern) = allow_pattern(condition, refuses, whitelist) else {
                 continue;
             };
             let ignore_case = iis::is_true(condition.attribute_value("ignoreCase"), true);
-            let Some((referer, why)) = lookalike(&host_re, pattern, ignore_case) else {
+            let Some((referer, why)) = lookalike(host_re, pattern, ignore_case) else {
                 continue;
             };
             let Some(attribute) = condition.attribute("pattern") else {
@@ -162,7 +171,8 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 RULE.code,
                 Span::new(visit.file, attribute.value_range),
                 format!(
-                    "GET {path} with `Referer: {referer}` {effect}: the pattern {why}, so another host's Referer matches it"
+                    "GET {} with `Referer: {referer}` {effect}: the pattern {why}, so another host's Referer matches it",
+                    path()
                 ),
             )
             .with_label("admits look-alike hosts")
@@ -210,10 +220,7 @@ fn lookalike(
 ) -> Option<(String, &'static str)> {
     let written = host_re.find(pattern)?.as_str();
     let host = written.replace("\\.", ".");
-    let re = regex::RegexBuilder::new(pattern)
-        .case_insensitive(ignore_case)
-        .build()
-        .ok()?;
+    let re = crate::regexes::get(pattern, ignore_case)?;
     // The pattern must accept the site itself, else it is not about it.
     if !re.is_match(&format!("https://{host}/"))
         && !re.is_match(&format!("http://{host}/"))

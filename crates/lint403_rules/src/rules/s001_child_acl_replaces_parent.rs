@@ -137,7 +137,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let limit_except = tree.kind(index) == "limit_except";
-        let lists = [list.as_slice(), parent.as_slice()];
+        let lists = [list, parent];
         let probes = nginx::probe_addresses(&lists);
         let mut path = tree.sample_path(index);
         let mut method = "GET".to_string();
@@ -162,7 +162,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             }
         }
         let parent_kind = tree.kind(parent_node);
-        let finding = widened(&probes, &list, &parent, limit_except)
+        let finding = widened(&probes, list, parent, limit_except)
             .map(|address| {
                 format!(
                     "{method} {path} from {address} → let through: this block's own allow/deny list replaces the one inherited from `{parent_kind}`, which refused {address}"
@@ -170,7 +170,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             })
             .or_else(|| {
                 limit_except
-                    .then(|| narrowed(&probes, &list, &parent))
+                    .then(|| narrowed(&probes, list, parent))
                     .flatten()
                     .map(|address| {
                         format!(
@@ -324,7 +324,7 @@ fn pairs(
     has: fn(&apache_scope::Scope) -> bool,
     report: &mut dyn FnMut(&apache_scope::Scope, &apache_scope::Scope, &str),
 ) {
-    let scopes = apache_scope::scopes(config, context.sources);
+    let scopes = context.apache_scopes();
     // <Directory> below <Directory>, by plain path.
     let directories: Vec<&apache_scope::Scope> = scopes
         .iter()
@@ -354,16 +354,26 @@ fn pairs(
     let Some(child) = scopes.first().filter(|scope| has(scope)) else {
         return;
     };
-    let canonical =
-        |path: &std::path::Path| std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let canonical = canonical_path;
     let own_path = canonical(&context.sources.get(root.file).path);
     let Some(own_dir) = own_path.parent().map(std::path::Path::to_path_buf) else {
         return;
     };
     let load = |id: lint403_core::FileId, htaccess: bool| {
         let mut copy = lint403_core::SourceMap::new();
-        for (_, source) in context.sources.iter() {
-            copy.add(source.clone());
+        for (other, source) in context.sources.iter() {
+            if other == id || !htaccess {
+                copy.add(source.clone());
+            } else if other < id {
+                // httpd reads no Include from a .htaccess (nor does the
+                // loader), so the other files are never read: empty
+                // stand-ins keep the file ids, without copying every text
+                // of the run for each .htaccess.
+                copy.add(lint403_core::SourceFile::from_bytes(
+                    std::path::PathBuf::new(),
+                    Vec::new(),
+                ));
+            }
         }
         let options = lint403_core::CheckOptions {
             context: htaccess.then(|| lint403_apache::Context::Htaccess.as_str().to_string()),
@@ -445,6 +455,33 @@ fn pairs(
     if let Some((_, parent, request)) = best {
         report(child, &parent, &request);
     }
+}
+
+thread_local! {
+    /// Canonical paths already resolved: every `.htaccess` of a run looks
+    /// at every other file of the run, and resolving each again made the
+    /// work quadratic in system calls.
+    static CANONICAL: std::cell::RefCell<std::collections::HashMap<std::path::PathBuf, std::path::PathBuf>> =
+        std::cell::RefCell::default();
+}
+
+/// How many resolved paths a thread keeps before it starts over.
+const CANONICAL_LIMIT: usize = 1 << 16;
+
+/// `path` with symbolic links resolved (itself when it cannot be).
+fn canonical_path(path: &std::path::Path) -> std::path::PathBuf {
+    CANONICAL.with(|cache| {
+        if let Some(known) = cache.borrow().get(path) {
+            return known.clone();
+        }
+        let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CANONICAL_LIMIT {
+            cache.clear();
+        }
+        cache.insert(path.to_path_buf(), resolved.clone());
+        resolved
+    })
 }
 
 fn check_apache(

@@ -150,9 +150,11 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         for suffix in SUFFIXES {
             let path = format!("{base}{suffix}");
-            let Some(selected) = tree.select(server, &path, &|pattern: &str| {
-                regexes.matches(pattern, &path)
-            }) else {
+            let Some(selected) =
+                tree.select(server, &path, &|pattern: &str, case_insensitive: bool| {
+                    regexes.matches(pattern, case_insensitive, &path)
+                })
+            else {
                 continue;
             };
             if selected == restricted || tree.is_within(selected, restricted) {
@@ -222,7 +224,7 @@ fn restriction(tree: &Tree<'_>, location: usize) -> Option<Restriction> {
         }
     }
     let own_list = tree.acl(location);
-    if let Some(decider) = decide(&own_list, CLIENT) {
+    if let Some(decider) = decide(own_list, CLIENT) {
         if !decider.allow {
             return Some(Restriction::Denied(decider.entry.head_span()));
         }
@@ -238,7 +240,7 @@ fn restriction(tree: &Tree<'_>, location: usize) -> Option<Restriction> {
 fn restriction_applies(tree: &Tree<'_>, location: usize, restriction: &Restriction) -> bool {
     let refuses_by_list = tree.effective_acl(location).is_some_and(|list_node| {
         let list = tree.acl(list_node);
-        decide(&list, CLIENT).is_some_and(|decider| !decider.allow)
+        decide(list, CLIENT).is_some_and(|decider| !decider.allow)
     });
     let returns = tree.node(location).entries.iter().any(|entry| {
         entry.is("return")

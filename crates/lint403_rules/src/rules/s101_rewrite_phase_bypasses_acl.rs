@@ -123,7 +123,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 fn guard(tree: &Tree<'_>, location: usize) -> Option<Span> {
     if let Some(list_node) = tree.effective_acl(location) {
         let list = tree.acl(list_node);
-        if let Some(decider) = decide(&list, CLIENT) {
+        if let Some(decider) = decide(list, CLIENT) {
             if !decider.allow {
                 return Some(decider.entry.head_span());
             }
@@ -165,9 +165,13 @@ fn bypass(
     if !static_target.starts_with('/') || static_target.len() < target.len().min(2) {
         return None;
     }
-    let selected = tree.select(server, &static_target, &|pattern: &str| {
-        regexes.matches(pattern, &static_target)
-    })?;
+    let selected = tree.select(
+        server,
+        &static_target,
+        &|pattern: &str, case_insensitive: bool| {
+            regexes.matches(pattern, case_insensitive, &static_target)
+        },
+    )?;
     if selected == location || tree.is_within(selected, location) || guard(tree, selected).is_some()
     {
         return None;

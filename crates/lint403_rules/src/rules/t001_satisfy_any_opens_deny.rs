@@ -76,7 +76,6 @@ use std::collections::HashSet;
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::apache_scope;
 use crate::walk::nginx;
 use crate::{Loaded, RuleContext};
 
@@ -97,8 +96,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    if let Loaded::Apache(config) = context.config {
-        check_apache(config, context, out);
+    if let Loaded::Apache(_) = context.config {
+        check_apache(context, out);
         return;
     }
     let Some(tree) = context.nginx_tree() else {
@@ -119,11 +118,11 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let list = tree.acl(list_node);
-        let lists = [list.as_slice()];
+        let lists = [list];
         let found = nginx::probe_addresses(&lists)
             .into_iter()
             .find_map(|address| {
-                nginx::decide(&list, address)
+                nginx::decide(list, address)
                     .filter(|entry| entry.allow && entry.subject.is_everyone())
                     .map(|entry| (address, entry.entry))
             });
@@ -154,12 +153,8 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_apache(
-    config: &lint403_apache::LoadedConfig,
-    context: &RuleContext<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    for scope in apache_scope::scopes(config, context.sources) {
+fn check_apache(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    for scope in context.apache_scopes() {
         let Some((true, satisfy_span)) = scope.satisfy else {
             continue;
         };

@@ -90,8 +90,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    if let Loaded::Apache(config) = context.config {
-        check_apache(config, context, out);
+    if let Loaded::Apache(_) = context.config {
+        check_apache(context, out);
         return;
     }
     let Some(tree) = context.nginx_tree() else {
@@ -152,19 +152,15 @@ fn needs_user(line: &apache_scope::Line) -> bool {
     })
 }
 
-fn check_apache(
-    config: &lint403_apache::LoadedConfig,
-    context: &RuleContext<'_>,
-    out: &mut Vec<Diagnostic>,
-) {
-    let scopes = apache_scope::scopes(config, context.sources);
+fn check_apache(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    let scopes = context.apache_scopes();
     // Any `Require` anywhere decides what the `AuthType`-only scope serves
     // (and may be the deliberate switch-off of an old password): then
     // only the missing-AuthType half is reported.
     let any_require = scopes
         .iter()
         .any(|scope| scope.limited || !scope.containers.is_empty() || !scope.require.is_empty());
-    for scope in &scopes {
+    for scope in scopes {
         let user_require = scope.require.iter().find(|line| needs_user(line));
         match (&scope.auth_type, user_require) {
             (None, Some(require)) => {

@@ -65,11 +65,37 @@ fn line(text: &str, file: FileId, directive: &lint403_apache::syntax::Directive)
     }
 }
 
+/// The directives [`collect`] records.
+fn is_access_directive(name: &str) -> bool {
+    [
+        "order",
+        "allow",
+        "deny",
+        "satisfy",
+        "require",
+        "include",
+        "includeoptional",
+    ]
+    .iter()
+    .any(|known| name.eq_ignore_ascii_case(known))
+        || name
+            .as_bytes()
+            .get(..4)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"auth"))
+}
+
 fn collect(text: &str, file: FileId, nodes: &[Node], scope: &mut Scope) {
     for node in nodes {
         match node {
             Node::Directive(directive) => {
-                let name = directive.name(text).to_ascii_lowercase();
+                let written = directive.name(text);
+                // Most directives of a scope (`Options`, `DirectoryIndex`,
+                // `Header` …) are none of these: skip them before building
+                // their lower-cased arguments.
+                if !is_access_directive(written) {
+                    continue;
+                }
+                let name = written.to_ascii_lowercase();
                 let line = line(text, file, directive);
                 let first = line.args.first().cloned().unwrap_or_default();
                 match name.as_str() {

@@ -258,13 +258,13 @@ impl<'a> RewriteRule<'a> {
         if !self.syntax_is("ECMAScript") {
             return None;
         }
-        let re = regex::RegexBuilder::new(&url.value)
-            .case_insensitive(is_true(
+        let re = crate::regexes::get(
+            &url.value,
+            is_true(
                 self.matcher.and_then(|m| m.attribute_value("ignoreCase")),
                 true,
-            ))
-            .build()
-            .ok()?;
+            ),
+        )?;
         [
             "",
             "index.html",

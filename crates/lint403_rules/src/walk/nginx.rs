@@ -168,10 +168,42 @@ pub struct Node<'a> {
     pub block: Option<Entry<'a>>,
     pub parent: Option<usize>,
     pub entries: Vec<Entry<'a>>,
-    /// Positions in `entries` by directive name: an `http` block that
-    /// includes a thousand servers is asked for its `allow` lines once per
-    /// location, and must not be scanned each time.
-    by_name: std::collections::HashMap<Cow<'a, str>, Vec<usize>>,
+    /// (directive name, position in `entries`), sorted by name, then
+    /// position: an `http` block that includes a thousand servers is asked
+    /// for its `allow` lines once per location, and must not be scanned
+    /// each time. One flat list rather than a map per block: a large
+    /// configuration has a hundred thousand blocks.
+    by_name: Vec<(Cow<'a, str>, usize)>,
+    /// Its `location` blocks in reading order: location selection asks for
+    /// them for every probe of every rule.
+    pub locations: Vec<Location<'a>>,
+    /// Its `allow`/`deny` list, parsed on first use: rules ask for the list
+    /// in effect at every location, and most locations inherit one.
+    acl: std::cell::OnceCell<Vec<AclEntry<'a>>>,
+}
+
+impl<'a> Node<'a> {
+    /// The `by_name` run of the directives named `name`.
+    fn named(&self, name: &str) -> &[(Cow<'a, str>, usize)] {
+        let start = self
+            .by_name
+            .partition_point(|(known, _)| known.as_ref() < name);
+        let rest = self.by_name.get(start..).unwrap_or_default();
+        let length = rest.partition_point(|(known, _)| known.as_ref() == name);
+        rest.get(..length).unwrap_or_default()
+    }
+}
+
+/// A `location` block standing directly in a [`Node`].
+#[derive(Clone)]
+pub struct Location<'a> {
+    pub kind: LocationKind,
+    /// The prefix, exact path, regex or name.
+    pub pattern: Cow<'a, str>,
+    /// `~*`.
+    pub case_insensitive: bool,
+    /// The node of its block.
+    pub node: usize,
 }
 
 /// A directive standing directly in a [`Node`].
@@ -241,13 +273,23 @@ impl<'a> Tree<'a> {
                 block: None,
                 parent: None,
                 entries: Vec::new(),
-                by_name: std::collections::HashMap::new(),
+                by_name: Vec::new(),
+                locations: Vec::new(),
+                acl: std::cell::OnceCell::new(),
             }],
             root_context: config.root_context,
             fragment: config.fragment,
         };
         let mut files_open = Vec::new();
         tree.add_file(config, sources, config.root, 0, &mut files_open);
+        for node in &mut tree.nodes {
+            // Stable: positions stay in reading order within a name.
+            node.by_name.sort_by(|a, b| a.0.cmp(&b.0));
+            node.by_name.shrink_to_fit();
+            node.entries.shrink_to_fit();
+            node.locations.shrink_to_fit();
+        }
+        tree.nodes.shrink_to_fit();
         tree
     }
 
@@ -314,17 +356,25 @@ impl<'a> Tree<'a> {
                         block: Some(entry),
                         parent: Some(node),
                         entries: Vec::new(),
-                        by_name: std::collections::HashMap::new(),
+                        by_name: Vec::new(),
+                        locations: Vec::new(),
+                        acl: std::cell::OnceCell::new(),
                     });
                     self.add_items(config, sources, file, text, &block.items, child, files_open);
                 }
             }
+            let location = entry.child.and_then(|child| {
+                let (kind, pattern) = entry.location()?;
+                Some(Location {
+                    kind,
+                    pattern,
+                    case_insensitive: entry.is_case_insensitive_regex(),
+                    node: child,
+                })
+            });
             if let Some(target) = self.nodes.get_mut(node) {
-                target
-                    .by_name
-                    .entry(entry.name())
-                    .or_default()
-                    .push(target.entries.len());
+                target.locations.extend(location);
+                target.by_name.push((entry.name(), target.entries.len()));
                 target.entries.push(entry);
             }
         }
@@ -350,7 +400,7 @@ impl<'a> Tree<'a> {
     }
 
     /// `index`, its parent, ..., the root.
-    pub fn ancestors(&self, index: usize) -> impl Iterator<Item = usize> + '_ {
+    pub fn ancestors(&self, index: usize) -> impl Iterator<Item = usize> + use<'_, 'a> {
         std::iter::successors(Some(index), |&i| self.nodes.get(i).and_then(|n| n.parent))
     }
 
@@ -361,17 +411,25 @@ impl<'a> Tree<'a> {
         names: &'t [&'t str],
     ) -> impl Iterator<Item = &'t Entry<'a>> + 't {
         let node = self.nodes.get(index);
-        let mut positions: Vec<usize> = node
-            .into_iter()
-            .flat_map(|node| names.iter().filter_map(|name| node.by_name.get(*name)))
-            .flatten()
-            .copied()
-            .collect();
-        if names.len() > 1 {
+        // One name (the usual question) reads its positions in place;
+        // several are merged back into reading order.
+        let single = match (node, names) {
+            (Some(node), [name]) => node.named(name),
+            _ => &[],
+        };
+        let merged = (names.len() != 1).then(|| {
+            let mut positions: Vec<usize> = node
+                .into_iter()
+                .flat_map(|node| names.iter().flat_map(|name| node.named(name)))
+                .map(|(_, position)| *position)
+                .collect();
             positions.sort_unstable();
-        }
-        positions
-            .into_iter()
+            positions
+        });
+        single
+            .iter()
+            .map(|(_, position)| *position)
+            .chain(merged.into_iter().flatten())
             .filter_map(move |position| node.and_then(|node| node.entries.get(position)))
     }
 
@@ -515,20 +573,25 @@ fn mask(address: std::net::IpAddr, prefix: u32) -> std::net::IpAddr {
     }
 }
 
-impl Tree<'_> {
+impl<'a> Tree<'a> {
     /// The `allow`/`deny` entries standing directly in `index`, in order
     /// (entries nginx would reject are left out).
-    pub fn acl(&self, index: usize) -> Vec<AclEntry<'_>> {
-        self.own(index, &["allow", "deny"])
-            .filter_map(|entry| {
-                let subject = Subject::parse(&entry.arg(0)?)?;
-                Some(AclEntry {
-                    entry: *entry,
-                    allow: entry.is("allow"),
-                    subject,
+    pub fn acl(&self, index: usize) -> &[AclEntry<'a>] {
+        let Some(node) = self.nodes.get(index) else {
+            return &[];
+        };
+        node.acl.get_or_init(|| {
+            self.own(index, &["allow", "deny"])
+                .filter_map(|entry| {
+                    let subject = Subject::parse(&entry.arg(0)?)?;
+                    Some(AclEntry {
+                        entry: *entry,
+                        allow: entry.is("allow"),
+                        subject,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// The node whose `allow`/`deny` list is in effect at `index` (nginx
@@ -660,6 +723,11 @@ impl<'a> Entry<'a> {
         };
         Some((kind, second))
     }
+
+    /// Whether this is a `location ~* …`.
+    pub fn is_case_insensitive_regex(&self) -> bool {
+        self.is("location") && self.arg(0).is_some_and(|modifier| modifier == "~*")
+    }
 }
 
 impl Tree<'_> {
@@ -673,44 +741,40 @@ impl Tree<'_> {
         &self,
         node: usize,
         path: &str,
-        regex_matches: &dyn Fn(&str) -> bool,
+        regex_matches: &dyn Fn(&str, bool) -> bool,
     ) -> Option<usize> {
-        let locations: Vec<(LocationKind, String, usize)> = self
-            .nodes
-            .get(node)?
-            .entries
+        let locations = &self.nodes.get(node)?.locations;
+        if let Some(exact) = locations
             .iter()
-            .filter_map(|entry| {
-                let (kind, arg) = entry.location()?;
-                Some((kind, arg.into_owned(), entry.child?))
-            })
-            .collect();
-        if let Some((_, _, child)) = locations
-            .iter()
-            .find(|(kind, arg, _)| *kind == LocationKind::Exact && arg == path)
+            .find(|location| location.kind == LocationKind::Exact && location.pattern == path)
         {
-            return Some(*child);
+            return Some(exact.node);
         }
         let best = locations
             .iter()
-            .filter(|(kind, arg, _)| {
-                matches!(kind, LocationKind::Prefix | LocationKind::PrefixNoRegex)
-                    && path.starts_with(arg.as_str())
+            .filter(|location| {
+                matches!(
+                    location.kind,
+                    LocationKind::Prefix | LocationKind::PrefixNoRegex
+                ) && path.starts_with(location.pattern.as_ref())
             })
-            .max_by_key(|(_, arg, _)| arg.len());
-        if let Some((kind, _, child)) = best {
-            if let Some(nested) = self.select(*child, path, regex_matches) {
+            .max_by_key(|location| location.pattern.len());
+        if let Some(best) = best {
+            if let Some(nested) = self.select(best.node, path, regex_matches) {
                 return Some(nested);
             }
-            if *kind == LocationKind::PrefixNoRegex {
-                return Some(*child);
+            if best.kind == LocationKind::PrefixNoRegex {
+                return Some(best.node);
             }
         }
         locations
             .iter()
-            .find(|(kind, arg, _)| *kind == LocationKind::Regex && regex_matches(arg))
-            .map(|(_, _, child)| *child)
-            .or(best.map(|(_, _, child)| *child))
+            .find(|location| {
+                location.kind == LocationKind::Regex
+                    && regex_matches(&location.pattern, location.case_insensitive)
+            })
+            .or(best)
+            .map(|location| location.node)
     }
 }
 
@@ -780,46 +844,56 @@ pub(crate) fn run_check(
 
 /// A location pattern compiled by the engine that can run it.
 enum Compiled {
-    /// Rust's `regex`: linear time, most of PCRE's syntax.
-    Fast(regex::Regex),
+    /// `regex_automata`'s meta regex, as `regex` builds it (see
+    /// [`crate::regexes`]): linear time, most of PCRE's syntax.
+    Fast(regex_automata::meta::Regex),
     /// `fancy-regex`, for look-around, back-references and atomic groups.
     Backtracking(fancy_regex::Regex),
     /// Neither engine runs it (PCRE-only syntax); the reason.
     Unsupported(String),
 }
 
-/// Every regex `location` pattern of a tree, compiled once (`~*`
-/// case-insensitively): with `regex`, else with `fancy-regex`. A pattern
-/// neither can run never matches in this view and is listed by
+/// The regex `location` patterns of a tree (`~*` case-insensitively),
+/// each compiled the first time a rule tests or asks about it — with
+/// `regex`'s engine, else with `fancy-regex` — and then kept. A config of
+/// a thousand sites has thousands of distinct patterns; building them all
+/// up front cost more than every rule's checks together. A pattern
+/// neither engine can run never matches in this view and is listed by
 /// [`LocationRegexes::unsupported`], so a rule built on it stays quiet and
 /// P005 says why, rather than guess.
-pub struct LocationRegexes(std::collections::HashMap<String, Compiled>);
+pub struct LocationRegexes {
+    /// Indexed by the case-insensitive flag: the same text under `~` and
+    /// `~*` is two patterns.
+    by_case: [std::collections::HashMap<String, std::cell::OnceCell<Compiled>>; 2],
+}
 
 impl LocationRegexes {
     pub fn of(tree: &Tree<'_>) -> LocationRegexes {
-        let mut regexes = std::collections::HashMap::new();
-        for node in &tree.nodes {
-            for entry in &node.entries {
-                let Some((LocationKind::Regex, pattern)) = entry.location() else {
-                    continue;
-                };
-                let case_insensitive = entry.arg(0).is_some_and(|modifier| modifier == "~*");
-                let source = if case_insensitive {
-                    format!("(?i){pattern}")
-                } else {
-                    pattern.to_string()
-                };
-                regexes
-                    .entry(pattern.into_owned())
-                    .or_insert_with(|| compile(&source));
+        let mut by_case: [std::collections::HashMap<String, std::cell::OnceCell<Compiled>>; 2] =
+            Default::default();
+        // Every entry, not only the blocks selection sees: P005 asks about
+        // a location whose body the parser left raw too.
+        for entry in tree.nodes.iter().flat_map(|node| &node.entries) {
+            let Some((LocationKind::Regex, pattern)) = entry.location() else {
+                continue;
+            };
+            let patterns = &mut by_case[usize::from(entry.is_case_insensitive_regex())];
+            if !patterns.contains_key(pattern.as_ref()) {
+                patterns.insert(pattern.into_owned(), std::cell::OnceCell::new());
             }
         }
-        LocationRegexes(regexes)
+        LocationRegexes { by_case }
     }
 
-    /// Whether the location pattern `pattern` matches `path`.
-    pub fn matches(&self, pattern: &str, path: &str) -> bool {
-        match self.0.get(pattern) {
+    fn compiled(&self, pattern: &str, case_insensitive: bool) -> Option<&Compiled> {
+        let cell = self.by_case[usize::from(case_insensitive)].get(pattern)?;
+        Some(cell.get_or_init(|| compile(pattern, case_insensitive)))
+    }
+
+    /// Whether the location pattern `pattern` (of a `~*` location when
+    /// `case_insensitive`) matches `path`.
+    pub fn matches(&self, pattern: &str, case_insensitive: bool, path: &str) -> bool {
+        match self.compiled(pattern, case_insensitive) {
             Some(Compiled::Fast(regex)) => regex.is_match(path),
             // A backtracking limit hit counts as no match, as for an
             // unsupported pattern.
@@ -829,19 +903,26 @@ impl LocationRegexes {
     }
 
     /// Why lint403 cannot run `pattern`, if it cannot.
-    pub fn unsupported(&self, pattern: &str) -> Option<&str> {
-        match self.0.get(pattern) {
+    pub fn unsupported(&self, pattern: &str, case_insensitive: bool) -> Option<&str> {
+        match self.compiled(pattern, case_insensitive) {
             Some(Compiled::Unsupported(reason)) => Some(reason),
             _ => None,
         }
     }
 }
 
-fn compile(source: &str) -> Compiled {
-    if let Ok(regex) = regex::Regex::new(source) {
+/// `~*` is PCRE's caseless flag; written as a `(?i)` prefix, as nginx
+/// users would write it inline, so both engines read the same text.
+fn compile(pattern: &str, case_insensitive: bool) -> Compiled {
+    let source: Cow<'_, str> = if case_insensitive {
+        Cow::Owned(format!("(?i){pattern}"))
+    } else {
+        Cow::Borrowed(pattern)
+    };
+    if let Some(regex) = crate::regexes::build(&source, false) {
         return Compiled::Fast(regex);
     }
-    match fancy_regex::Regex::new(source) {
+    match fancy_regex::Regex::new(&source) {
         Ok(regex) => Compiled::Backtracking(regex),
         Err(error) => Compiled::Unsupported(error.to_string()),
     }
@@ -887,7 +968,7 @@ mod tests {
             lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
         let tree = Tree::build(&config, &sources);
         let server = (0..tree.nodes.len()).find(|&i| tree.server_block_of(i) == Some(i))?;
-        let matches = move |pattern: &str| dotfile && pattern.contains("\\.");
+        let matches = move |pattern: &str, _: bool| dotfile && pattern.contains("\\.");
         let node = tree.select(server, path, &matches)?;
         tree.node(node).block.map(|block| block.args().join(" "))
     }

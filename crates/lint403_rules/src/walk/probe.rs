@@ -195,6 +195,23 @@ impl Lowered<'_> {
         }
         let mut gates: Vec<RefererGate> = Vec::new();
         for (site, scopes) in self.sites_reading_referer() {
+            // What refuses a foreign Referer does not depend on the host
+            // tried below: traced once per path, not once per host (every
+            // host any policy of the configuration names is tried on every
+            // site, so per host it grew with sites × hosts).
+            let refusals: Vec<Option<Span>> = GUARDED
+                .iter()
+                .map(|path| {
+                    let foreign = self.with_referer(site, path, Some("https://evil.test/page"));
+                    foreign
+                        .is_forbidden()
+                        .then(|| self.deciding(&foreign))
+                        .flatten()
+                })
+                .collect();
+            if refusals.iter().all(Option::is_none) {
+                continue;
+            }
             let mut hosts = self.hosts(site);
             for host in referer_hosts_in(scopes.iter().map(|id| self.model.scope(*id))) {
                 if !hosts.contains(&host) {
@@ -204,13 +221,8 @@ impl Lowered<'_> {
             // The site's own names first; a few named partners after them.
             hosts.truncate(MAX_HOSTS_PER_SITE);
             for host in hosts {
-                for path in GUARDED {
-                    let foreign = self.with_referer(site, path, Some("https://evil.test/page"));
-                    let Some(span) = foreign
-                        .is_forbidden()
-                        .then(|| self.deciding(&foreign))
-                        .flatten()
-                    else {
+                for (path, refusal) in GUARDED.iter().zip(&refusals) {
+                    let Some(span) = *refusal else {
                         continue;
                     };
                     if gates.iter().any(|gate| gate.span == span) {
