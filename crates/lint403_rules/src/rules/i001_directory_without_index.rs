@@ -221,19 +221,18 @@ fn nginx_front_controller(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) 
     else {
         return;
     };
-    for server in 0..tree.nodes.len() {
-        if tree.server_block_of(server) != Some(server) {
-            continue;
+    // The first PHP location (a `.php` regex that passes to FastCGI) of
+    // each server, found in one pass over the tree.
+    let mut php_of: std::collections::BTreeMap<usize, usize> = std::collections::BTreeMap::new();
+    for node in 0..tree.nodes.len() {
+        let is_php = tree.node(node).block.is_some_and(|block| {
+            matches!(block.location(), Some((LocationKind::Regex, pattern)) if pattern.contains("php"))
+        }) && tree.own(node, &["fastcgi_pass"]).next().is_some();
+        if let Some(server) = is_php.then(|| tree.server_block_of(node)).flatten() {
+            php_of.entry(server).or_insert(node);
         }
-        let Some(php) = (0..tree.nodes.len()).find(|&node| {
-            tree.server_block_of(node) == Some(server)
-                && tree.node(node).block.is_some_and(|block| {
-                    matches!(block.location(), Some((LocationKind::Regex, pattern)) if pattern.contains("php"))
-                })
-                && tree.own(node, &["fastcgi_pass"]).next().is_some()
-        }) else {
-            continue;
-        };
+    }
+    for (&server, &php) in &php_of {
         let matches =
             |pattern: &str, case_insensitive: bool| regexes.matches(pattern, case_insensitive, "/");
         let root = tree.select(server, "/", &matches).unwrap_or(server);
