@@ -56,6 +56,13 @@ pub fn choose_site(model: &Model, request: &Request) -> Option<(SiteId, Step)> {
     if model.sites.is_empty() {
         return None;
     }
+    if let Some(site) = request.site.filter(|site| site.0 < model.sites.len()) {
+        let head = model.scope(model.site(site).root).head;
+        return Some((
+            site,
+            Step::new(StepRole::Site, Some(head), "this site, as asked"),
+        ));
+    }
     let local = request.listen.or_else(|| first_listen(model));
     let vhosts: Vec<SiteId> = (1..model.sites.len()).map(SiteId).collect();
     let bound = |exact: bool| -> Vec<SiteId> {

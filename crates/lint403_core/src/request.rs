@@ -20,6 +20,9 @@ pub struct Request {
     pub password: Option<String>,
     /// The socket the request arrived on; `None`: the config's first.
     pub listen: Option<SocketAddr>,
+    /// The site that serves it, when the caller has chosen already (the
+    /// rules' probes of each site): the tracer skips choosing one.
+    pub site: Option<crate::model::SiteId>,
 }
 
 impl Request {
@@ -38,6 +41,7 @@ impl Request {
             user: None,
             password: None,
             listen: None,
+            site: None,
         }
     }
 

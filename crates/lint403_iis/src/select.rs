@@ -66,6 +66,9 @@ pub fn choose_site(model: &Model, request: &Request) -> Option<SiteId> {
     if model.sites.is_empty() {
         return None;
     }
+    if let Some(site) = request.site.filter(|site| site.0 < model.sites.len()) {
+        return Some(site);
+    }
     if !model
         .scopes
         .iter()

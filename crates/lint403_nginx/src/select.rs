@@ -148,6 +148,20 @@ fn listen_of(site: &Site, address: Option<IpAddr>, port: u16, specific: bool) ->
 /// `server_name` match for `Host`, else that socket's `default_server`,
 /// else its first server. `None` when no server exists at all.
 pub fn select_server(model: &Model, request: &Request) -> Option<ChosenServer> {
+    if let Some(site) = request.site.filter(|site| site.0 < model.sites.len()) {
+        return Some(ChosenServer {
+            site,
+            default: site,
+            socket: request.listen,
+            captures: Vec::new(),
+            capture_names: Vec::new(),
+            steps: vec![Step::new(
+                StepRole::Site,
+                Some(model.scope(model.site(site).root).head),
+                "this server, as asked",
+            )],
+        });
+    }
     let (address, port) = socket_of(model, request);
     let mut steps = Vec::new();
     let specific: Vec<usize> = (0..model.sites.len())

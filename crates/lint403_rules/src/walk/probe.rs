@@ -76,8 +76,11 @@ impl<'c> Lowered<'c> {
     /// An anonymous `GET path` from 203.0.113.5 to `site`: its first
     /// listen socket, its first plain name as `Host`.
     pub fn request(&self, site: SiteId, path: &str) -> Request {
+        let chosen = site;
         let site = self.model.site(site);
         let mut request = Request::new("GET", path);
+        // The probe is of this site: the tracer need not choose among all.
+        request.site = Some(chosen);
         request.client_ip = IpAddr::from([203, 0, 113, 5]);
         if let Some(name) = site.names.iter().find(|name| is_plain_host(name)) {
             request.set_header("Host", name);
