@@ -48,6 +48,7 @@ pub struct RuleContext<'a> {
     nginx_tree: OnceCell<walk::nginx::Tree<'a>>,
     nginx_regexes: OnceCell<walk::nginx::LocationRegexes>,
     facts: &'a SiteFacts,
+    lowered: OnceCell<Option<walk::probe::Lowered<'a>>>,
     apache_scopes: OnceCell<Vec<walk::apache_scope::Scope>>,
 }
 
@@ -62,6 +63,7 @@ impl<'a> RuleContext<'a> {
             nginx_tree: OnceCell::new(),
             nginx_regexes: OnceCell::new(),
             facts: &NO_FACTS,
+            lowered: OnceCell::new(),
             apache_scopes: OnceCell::new(),
         }
     }
@@ -75,6 +77,14 @@ impl<'a> RuleContext<'a> {
 
     pub fn facts(&self) -> &SiteFacts {
         self.facts
+    }
+
+    /// The configuration lowered into the shared model, once for every
+    /// rule that traces probes; `None` when it has no site.
+    pub fn lowered(&self) -> Option<&walk::probe::Lowered<'a>> {
+        self.lowered
+            .get_or_init(|| walk::probe::Lowered::of(self))
+            .as_ref()
     }
 
     /// An nginx configuration's block tree; `None` for the other dialects.

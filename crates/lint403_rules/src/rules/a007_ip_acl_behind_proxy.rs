@@ -70,7 +70,6 @@ use lint403_core::model::{RuleKind, Subject};
 use lint403_core::{Code, Diagnostic, Dialect, Model, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::probe;
 use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
@@ -98,7 +97,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     else {
         return;
     };
-    let Some(lowered) = probe::Lowered::of(context) else {
+    let Some(lowered) = context.lowered() else {
         return;
     };
     if restores_client_address(&lowered.model) {

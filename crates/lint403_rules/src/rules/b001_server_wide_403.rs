@@ -149,7 +149,7 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     {
         return;
     }
-    let Some(lowered) = probe::Lowered::of(context) else {
+    let Some(lowered) = context.lowered() else {
         return;
     };
     if overrides_allowed(&lowered.model) {

@@ -143,7 +143,7 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let mut paths = probe::WELL_KNOWN.to_vec();
     paths.extend_from_slice(probe::DOTFILES);
     paths.extend_from_slice(ORDINARY);
-    let Some(lowered) = probe::Lowered::of(context) else {
+    let Some(lowered) = context.lowered() else {
         return;
     };
     // Tracing is the expensive part: only where a refusal can hang on a

@@ -91,7 +91,6 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::iis::{self, RewriteRule};
 use crate::walk::nginx::{LocationKind, Tree};
-use crate::walk::probe;
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -191,7 +190,7 @@ fn media_only(tree: &Tree<'_>, index: usize) -> bool {
 /// Apache: a referer gate (found by tracing a foreign and the site's own
 /// Referer) whose line also refuses a request without a Referer.
 fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(lowered) = probe::Lowered::of(context) else {
+    let Some(lowered) = context.lowered() else {
         return;
     };
     for gate in lowered.referer_gates() {

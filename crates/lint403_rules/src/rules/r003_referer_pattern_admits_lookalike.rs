@@ -280,7 +280,7 @@ fn unescaped_dot_variant(written: &str) -> Option<String> {
 /// nginx and Apache: trace the site's own, a foreign and look-alike
 /// Referers through each referer gate.
 fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(lowered) = probe::Lowered::of(context) else {
+    let Some(lowered) = context.lowered() else {
         return;
     };
     for gate in lowered.referer_gates() {
@@ -311,7 +311,7 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         )
         .with_label("refuses other sites, but not look-alikes")
         .with_help(help);
-        out.push(match referer_policy_span(&lowered, host) {
+        out.push(match referer_policy_span(lowered, host) {
             Some(span) => diagnostic.with_related(span, "the Referers it accepts"),
             None => diagnostic,
         });

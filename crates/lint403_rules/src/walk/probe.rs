@@ -129,19 +129,14 @@ impl<'c> Lowered<'c> {
 }
 
 /// A lowered configuration and the probes traced through it.
-pub struct Probes<'c> {
-    pub lowered: Lowered<'c>,
+pub struct Probes<'l, 'c> {
+    pub lowered: &'l Lowered<'c>,
     pub probes: Vec<Probe>,
 }
 
-impl<'c> Probes<'c> {
-    /// Lowers `context`'s configuration and traces `paths` on every site.
-    pub fn run(context: &RuleContext<'c>, paths: &[&'static str]) -> Option<Probes<'c>> {
-        Some(Probes::trace(Lowered::of(context)?, paths))
-    }
-
-    /// Traces `paths` on every site of an already lowered configuration.
-    pub fn trace(lowered: Lowered<'c>, paths: &[&'static str]) -> Probes<'c> {
+impl<'l, 'c> Probes<'l, 'c> {
+    /// Traces `paths` on every site of a lowered configuration.
+    pub fn trace(lowered: &'l Lowered<'c>, paths: &[&'static str]) -> Probes<'l, 'c> {
         let mut probes = Vec::new();
         for site in lowered.sites() {
             for path in paths {
