@@ -18,7 +18,7 @@ pub struct Pattern {
 
 #[derive(Clone)]
 enum Engine {
-    Fast(regex::Regex),
+    Fast(regex_automata::meta::Regex),
     Backtracking(Box<fancy_regex::Regex>),
     Unsupported(String),
 }
@@ -60,12 +60,20 @@ impl Pattern {
     /// lint403 cannot tell.
     pub fn captures(&self, text: &str) -> Option<Option<Vec<Option<String>>>> {
         match self.engine() {
-            Engine::Fast(regex) => Some(regex.captures(text).map(|found| {
-                found
-                    .iter()
-                    .map(|group| group.map(|m| m.as_str().to_string()))
-                    .collect()
-            })),
+            Engine::Fast(regex) => {
+                let mut found = regex.create_captures();
+                regex.captures(text, &mut found);
+                Some(found.is_match().then(|| {
+                    (0..found.group_len())
+                        .map(|group| {
+                            found
+                                .get_group(group)
+                                .and_then(|span| text.get(span.range()))
+                                .map(str::to_string)
+                        })
+                        .collect()
+                }))
+            }
             Engine::Backtracking(regex) => regex.captures(text).ok().map(|found| {
                 found.map(|found| {
                     found
@@ -86,7 +94,8 @@ impl Pattern {
     pub fn capture_names(&self) -> Vec<Option<String>> {
         match self.engine() {
             Engine::Fast(regex) => regex
-                .capture_names()
+                .group_info()
+                .pattern_names(regex_automata::PatternID::ZERO)
                 .map(|name| name.map(str::to_string))
                 .collect(),
             Engine::Backtracking(regex) => regex
@@ -96,6 +105,38 @@ impl Pattern {
             Engine::Unsupported(_) => Vec::new(),
         }
     }
+}
+
+/// The limits `regex::RegexBuilder` sets by default, so a pattern too big
+/// for `regex` is too big here too.
+const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
+const LAZY_DFA_CACHE_CAPACITY: usize = 2 * (1 << 20);
+
+/// What `regex::RegexBuilder::new(pattern).case_insensitive(..).build()`
+/// builds — the same `regex_automata` meta regex, syntax, size limits and
+/// match semantics — without the literal prefilter and the full DFA:
+/// configurations hold thousands of patterns each tested against a few
+/// short inputs (a path, a Referer), where those accelerators cost more
+/// to build than they save (about six times the build time, three times
+/// the memory). `None` where `regex` reports an error.
+pub fn lean(pattern: &str, case_insensitive: bool) -> Option<regex_automata::meta::Regex> {
+    use regex_automata::{meta, util::syntax, MatchKind};
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+        .hybrid_cache_capacity(LAZY_DFA_CACHE_CAPACITY)
+        .match_kind(MatchKind::LeftmostFirst)
+        .utf8_empty(true)
+        .auto_prefilter(false)
+        .dfa(false);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(
+            syntax::Config::new()
+                .utf8(true)
+                .case_insensitive(case_insensitive),
+        )
+        .build(pattern)
+        .ok()
 }
 
 /// Patterns compiled so far in this process: the same texts recur in
@@ -117,17 +158,18 @@ fn compiled(source: &str, case_insensitive: bool) -> Engine {
     {
         return engine;
     }
-    let text = if case_insensitive {
-        format!("(?i){source}")
+    let engine = if let Some(regex) = lean(source, case_insensitive) {
+        Engine::Fast(regex)
     } else {
-        source.to_string()
-    };
-    let engine = match regex::Regex::new(&text) {
-        Ok(regex) => Engine::Fast(regex),
-        Err(_) => match fancy_regex::Regex::new(&text) {
+        let text = if case_insensitive {
+            format!("(?i){source}")
+        } else {
+            source.to_string()
+        };
+        match fancy_regex::Regex::new(&text) {
             Ok(regex) => Engine::Backtracking(Box::new(regex)),
             Err(error) => Engine::Unsupported(error.to_string()),
-        },
+        }
     };
     if let Ok(mut cache) = COMPILED.lock() {
         if cache.len() < MAX_COMPILED {

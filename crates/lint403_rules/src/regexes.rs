@@ -17,33 +17,11 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use regex_automata::{meta, util::syntax, MatchKind};
+use regex_automata::meta;
 
-/// The limits `regex::RegexBuilder` sets by default, so a pattern too big
-/// for `regex` is too big here too.
-const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
-const LAZY_DFA_CACHE_CAPACITY: usize = 2 * (1 << 20);
-
-/// What `regex::RegexBuilder::new(pattern).case_insensitive(case_insensitive).build()`
-/// builds, without the prefilter and the full DFA (see the module comment);
-/// `None` where `regex` reports an error.
+/// See [`lint403_core::pattern::lean`].
 pub fn build(pattern: &str, case_insensitive: bool) -> Option<meta::Regex> {
-    let config = meta::Config::new()
-        .nfa_size_limit(Some(NFA_SIZE_LIMIT))
-        .hybrid_cache_capacity(LAZY_DFA_CACHE_CAPACITY)
-        .match_kind(MatchKind::LeftmostFirst)
-        .utf8_empty(true)
-        .auto_prefilter(false)
-        .dfa(false);
-    meta::Builder::new()
-        .configure(config)
-        .syntax(
-            syntax::Config::new()
-                .utf8(true)
-                .case_insensitive(case_insensitive),
-        )
-        .build(pattern)
-        .ok()
+    lint403_core::pattern::lean(pattern, case_insensitive)
 }
 
 /// Patterns compiled with [`build`], one entry per pattern text and
