@@ -39,6 +39,9 @@ pub struct Model {
     /// What lowering could not represent, with where and why. A tracer
     /// that reaches such a place answers "unknown".
     pub gaps: Vec<Gap>,
+    /// [`Model::global`] indexed by the variable a rule sets (or, for a
+    /// `Setting`, its first word), built on first use.
+    global_index: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
 }
 
 /// Something of the configuration the model leaves out.
@@ -511,7 +514,35 @@ impl Model {
             scopes: Vec::new(),
             global: Vec::new(),
             gaps: Vec::new(),
+            global_index: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The rules of [`Model::global`] about the variable `name` — the
+    /// `SetVar`s that set it and the `Setting`s whose first word is it —
+    /// in order, without scanning every global rule (a configuration of
+    /// thousands of servers has tens of thousands of `map` entries).
+    pub fn global_about(&self, name: &str) -> impl Iterator<Item = &Rule> {
+        let index = self.global_index.get_or_init(|| {
+            let mut index: std::collections::HashMap<String, Vec<usize>> =
+                std::collections::HashMap::new();
+            for (position, rule) in self.global.iter().enumerate() {
+                let key = match &rule.kind {
+                    RuleKind::SetVar { name, .. } => Some(name.clone()),
+                    RuleKind::Setting { args, .. } => args.first().cloned(),
+                    _ => None,
+                };
+                if let Some(key) = key {
+                    index.entry(key).or_default().push(position);
+                }
+            }
+            index
+        });
+        index
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter_map(|position| self.global.get(*position))
     }
 
     pub fn scope(&self, id: ScopeId) -> &Scope {

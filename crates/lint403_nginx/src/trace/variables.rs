@@ -347,7 +347,7 @@ impl Tracer<'_> {
         if self.evaluating.iter().any(|own| own == name) {
             return Err(format!("${name} depends on itself"));
         }
-        for rule in &model.global {
+        for rule in model.global_about(name) {
             match &rule.kind {
                 RuleKind::Setting { name: kind, args }
                     if kind == "opaque-variable" && args.first().is_some_and(|own| own == name) =>
