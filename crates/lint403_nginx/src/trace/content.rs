@@ -646,13 +646,7 @@ impl Tracer<'_> {
                     return Some(Look::Other);
                 }
                 if !others_may(&target, 0o4) {
-                    return Some(Look::Forbidden((
-                        format!(
-                            "the worker may not read {} (permission denied)",
-                            current.display()
-                        ),
-                        None,
-                    )));
+                    return Some(permission_denied("read", &current));
                 }
                 return Some(Look::File);
             }
@@ -660,13 +654,7 @@ impl Tracer<'_> {
                 return Some(Look::Missing);
             }
             if !others_may(&target, 0o1) {
-                return Some(Look::Forbidden((
-                    format!(
-                        "the worker may not enter {} (permission denied)",
-                        current.display()
-                    ),
-                    None,
-                )));
+                return Some(permission_denied("enter", &current));
             }
         }
         // The path is the mapped root itself.
@@ -675,13 +663,7 @@ impl Tracer<'_> {
                 if others_may(&meta, 0o1) {
                     Some(Look::Dir)
                 } else {
-                    Some(Look::Forbidden((
-                        format!(
-                            "the worker may not enter {} (permission denied)",
-                            current.display()
-                        ),
-                        None,
-                    )))
+                    Some(permission_denied("enter", &current))
                 }
             }
             Ok(_) => Some(Look::File),
@@ -760,4 +742,15 @@ fn owner_differs(link: &Path) -> bool {
         (Ok(own), Ok(target)) => own.uid() != target.uid(),
         _ => false,
     }
+}
+
+/// The worker (running as `nobody`) lacks the mode bit to `verb` `path`.
+fn permission_denied(verb: &str, path: &Path) -> Look {
+    Look::Forbidden((
+        format!(
+            "the worker may not {verb} {} (permission denied)",
+            path.display()
+        ),
+        None,
+    ))
 }
