@@ -179,7 +179,7 @@ pub struct Node<'a> {
     pub locations: Vec<Location<'a>>,
     /// Its `allow`/`deny` list, parsed on first use: rules ask for the list
     /// in effect at every location, and most locations inherit one.
-    acl: std::cell::OnceCell<Vec<AclEntry<'a>>>,
+    acl: std::sync::OnceLock<Vec<AclEntry<'a>>>,
 }
 
 impl<'a> Node<'a> {
@@ -275,7 +275,7 @@ impl<'a> Tree<'a> {
                 entries: Vec::new(),
                 by_name: Vec::new(),
                 locations: Vec::new(),
-                acl: std::cell::OnceCell::new(),
+                acl: std::sync::OnceLock::new(),
             }],
             root_context: config.root_context,
             fragment: config.fragment,
@@ -358,7 +358,7 @@ impl<'a> Tree<'a> {
                         entries: Vec::new(),
                         by_name: Vec::new(),
                         locations: Vec::new(),
-                        acl: std::cell::OnceCell::new(),
+                        acl: std::sync::OnceLock::new(),
                     });
                     self.add_items(config, sources, file, text, &block.items, child, files_open);
                 }
@@ -864,12 +864,12 @@ enum Compiled {
 pub struct LocationRegexes {
     /// Indexed by the case-insensitive flag: the same text under `~` and
     /// `~*` is two patterns.
-    by_case: [std::collections::HashMap<String, std::cell::OnceCell<Compiled>>; 2],
+    by_case: [std::collections::HashMap<String, std::sync::OnceLock<Compiled>>; 2],
 }
 
 impl LocationRegexes {
     pub fn of(tree: &Tree<'_>) -> LocationRegexes {
-        let mut by_case: [std::collections::HashMap<String, std::cell::OnceCell<Compiled>>; 2] =
+        let mut by_case: [std::collections::HashMap<String, std::sync::OnceLock<Compiled>>; 2] =
             Default::default();
         // Every entry, not only the blocks selection sees: P005 asks about
         // a location whose body the parser left raw too.
@@ -879,7 +879,7 @@ impl LocationRegexes {
             };
             let patterns = &mut by_case[usize::from(entry.is_case_insensitive_regex())];
             if !patterns.contains_key(pattern.as_ref()) {
-                patterns.insert(pattern.into_owned(), std::cell::OnceCell::new());
+                patterns.insert(pattern.into_owned(), std::sync::OnceLock::new());
             }
         }
         LocationRegexes { by_case }
