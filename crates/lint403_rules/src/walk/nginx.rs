@@ -169,17 +169,40 @@ pub struct Node<'a> {
     pub parent: Option<usize>,
     pub entries: Vec<Entry<'a>>,
     /// (directive name, position in `entries`), sorted by name, then
-    /// position: an `http` block that includes a thousand servers is asked
-    /// for its `allow` lines once per location, and must not be scanned
-    /// each time. One flat list rather than a map per block: a large
-    /// configuration has a hundred thousand blocks.
+    /// position, for a block of more than [`INDEXED_BLOCK`] directives: an
+    /// `http` block that includes a thousand servers is asked for its
+    /// `allow` lines once per location, and must not be scanned each time.
+    /// Smaller blocks (nearly all of them) are scanned: an index would cost
+    /// more to build and keep than the scans it saves.
     by_name: Vec<(Cow<'a, str>, usize)>,
+    /// A bit per directive name standing here ([`name_bit`]): inheritance
+    /// questions ask every ancestor of every location for names that most
+    /// blocks do not hold, and this answers "not here" without a scan.
+    names_present: u64,
     /// Its `location` blocks in reading order: location selection asks for
     /// them for every probe of every rule.
     pub locations: Vec<Location<'a>>,
     /// Its `allow`/`deny` list, parsed on first use: rules ask for the list
     /// in effect at every location, and most locations inherit one.
     acl: std::sync::OnceLock<Vec<AclEntry<'a>>>,
+}
+
+/// Blocks with more directives than this get a name index.
+const INDEXED_BLOCK: usize = 24;
+
+/// One of 64 bits for a directive name, from its length and three of its
+/// bytes: cheap enough to compute for every question, and different for
+/// the names a question usually tells apart. Two names may share a bit;
+/// that only costs a scan.
+fn name_bit(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let at = |index: usize| u32::from(bytes.get(index).copied().unwrap_or(0));
+    let mixed = (bytes.len() as u32)
+        .wrapping_mul(7)
+        .wrapping_add(at(0).wrapping_mul(3))
+        .wrapping_add(at(bytes.len() / 2).wrapping_mul(11))
+        .wrapping_add(at(bytes.len().wrapping_sub(1)).wrapping_mul(5));
+    1 << (mixed % 64)
 }
 
 impl<'a> Node<'a> {
@@ -191,6 +214,10 @@ impl<'a> Node<'a> {
         let rest = self.by_name.get(start..).unwrap_or_default();
         let length = rest.partition_point(|(known, _)| known.as_ref() == name);
         rest.get(..length).unwrap_or_default()
+    }
+
+    fn is_indexed(&self) -> bool {
+        self.entries.len() > INDEXED_BLOCK
     }
 }
 
@@ -274,6 +301,7 @@ impl<'a> Tree<'a> {
                 parent: None,
                 entries: Vec::new(),
                 by_name: Vec::new(),
+                names_present: 0,
                 locations: Vec::new(),
                 acl: std::sync::OnceLock::new(),
             }],
@@ -283,9 +311,20 @@ impl<'a> Tree<'a> {
         let mut files_open = Vec::new();
         tree.add_file(config, sources, config.root, 0, &mut files_open);
         for node in &mut tree.nodes {
-            // Stable: positions stay in reading order within a name.
-            node.by_name.sort_by(|a, b| a.0.cmp(&b.0));
-            node.by_name.shrink_to_fit();
+            node.names_present = node
+                .entries
+                .iter()
+                .fold(0, |present, entry| present | name_bit(&entry.name()));
+            if node.is_indexed() {
+                node.by_name = node
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .map(|(position, entry)| (entry.name(), position))
+                    .collect();
+                // Stable: positions stay in reading order within a name.
+                node.by_name.sort_by(|a, b| a.0.cmp(&b.0));
+            }
             node.entries.shrink_to_fit();
             node.locations.shrink_to_fit();
         }
@@ -357,6 +396,7 @@ impl<'a> Tree<'a> {
                         parent: Some(node),
                         entries: Vec::new(),
                         by_name: Vec::new(),
+                        names_present: 0,
                         locations: Vec::new(),
                         acl: std::sync::OnceLock::new(),
                     });
@@ -374,7 +414,6 @@ impl<'a> Tree<'a> {
             });
             if let Some(target) = self.nodes.get_mut(node) {
                 target.locations.extend(location);
-                target.by_name.push((entry.name(), target.entries.len()));
                 target.entries.push(entry);
             }
         }
@@ -410,14 +449,25 @@ impl<'a> Tree<'a> {
         index: usize,
         names: &'t [&'t str],
     ) -> impl Iterator<Item = &'t Entry<'a>> + 't {
-        let node = self.nodes.get(index);
-        // One name (the usual question) reads its positions in place;
-        // several are merged back into reading order.
+        let wanted = names.iter().fold(0, |bits, name| bits | name_bit(name));
+        let node = self
+            .nodes
+            .get(index)
+            .filter(|node| node.names_present & wanted != 0);
+        let indexed = node.is_some_and(Node::is_indexed);
+        // A small block is scanned in reading order.
+        let scanned = node
+            .filter(|_| !indexed)
+            .into_iter()
+            .flat_map(|node| &node.entries)
+            .filter(move |entry| names.iter().any(|name| entry.is(name)));
+        // A large one reads one name's positions in place; several are
+        // merged back into reading order.
         let single = match (node, names) {
-            (Some(node), [name]) => node.named(name),
+            (Some(node), [name]) if indexed => node.named(name),
             _ => &[],
         };
-        let merged = (names.len() != 1).then(|| {
+        let merged = (indexed && names.len() != 1).then(|| {
             let mut positions: Vec<usize> = node
                 .into_iter()
                 .flat_map(|node| names.iter().flat_map(|name| node.named(name)))
@@ -426,11 +476,12 @@ impl<'a> Tree<'a> {
             positions.sort_unstable();
             positions
         });
-        single
+        let looked_up = single
             .iter()
             .map(|(_, position)| *position)
             .chain(merged.into_iter().flatten())
-            .filter_map(move |position| node.and_then(|node| node.entries.get(position)))
+            .filter_map(move |position| node.and_then(|node| node.entries.get(position)));
+        scanned.chain(looked_up)
     }
 
     /// The nearest of `index` and its ancestors that has a directive named
