@@ -335,6 +335,14 @@ impl Config {
             .unwrap_or_default()
     }
 
+    /// Whether diagnostics of `code` are dropped in every file (`select`
+    /// leaves the code out, or `ignore` names it): its rule need not run,
+    /// and a suppression of it cannot be judged.
+    pub fn never_reports(&self, code: &Code) -> bool {
+        let listed = |list: &[&'static Code]| list.iter().any(|own| own.code == code.code);
+        self.select.as_deref().is_some_and(|select| !listed(select)) || listed(&self.ignore)
+    }
+
     /// Whether a diagnostic of `code` in the file `path` is reported.
     pub fn reports(&self, code: &Code, path: &Path) -> bool {
         let listed = |list: &[&'static Code]| list.iter().any(|own| own.code == code.code);

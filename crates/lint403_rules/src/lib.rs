@@ -130,11 +130,17 @@ impl<'a> RuleContext<'a> {
 /// shared counter; each rule's findings are kept apart and joined in
 /// catalogue order, so the result is the same as a run on one thread.
 pub fn run(context: &RuleContext<'_>) -> Vec<Diagnostic> {
+    run_where(context, |_| true)
+}
+
+/// [`run`] for the rules `wanted` keeps: a rule whose findings would all
+/// be dropped (left out by `select`, named by `ignore`) costs nothing.
+pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> Vec<Diagnostic> {
     let dialect = context.config.dialect();
     let rules: Vec<&Rule> = RULES
         .iter()
         .copied()
-        .filter(|rule| rule.dialects.contains(&dialect))
+        .filter(|rule| rule.dialects.contains(&dialect) && wanted(rule))
         .collect();
     let threads = threads_for(context).min(rules.len());
     if threads <= 1 {
