@@ -163,8 +163,16 @@ pub fn check(request: &CheckRequest) -> Report {
 /// `select`, `ignore`, `per-file-ignores` and `severity` of the config.
 fn apply_config(report: &mut Report, config: &Config) {
     let sources = &report.sources;
+    // Per file and code, not per diagnostic: a per-file glob is matched on
+    // the path relative to the configuration, which resolves links.
+    let mut decided: std::collections::HashMap<(FileId, &'static str), bool> =
+        std::collections::HashMap::new();
     report.diagnostics.retain(|diagnostic| {
-        config.reports(&diagnostic.code, &sources.get(diagnostic.span.file).path)
+        *decided
+            .entry((diagnostic.span.file, diagnostic.code.code))
+            .or_insert_with(|| {
+                config.reports(&diagnostic.code, &sources.get(diagnostic.span.file).path)
+            })
     });
     for diagnostic in &mut report.diagnostics {
         diagnostic.severity = config.severity_of(&diagnostic.code, diagnostic.severity);
