@@ -441,7 +441,13 @@ mod tests {
                 Diagnostic::new(**code, Span::new(file, TextRange::empty(offset)), "x")
             })
             .collect();
-        apply(&sources, &[(file, dialect)], &CODES, &|_| true, &mut diagnostics);
+        apply(
+            &sources,
+            &[(file, dialect)],
+            &CODES,
+            &|_| true,
+            &mut diagnostics,
+        );
         diagnostics
             .iter()
             .map(|d| {

@@ -177,7 +177,10 @@ pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> V
         found
     });
     found.sort_by_key(|(index, _)| *index);
-    found.into_iter().flat_map(|(_, diagnostics)| diagnostics).collect()
+    found
+        .into_iter()
+        .flat_map(|(_, diagnostics)| diagnostics)
+        .collect()
 }
 
 /// Below this much configuration text, starting threads costs more than

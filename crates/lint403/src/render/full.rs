@@ -345,7 +345,10 @@ mod tests {
                 if !text.is_char_boundary(offset) {
                     continue;
                 }
-                for len in [0, 1, 3, 12].into_iter().filter(|len| offset + len <= text.len()) {
+                for len in [0, 1, 3, 12]
+                    .into_iter()
+                    .filter(|len| offset + len <= text.len())
+                {
                     for (before, after) in [(0, 0), (1, 1), (2, 3), (5, 0)] {
                         let [miette, indexed] = both(text, offset, len, before, after);
                         assert_eq!(
