@@ -161,6 +161,56 @@ fn walk_items<'a>(
     }
 }
 
+/// How many blocks with directives [`Tree::build`] makes a node of: the
+/// same walk, includes followed (a file open on the way is not entered
+/// again), without building anything.
+fn count_blocks(
+    config: &LoadedConfig,
+    sources: &SourceMap,
+    file: FileId,
+    files_open: &mut Vec<FileId>,
+) -> usize {
+    if files_open.contains(&file) {
+        return 0;
+    }
+    let Some(loaded) = config.file(file) else {
+        return 0;
+    };
+    files_open.push(file);
+    let text = sources.get(file).text.as_str();
+    let count = count_blocks_in(config, sources, file, text, &loaded.tree.items, files_open);
+    files_open.pop();
+    count
+}
+
+fn count_blocks_in(
+    config: &LoadedConfig,
+    sources: &SourceMap,
+    file: FileId,
+    text: &str,
+    items: &[Item],
+    files_open: &mut Vec<FileId>,
+) -> usize {
+    let mut count = 0;
+    for item in items {
+        let Item::Directive(directive) = item else {
+            continue;
+        };
+        if directive.name.is(text, "include") {
+            for &target in config.include_targets(file, directive) {
+                count += count_blocks(config, sources, target, files_open);
+            }
+            continue;
+        }
+        if let Some(block) = directive.block() {
+            if block.kind == lint403_nginx::syntax::BodyKind::Directives {
+                count += 1 + count_blocks_in(config, sources, file, text, &block.items, files_open);
+            }
+        }
+    }
+    count
+}
+
 /// One block of the configuration (or the root file), with its directives
 /// in reading order, `include`s flattened into their place.
 pub struct Node<'a> {
@@ -295,21 +345,32 @@ pub struct Tree<'a> {
 
 impl<'a> Tree<'a> {
     pub fn build(config: &'a LoadedConfig, sources: &'a SourceMap) -> Tree<'a> {
+        // Counted first, so the node list is allocated once: grown by
+        // doubling, a large configuration's list was copied a dozen times
+        // into fresh memory, which the kernel zeroes page by page.
+        let blocks = count_blocks(config, sources, config.root, &mut Vec::new());
+        let mut nodes = Vec::with_capacity(blocks + 1);
+        nodes.push(Node {
+            block: None,
+            parent: None,
+            entries: Vec::new(),
+            by_name: Vec::new(),
+            names_present: 0,
+            locations: Vec::new(),
+            acl: std::sync::OnceLock::new(),
+        });
         let mut tree = Tree {
-            nodes: vec![Node {
-                block: None,
-                parent: None,
-                entries: Vec::new(),
-                by_name: Vec::new(),
-                names_present: 0,
-                locations: Vec::new(),
-                acl: std::sync::OnceLock::new(),
-            }],
+            nodes,
             root_context: config.root_context,
             fragment: config.fragment,
         };
         let mut files_open = Vec::new();
         tree.add_file(config, sources, config.root, 0, &mut files_open);
+        debug_assert_eq!(
+            tree.nodes.len(),
+            blocks + 1,
+            "the count walks as the build does"
+        );
         for node in &mut tree.nodes {
             node.names_present = node
                 .entries
@@ -325,10 +386,12 @@ impl<'a> Tree<'a> {
                 // Stable: positions stay in reading order within a name.
                 node.by_name.sort_by(|a, b| a.0.cmp(&b.0));
             }
-            node.entries.shrink_to_fit();
-            node.locations.shrink_to_fit();
+            // Sized from the block's items, so only blocks that include
+            // files grew; copying every list again to trim it cost more.
+            if node.entries.capacity() > 2 * node.entries.len() + 8 {
+                node.entries.shrink_to_fit();
+            }
         }
-        tree.nodes.shrink_to_fit();
         tree
     }
 
@@ -394,7 +457,7 @@ impl<'a> Tree<'a> {
                     self.nodes.push(Node {
                         block: Some(entry),
                         parent: Some(node),
-                        entries: Vec::new(),
+                        entries: Vec::with_capacity(block.items.len()),
                         by_name: Vec::new(),
                         names_present: 0,
                         locations: Vec::new(),
