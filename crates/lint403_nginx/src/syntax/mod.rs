@@ -170,10 +170,12 @@ impl Trivia {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directive {
     pub name: Word,
-    pub args: Vec<Word>,
+    /// Boxed slices rather than vectors: a large configuration holds a
+    /// million directives, and neither list changes after parsing.
+    pub args: Box<[Word]>,
     /// Comments after the name, in file order (between the
     /// words, and before the terminator).
-    pub trivia: Vec<Trivia>,
+    pub trivia: Box<[Trivia]>,
     pub end: DirectiveEnd,
 }
 

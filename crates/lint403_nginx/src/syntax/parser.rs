@@ -40,8 +40,8 @@ pub fn parse(text: &str) -> ParseOutput {
 /// The words, whitespace and comments of the statement being read.
 struct Pending {
     name: Word,
-    args: Vec<Word>,
-    trivia: Vec<Trivia>,
+    args: Box<[Word]>,
+    trivia: Box<[Trivia]>,
 }
 
 impl Pending {
