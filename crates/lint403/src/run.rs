@@ -220,6 +220,9 @@ enum Unit {
     Checked {
         path: PathBuf,
         sources: SourceMap,
+        /// How many files `sources` was seeded with: the report's first
+        /// files, under the same ids.
+        seeded: usize,
         file: FileId,
         dialect: Dialect,
         output: CheckOutput,
@@ -250,6 +253,7 @@ fn is_htaccess(path: &Path) -> bool {
 /// Checks one file in a source map of its own, seeded with `sources`
 /// (files other units checked that this one's rules may consult).
 fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: SourceMap) -> Unit {
+    let seeded = sources.len();
     let explicit = !matches!(input, Input::Found);
     let source = match input {
         Input::Stdin(source) => source,
@@ -287,6 +291,7 @@ fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: Sour
     Unit::Checked {
         path,
         sources,
+        seeded,
         file,
         dialect,
         output,
@@ -321,6 +326,7 @@ impl Merged {
             Unit::Checked {
                 path,
                 sources,
+                seeded,
                 file,
                 dialect,
                 output,
@@ -329,8 +335,14 @@ impl Merged {
                     // Checked already, in the context of an earlier file.
                     return;
                 }
-                let mut map = Vec::with_capacity(sources.len());
-                for (id, source) in sources.iter() {
+                // The files the unit was seeded with are the report's own,
+                // under the same ids; only what it read itself is looked
+                // up (looking up every seeded file made a run of
+                // `.htaccess` files quadratic).
+                let mut map: Vec<FileId> = (0..seeded)
+                    .map(|index| FileId(u32::try_from(index).unwrap_or(u32::MAX)))
+                    .collect();
+                for (id, source) in sources.iter().skip(seeded) {
                     let id = *self
                         .ids
                         .entry(source.path.clone())
