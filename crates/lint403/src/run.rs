@@ -189,8 +189,21 @@ fn check_one(
     let (mut output, lints) = match dialect {
         Dialect::Nginx => {
             let loaded = lint403_nginx::load(sources, file, options);
-            let output = lint403_nginx::check_loaded(&loaded, sources);
-            (output, lint(sources, Loaded::Nginx(&loaded), config))
+            let sources: &SourceMap = sources;
+            if lint403_rules::is_large(sources, Loaded::Nginx(&loaded)) {
+                // nginx's own directive checks beside the rules, not before.
+                std::thread::scope(|scope| {
+                    let validation = scope.spawn(|| lint403_nginx::check_loaded(&loaded, sources));
+                    let lints = lint(sources, Loaded::Nginx(&loaded), config);
+                    let output = validation
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (output, lints)
+                })
+            } else {
+                let output = lint403_nginx::check_loaded(&loaded, sources);
+                (output, lint(sources, Loaded::Nginx(&loaded), config))
+            }
         }
         Dialect::Apache => {
             let loaded = lint403_apache::load(sources, file, options);

@@ -150,16 +150,26 @@ pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> V
         }
         return diagnostics;
     }
+    // Handed out in catalogue order, except that the rules that first
+    // build the two costly shared views start at once on different
+    // threads, so the views are built side by side rather than one
+    // waiting for the other.
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by_key(|&index| {
+        STARTS_FIRST
+            .iter()
+            .position(|code| *code == rules[index].code.code)
+            .unwrap_or(STARTS_FIRST.len())
+    });
     let next = AtomicUsize::new(0);
     let work = || {
         let mut found: Vec<(usize, Vec<Diagnostic>)> = Vec::new();
         loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(rule) = rules.get(index) else {
+            let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                 return found;
             };
             let mut diagnostics = Vec::new();
-            (rule.check)(context, &mut diagnostics);
+            (rules[index].check)(context, &mut diagnostics);
             found.push((index, diagnostics));
         }
     };
@@ -183,24 +193,35 @@ pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> V
         .collect()
 }
 
+/// R003 lowers the configuration into the shared model (for every rule
+/// that traces probes); A001 builds the nginx block tree or the Apache
+/// access scopes. Only the order of work depends on this list.
+const STARTS_FIRST: &[&str] = &["R003", "A001"];
+
 /// Below this much configuration text, starting threads costs more than
 /// the rules take (a `.htaccess` is checked in well under a millisecond).
 const PARALLEL_RULES_MIN_BYTES: usize = 256 * 1024;
 
 fn threads_for(context: &RuleContext<'_>) -> usize {
-    let files: Vec<lint403_core::FileId> = match context.config {
+    if !is_large(context.sources, context.config) {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Whether a configuration is large enough that checking it on several
+/// threads pays for starting them.
+pub fn is_large(sources: &SourceMap, config: Loaded<'_>) -> bool {
+    let files: Vec<lint403_core::FileId> = match config {
         Loaded::Nginx(config) => config.files.iter().map(|file| file.id).collect(),
         Loaded::Apache(config) => config.files.iter().map(|file| file.file).collect(),
         Loaded::Iis(config) => config.files.iter().map(|file| file.file).collect(),
     };
     let bytes: usize = files
         .into_iter()
-        .map(|file| context.sources.get(file).text.len())
+        .map(|file| sources.get(file).text.len())
         .sum();
-    if bytes < PARALLEL_RULES_MIN_BYTES {
-        return 1;
-    }
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    bytes >= PARALLEL_RULES_MIN_BYTES
 }
 
 /// Finds a rule or a parse code by code (`A004`) or name
