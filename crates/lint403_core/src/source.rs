@@ -97,7 +97,9 @@ pub struct SourceFile {
     /// Valid UTF-8 whose byte offsets are the ones every span uses.
     pub text: String,
     pub encoding: TextEncoding,
-    line_starts: Vec<usize>,
+    /// As `u32`: half the memory of `usize` offsets, and a text too long
+    /// for them (over 4 GiB) is never read (see `read::MAX_FILE_SIZE`).
+    line_starts: Vec<u32>,
 }
 
 impl SourceFile {
@@ -142,11 +144,12 @@ impl SourceFile {
     /// A leading BOM is not counted as a column.
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = clamp_to_char_boundary(&self.text, offset);
-        let line_index = match self.line_starts.binary_search(&offset) {
+        let key = u32::try_from(offset).unwrap_or(u32::MAX);
+        let line_index = match self.line_starts.binary_search(&key) {
             Ok(index) => index,
             Err(index) => index - 1,
         };
-        let line_start = self.line_starts[line_index];
+        let line_start = self.line_starts[line_index] as usize;
         let prefix = &self.text[line_start..offset];
         let mut column = prefix.chars().count() + 1;
         if line_index == 0 && prefix.starts_with('\u{feff}') {
@@ -160,7 +163,9 @@ impl SourceFile {
 
     /// The byte offset where a 1-based line starts, if the file has it.
     pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.line_starts.get(line.checked_sub(1)?).copied()
+        self.line_starts
+            .get(line.checked_sub(1)?)
+            .map(|start| *start as usize)
     }
 
     /// Number of lines, counting a final line without newline.
@@ -185,9 +190,12 @@ impl SourceFile {
     }
 }
 
-fn line_starts(text: &str) -> Vec<usize> {
+fn line_starts(text: &str) -> Vec<u32> {
     std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+        .chain(
+            text.match_indices('\n')
+                .map_while(|(at, _)| u32::try_from(at + 1).ok()),
+        )
         .collect()
 }
 
