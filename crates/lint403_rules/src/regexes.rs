@@ -1,66 +1,16 @@
 //! Regular expressions that rules test against a handful of short inputs
-//! (a path, a Referer), compiled on first use and kept for the run.
-//!
-//! A configuration of a thousand sites holds thousands of distinct
-//! patterns, each tested against a few inputs of a few dozen bytes. With
-//! `regex::Regex::new`, building dominates: it extracts literals and builds
-//! a Teddy/Aho-Corasick prefilter (for `(?i)` patterns, over every case
-//! variant) and, for small automata, a full DFA — work that pays off on
-//! megabytes of haystack, not on `/index.html`. [`build`] makes the same
-//! `regex_automata` meta regex that `regex` makes, with the same syntax,
-//! size limits and match semantics, minus those two accelerators: it
-//! compiles about six times faster and takes a third of the memory, and
-//! whether a pattern compiles at all is unchanged (neither accelerator can
-//! make a build fail).
+//! (a path, a Referer): `regex`'s dialect only, from the process-wide
+//! cache of [`lint403_core::pattern`], so a pattern the model, the tracer
+//! and several rules all test is compiled once.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
+use lint403_core::pattern::{compiled, Engine, Fast};
 
-use regex_automata::meta;
-
-/// See [`lint403_core::pattern::lean`].
-pub fn build(pattern: &str, case_insensitive: bool) -> Option<meta::Regex> {
-    lint403_core::pattern::lean(pattern, case_insensitive)
-}
-
-/// Patterns compiled with [`build`], one entry per pattern text and
-/// case flag (a pattern that does not compile is remembered as `None`).
-/// Sites copy their rules from one another: the same Referer and URL
-/// patterns come back in file after file.
-#[derive(Default)]
-struct RegexCache {
-    /// Indexed by the case-insensitive flag, so a lookup by `&str` needs
-    /// no key allocation.
-    by_case: [RefCell<HashMap<String, Option<Rc<meta::Regex>>>>; 2],
-}
-
-/// How many patterns per case flag a thread keeps before it starts over,
-/// so a repository of distinct patterns cannot grow memory without bound
-/// (a compiled pattern takes a few kilobytes).
-const CACHE_LIMIT: usize = 1024;
-
-thread_local! {
-    /// Per thread, so files checked in parallel never wait on each other.
-    static CACHE: RegexCache = RegexCache::default();
-}
-
-/// The compiled `pattern` (see [`build`]), from this thread's cache;
-/// `None` when `regex` cannot compile it.
-pub fn get(pattern: &str, case_insensitive: bool) -> Option<Rc<meta::Regex>> {
-    CACHE.with(|cache| {
-        let map = &cache.by_case[usize::from(case_insensitive)];
-        if let Some(found) = map.borrow().get(pattern) {
-            return found.clone();
-        }
-        let compiled = build(pattern, case_insensitive).map(Rc::new);
-        let mut map = map.borrow_mut();
-        if map.len() >= CACHE_LIMIT {
-            map.clear();
-        }
-        map.insert(pattern.to_string(), compiled.clone());
-        compiled
-    })
+/// The compiled `pattern`; `None` when `regex` cannot compile it.
+pub fn get(pattern: &str, case_insensitive: bool) -> Option<Fast> {
+    match &*compiled(pattern, case_insensitive) {
+        Engine::Fast(regex) => Some(regex.clone()),
+        Engine::Backtracking(_) | Engine::Unsupported(_) => None,
+    }
 }
 
 /// Whether `pattern` matches `text`; `None` when it does not compile.
