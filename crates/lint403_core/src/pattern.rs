@@ -121,21 +121,19 @@ impl Engine {
 /// for `regex` is too big here too.
 const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
 
-/// A search's scratch space for both engines of a [`Fast`].
-/// The PikeVM's is made on first use: most patterns are only ever asked
-/// whether they match.
+/// A search's scratch space for both engines of a [`Fast`], each made on
+/// first use: most patterns are only ever asked whether they match, and
+/// never of non-ASCII text.
+#[derive(Default)]
 struct Caches {
     pikevm: Option<pikevm::Cache>,
     lazy_dfa: Option<hybrid::dfa::Cache>,
 }
 
-type CacheMaker =
-    Box<dyn Fn() -> Caches + Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>;
-
 /// A pattern in `regex`'s dialect, accepted and matched exactly as
 /// `regex::RegexBuilder::new(pattern).case_insensitive(..).build()` does,
 /// but with two of the engines of its meta regex: a lazy DFA over the
-/// forward NFA answers `is_match`, the PikeVM gives capture groups (and
+/// forward NFA answers `is_match`, the `PikeVM` gives capture groups (and
 /// answers when the lazy DFA gives up, as on non-ASCII text under a
 /// Unicode `\b`). `regex` adds a literal prefilter, a one-pass DFA, a
 /// bounded backtracker and a reverse lazy DFA — engines that pay off on
@@ -145,10 +143,12 @@ type CacheMaker =
 ///
 /// Cloning shares the automata.
 #[derive(Clone)]
-pub struct Fast {
+pub struct Fast(Arc<Automata>);
+
+struct Automata {
     vm: pikevm::PikeVM,
     lazy_dfa: Option<hybrid::dfa::DFA>,
-    caches: Arc<Pool<Caches, CacheMaker>>,
+    caches: Pool<Caches, fn() -> Caches>,
 }
 
 /// `regex`'s default bound on a lazy DFA's cache.
@@ -188,35 +188,37 @@ impl Fast {
             .build_from_nfa(nfa.clone())
             .ok();
         let vm = pikevm::PikeVM::new_from_nfa(nfa).ok()?;
-        let for_dfa = lazy_dfa.clone();
-        let make: CacheMaker = Box::new(move || Caches {
-            pikevm: None,
-            lazy_dfa: for_dfa.as_ref().map(hybrid::dfa::DFA::create_cache),
-        });
-        Some(Fast {
+        Some(Fast(Arc::new(Automata {
             vm,
             lazy_dfa,
-            caches: Arc::new(Pool::new(make)),
-        })
+            caches: Pool::new(Caches::default),
+        })))
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        let mut caches = self.caches.get();
+        let automata = &*self.0;
+        let mut caches = automata.caches.get();
         let input = Input::new(text).earliest(true);
-        if let (Some(dfa), Some(cache)) = (&self.lazy_dfa, caches.lazy_dfa.as_mut()) {
+        if let Some(dfa) = &automata.lazy_dfa {
+            let cache = caches.lazy_dfa.get_or_insert_with(|| dfa.create_cache());
             if let Ok(found) = dfa.try_search_fwd(cache, &input) {
                 return found.is_some();
             }
         }
-        let cache = caches.pikevm.get_or_insert_with(|| self.vm.create_cache());
-        self.vm.is_match(cache, input)
+        let cache = caches
+            .pikevm
+            .get_or_insert_with(|| automata.vm.create_cache());
+        automata.vm.is_match(cache, input)
     }
 
     fn captures(&self, text: &str) -> Option<Vec<Option<String>>> {
-        let mut found = self.vm.create_captures();
-        let mut caches = self.caches.get();
-        let cache = caches.pikevm.get_or_insert_with(|| self.vm.create_cache());
-        self.vm.captures(cache, text, &mut found);
+        let automata = &*self.0;
+        let mut found = automata.vm.create_captures();
+        let mut caches = automata.caches.get();
+        let cache = caches
+            .pikevm
+            .get_or_insert_with(|| automata.vm.create_cache());
+        automata.vm.captures(cache, text, &mut found);
         found.is_match().then(|| {
             (0..found.group_len())
                 .map(|group| {
@@ -230,7 +232,8 @@ impl Fast {
     }
 
     fn capture_names(&self) -> Vec<Option<String>> {
-        self.vm
+        self.0
+            .vm
             .get_nfa()
             .group_info()
             .pattern_names(PatternID::ZERO)
@@ -270,13 +273,13 @@ thread_local! {
         const { std::cell::Cell::new(None) };
 }
 
-/// Runs `build` with this thread's compilers; `build` returns the forward
+/// Runs `compile` with this thread's compilers; `compile` returns the forward
 /// NFA and the reverse NFA's size.
 fn with_compilers(
-    build: impl FnOnce(&Compilers) -> Option<(thompson::NFA, usize)>,
+    compile: impl FnOnce(&Compilers) -> Option<(thompson::NFA, usize)>,
 ) -> Option<thompson::NFA> {
     let compilers = COMPILERS.take().unwrap_or_else(Compilers::new);
-    let built = build(&compilers);
+    let built = compile(&compilers);
     let small = built.as_ref().is_some_and(|(forward, reverse)| {
         forward.memory_usage().max(*reverse) < KEEP_COMPILERS_BELOW
     });
@@ -398,5 +401,26 @@ mod tests {
             named.capture_names(),
             [None, Some("sub".to_string()), Some("zone".to_string())]
         );
+    }
+
+    #[test]
+    fn cache_is_bounded() {
+        let cache = Compiled::new(2);
+        for index in 0..4 {
+            let engine = cache.get(&format!("^{index}$"), false);
+            assert_eq!(engine.is_match("0"), Some(index == 0));
+        }
+        let kept = cache.by_case.lock().map(|by_case| by_case[0].len()).ok();
+        assert_eq!(kept, Some(2));
+        assert_eq!(cache.get("^3$", false).is_match("3"), Some(true));
+    }
+
+    #[test]
+    fn one_engine_per_text_and_flag() {
+        let first = compiled(r"^/shared\.php$", true);
+        let again = Pattern::new(r"^/shared\.php$", true);
+        let other_case = compiled(r"^/shared\.php$", false);
+        assert!(std::ptr::eq(Arc::as_ptr(&first), again.engine()));
+        assert!(!Arc::ptr_eq(&first, &other_case));
     }
 }
