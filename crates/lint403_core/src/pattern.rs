@@ -16,6 +16,7 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use regex_automata::nfa::thompson::{self, pikevm, WhichCaptures};
 use regex_automata::util::{pool::Pool, syntax};
 use regex_automata::{hybrid, Input, MatchKind, PatternID};
+use regex_syntax::hir::Hir;
 
 /// One pattern with its source text, compiled on first use: a large
 /// configuration (thousands of `SetEnvIf` lines) is lowered without
@@ -53,9 +54,16 @@ impl Pattern {
             .get_or_init(|| compiled(&self.source, self.case_insensitive))
     }
 
-    /// Why neither engine runs it, if neither does.
+    /// Why neither engine runs it, if neither does. Lowering asks this of
+    /// every pattern of a configuration, most of which no request it
+    /// traces reaches: a pattern `regex` parses into an automaton that
+    /// surely fits its size limit is supported without building it.
     pub fn unsupported(&self) -> Option<&str> {
-        self.engine().unsupported()
+        if let Some(engine) = self.engine.get() {
+            return engine.unsupported();
+        }
+        let engine = COMPILED.engine_unless_surely_fast(&self.source, self.case_insensitive)?;
+        self.engine.get_or_init(|| engine).unsupported()
     }
 
     /// `Some(matched)`, or `None` when lint403 cannot tell (an unsupported
@@ -160,13 +168,7 @@ impl Fast {
     /// reverse NFA for its lazy DFA and fails when that one is too big,
     /// which happens first for large Unicode classes: `\w{300}`).
     pub fn new(pattern: &str, case_insensitive: bool) -> Option<Fast> {
-        let hir = syntax::parse_with(
-            pattern,
-            &syntax::Config::new()
-                .utf8(true)
-                .case_insensitive(case_insensitive),
-        )
-        .ok()?;
+        let hir = parse(pattern, case_insensitive)?;
         let nfa = with_compilers(|compilers| {
             let forward = compilers.forward.build_from_hir(&hir).ok()?;
             let reverse = compilers.reverse.build_from_hir(&hir).ok()?;
@@ -242,6 +244,153 @@ impl Fast {
     }
 }
 
+/// `pattern` as `regex` parses it, `None` where it reports a syntax error.
+fn parse(pattern: &str, case_insensitive: bool) -> Option<Hir> {
+    syntax::parse_with(
+        pattern,
+        &syntax::Config::new()
+            .utf8(true)
+            .case_insensitive(case_insensitive),
+    )
+    .ok()
+}
+
+/// Whether [`Fast::new`] surely succeeds: `regex` parses the pattern, and
+/// an upper bound on its NFAs' size is half the size limit or less. Where
+/// the bound is higher, only building tells.
+fn surely_fast(pattern: &str, case_insensitive: bool) -> bool {
+    parse(pattern, case_insensitive).is_some_and(|hir| {
+        // The unanchored prefix, the outer group, the match state.
+        let whole = nfa_bound(&hir).then(&NfaBound::states(16));
+        whole.bytes() <= NFA_SIZE_LIMIT / 2
+    })
+}
+
+/// An upper bound on what compiling an expression adds to a Thompson NFA
+/// (forward with every group, or reverse), as the builder counts it
+/// against the size limit: states, and the transitions and alternatives
+/// they hold. It follows `regex_automata::nfa::thompson::Compiler` case by
+/// case, rounded up.
+#[derive(Clone, Copy)]
+struct NfaBound {
+    states: u64,
+    edges: u64,
+}
+
+impl NfaBound {
+    const fn states(states: u64) -> NfaBound {
+        NfaBound { states, edges: 0 }
+    }
+
+    fn then(self, other: &NfaBound) -> NfaBound {
+        NfaBound {
+            states: self.states.saturating_add(other.states),
+            edges: self.edges.saturating_add(other.edges),
+        }
+    }
+
+    fn times(self, count: u64) -> NfaBound {
+        NfaBound {
+            states: self.states.saturating_mul(count),
+            edges: self.edges.saturating_mul(count),
+        }
+    }
+
+    /// A state takes one `State` (an enum holding a `Vec`: 32 bytes on
+    /// 64-bit targets, counted as 64), an edge a `Transition` (8 bytes)
+    /// or a `StateID` (4).
+    fn bytes(&self) -> usize {
+        let bytes = self
+            .states
+            .saturating_mul(64)
+            .saturating_add(self.edges.saturating_mul(8));
+        usize::try_from(bytes).unwrap_or(usize::MAX)
+    }
+}
+
+fn nfa_bound(hir: &Hir) -> NfaBound {
+    use regex_syntax::hir::{Class, HirKind};
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => NfaBound::states(1),
+        HirKind::Literal(literal) => NfaBound::states(count(literal.0.len()).max(1)),
+        HirKind::Class(Class::Bytes(class)) => NfaBound {
+            states: 2,
+            edges: count(class.ranges().len()),
+        },
+        HirKind::Class(Class::Unicode(class)) => {
+            // Forward, a trie of the UTF-8 sequences; reverse, one chain
+            // per sequence under a union: never more than two states and
+            // two edges per byte range of the sequences.
+            let ranges: u64 = class
+                .iter()
+                .flat_map(|range| {
+                    regex_syntax::utf8::Utf8Sequences::new(range.start(), range.end())
+                })
+                .map(|sequence| count(sequence.len()))
+                .fold(0, u64::saturating_add);
+            NfaBound {
+                states: ranges.saturating_mul(2).saturating_add(4),
+                edges: ranges.saturating_mul(2).saturating_add(4),
+            }
+        }
+        HirKind::Capture(capture) => nfa_bound(&capture.sub).then(&NfaBound::states(2)),
+        HirKind::Concat(parts) => parts
+            .iter()
+            .map(nfa_bound)
+            .fold(NfaBound::states(1), |sum, part| sum.then(&part)),
+        HirKind::Alternation(branches) => {
+            // Either a union over the branches or, for literals only, a
+            // trie of them: at most three states and edges per byte and
+            // per branch.
+            let union = branches
+                .iter()
+                .map(|branch| {
+                    nfa_bound(branch).then(&NfaBound {
+                        states: 0,
+                        edges: 2,
+                    })
+                })
+                .fold(NfaBound::states(3), |sum, branch| sum.then(&branch));
+            let bytes: u64 = branches
+                .iter()
+                .map(|branch| match branch.kind() {
+                    HirKind::Literal(literal) => count(literal.0.len()),
+                    _ => 0,
+                })
+                .fold(0, u64::saturating_add);
+            let trie_size = bytes
+                .saturating_add(count(branches.len()))
+                .saturating_add(1)
+                .saturating_mul(3);
+            let trie = NfaBound {
+                states: trie_size,
+                edges: trie_size,
+            };
+            NfaBound {
+                states: union.states.max(trie.states),
+                edges: union.edges.max(trie.edges),
+            }
+        }
+        HirKind::Repetition(repetition) => {
+            // Up to max(min, max) + 1 copies, each with a union, an empty
+            // state and their edges.
+            let copies = u64::from(repetition.min.max(repetition.max.unwrap_or(repetition.min)))
+                .saturating_add(1);
+            nfa_bound(&repetition.sub)
+                .then(&NfaBound {
+                    states: 3,
+                    edges: 3,
+                })
+                .times(copies)
+                .then(&NfaBound {
+                    states: 3,
+                    edges: 3,
+                })
+        }
+    }
+}
+
 /// The NFA compilers of `regex`'s meta regex (see [`Fast::new`]), kept
 /// per thread between builds: a fresh compiler allocates and initialises
 /// its UTF-8 suffix cache, which cost more than compiling a short pattern.
@@ -300,8 +449,16 @@ static COMPILED: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(MAX_COMPILE
 const MAX_COMPILED: usize = 50_000;
 
 struct Compiled {
-    by_case: Mutex<[HashMap<Box<str>, Arc<Engine>>; 2]>,
+    by_case: Mutex<[HashMap<Box<str>, Known>; 2]>,
     limit: usize,
+}
+
+/// What the cache knows of a pattern.
+#[derive(Clone)]
+enum Known {
+    /// [`surely_fast`], not built yet.
+    SurelyFast,
+    Built(Arc<Engine>),
 }
 
 impl Compiled {
@@ -312,25 +469,52 @@ impl Compiled {
         }
     }
 
-    fn get(&self, source: &str, case_insensitive: bool) -> Arc<Engine> {
-        let side = usize::from(case_insensitive);
-        if let Some(engine) = self
-            .by_case
+    fn known(&self, source: &str, case_insensitive: bool) -> Option<Known> {
+        self.by_case
             .lock()
             .ok()
-            .and_then(|cache| cache[side].get(source).cloned())
-        {
+            .and_then(|cache| cache[usize::from(case_insensitive)].get(source).cloned())
+    }
+
+    fn remember(&self, source: &str, case_insensitive: bool, known: Known) {
+        if let Ok(mut cache) = self.by_case.lock() {
+            let patterns = &mut cache[usize::from(case_insensitive)];
+            if let Some(entry) = patterns.get_mut(source) {
+                *entry = known;
+            } else if patterns.len() < self.limit {
+                patterns.insert(source.into(), known);
+            }
+        }
+    }
+
+    fn get(&self, source: &str, case_insensitive: bool) -> Arc<Engine> {
+        if let Some(Known::Built(engine)) = self.known(source, case_insensitive) {
             return engine;
         }
         // Built outside the lock, so threads compiling different patterns
         // do not wait on each other.
         let engine = Arc::new(compile(source, case_insensitive));
-        if let Ok(mut cache) = self.by_case.lock() {
-            if cache[side].len() < self.limit {
-                cache[side].insert(source.into(), Arc::clone(&engine));
-            }
-        }
+        self.remember(source, case_insensitive, Known::Built(Arc::clone(&engine)));
         engine
+    }
+
+    /// The engine of `source` if it is built or [`surely_fast`] cannot
+    /// vouch for it (then it is built now); `None` for a pattern `regex`
+    /// surely runs.
+    fn engine_unless_surely_fast(
+        &self,
+        source: &str,
+        case_insensitive: bool,
+    ) -> Option<Arc<Engine>> {
+        match self.known(source, case_insensitive) {
+            Some(Known::SurelyFast) => None,
+            Some(Known::Built(engine)) => Some(engine),
+            None if surely_fast(source, case_insensitive) => {
+                self.remember(source, case_insensitive, Known::SurelyFast);
+                None
+            }
+            None => Some(self.get(source, case_insensitive)),
+        }
     }
 }
 
@@ -422,5 +606,69 @@ mod tests {
         let other_case = compiled(r"^/shared\.php$", false);
         assert!(std::ptr::eq(Arc::as_ptr(&first), again.engine()));
         assert!(!Arc::ptr_eq(&first, &other_case));
+    }
+
+    /// The bound only ever errs towards building: where it says a pattern
+    /// fits, the compiler agrees, whatever the shape and size.
+    #[test]
+    fn surely_fast_only_where_fast() {
+        let shapes = [
+            r"\w{N}",
+            r"\pL{N}",
+            r"(?i)[a-z]{N}",
+            r"(?:foo|bar|bazz){N}",
+            r"(a|b\d|[^/]){N}",
+            r"(?:x{2,N})*",
+            r"(?:.{0,N}){3}",
+            r"(?:\b(?:ab|cd)?){N}",
+            r"(?i)(?:ǅ|σ|k){N}",
+            r"(?:(?:){N}){N}",
+        ];
+        let mut fast_by_bound = 0;
+        for shape in shapes {
+            for n in [1, 2, 10, 50, 100, 300, 1000, 5000] {
+                let pattern = shape.replace('N', &n.to_string());
+                for case_insensitive in [false, true] {
+                    if surely_fast(&pattern, case_insensitive) {
+                        fast_by_bound += 1;
+                        assert!(
+                            Fast::new(&pattern, case_insensitive).is_some(),
+                            "{pattern} (case-insensitive: {case_insensitive})"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(fast_by_bound > 40, "{fast_by_bound}");
+        assert!(!surely_fast(r"\w{300}", false));
+        assert!(!surely_fast("(", false));
+        assert!(!surely_fast(r"/\.(?!well-known)", false));
+    }
+
+    /// Lowering asks every pattern whether it runs; the usual ones are
+    /// answered without an automaton, the others as before.
+    #[test]
+    fn unsupported_without_building() {
+        for source in [
+            r"\.(?:7z|bak|conf|db|log|sql|yaml|zip)$",
+            r"^/(?:wp-login\.php|xmlrpc\.php|wp-admin/admin-ajax\.php)$",
+            r"^https?://([a-z]+\.)?duckduckgo\.",
+            r"^/api/v[0-9]{1,2}/(?<item>\w+)$",
+        ] {
+            let pattern = Pattern::new(&format!("{source}(?:unbuilt)?"), true);
+            assert_eq!(pattern.unsupported(), None, "{source}");
+            assert!(pattern.engine.get().is_none(), "{source}");
+            assert!(matches!(pattern.engine(), Engine::Fast(_)), "{source}");
+        }
+        for (source, runs) in [
+            (r"/\.(?!well-known)", true),
+            (r"\w{300}", false),
+            ("(", false),
+            (r"\w{300}(?=x)", false),
+        ] {
+            let pattern = Pattern::new(source, false);
+            assert_eq!(pattern.unsupported().is_none(), runs, "{source}");
+            assert!(!matches!(pattern.engine(), Engine::Fast(_)), "{source}");
+        }
     }
 }
