@@ -169,10 +169,17 @@ impl Fast {
     /// which happens first for large Unicode classes: `\w{300}`).
     pub fn new(pattern: &str, case_insensitive: bool) -> Option<Fast> {
         let hir = parse(pattern, case_insensitive)?;
+        // The reverse NFA is built only for its size, and only where the
+        // bound cannot vouch for it.
+        let reverse_fits = surely_fits(&hir);
         let nfa = with_compilers(|compilers| {
             let forward = compilers.forward.build_from_hir(&hir).ok()?;
-            let reverse = compilers.reverse.build_from_hir(&hir).ok()?;
-            Some((forward, reverse.memory_usage()))
+            let reverse = if reverse_fits {
+                0
+            } else {
+                compilers.reverse.build_from_hir(&hir).ok()?.memory_usage()
+            };
+            Some((forward, reverse))
         })?;
         // As `regex` configures its lazy DFA; the build fails only when
         // the cache cannot hold a handful of states, and then the PikeVM
@@ -256,14 +263,17 @@ fn parse(pattern: &str, case_insensitive: bool) -> Option<Hir> {
 }
 
 /// Whether [`Fast::new`] surely succeeds: `regex` parses the pattern, and
-/// an upper bound on its NFAs' size is half the size limit or less. Where
-/// the bound is higher, only building tells.
+/// its NFAs surely fit the size limit.
 fn surely_fast(pattern: &str, case_insensitive: bool) -> bool {
-    parse(pattern, case_insensitive).is_some_and(|hir| {
-        // The unanchored prefix, the outer group, the match state.
-        let whole = nfa_bound(&hir).then(&NfaBound::states(16));
-        whole.bytes() <= NFA_SIZE_LIMIT / 2
-    })
+    parse(pattern, case_insensitive).is_some_and(|hir| surely_fits(&hir))
+}
+
+/// Whether an upper bound on the size of the NFAs of `hir` is half the
+/// size limit or less. Where the bound is higher, only building tells.
+fn surely_fits(hir: &Hir) -> bool {
+    // The unanchored prefix, the outer group, the match state.
+    let whole = nfa_bound(hir).then(&NfaBound::states(16));
+    whole.bytes() <= NFA_SIZE_LIMIT / 2
 }
 
 /// An upper bound on what compiling an expression adds to a Thompson NFA

@@ -171,8 +171,23 @@ mod tests {
             assert!(regex::Regex::new(pattern).is_err(), "{pattern}");
             assert!(get(pattern, false).is_none(), "{pattern}");
         }
-        assert!(regex::Regex::new(r"\w{200}").is_ok());
-        assert!(get(r"\w{200}", false).is_some());
+        // Around the limit, compiling or not goes as in `regex`.
+        for (shape, counts) in [
+            (r"\w{N}", [100, 209, 210]),
+            (r"\pL{N}", [100, 244, 245]),
+            ("(?:.{N}){N}", [5, 102, 103]),
+            ("(?i)(?:ab|cd){N}{N}", [30, 163, 164]),
+            ("(?:[a-z]{N}){N}", [30, 381, 382]),
+        ] {
+            for count in counts {
+                let pattern = shape.replace('N', &count.to_string());
+                assert_eq!(
+                    get(&pattern, false).is_some(),
+                    regex::Regex::new(&pattern).is_ok(),
+                    "{pattern}"
+                );
+            }
+        }
     }
 
     /// Too big for `regex`, a pattern goes to `fancy-regex` as before:
