@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-use regex_automata::nfa::thompson::{self, pikevm, WhichCaptures};
+use regex_automata::nfa::thompson::{self, backtrack, pikevm, WhichCaptures};
 use regex_automata::util::{pool::Pool, syntax};
 use regex_automata::{hybrid, Input, MatchKind, PatternID};
 use regex_syntax::hir::Hir;
@@ -136,6 +136,7 @@ const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
 struct Caches {
     pikevm: Option<pikevm::Cache>,
     lazy_dfa: Option<hybrid::dfa::Cache>,
+    backtracker: Option<backtrack::Cache>,
 }
 
 /// A pattern in `regex`'s dialect, accepted and matched exactly as
@@ -155,6 +156,7 @@ pub struct Fast(Arc<Automata>);
 
 struct Automata {
     vm: pikevm::PikeVM,
+    backtracker: backtrack::BoundedBacktracker,
     lazy_dfa: Option<hybrid::dfa::DFA>,
     caches: Pool<Caches, fn() -> Caches>,
 }
@@ -196,9 +198,11 @@ impl Fast {
             )
             .build_from_nfa(nfa.clone())
             .ok();
+        let backtracker = backtrack::BoundedBacktracker::new_from_nfa(nfa.clone()).ok()?;
         let vm = pikevm::PikeVM::new_from_nfa(nfa).ok()?;
         Some(Fast(Arc::new(Automata {
             vm,
+            backtracker,
             lazy_dfa,
             caches: Pool::new(Caches::default),
         })))
@@ -221,13 +225,26 @@ impl Fast {
     }
 
     fn captures(&self, text: &str) -> Option<Vec<Option<String>>> {
+        // Most patterns a tracer tries do not match: the lazy DFA says so
+        // for a fraction of what the PikeVM's search costs.
+        if !self.is_match(text) {
+            return None;
+        }
         let automata = &*self.0;
         let mut found = automata.vm.create_captures();
         let mut caches = automata.caches.get();
+        // The bounded backtracker is the faster of the two on short texts,
+        // and refuses long ones.
+        let backtracker = &automata.backtracker;
         let cache = caches
-            .pikevm
-            .get_or_insert_with(|| automata.vm.create_cache());
-        automata.vm.captures(cache, text, &mut found);
+            .backtracker
+            .get_or_insert_with(|| backtracker.create_cache());
+        if backtracker.try_captures(cache, text, &mut found).is_err() {
+            let cache = caches
+                .pikevm
+                .get_or_insert_with(|| automata.vm.create_cache());
+            automata.vm.captures(cache, text, &mut found);
+        }
         found.is_match().then(|| {
             (0..found.group_len())
                 .map(|group| {
@@ -680,5 +697,14 @@ mod tests {
             assert_eq!(pattern.unsupported().is_none(), runs, "{source}");
             assert!(!matches!(pattern.engine(), Engine::Fast(_)), "{source}");
         }
+    }
+
+    /// Rules run on several threads over one shared context.
+    #[test]
+    fn shareable_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Pattern>();
+        shareable::<Engine>();
+        shareable::<Fast>();
     }
 }
