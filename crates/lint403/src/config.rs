@@ -335,6 +335,14 @@ impl Config {
             .unwrap_or_default()
     }
 
+    /// Whether diagnostics of `code` are dropped in every file (`select`
+    /// leaves the code out, or `ignore` names it): its rule need not run,
+    /// and a suppression of it cannot be judged.
+    pub fn never_reports(&self, code: &Code) -> bool {
+        let listed = |list: &[&'static Code]| list.iter().any(|own| own.code == code.code);
+        self.select.as_deref().is_some_and(|select| !listed(select)) || listed(&self.ignore)
+    }
+
     /// Whether a diagnostic of `code` in the file `path` is reported.
     pub fn reports(&self, code: &Code, path: &Path) -> bool {
         let listed = |list: &[&'static Code]| list.iter().any(|own| own.code == code.code);
@@ -346,11 +354,20 @@ impl Config {
         if listed(&self.ignore) {
             return false;
         }
-        let relative = self.relative(path);
-        !self
+        // Finding the path relative to the configuration resolves links
+        // (system calls); most configurations have no per-file ignores, or
+        // none for this code.
+        let globs: Vec<&str> = self
             .per_file_ignores
             .iter()
-            .any(|(glob, codes)| listed(codes) && glob_matches(glob, &relative))
+            .filter(|(_, codes)| listed(codes))
+            .map(|(glob, _)| glob.as_str())
+            .collect();
+        if globs.is_empty() {
+            return true;
+        }
+        let relative = self.relative(path);
+        !globs.iter().any(|glob| glob_matches(glob, &relative))
     }
 
     /// The severity `code` is reported with.
@@ -364,6 +381,9 @@ impl Config {
 
     /// The dialect a glob of `dialects:` forces on `path`.
     pub fn dialect_of(&self, path: &Path) -> Option<Dialect> {
+        if self.dialects.is_empty() {
+            return None;
+        }
         let relative = self.relative(path);
         self.dialects
             .iter()

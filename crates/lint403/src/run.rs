@@ -9,7 +9,7 @@ use lint403_core::{
 
 use lint403_rules::{Loaded, RuleContext};
 
-use crate::config::{Config, SiteFacts};
+use crate::config::Config;
 use crate::detect::{self, Evidence};
 use crate::discover::{self, Found};
 
@@ -148,6 +148,7 @@ pub fn check(request: &CheckRequest) -> Report {
         &report.sources,
         &files,
         &crate::docs::codes(),
+        &|code| !request.config.never_reports(code),
         &mut report.diagnostics,
     );
     apply_config(&mut report, &request.config);
@@ -162,8 +163,16 @@ pub fn check(request: &CheckRequest) -> Report {
 /// `select`, `ignore`, `per-file-ignores` and `severity` of the config.
 fn apply_config(report: &mut Report, config: &Config) {
     let sources = &report.sources;
+    // Per file and code, not per diagnostic: a per-file glob is matched on
+    // the path relative to the configuration, which resolves links.
+    let mut decided: std::collections::HashMap<(FileId, &'static str), bool> =
+        std::collections::HashMap::new();
     report.diagnostics.retain(|diagnostic| {
-        config.reports(&diagnostic.code, &sources.get(diagnostic.span.file).path)
+        *decided
+            .entry((diagnostic.span.file, diagnostic.code.code))
+            .or_insert_with(|| {
+                config.reports(&diagnostic.code, &sources.get(diagnostic.span.file).path)
+            })
     });
     for diagnostic in &mut report.diagnostics {
         diagnostic.severity = config.severity_of(&diagnostic.code, diagnostic.severity);
@@ -175,31 +184,34 @@ fn check_one(
     file: FileId,
     dialect: Dialect,
     options: &CheckOptions,
-    facts: &SiteFacts,
+    config: &Config,
 ) -> CheckOutput {
     let (mut output, lints) = match dialect {
         Dialect::Nginx => {
-            let config = lint403_nginx::load(sources, file, options);
-            let output = lint403_nginx::check_loaded(&config, sources);
-            (output, lint(sources, Loaded::Nginx(&config), facts))
+            let loaded = lint403_nginx::load(sources, file, options);
+            let output = lint403_nginx::check_loaded(&loaded, sources);
+            (output, lint(sources, Loaded::Nginx(&loaded), config))
         }
         Dialect::Apache => {
-            let config = lint403_apache::load(sources, file, options);
-            let output = lint403_apache::check_loaded(&config);
-            (output, lint(sources, Loaded::Apache(&config), facts))
+            let loaded = lint403_apache::load(sources, file, options);
+            let output = lint403_apache::check_loaded(&loaded);
+            (output, lint(sources, Loaded::Apache(&loaded), config))
         }
         Dialect::Iis => {
-            let config = lint403_iis::load(sources, file, options);
-            let output = lint403_iis::check_loaded(&config);
-            (output, lint(sources, Loaded::Iis(&config), facts))
+            let loaded = lint403_iis::load(sources, file, options);
+            let output = lint403_iis::check_loaded(&loaded);
+            (output, lint(sources, Loaded::Iis(&loaded), config))
         }
     };
     output.diagnostics.extend(lints);
     output
 }
 
-fn lint(sources: &SourceMap, config: Loaded<'_>, facts: &SiteFacts) -> Vec<Diagnostic> {
-    lint403_rules::run(&RuleContext::new(sources, config).with_facts(facts))
+fn lint(sources: &SourceMap, loaded: Loaded<'_>, config: &Config) -> Vec<Diagnostic> {
+    lint403_rules::run_where(
+        &RuleContext::new(sources, loaded).with_facts(&config.site),
+        |rule| !config.never_reports(&rule.code),
+    )
 }
 
 /// What checking one file (and what it includes) produced, with sources
@@ -271,7 +283,7 @@ fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: Sour
         follow_absolute_includes: false,
         path_map: request.config.paths.clone(),
     };
-    let output = check_one(&mut sources, file, dialect, &options, &request.config.site);
+    let output = check_one(&mut sources, file, dialect, &options, &request.config);
     Unit::Checked {
         path,
         sources,

@@ -171,6 +171,56 @@ fn suppressions_silence_and_unused_ones_are_reported() {
     );
 }
 
+/// Rules the configuration leaves out are not run; a suppression of such
+/// a rule is not judged (whether it still silences something is unknown),
+/// while the other codes of the same comment still are.
+#[test]
+fn left_out_rules_are_not_run_and_their_suppressions_not_judged() {
+    let dir = Scratch::new("leftout");
+    dir.write(
+        "nginx/conf.d/site.conf",
+        "server {\n    location /a/ {\n        deny all;\n        # lint403: ignore[A001] audited\n        allow 10.0.0.1;\n    }\n    location /b/ {\n        allow 10.0.0.0/8; # lint403: ignore[A002, B003]\n    }\n}\n",
+    );
+    dir.write(".lint403.yaml", "ignore: [A001, B003]\n");
+    let output = lint403(&["check", ".", "--format", "concise"], &dir.0, None);
+    let text = stdout(&output);
+    assert!(!text.contains("A001") && !text.contains("B003"), "{text}");
+    assert!(!text.contains("P011"), "{text}");
+    dir.write(".lint403.yaml", "select: [A, P]\n");
+    let output = lint403(&["check", ".", "--format", "concise"], &dir.0, None);
+    let text = stdout(&output);
+    assert!(!text.contains("P011"), "B003 is not selected: {text}");
+    // With every rule run, B003's part of the comment is stale.
+    let output = lint403(
+        &["check", ".", "--isolated", "--format", "concise"],
+        &dir.0,
+        None,
+    );
+    assert!(
+        stdout(&output).contains("B003 in this suppression silences nothing"),
+        "{}",
+        stdout(&output)
+    );
+    // Selecting a few rules gives the findings of the whole run for them.
+    dir.write("nginx/conf.d/site.conf", TWO_FINDINGS);
+    dir.write(".lint403.yaml", "select: [A002]\n");
+    let selected = lint403(&["check", ".", "--format", "concise"], &dir.0, None);
+    let whole = lint403(
+        &["check", ".", "--isolated", "--format", "concise"],
+        &dir.0,
+        None,
+    );
+    let of_a002 = |text: String| -> Vec<String> {
+        text.lines()
+            .filter(|line| line.contains(" A002 "))
+            .map(str::to_string)
+            .collect()
+    };
+    let expected = of_a002(stdout(&whole));
+    assert!(!expected.is_empty());
+    assert_eq!(of_a002(stdout(&selected)), expected);
+}
+
 #[test]
 fn init_writes_a_file_check_accepts() {
     let dir = Scratch::new("init");

@@ -89,8 +89,11 @@ pub struct LineCol {
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: PathBuf,
-    /// The file's bytes exactly as read (empty when it could not be read).
-    pub bytes: Vec<u8>,
+    /// The file's bytes as read, kept only when they differ from
+    /// [`Self::text`] (invalid UTF-8, UTF-16): a repository's files are
+    /// almost all valid UTF-8, and a second copy of each doubled the
+    /// memory a large configuration takes.
+    original: Option<Vec<u8>>,
     /// Valid UTF-8 whose byte offsets are the ones every span uses.
     pub text: String,
     pub encoding: TextEncoding,
@@ -101,11 +104,18 @@ impl SourceFile {
     /// Builds a file from bytes read as UTF-8: invalid bytes become `?` one
     /// for one, so that every byte offset still names the same byte on disk.
     pub fn from_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> SourceFile {
-        let text = utf8_with_placeholders(&bytes);
-        SourceFile::with_text(path.into(), bytes, text, TextEncoding::Utf8)
+        match String::from_utf8(bytes) {
+            Ok(text) => SourceFile::with_text(path.into(), Vec::new(), text, TextEncoding::Utf8),
+            Err(error) => {
+                let bytes = error.into_bytes();
+                let text = utf8_with_placeholders(&bytes);
+                SourceFile::with_text(path.into(), bytes, text, TextEncoding::Utf8)
+            }
+        }
     }
 
-    /// Builds a file whose text was decoded from another encoding.
+    /// Builds a file whose text was decoded from `bytes` (empty `bytes`
+    /// when they are the text's own).
     pub fn with_text(
         path: PathBuf,
         bytes: Vec<u8>,
@@ -113,13 +123,19 @@ impl SourceFile {
         encoding: TextEncoding,
     ) -> SourceFile {
         let line_starts = line_starts(&text);
+        let original = (!bytes.is_empty() && bytes != text.as_bytes()).then_some(bytes);
         SourceFile {
             path,
-            bytes,
+            original,
             text,
             encoding,
             line_starts,
         }
+    }
+
+    /// The file's bytes exactly as read (empty when it could not be read).
+    pub fn bytes(&self) -> &[u8] {
+        self.original.as_deref().unwrap_or(self.text.as_bytes())
     }
 
     /// The 1-based line and column of a byte offset into [`Self::text`].
@@ -292,7 +308,10 @@ mod tests {
     fn invalid_bytes_keep_offsets() {
         let file = SourceFile::from_bytes("t", b"a\xff\xfeb\xe2\x82".to_vec());
         assert_eq!(file.text, "a??b??");
-        assert_eq!(file.text.len(), file.bytes.len());
+        assert_eq!(file.text.len(), file.bytes().len());
+        assert_eq!(file.bytes(), b"a\xff\xfeb\xe2\x82");
+        let valid = SourceFile::from_bytes("t", "caf\u{e9}".as_bytes().to_vec());
+        assert_eq!(valid.bytes(), "caf\u{e9}".as_bytes());
     }
 
     #[test]

@@ -530,14 +530,14 @@ fn encoding_error(source: &SourceFile, document: Option<&Document>) -> Option<Bo
                 // A legacy single-byte encoding: the bytes may be fine in it.
                 return None;
             }
-            if source.bytes.len() != source.text.len() {
+            if source.bytes().len() != source.text.len() {
                 return None;
             }
             let text = source.text.as_bytes();
-            let start = source.bytes.iter().zip(text).position(|(a, b)| a != b)?;
+            let start = source.bytes().iter().zip(text).position(|(a, b)| a != b)?;
             let end = start
                 + source
-                    .bytes
+                    .bytes()
                     .iter()
                     .zip(text)
                     .skip(start)
@@ -552,7 +552,7 @@ fn encoding_error(source: &SourceFile, document: Option<&Document>) -> Option<Bo
         TextEncoding::Utf16Le | TextEncoding::Utf16Be => {
             let little = source.encoding == TextEncoding::Utf16Le;
             let units = source
-                .bytes
+                .bytes()
                 .get(2..)
                 .unwrap_or_default()
                 .chunks_exact(2)
@@ -574,7 +574,7 @@ fn encoding_error(source: &SourceFile, document: Option<&Document>) -> Option<Bo
                     }
                 }
             }
-            if source.bytes.len() % 2 == 1 {
+            if source.bytes().len() % 2 == 1 {
                 let end = source.text.len();
                 return Some(invalid_encoding(
                     TextRange::new(end.saturating_sub(3), end),

@@ -16,7 +16,8 @@ mod rules;
 
 pub use registry::{Family, FixDifficulty, Likelihood, Rule, RULES};
 
-use std::cell::OnceCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock as OnceCell;
 
 use lint403_core::facts::SiteFacts;
 use lint403_core::{Diagnostic, SourceMap};
@@ -41,7 +42,8 @@ impl Loaded<'_> {
 
 /// What a rule sees: the configuration, and the views of it that several
 /// rules share, each built on first use and then kept for the other rules
-/// of the same run.
+/// of the same run. Shared by the threads [`run`] starts, so every view is
+/// built once even when two rules ask for it at the same time.
 pub struct RuleContext<'a> {
     pub sources: &'a SourceMap,
     pub config: Loaded<'a>,
@@ -119,14 +121,86 @@ impl<'a> RuleContext<'a> {
     }
 }
 
-/// Runs every rule that covers the configuration's dialect.
+/// Runs every rule that covers the configuration's dialect, on several
+/// threads when the configuration is large enough to be worth it.
+///
+/// A repository's main nginx configuration is one unit of work for the
+/// caller however many files it includes, so without this one core checks
+/// it while the others wait. Rules are handed out one at a time from a
+/// shared counter; each rule's findings are kept apart and joined in
+/// catalogue order, so the result is the same as a run on one thread.
 pub fn run(context: &RuleContext<'_>) -> Vec<Diagnostic> {
+    run_where(context, |_| true)
+}
+
+/// [`run`] for the rules `wanted` keeps: a rule whose findings would all
+/// be dropped (left out by `select`, named by `ignore`) costs nothing.
+pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> Vec<Diagnostic> {
     let dialect = context.config.dialect();
-    let mut diagnostics = Vec::new();
-    for rule in RULES.iter().filter(|rule| rule.dialects.contains(&dialect)) {
-        (rule.check)(context, &mut diagnostics);
+    let rules: Vec<&Rule> = RULES
+        .iter()
+        .copied()
+        .filter(|rule| rule.dialects.contains(&dialect) && wanted(rule))
+        .collect();
+    let threads = threads_for(context).min(rules.len());
+    if threads <= 1 {
+        let mut diagnostics = Vec::new();
+        for rule in &rules {
+            (rule.check)(context, &mut diagnostics);
+        }
+        return diagnostics;
     }
-    diagnostics
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut found: Vec<(usize, Vec<Diagnostic>)> = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(rule) = rules.get(index) else {
+                return found;
+            };
+            let mut diagnostics = Vec::new();
+            (rule.check)(context, &mut diagnostics);
+            found.push((index, diagnostics));
+        }
+    };
+    let mut found: Vec<(usize, Vec<Diagnostic>)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut found = work();
+        for helper in helpers {
+            // A rule that panicked on a helper thread would have panicked
+            // here too; re-raise it rather than lose its findings silently.
+            match helper.join() {
+                Ok(more) => found.extend(more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        found
+    });
+    found.sort_by_key(|(index, _)| *index);
+    found
+        .into_iter()
+        .flat_map(|(_, diagnostics)| diagnostics)
+        .collect()
+}
+
+/// Below this much configuration text, starting threads costs more than
+/// the rules take (a `.htaccess` is checked in well under a millisecond).
+const PARALLEL_RULES_MIN_BYTES: usize = 256 * 1024;
+
+fn threads_for(context: &RuleContext<'_>) -> usize {
+    let files: Vec<lint403_core::FileId> = match context.config {
+        Loaded::Nginx(config) => config.files.iter().map(|file| file.id).collect(),
+        Loaded::Apache(config) => config.files.iter().map(|file| file.file).collect(),
+        Loaded::Iis(config) => config.files.iter().map(|file| file.file).collect(),
+    };
+    let bytes: usize = files
+        .into_iter()
+        .map(|file| context.sources.get(file).text.len())
+        .sum();
+    if bytes < PARALLEL_RULES_MIN_BYTES {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// Finds a rule or a parse code by code (`A004`) or name

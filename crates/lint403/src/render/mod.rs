@@ -33,7 +33,10 @@ pub fn config_error(error: &crate::config::ConfigError, color: bool) -> String {
     let source = (!error.text.is_empty()).then(|| {
         miette::NamedSource::new(
             error.path.display().to_string(),
-            Arc::new(error.text.clone()),
+            full::IndexedSource::new(Arc::new(lint403_core::SourceFile::from_bytes(
+                error.path.clone(),
+                error.text.clone().into_bytes(),
+            ))),
         )
         .with_language("yaml")
     });

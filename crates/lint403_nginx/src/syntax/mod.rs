@@ -85,7 +85,14 @@ impl Word {
     /// Whether the value is exactly `expected` (no allocation for the
     /// common unescaped case).
     pub fn is(&self, text: &str, expected: &str) -> bool {
-        self.value(text) == expected
+        if self.has_backslash {
+            return self.value(text) == expected;
+        }
+        // Asked millions of times per large configuration (is this an
+        // `include`, an `allow`, ...?): most answers are a length mismatch.
+        let content = self.content_range();
+        content.end.saturating_sub(content.start) == expected.len()
+            && text.as_bytes().get(content.start..content.end) == Some(expected.as_bytes())
     }
 }
 
@@ -144,17 +151,16 @@ impl Comment {
     }
 }
 
-/// Whitespace or a comment between the words of one directive.
+/// A comment between the words of one directive (whitespace is not
+/// stored: it is the gaps between leaves).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trivia {
-    Space(TextRange),
     Comment(Comment),
 }
 
 impl Trivia {
     pub fn range(&self) -> TextRange {
         match self {
-            Trivia::Space(range) => *range,
             Trivia::Comment(comment) => comment.range,
         }
     }
@@ -164,10 +170,12 @@ impl Trivia {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directive {
     pub name: Word,
-    pub args: Vec<Word>,
-    /// Whitespace and comments after the name, in file order (between the
+    /// Boxed slices rather than vectors: a large configuration holds a
+    /// million directives, and neither list changes after parsing.
+    pub args: Box<[Word]>,
+    /// Comments after the name, in file order (between the
     /// words, and before the terminator).
-    pub trivia: Vec<Trivia>,
+    pub trivia: Box<[Trivia]>,
     pub end: DirectiveEnd,
 }
 
@@ -272,8 +280,6 @@ impl Block {
 pub enum Item {
     Directive(Directive),
     Comment(Comment),
-    /// Whitespace between statements.
-    Space(TextRange),
     /// A `;` with no directive before it (nginx: `unexpected ";"`).
     StraySemicolon(TextRange),
     /// A `}` with no block to close (nginx: `unexpected "}"`).
@@ -289,10 +295,7 @@ impl Item {
         match self {
             Item::Directive(directive) => directive.range(),
             Item::Comment(comment) => comment.range,
-            Item::Space(range)
-            | Item::StraySemicolon(range)
-            | Item::StrayClose(range)
-            | Item::Raw(range) => *range,
+            Item::StraySemicolon(range) | Item::StrayClose(range) | Item::Raw(range) => *range,
             Item::OrphanBlock(block) => block.range(),
         }
     }
@@ -335,8 +338,24 @@ impl SyntaxTree {
         out
     }
 
-    /// Calls `leaf` with the range of every leaf, in file order.
+    /// Calls `leaf` with the range of every leaf, in file order, the
+    /// whitespace between them included: the ranges tile the text.
     pub fn visit_leaves(&self, mut leaf: impl FnMut(TextRange)) {
+        let mut cursor = 0;
+        self.visit_stored_leaves(|range| {
+            if range.start > cursor {
+                leaf(TextRange::new(cursor, range.start));
+            }
+            leaf(range);
+            cursor = cursor.max(range.end);
+        });
+        if self.len > cursor {
+            leaf(TextRange::new(cursor, self.len));
+        }
+    }
+
+    /// The leaves the tree stores (every byte but whitespace), in order.
+    fn visit_stored_leaves(&self, mut leaf: impl FnMut(TextRange)) {
         // The tree is at most MAX_NESTING deep, but an explicit stack keeps
         // this independent of that bound.
         enum Step<'a> {
@@ -363,10 +382,9 @@ impl SyntaxTree {
             };
             match item {
                 Item::Comment(comment) => leaf(comment.range),
-                Item::Space(range)
-                | Item::StraySemicolon(range)
-                | Item::StrayClose(range)
-                | Item::Raw(range) => leaf(*range),
+                Item::StraySemicolon(range) | Item::StrayClose(range) | Item::Raw(range) => {
+                    leaf(*range);
+                }
                 Item::OrphanBlock(block) => {
                     leaf(block.open);
                     if let Some(close) = block.close {

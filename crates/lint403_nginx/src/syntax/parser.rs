@@ -40,8 +40,8 @@ pub fn parse(text: &str) -> ParseOutput {
 /// The words, whitespace and comments of the statement being read.
 struct Pending {
     name: Word,
-    args: Vec<Word>,
-    trivia: Vec<Trivia>,
+    args: Box<[Word]>,
+    trivia: Box<[Trivia]>,
 }
 
 impl Pending {
@@ -129,8 +129,10 @@ impl<'t> Parser<'t> {
                         Some(word_start) if l - 1 == range.start => word_start,
                         _ => l - 1,
                     });
+                    // Whitespace is not stored: it is the gaps between the
+                    // leaves (`SyntaxTree::visit_leaves` hands them out), and
+                    // storing it doubled a large configuration's tree.
                     self.pos = range.end;
-                    self.push_trivia(Trivia::Space(range));
                 }
                 '#' => {
                     let len = comment(rest).map_or(1, |(_, found)| found.len());
@@ -264,11 +266,8 @@ impl<'t> Parser<'t> {
         if self.too_deep.is_some() {
             return;
         }
-        let item = match trivia {
-            Trivia::Space(range) => Item::Space(range),
-            Trivia::Comment(comment) => Item::Comment(comment),
-        };
-        self.items.push(item);
+        let Trivia::Comment(comment) = trivia;
+        self.items.push(Item::Comment(comment));
     }
 
     fn push_word(&mut self, word: Word) {
@@ -787,7 +786,7 @@ mod tests {
         let output = parse(text);
         let directive = output.tree.directives().next();
         assert_eq!(directive.map(|d| d.args.len()), Some(2));
-        assert_eq!(directive.map(|d| d.trivia.len()), Some(4));
+        assert_eq!(directive.map(|d| d.trivia.len()), Some(1));
         assert_eq!(output.tree.print(text), text);
     }
 

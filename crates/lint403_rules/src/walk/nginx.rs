@@ -161,6 +161,56 @@ fn walk_items<'a>(
     }
 }
 
+/// How many blocks with directives [`Tree::build`] makes a node of: the
+/// same walk, includes followed (a file open on the way is not entered
+/// again), without building anything.
+fn count_blocks(
+    config: &LoadedConfig,
+    sources: &SourceMap,
+    file: FileId,
+    files_open: &mut Vec<FileId>,
+) -> usize {
+    if files_open.contains(&file) {
+        return 0;
+    }
+    let Some(loaded) = config.file(file) else {
+        return 0;
+    };
+    files_open.push(file);
+    let text = sources.get(file).text.as_str();
+    let count = count_blocks_in(config, sources, file, text, &loaded.tree.items, files_open);
+    files_open.pop();
+    count
+}
+
+fn count_blocks_in(
+    config: &LoadedConfig,
+    sources: &SourceMap,
+    file: FileId,
+    text: &str,
+    items: &[Item],
+    files_open: &mut Vec<FileId>,
+) -> usize {
+    let mut count = 0;
+    for item in items {
+        let Item::Directive(directive) = item else {
+            continue;
+        };
+        if directive.name.is(text, "include") {
+            for &target in config.include_targets(file, directive) {
+                count += count_blocks(config, sources, target, files_open);
+            }
+            continue;
+        }
+        if let Some(block) = directive.block() {
+            if block.kind == lint403_nginx::syntax::BodyKind::Directives {
+                count += 1 + count_blocks_in(config, sources, file, text, &block.items, files_open);
+            }
+        }
+    }
+    count
+}
+
 /// One block of the configuration (or the root file), with its directives
 /// in reading order, `include`s flattened into their place.
 pub struct Node<'a> {
@@ -169,17 +219,40 @@ pub struct Node<'a> {
     pub parent: Option<usize>,
     pub entries: Vec<Entry<'a>>,
     /// (directive name, position in `entries`), sorted by name, then
-    /// position: an `http` block that includes a thousand servers is asked
-    /// for its `allow` lines once per location, and must not be scanned
-    /// each time. One flat list rather than a map per block: a large
-    /// configuration has a hundred thousand blocks.
+    /// position, for a block of more than [`INDEXED_BLOCK`] directives: an
+    /// `http` block that includes a thousand servers is asked for its
+    /// `allow` lines once per location, and must not be scanned each time.
+    /// Smaller blocks (nearly all of them) are scanned: an index would cost
+    /// more to build and keep than the scans it saves.
     by_name: Vec<(Cow<'a, str>, usize)>,
+    /// A bit per directive name standing here ([`name_bit`]): inheritance
+    /// questions ask every ancestor of every location for names that most
+    /// blocks do not hold, and this answers "not here" without a scan.
+    names_present: u64,
     /// Its `location` blocks in reading order: location selection asks for
     /// them for every probe of every rule.
     pub locations: Vec<Location<'a>>,
     /// Its `allow`/`deny` list, parsed on first use: rules ask for the list
     /// in effect at every location, and most locations inherit one.
-    acl: std::cell::OnceCell<Vec<AclEntry<'a>>>,
+    acl: std::sync::OnceLock<Vec<AclEntry<'a>>>,
+}
+
+/// Blocks with more directives than this get a name index.
+const INDEXED_BLOCK: usize = 24;
+
+/// One of 64 bits for a directive name, from its length and three of its
+/// bytes: cheap enough to compute for every question, and different for
+/// the names a question usually tells apart. Two names may share a bit;
+/// that only costs a scan.
+fn name_bit(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let at = |index: usize| u32::from(bytes.get(index).copied().unwrap_or(0));
+    let mixed = (bytes.len() as u32)
+        .wrapping_mul(7)
+        .wrapping_add(at(0).wrapping_mul(3))
+        .wrapping_add(at(bytes.len() / 2).wrapping_mul(11))
+        .wrapping_add(at(bytes.len().wrapping_sub(1)).wrapping_mul(5));
+    1 << (mixed % 64)
 }
 
 impl<'a> Node<'a> {
@@ -191,6 +264,10 @@ impl<'a> Node<'a> {
         let rest = self.by_name.get(start..).unwrap_or_default();
         let length = rest.partition_point(|(known, _)| known.as_ref() == name);
         rest.get(..length).unwrap_or_default()
+    }
+
+    fn is_indexed(&self) -> bool {
+        self.entries.len() > INDEXED_BLOCK
     }
 }
 
@@ -268,28 +345,53 @@ pub struct Tree<'a> {
 
 impl<'a> Tree<'a> {
     pub fn build(config: &'a LoadedConfig, sources: &'a SourceMap) -> Tree<'a> {
+        // Counted first, so the node list is allocated once: grown by
+        // doubling, a large configuration's list was copied a dozen times
+        // into fresh memory, which the kernel zeroes page by page.
+        let blocks = count_blocks(config, sources, config.root, &mut Vec::new());
+        let mut nodes = Vec::with_capacity(blocks + 1);
+        nodes.push(Node {
+            block: None,
+            parent: None,
+            entries: Vec::new(),
+            by_name: Vec::new(),
+            names_present: 0,
+            locations: Vec::new(),
+            acl: std::sync::OnceLock::new(),
+        });
         let mut tree = Tree {
-            nodes: vec![Node {
-                block: None,
-                parent: None,
-                entries: Vec::new(),
-                by_name: Vec::new(),
-                locations: Vec::new(),
-                acl: std::cell::OnceCell::new(),
-            }],
+            nodes,
             root_context: config.root_context,
             fragment: config.fragment,
         };
         let mut files_open = Vec::new();
         tree.add_file(config, sources, config.root, 0, &mut files_open);
+        debug_assert_eq!(
+            tree.nodes.len(),
+            blocks + 1,
+            "the count walks as the build does"
+        );
         for node in &mut tree.nodes {
-            // Stable: positions stay in reading order within a name.
-            node.by_name.sort_by(|a, b| a.0.cmp(&b.0));
-            node.by_name.shrink_to_fit();
-            node.entries.shrink_to_fit();
-            node.locations.shrink_to_fit();
+            node.names_present = node
+                .entries
+                .iter()
+                .fold(0, |present, entry| present | name_bit(&entry.name()));
+            if node.is_indexed() {
+                node.by_name = node
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .map(|(position, entry)| (entry.name(), position))
+                    .collect();
+                // Stable: positions stay in reading order within a name.
+                node.by_name.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+            // Sized from the block's items, so only blocks that include
+            // files grew; copying every list again to trim it cost more.
+            if node.entries.capacity() > 2 * node.entries.len() + 8 {
+                node.entries.shrink_to_fit();
+            }
         }
-        tree.nodes.shrink_to_fit();
         tree
     }
 
@@ -355,10 +457,11 @@ impl<'a> Tree<'a> {
                     self.nodes.push(Node {
                         block: Some(entry),
                         parent: Some(node),
-                        entries: Vec::new(),
+                        entries: Vec::with_capacity(block.items.len()),
                         by_name: Vec::new(),
+                        names_present: 0,
                         locations: Vec::new(),
-                        acl: std::cell::OnceCell::new(),
+                        acl: std::sync::OnceLock::new(),
                     });
                     self.add_items(config, sources, file, text, &block.items, child, files_open);
                 }
@@ -374,7 +477,6 @@ impl<'a> Tree<'a> {
             });
             if let Some(target) = self.nodes.get_mut(node) {
                 target.locations.extend(location);
-                target.by_name.push((entry.name(), target.entries.len()));
                 target.entries.push(entry);
             }
         }
@@ -410,14 +512,25 @@ impl<'a> Tree<'a> {
         index: usize,
         names: &'t [&'t str],
     ) -> impl Iterator<Item = &'t Entry<'a>> + 't {
-        let node = self.nodes.get(index);
-        // One name (the usual question) reads its positions in place;
-        // several are merged back into reading order.
+        let wanted = names.iter().fold(0, |bits, name| bits | name_bit(name));
+        let node = self
+            .nodes
+            .get(index)
+            .filter(|node| node.names_present & wanted != 0);
+        let indexed = node.is_some_and(Node::is_indexed);
+        // A small block is scanned in reading order.
+        let scanned = node
+            .filter(|_| !indexed)
+            .into_iter()
+            .flat_map(|node| &node.entries)
+            .filter(move |entry| names.iter().any(|name| entry.is(name)));
+        // A large one reads one name's positions in place; several are
+        // merged back into reading order.
         let single = match (node, names) {
-            (Some(node), [name]) => node.named(name),
+            (Some(node), [name]) if indexed => node.named(name),
             _ => &[],
         };
-        let merged = (names.len() != 1).then(|| {
+        let merged = (indexed && names.len() != 1).then(|| {
             let mut positions: Vec<usize> = node
                 .into_iter()
                 .flat_map(|node| names.iter().flat_map(|name| node.named(name)))
@@ -426,11 +539,12 @@ impl<'a> Tree<'a> {
             positions.sort_unstable();
             positions
         });
-        single
+        let looked_up = single
             .iter()
             .map(|(_, position)| *position)
             .chain(merged.into_iter().flatten())
-            .filter_map(move |position| node.and_then(|node| node.entries.get(position)))
+            .filter_map(move |position| node.and_then(|node| node.entries.get(position)));
+        scanned.chain(looked_up)
     }
 
     /// The nearest of `index` and its ancestors that has a directive named
