@@ -129,9 +129,8 @@ impl Engine {
 /// for `regex` is too big here too.
 const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
 
-/// A search's scratch space for both engines of a [`Fast`], each made on
-/// first use: most patterns are only ever asked whether they match, and
-/// never of non-ASCII text.
+/// A search's scratch space for the engines of a [`Fast`], each made on
+/// first use: most patterns are only ever asked whether they match.
 #[derive(Default)]
 struct Caches {
     pikevm: Option<pikevm::Cache>,
@@ -141,14 +140,15 @@ struct Caches {
 
 /// A pattern in `regex`'s dialect, accepted and matched exactly as
 /// `regex::RegexBuilder::new(pattern).case_insensitive(..).build()` does,
-/// but with two of the engines of its meta regex: a lazy DFA over the
-/// forward NFA answers `is_match`, the `PikeVM` gives capture groups (and
-/// answers when the lazy DFA gives up, as on non-ASCII text under a
-/// Unicode `\b`). `regex` adds a literal prefilter, a one-pass DFA, a
-/// bounded backtracker and a reverse lazy DFA — engines that pay off on
-/// megabytes of haystack, not on `/index.html`, and that took about half
-/// of the build time. Every engine of the meta regex finds the same
-/// matches.
+/// but with three of the engines of its meta regex over the forward NFA:
+/// a lazy DFA answers `is_match` (the `PikeVM` answers when it gives up,
+/// as on non-ASCII text under a Unicode `\b`), the bounded backtracker
+/// gives capture groups (the `PikeVM` for a text too long for it).
+/// `regex` also builds a literal prefilter, a one-pass DFA and a reverse
+/// lazy DFA — engines that pay off on megabytes of haystack, not on
+/// `/index.html` — and builds them for every pattern, which took about
+/// half of the build time. Every engine of the meta regex finds the same
+/// matches and groups.
 ///
 /// Cloning shares the automata.
 #[derive(Clone)]
@@ -168,8 +168,8 @@ impl Fast {
     /// `None` exactly where `regex` reports an error: a syntax error, or
     /// a forward or reverse NFA over the size limit (`regex` builds the
     /// reverse NFA for its lazy DFA and fails when that one is too big,
-    /// which happens first for large Unicode classes: `\w{300}`).
-    pub fn new(pattern: &str, case_insensitive: bool) -> Option<Fast> {
+    /// which happens first for large Unicode classes: `\w{210}`).
+    fn new(pattern: &str, case_insensitive: bool) -> Option<Fast> {
         let hir = parse(pattern, case_insensitive)?;
         // The reverse NFA is built only for its size, and only where the
         // bound cannot vouch for it.
