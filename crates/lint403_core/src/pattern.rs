@@ -1,10 +1,22 @@
 //! Regular expressions from configurations (PCRE in nginx and httpd,
-//! ECMAScript in IIS URL Rewrite), compiled with `regex` where it can and
-//! with `fancy-regex` for look-around and back-references. A pattern
-//! neither can run is kept with the reason, so whoever needs it says
-//! "unknown" instead of guessing.
+//! ECMAScript in IIS URL Rewrite), compiled with `regex`'s engine where it
+//! can and with `fancy-regex` for look-around and back-references. A
+//! pattern neither can run is kept with the reason, so whoever needs it
+//! says "unknown" instead of guessing.
+//!
+//! Every pattern is compiled once per process, whoever asks — the model,
+//! the tracer or a rule — and shared: a repository's configurations hold
+//! thousands of patterns, each tested against a few short inputs (a path,
+//! a Referer), so building automata costs far more than matching them.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+
+use regex_automata::nfa::thompson::{self, backtrack, pikevm, WhichCaptures};
+use regex_automata::util::{pool::Pool, syntax};
+use regex_automata::{hybrid, Input, MatchKind, PatternID};
+use regex_syntax::hir::Hir;
 
 /// One pattern with its source text, compiled on first use: a large
 /// configuration (thousands of `SetEnvIf` lines) is lowered without
@@ -13,13 +25,16 @@ use std::fmt;
 pub struct Pattern {
     pub source: String,
     pub case_insensitive: bool,
-    engine: std::sync::OnceLock<Engine>,
+    engine: OnceLock<Arc<Engine>>,
 }
 
-#[derive(Clone)]
-enum Engine {
-    Fast(regex_automata::meta::Regex),
+/// A pattern compiled by the engine that can run it.
+pub enum Engine {
+    /// `regex`'s dialect and semantics, linear time.
+    Fast(Fast),
+    /// `fancy-regex`, for look-around, back-references and atomic groups.
     Backtracking(Box<fancy_regex::Regex>),
+    /// Neither engine runs it; the reason (`fancy-regex`'s error).
     Unsupported(String),
 }
 
@@ -28,31 +43,33 @@ impl Pattern {
         Pattern {
             source: source.to_string(),
             case_insensitive,
-            engine: std::sync::OnceLock::new(),
+            engine: OnceLock::new(),
         }
     }
 
-    fn engine(&self) -> &Engine {
+    /// The compiled pattern, shared with every other user of the same text
+    /// and case flag.
+    pub fn engine(&self) -> &Engine {
         self.engine
             .get_or_init(|| compiled(&self.source, self.case_insensitive))
     }
 
-    /// Why neither engine runs it, if neither does.
+    /// Why neither engine runs it, if neither does. Lowering asks this of
+    /// every pattern of a configuration, most of which no request it
+    /// traces reaches: a pattern `regex` parses into an automaton that
+    /// surely fits its size limit is supported without building it.
     pub fn unsupported(&self) -> Option<&str> {
-        match self.engine() {
-            Engine::Unsupported(reason) => Some(reason),
-            _ => None,
+        if let Some(engine) = self.engine.get() {
+            return engine.unsupported();
         }
+        let engine = COMPILED.engine_unless_surely_fast(&self.source, self.case_insensitive)?;
+        self.engine.get_or_init(|| engine).unsupported()
     }
 
     /// `Some(matched)`, or `None` when lint403 cannot tell (an unsupported
     /// pattern, or the backtracking engine's limit hit).
     pub fn is_match(&self, text: &str) -> Option<bool> {
-        match self.engine() {
-            Engine::Fast(regex) => Some(regex.is_match(text)),
-            Engine::Backtracking(regex) => regex.is_match(text).ok(),
-            Engine::Unsupported(_) => None,
-        }
+        self.engine().is_match(text)
     }
 
     /// The capture groups of the first match (`$0`, `$1`, …; a group that
@@ -60,20 +77,7 @@ impl Pattern {
     /// lint403 cannot tell.
     pub fn captures(&self, text: &str) -> Option<Option<Vec<Option<String>>>> {
         match self.engine() {
-            Engine::Fast(regex) => {
-                let mut found = regex.create_captures();
-                regex.captures(text, &mut found);
-                Some(found.is_match().then(|| {
-                    (0..found.group_len())
-                        .map(|group| {
-                            found
-                                .get_group(group)
-                                .and_then(|span| text.get(span.range()))
-                                .map(str::to_string)
-                        })
-                        .collect()
-                }))
-            }
+            Engine::Fast(regex) => Some(regex.captures(text)),
             Engine::Backtracking(regex) => regex.captures(text).ok().map(|found| {
                 found.map(|found| {
                     found
@@ -85,19 +89,13 @@ impl Pattern {
             Engine::Unsupported(_) => None,
         }
     }
-}
 
-impl Pattern {
     /// The names of the capture groups by index (`None` for `$0` and
     /// unnamed groups), so a dialect can turn named captures into
     /// variables (nginx `(?<name>...)`).
     pub fn capture_names(&self) -> Vec<Option<String>> {
         match self.engine() {
-            Engine::Fast(regex) => regex
-                .group_info()
-                .pattern_names(regex_automata::PatternID::ZERO)
-                .map(|name| name.map(str::to_string))
-                .collect(),
+            Engine::Fast(regex) => regex.capture_names(),
             Engine::Backtracking(regex) => regex
                 .capture_names()
                 .map(|name| name.map(str::to_string))
@@ -107,76 +105,465 @@ impl Pattern {
     }
 }
 
-/// The limits `regex::RegexBuilder` sets by default, so a pattern too big
-/// for `regex` is too big here too.
-const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
-const LAZY_DFA_CACHE_CAPACITY: usize = 2 * (1 << 20);
+impl Engine {
+    /// Why neither engine runs it, if neither does.
+    pub fn unsupported(&self) -> Option<&str> {
+        match self {
+            Engine::Unsupported(reason) => Some(reason),
+            _ => None,
+        }
+    }
 
-/// What `regex::RegexBuilder::new(pattern).case_insensitive(..).build()`
-/// builds — the same `regex_automata` meta regex, syntax, size limits and
-/// match semantics — without the literal prefilter and the full DFA:
-/// configurations hold thousands of patterns each tested against a few
-/// short inputs (a path, a Referer), where those accelerators cost more
-/// to build than they save (about six times the build time, three times
-/// the memory). `None` where `regex` reports an error.
-pub fn lean(pattern: &str, case_insensitive: bool) -> Option<regex_automata::meta::Regex> {
-    use regex_automata::{meta, util::syntax, MatchKind};
-    let config = meta::Config::new()
-        .nfa_size_limit(Some(NFA_SIZE_LIMIT))
-        .hybrid_cache_capacity(LAZY_DFA_CACHE_CAPACITY)
-        .match_kind(MatchKind::LeftmostFirst)
-        .utf8_empty(true)
-        .auto_prefilter(false)
-        .dfa(false);
-    meta::Builder::new()
-        .configure(config)
-        .syntax(
-            syntax::Config::new()
-                .utf8(true)
-                .case_insensitive(case_insensitive),
-        )
-        .build(pattern)
-        .ok()
+    /// `Some(matched)`, or `None` when lint403 cannot tell (an unsupported
+    /// pattern, or the backtracking engine's limit hit).
+    pub fn is_match(&self, text: &str) -> Option<bool> {
+        match self {
+            Engine::Fast(regex) => Some(regex.is_match(text)),
+            Engine::Backtracking(regex) => regex.is_match(text).ok(),
+            Engine::Unsupported(_) => None,
+        }
+    }
 }
 
-/// Patterns compiled so far in this process: the same texts recur in
-/// every `.htaccess` and vhost of a repository (hotlink conditions, bot
-/// lists), and building an automaton costs far more than matching.
-static COMPILED: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<(String, bool), Engine>>,
-> = std::sync::LazyLock::new(|| std::sync::Mutex::new(std::collections::HashMap::new()));
+/// The limit `regex::RegexBuilder` sets by default, so a pattern too big
+/// for `regex` is too big here too.
+const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
 
-/// Bound on [`COMPILED`]; past it, patterns are compiled without keeping.
+/// A search's scratch space for the engines of a [`Fast`], each made on
+/// first use: most patterns are only ever asked whether they match.
+#[derive(Default)]
+struct Caches {
+    pikevm: Option<pikevm::Cache>,
+    lazy_dfa: Option<hybrid::dfa::Cache>,
+    backtracker: Option<backtrack::Cache>,
+}
+
+/// A pattern in `regex`'s dialect, accepted and matched exactly as
+/// `regex::RegexBuilder::new(pattern).case_insensitive(..).build()` does,
+/// but with three of the engines of its meta regex over the forward NFA:
+/// a lazy DFA answers `is_match` (the `PikeVM` answers when it gives up,
+/// as on non-ASCII text under a Unicode `\b`), the bounded backtracker
+/// gives capture groups (the `PikeVM` for a text too long for it).
+/// `regex` also builds a literal prefilter, a one-pass DFA and a reverse
+/// lazy DFA — engines that pay off on megabytes of haystack, not on
+/// `/index.html` — and builds them for every pattern, which took about
+/// half of the build time. Every engine of the meta regex finds the same
+/// matches and groups.
+///
+/// Cloning shares the automata.
+#[derive(Clone)]
+pub struct Fast(Arc<Automata>);
+
+struct Automata {
+    vm: pikevm::PikeVM,
+    backtracker: backtrack::BoundedBacktracker,
+    lazy_dfa: Option<hybrid::dfa::DFA>,
+    caches: Pool<Caches, fn() -> Caches>,
+}
+
+/// `regex`'s default bound on a lazy DFA's cache.
+const LAZY_DFA_CACHE_CAPACITY: usize = 2 * (1 << 20);
+
+impl Fast {
+    /// `None` exactly where `regex` reports an error: a syntax error, or
+    /// a forward or reverse NFA over the size limit (`regex` builds the
+    /// reverse NFA for its lazy DFA and fails when that one is too big,
+    /// which happens first for large Unicode classes: `\w{210}`).
+    fn new(pattern: &str, case_insensitive: bool) -> Option<Fast> {
+        let hir = parse(pattern, case_insensitive)?;
+        // The reverse NFA is built only for its size, and only where the
+        // bound cannot vouch for it.
+        let reverse_fits = surely_fits(&hir);
+        let nfa = with_compilers(|compilers| {
+            let forward = compilers.forward.build_from_hir(&hir).ok()?;
+            let reverse = if reverse_fits {
+                0
+            } else {
+                compilers.reverse.build_from_hir(&hir).ok()?.memory_usage()
+            };
+            Some((forward, reverse))
+        })?;
+        // As `regex` configures its lazy DFA; the build fails only when
+        // the cache cannot hold a handful of states, and then the PikeVM
+        // answers alone, as in `regex`.
+        let lazy_dfa = hybrid::dfa::Builder::new()
+            .configure(
+                hybrid::dfa::Config::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .unicode_word_boundary(true)
+                    .cache_capacity(LAZY_DFA_CACHE_CAPACITY)
+                    .skip_cache_capacity_check(false)
+                    .minimum_cache_clear_count(Some(3))
+                    .minimum_bytes_per_state(Some(10)),
+            )
+            .build_from_nfa(nfa.clone())
+            .ok();
+        let backtracker = backtrack::BoundedBacktracker::new_from_nfa(nfa.clone()).ok()?;
+        let vm = pikevm::PikeVM::new_from_nfa(nfa).ok()?;
+        Some(Fast(Arc::new(Automata {
+            vm,
+            backtracker,
+            lazy_dfa,
+            caches: Pool::new(Caches::default),
+        })))
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        let automata = &*self.0;
+        let mut caches = automata.caches.get();
+        let input = Input::new(text).earliest(true);
+        if let Some(dfa) = &automata.lazy_dfa {
+            let cache = caches.lazy_dfa.get_or_insert_with(|| dfa.create_cache());
+            if let Ok(found) = dfa.try_search_fwd(cache, &input) {
+                return found.is_some();
+            }
+        }
+        let cache = caches
+            .pikevm
+            .get_or_insert_with(|| automata.vm.create_cache());
+        automata.vm.is_match(cache, input)
+    }
+
+    fn captures(&self, text: &str) -> Option<Vec<Option<String>>> {
+        // Most patterns a tracer tries do not match: the lazy DFA says so
+        // for a fraction of what the PikeVM's search costs.
+        if !self.is_match(text) {
+            return None;
+        }
+        let automata = &*self.0;
+        let mut found = automata.vm.create_captures();
+        let mut caches = automata.caches.get();
+        // The bounded backtracker is the faster of the two on short texts,
+        // and refuses long ones.
+        let backtracker = &automata.backtracker;
+        let cache = caches
+            .backtracker
+            .get_or_insert_with(|| backtracker.create_cache());
+        if backtracker.try_captures(cache, text, &mut found).is_err() {
+            let cache = caches
+                .pikevm
+                .get_or_insert_with(|| automata.vm.create_cache());
+            automata.vm.captures(cache, text, &mut found);
+        }
+        found.is_match().then(|| {
+            (0..found.group_len())
+                .map(|group| {
+                    found
+                        .get_group(group)
+                        .and_then(|span| text.get(span.range()))
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+    }
+
+    fn capture_names(&self) -> Vec<Option<String>> {
+        self.0
+            .vm
+            .get_nfa()
+            .group_info()
+            .pattern_names(PatternID::ZERO)
+            .map(|name| name.map(str::to_string))
+            .collect()
+    }
+}
+
+/// `pattern` as `regex` parses it, `None` where it reports a syntax error.
+fn parse(pattern: &str, case_insensitive: bool) -> Option<Hir> {
+    syntax::parse_with(
+        pattern,
+        &syntax::Config::new()
+            .utf8(true)
+            .case_insensitive(case_insensitive),
+    )
+    .ok()
+}
+
+/// Whether [`Fast::new`] surely succeeds: `regex` parses the pattern, and
+/// its NFAs surely fit the size limit.
+fn surely_fast(pattern: &str, case_insensitive: bool) -> bool {
+    parse(pattern, case_insensitive).is_some_and(|hir| surely_fits(&hir))
+}
+
+/// Whether an upper bound on the size of the NFAs of `hir` is half the
+/// size limit or less. Where the bound is higher, only building tells.
+fn surely_fits(hir: &Hir) -> bool {
+    // The unanchored prefix, the outer group, the match state.
+    let whole = nfa_bound(hir).then(&NfaBound::states(16));
+    whole.bytes() <= NFA_SIZE_LIMIT / 2
+}
+
+/// An upper bound on what compiling an expression adds to a Thompson NFA
+/// (forward with every group, or reverse), as the builder counts it
+/// against the size limit: states, and the transitions and alternatives
+/// they hold. It follows `regex_automata::nfa::thompson::Compiler` case by
+/// case, rounded up.
+#[derive(Clone, Copy)]
+struct NfaBound {
+    states: u64,
+    edges: u64,
+}
+
+impl NfaBound {
+    const fn states(states: u64) -> NfaBound {
+        NfaBound { states, edges: 0 }
+    }
+
+    fn then(self, other: &NfaBound) -> NfaBound {
+        NfaBound {
+            states: self.states.saturating_add(other.states),
+            edges: self.edges.saturating_add(other.edges),
+        }
+    }
+
+    fn times(self, count: u64) -> NfaBound {
+        NfaBound {
+            states: self.states.saturating_mul(count),
+            edges: self.edges.saturating_mul(count),
+        }
+    }
+
+    /// A state takes one `State` (an enum holding a `Vec`: 32 bytes on
+    /// 64-bit targets, counted as 64), an edge a `Transition` (8 bytes)
+    /// or a `StateID` (4).
+    fn bytes(&self) -> usize {
+        let bytes = self
+            .states
+            .saturating_mul(64)
+            .saturating_add(self.edges.saturating_mul(8));
+        usize::try_from(bytes).unwrap_or(usize::MAX)
+    }
+}
+
+fn nfa_bound(hir: &Hir) -> NfaBound {
+    use regex_syntax::hir::{Class, HirKind};
+    let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => NfaBound::states(1),
+        HirKind::Literal(literal) => NfaBound::states(count(literal.0.len()).max(1)),
+        HirKind::Class(Class::Bytes(class)) => NfaBound {
+            states: 2,
+            edges: count(class.ranges().len()),
+        },
+        HirKind::Class(Class::Unicode(class)) => {
+            // Forward, a trie of the UTF-8 sequences; reverse, one chain
+            // per sequence under a union: never more than two states and
+            // two edges per byte range of the sequences.
+            let ranges: u64 = class
+                .iter()
+                .flat_map(|range| {
+                    regex_syntax::utf8::Utf8Sequences::new(range.start(), range.end())
+                })
+                .map(|sequence| count(sequence.len()))
+                .fold(0, u64::saturating_add);
+            NfaBound {
+                states: ranges.saturating_mul(2).saturating_add(4),
+                edges: ranges.saturating_mul(2).saturating_add(4),
+            }
+        }
+        HirKind::Capture(capture) => nfa_bound(&capture.sub).then(&NfaBound::states(2)),
+        HirKind::Concat(parts) => parts
+            .iter()
+            .map(nfa_bound)
+            .fold(NfaBound::states(1), |sum, part| sum.then(&part)),
+        HirKind::Alternation(branches) => {
+            // Either a union over the branches or, for literals only, a
+            // trie of them: at most three states and edges per byte and
+            // per branch.
+            let union = branches
+                .iter()
+                .map(|branch| {
+                    nfa_bound(branch).then(&NfaBound {
+                        states: 0,
+                        edges: 2,
+                    })
+                })
+                .fold(NfaBound::states(3), |sum, branch| sum.then(&branch));
+            let bytes: u64 = branches
+                .iter()
+                .map(|branch| match branch.kind() {
+                    HirKind::Literal(literal) => count(literal.0.len()),
+                    _ => 0,
+                })
+                .fold(0, u64::saturating_add);
+            let trie_size = bytes
+                .saturating_add(count(branches.len()))
+                .saturating_add(1)
+                .saturating_mul(3);
+            let trie = NfaBound {
+                states: trie_size,
+                edges: trie_size,
+            };
+            NfaBound {
+                states: union.states.max(trie.states),
+                edges: union.edges.max(trie.edges),
+            }
+        }
+        HirKind::Repetition(repetition) => {
+            // Up to max(min, max) + 1 copies, each with a union, an empty
+            // state and their edges.
+            let copies = u64::from(repetition.min.max(repetition.max.unwrap_or(repetition.min)))
+                .saturating_add(1);
+            nfa_bound(&repetition.sub)
+                .then(&NfaBound {
+                    states: 3,
+                    edges: 3,
+                })
+                .times(copies)
+                .then(&NfaBound {
+                    states: 3,
+                    edges: 3,
+                })
+        }
+    }
+}
+
+/// The NFA compilers of `regex`'s meta regex (see [`Fast::new`]), kept
+/// per thread between builds: a fresh compiler allocates and initialises
+/// its UTF-8 suffix cache, which cost more than compiling a short pattern.
+struct Compilers {
+    forward: thompson::Compiler,
+    reverse: thompson::Compiler,
+}
+
+impl Compilers {
+    fn new() -> Box<Compilers> {
+        let config = thompson::Config::new()
+            .utf8(true)
+            .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+            .shrink(false);
+        let mut forward = thompson::Compiler::new();
+        forward.configure(config.clone().which_captures(WhichCaptures::All));
+        let mut reverse = thompson::Compiler::new();
+        reverse.configure(config.which_captures(WhichCaptures::None).reverse(true));
+        Box::new(Compilers { forward, reverse })
+    }
+}
+
+/// NFAs bigger than this leave their compilers' buffers behind (kept, they
+/// would hold that memory for the rest of the run).
+const KEEP_COMPILERS_BELOW: usize = 1 << 18;
+
+thread_local! {
+    static COMPILERS: std::cell::Cell<Option<Box<Compilers>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Runs `compile` with this thread's compilers; `compile` returns the forward
+/// NFA and the reverse NFA's size.
+fn with_compilers(
+    compile: impl FnOnce(&Compilers) -> Option<(thompson::NFA, usize)>,
+) -> Option<thompson::NFA> {
+    let compilers = COMPILERS.take().unwrap_or_else(Compilers::new);
+    let built = compile(&compilers);
+    let small = built.as_ref().is_some_and(|(forward, reverse)| {
+        forward.memory_usage().max(*reverse) < KEEP_COMPILERS_BELOW
+    });
+    if small {
+        COMPILERS.set(Some(compilers));
+    }
+    built.map(|(forward, _)| forward)
+}
+
+/// Patterns compiled so far in this process, by case flag and text: the
+/// same texts recur in every `.htaccess` and vhost of a repository
+/// (hotlink conditions, bot lists), and the model, the tracer and the
+/// rules all ask for them.
+static COMPILED: LazyLock<Compiled> = LazyLock::new(|| Compiled::new(MAX_COMPILED));
+
+/// Bound on [`COMPILED`] per case flag (a small pattern's engine takes a
+/// few kilobytes); past it, patterns are compiled without keeping.
 const MAX_COMPILED: usize = 50_000;
 
-fn compiled(source: &str, case_insensitive: bool) -> Engine {
-    let key = (source.to_string(), case_insensitive);
-    if let Some(engine) = COMPILED
-        .lock()
-        .ok()
-        .and_then(|cache| cache.get(&key).cloned())
-    {
-        return engine;
+struct Compiled {
+    by_case: Mutex<[HashMap<Box<str>, Known>; 2]>,
+    limit: usize,
+}
+
+/// What the cache knows of a pattern.
+#[derive(Clone)]
+enum Known {
+    /// [`surely_fast`], not built yet.
+    SurelyFast,
+    Built(Arc<Engine>),
+}
+
+impl Compiled {
+    fn new(limit: usize) -> Compiled {
+        Compiled {
+            by_case: Mutex::new(Default::default()),
+            limit,
+        }
     }
-    let engine = if let Some(regex) = lean(source, case_insensitive) {
-        Engine::Fast(regex)
+
+    fn known(&self, source: &str, case_insensitive: bool) -> Option<Known> {
+        self.by_case
+            .lock()
+            .ok()
+            .and_then(|cache| cache[usize::from(case_insensitive)].get(source).cloned())
+    }
+
+    fn remember(&self, source: &str, case_insensitive: bool, known: Known) {
+        if let Ok(mut cache) = self.by_case.lock() {
+            let patterns = &mut cache[usize::from(case_insensitive)];
+            if let Some(entry) = patterns.get_mut(source) {
+                *entry = known;
+            } else if patterns.len() < self.limit {
+                patterns.insert(source.into(), known);
+            }
+        }
+    }
+
+    fn get(&self, source: &str, case_insensitive: bool) -> Arc<Engine> {
+        if let Some(Known::Built(engine)) = self.known(source, case_insensitive) {
+            return engine;
+        }
+        // Built outside the lock, so threads compiling different patterns
+        // do not wait on each other.
+        let engine = Arc::new(compile(source, case_insensitive));
+        self.remember(source, case_insensitive, Known::Built(Arc::clone(&engine)));
+        engine
+    }
+
+    /// The engine of `source` if it is built or [`surely_fast`] cannot
+    /// vouch for it (then it is built now); `None` for a pattern `regex`
+    /// surely runs.
+    fn engine_unless_surely_fast(
+        &self,
+        source: &str,
+        case_insensitive: bool,
+    ) -> Option<Arc<Engine>> {
+        match self.known(source, case_insensitive) {
+            Some(Known::SurelyFast) => None,
+            Some(Known::Built(engine)) => Some(engine),
+            None if surely_fast(source, case_insensitive) => {
+                self.remember(source, case_insensitive, Known::SurelyFast);
+                None
+            }
+            None => Some(self.get(source, case_insensitive)),
+        }
+    }
+}
+
+/// `source` compiled (case-insensitively when `case_insensitive`), from
+/// the process-wide cache.
+pub fn compiled(source: &str, case_insensitive: bool) -> Arc<Engine> {
+    COMPILED.get(source, case_insensitive)
+}
+
+fn compile(source: &str, case_insensitive: bool) -> Engine {
+    if let Some(regex) = Fast::new(source, case_insensitive) {
+        return Engine::Fast(regex);
+    }
+    let text = if case_insensitive {
+        format!("(?i){source}")
     } else {
-        let text = if case_insensitive {
-            format!("(?i){source}")
-        } else {
-            source.to_string()
-        };
-        match fancy_regex::Regex::new(&text) {
-            Ok(regex) => Engine::Backtracking(Box::new(regex)),
-            Err(error) => Engine::Unsupported(error.to_string()),
-        }
+        source.to_string()
     };
-    if let Ok(mut cache) = COMPILED.lock() {
-        if cache.len() < MAX_COMPILED {
-            cache.insert(key, engine.clone());
-        }
+    match fancy_regex::Regex::new(&text) {
+        Ok(regex) => Engine::Backtracking(Box::new(regex)),
+        Err(error) => Engine::Unsupported(error.to_string()),
     }
-    engine
 }
 
 impl fmt::Debug for Pattern {
@@ -225,5 +612,99 @@ mod tests {
             named.capture_names(),
             [None, Some("sub".to_string()), Some("zone".to_string())]
         );
+    }
+
+    #[test]
+    fn cache_is_bounded() {
+        let cache = Compiled::new(2);
+        for index in 0..4 {
+            let engine = cache.get(&format!("^{index}$"), false);
+            assert_eq!(engine.is_match("0"), Some(index == 0));
+        }
+        let kept = cache.by_case.lock().map(|by_case| by_case[0].len()).ok();
+        assert_eq!(kept, Some(2));
+        assert_eq!(cache.get("^3$", false).is_match("3"), Some(true));
+    }
+
+    #[test]
+    fn one_engine_per_text_and_flag() {
+        let first = compiled(r"^/shared\.php$", true);
+        let again = Pattern::new(r"^/shared\.php$", true);
+        let other_case = compiled(r"^/shared\.php$", false);
+        assert!(std::ptr::eq(Arc::as_ptr(&first), again.engine()));
+        assert!(!Arc::ptr_eq(&first, &other_case));
+    }
+
+    /// The bound only ever errs towards building: where it says a pattern
+    /// fits, the compiler agrees, whatever the shape and size.
+    #[test]
+    fn surely_fast_only_where_fast() {
+        let shapes = [
+            r"\w{N}",
+            r"\pL{N}",
+            r"(?i)[a-z]{N}",
+            r"(?:foo|bar|bazz){N}",
+            r"(a|b\d|[^/]){N}",
+            r"(?:x{2,N})*",
+            r"(?:.{0,N}){3}",
+            r"(?:\b(?:ab|cd)?){N}",
+            r"(?i)(?:ǅ|σ|k){N}",
+            r"(?:(?:){N}){N}",
+        ];
+        let mut fast_by_bound = 0;
+        for shape in shapes {
+            for n in [1, 2, 10, 50, 100, 300, 1000, 5000] {
+                let pattern = shape.replace('N', &n.to_string());
+                for case_insensitive in [false, true] {
+                    if surely_fast(&pattern, case_insensitive) {
+                        fast_by_bound += 1;
+                        assert!(
+                            Fast::new(&pattern, case_insensitive).is_some(),
+                            "{pattern} (case-insensitive: {case_insensitive})"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(fast_by_bound > 40, "{fast_by_bound}");
+        assert!(!surely_fast(r"\w{300}", false));
+        assert!(!surely_fast("(", false));
+        assert!(!surely_fast(r"/\.(?!well-known)", false));
+    }
+
+    /// Lowering asks every pattern whether it runs; the usual ones are
+    /// answered without an automaton, the others as before.
+    #[test]
+    fn unsupported_without_building() {
+        for source in [
+            r"\.(?:7z|bak|conf|db|log|sql|yaml|zip)$",
+            r"^/(?:wp-login\.php|xmlrpc\.php|wp-admin/admin-ajax\.php)$",
+            r"^https?://([a-z]+\.)?duckduckgo\.",
+            r"^/api/v[0-9]{1,2}/(?<item>\w+)$",
+        ] {
+            let pattern = Pattern::new(&format!("{source}(?:unbuilt)?"), true);
+            assert_eq!(pattern.unsupported(), None, "{source}");
+            assert!(pattern.engine.get().is_none(), "{source}");
+            assert!(matches!(pattern.engine(), Engine::Fast(_)), "{source}");
+        }
+        for (source, runs) in [
+            (r"/\.(?!well-known)", true),
+            (r"\w{300}", false),
+            ("(", false),
+            (r"\w{300}(?=x)", false),
+        ] {
+            let pattern = Pattern::new(source, false);
+            assert_eq!(pattern.unsupported().is_none(), runs, "{source}");
+            assert!(!matches!(pattern.engine(), Engine::Fast(_)), "{source}");
+        }
+    }
+
+    /// Rules run on several threads over one shared context.
+    #[test]
+    fn shareable_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Pattern>();
+        shareable::<Engine>();
+        shareable::<Fast>();
     }
 }

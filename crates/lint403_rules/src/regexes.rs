@@ -1,66 +1,16 @@
 //! Regular expressions that rules test against a handful of short inputs
-//! (a path, a Referer), compiled on first use and kept for the run.
-//!
-//! A configuration of a thousand sites holds thousands of distinct
-//! patterns, each tested against a few inputs of a few dozen bytes. With
-//! `regex::Regex::new`, building dominates: it extracts literals and builds
-//! a Teddy/Aho-Corasick prefilter (for `(?i)` patterns, over every case
-//! variant) and, for small automata, a full DFA — work that pays off on
-//! megabytes of haystack, not on `/index.html`. [`build`] makes the same
-//! `regex_automata` meta regex that `regex` makes, with the same syntax,
-//! size limits and match semantics, minus those two accelerators: it
-//! compiles about six times faster and takes a third of the memory, and
-//! whether a pattern compiles at all is unchanged (neither accelerator can
-//! make a build fail).
+//! (a path, a Referer): `regex`'s dialect only, from the process-wide
+//! cache of [`lint403_core::pattern`], so a pattern the model, the tracer
+//! and several rules all test is compiled once.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
+use lint403_core::pattern::{compiled, Engine, Fast};
 
-use regex_automata::meta;
-
-/// See [`lint403_core::pattern::lean`].
-pub fn build(pattern: &str, case_insensitive: bool) -> Option<meta::Regex> {
-    lint403_core::pattern::lean(pattern, case_insensitive)
-}
-
-/// Patterns compiled with [`build`], one entry per pattern text and
-/// case flag (a pattern that does not compile is remembered as `None`).
-/// Sites copy their rules from one another: the same Referer and URL
-/// patterns come back in file after file.
-#[derive(Default)]
-struct RegexCache {
-    /// Indexed by the case-insensitive flag, so a lookup by `&str` needs
-    /// no key allocation.
-    by_case: [RefCell<HashMap<String, Option<Rc<meta::Regex>>>>; 2],
-}
-
-/// How many patterns per case flag a thread keeps before it starts over,
-/// so a repository of distinct patterns cannot grow memory without bound
-/// (a compiled pattern takes a few kilobytes).
-const CACHE_LIMIT: usize = 1024;
-
-thread_local! {
-    /// Per thread, so files checked in parallel never wait on each other.
-    static CACHE: RegexCache = RegexCache::default();
-}
-
-/// The compiled `pattern` (see [`build`]), from this thread's cache;
-/// `None` when `regex` cannot compile it.
-pub fn get(pattern: &str, case_insensitive: bool) -> Option<Rc<meta::Regex>> {
-    CACHE.with(|cache| {
-        let map = &cache.by_case[usize::from(case_insensitive)];
-        if let Some(found) = map.borrow().get(pattern) {
-            return found.clone();
-        }
-        let compiled = build(pattern, case_insensitive).map(Rc::new);
-        let mut map = map.borrow_mut();
-        if map.len() >= CACHE_LIMIT {
-            map.clear();
-        }
-        map.insert(pattern.to_string(), compiled.clone());
-        compiled
-    })
+/// The compiled `pattern`; `None` when `regex` cannot compile it.
+pub fn get(pattern: &str, case_insensitive: bool) -> Option<Fast> {
+    match &*compiled(pattern, case_insensitive) {
+        Engine::Fast(regex) => Some(regex.clone()),
+        Engine::Backtracking(_) | Engine::Unsupported(_) => None,
+    }
 }
 
 /// Whether `pattern` matches `text`; `None` when it does not compile.
@@ -71,53 +21,189 @@ pub fn is_match(pattern: &str, case_insensitive: bool, text: &str) -> Option<boo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lint403_core::Pattern;
 
-    /// The same verdicts as `regex`, Unicode case folding included.
+    /// Patterns of every shape configurations use: case folding, Unicode
+    /// classes, anchors, empty matches, alternations, repetition.
+    const PATTERNS: &[&str] = &[
+        r"\.php$",
+        r"\.(?:bak|sql|swp)$",
+        r"^/(?:wp-login\.php|xmlrpc\.php)$",
+        "^/api/v[0-9]{1,2}/items/[0-9]+(/[a-z_]{2,32})?$",
+        r"^https?://(www\.)?example\.com(:\d+)?(/|$)",
+        r"\bk\w+",
+        r"\b",
+        r"\B",
+        "",
+        "^",
+        "$",
+        "^$",
+        "a*",
+        "(a|)",
+        "(?:)",
+        r"\pL+",
+        r"\p{Greek}",
+        r"[\p{Lu}&&[^A-Z]]",
+        r"(?-u:\w)+",
+        r"\w{2,}\.",
+        r"^\d+$",
+        ".",
+        ".+",
+        "(?s).",
+        "^/ü",
+        "ǅ",
+        "(?i)K",
+        "(?-i)abc",
+        "(?m)^b",
+        "x{0}",
+        "(?U)a+",
+        "a+?",
+        "(a)|b",
+        "b|(a)",
+        "^(/[^/]+)+/$",
+        "(?:foo|foobar)",
+        r"[^/]*\.(gif|jpe?g|png)$",
+    ];
+
+    const INPUTS: &[&str] = &[
+        "/a.php",
+        "/a.PHP",
+        "/x.Sql",
+        "/x.\u{17f}ql",
+        "/wp-login.php",
+        "/api/v1/items/3/ab",
+        "https://www.example.com/",
+        "\u{212a}elvin",
+        "",
+        "a",
+        "b",
+        "aaa",
+        "/Ü",
+        "/ü",
+        "ǆ",
+        "ǅ",
+        "Σίσυφος",
+        "ΑΒΓ",
+        "x\ny",
+        "a\nb",
+        "/a/b/",
+        "foobar",
+        "/img/a.JPG",
+        "é",
+        "123",
+        "\u{0}",
+    ];
+
+    fn reference(pattern: &str, case_insensitive: bool) -> Option<regex::Regex> {
+        regex::RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .build()
+            .ok()
+    }
+
+    /// The same verdicts and capture groups as `regex`.
     #[test]
     fn agrees_with_regex() {
-        let patterns = [
-            r"\.php$",
-            r"\.(?:bak|sql|swp)$",
-            r"^/(?:wp-login\.php|xmlrpc\.php)$",
-            "^/api/v[0-9]{1,2}/items/[0-9]+(/[a-z_]{2,32})?$",
-            r"^https?://(www\.)?example\.com(:\d+)?(/|$)",
-            r"\bk\w+",
-        ];
-        let inputs = [
-            "/a.php",
-            "/a.PHP",
-            "/x.Sql",
-            "/x.\u{17f}ql",
-            "/wp-login.php",
-            "/api/v1/items/3/ab",
-            "https://www.example.com/",
-            "\u{212a}elvin",
-            "",
-        ];
-        for pattern in patterns {
+        for &pattern in PATTERNS {
             for case_insensitive in [false, true] {
-                let reference = regex::RegexBuilder::new(pattern)
-                    .case_insensitive(case_insensitive)
-                    .build()
-                    .expect("a valid pattern");
-                let built = build(pattern, case_insensitive).expect("a valid pattern");
-                for input in inputs {
-                    assert_eq!(
-                        built.is_match(input),
-                        reference.is_match(input),
-                        "{pattern} (case-insensitive: {case_insensitive}) on {input:?}"
-                    );
+                let expected = reference(pattern, case_insensitive)
+                    .unwrap_or_else(|| panic!("{pattern} is valid for regex"));
+                let built = get(pattern, case_insensitive)
+                    .unwrap_or_else(|| panic!("{pattern} compiles here"));
+                let model = Pattern::new(pattern, case_insensitive);
+                for &input in INPUTS {
+                    let what =
+                        format!("{pattern} (case-insensitive: {case_insensitive}) on {input:?}");
+                    assert_eq!(built.is_match(input), expected.is_match(input), "{what}");
+                    let groups = expected.captures(input).map(|found| {
+                        found
+                            .iter()
+                            .map(|group| group.map(|m| m.as_str().to_string()))
+                            .collect::<Vec<_>>()
+                    });
+                    assert_eq!(model.captures(input), Some(groups), "{what}");
                 }
+            }
+        }
+    }
+
+    /// A `~*` location was compiled as `(?i)` + pattern; the case flag
+    /// it is compiled with now gives the same engine and verdicts.
+    #[test]
+    fn case_flag_is_an_inline_prefix() {
+        for &pattern in
+            PATTERNS
+                .iter()
+                .chain(&["(", "*a", "{2}", ")", r"/\.(?!well-known)", r"(a)\1"])
+        {
+            let flagged = Pattern::new(pattern, true);
+            let prefixed = Pattern::new(&format!("(?i){pattern}"), false);
+            assert_eq!(flagged.unsupported(), prefixed.unsupported(), "{pattern}");
+            assert_eq!(
+                get(pattern, true).is_some(),
+                get(&format!("(?i){pattern}"), false).is_some(),
+                "{pattern}"
+            );
+            for &input in INPUTS {
+                assert_eq!(
+                    flagged.is_match(input),
+                    prefixed.is_match(input),
+                    "{pattern} on {input:?}"
+                );
             }
         }
     }
 
     #[test]
     fn fails_where_regex_fails() {
-        for pattern in ["(", r"^/(?!\.well-known)", r"(a)\1", "a{99999}{99999}"] {
+        // `\w{300}`: the forward NFA fits the size limit, the reverse NFA
+        // `regex` also builds does not; `\w{600}`: neither does.
+        for pattern in [
+            "(",
+            r"^/(?!\.well-known)",
+            r"(a)\1",
+            "a{99999}{99999}",
+            r"\w{300}",
+            r"\w{600}",
+            r"\p{NoSuchClass}",
+            r"(?-u:\xFF)",
+        ] {
             assert!(regex::Regex::new(pattern).is_err(), "{pattern}");
-            assert!(build(pattern, false).is_none(), "{pattern}");
+            assert!(get(pattern, false).is_none(), "{pattern}");
         }
+        // Around the limit, compiling or not goes as in `regex`.
+        for (shape, counts) in [
+            (r"\w{N}", [100, 209, 210]),
+            (r"\pL{N}", [100, 244, 245]),
+            ("(?:.{N}){N}", [5, 102, 103]),
+            ("(?i)(?:ab|cd){N}{N}", [30, 163, 164]),
+            ("(?:[a-z]{N}){N}", [30, 381, 382]),
+        ] {
+            for count in counts {
+                let pattern = shape.replace('N', &count.to_string());
+                assert_eq!(
+                    get(&pattern, false).is_some(),
+                    regex::Regex::new(&pattern).is_ok(),
+                    "{pattern}"
+                );
+            }
+        }
+    }
+
+    /// Too big for `regex`, a pattern goes to `fancy-regex` as before:
+    /// `\w{300}` is too big for it too (the model says why), while
+    /// `fancy-regex` runs `a{99999}{99999}` itself.
+    #[test]
+    fn too_big_goes_to_fancy_regex() {
+        let too_big = Pattern::new(r"\w{300}", false);
+        assert!(fancy_regex::Regex::new(r"\w{300}").is_err());
+        assert!(too_big.unsupported().is_some());
+        assert_eq!(too_big.is_match("a"), None);
+        let repeated = Pattern::new("a{99999}{99999}", false);
+        assert!(fancy_regex::Regex::new("a{99999}{99999}").is_ok());
+        assert_eq!(repeated.unsupported(), None);
+        assert!(matches!(repeated.engine(), Engine::Backtracking(_)));
+        assert_eq!(repeated.is_match("b"), Some(false));
     }
 
     #[test]
@@ -128,15 +214,19 @@ mod tests {
         assert_eq!(is_match("(", true, "("), None);
     }
 
+    /// Shared across threads, as rules will run on several.
     #[test]
-    fn cache_is_bounded() {
-        for index in 0..=CACHE_LIMIT {
-            assert_eq!(
-                is_match(&format!("^{index}$"), false, "0"),
-                Some(index == 0)
-            );
-        }
-        CACHE.with(|cache| assert!(cache.by_case[0].borrow().len() <= CACHE_LIMIT));
-        assert_eq!(is_match("^0$", false, "0"), Some(true));
+    fn shared_between_threads() {
+        let regex = get(r"^/(\w+)\.php$", true);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..100 {
+                        assert_eq!(regex.as_ref().map(|r| r.is_match("/Index.PHP")), Some(true));
+                        assert_eq!(is_match(r"^/(\w+)\.php$", true, "/a.html"), Some(false));
+                    }
+                });
+            }
+        });
     }
 }

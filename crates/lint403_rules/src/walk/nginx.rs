@@ -956,35 +956,31 @@ pub(crate) fn run_check(
     out
 }
 
-/// A location pattern compiled by the engine that can run it.
-enum Compiled {
-    /// `regex_automata`'s meta regex, as `regex` builds it (see
-    /// [`crate::regexes`]): linear time, most of PCRE's syntax.
-    Fast(regex_automata::meta::Regex),
-    /// `fancy-regex`, for look-around, back-references and atomic groups.
-    Backtracking(fancy_regex::Regex),
-    /// Neither engine runs it (PCRE-only syntax); the reason.
-    Unsupported(String),
-}
-
 /// The regex `location` patterns of a tree (`~*` case-insensitively),
 /// each compiled the first time a rule tests or asks about it — with
-/// `regex`'s engine, else with `fancy-regex` — and then kept. A config of
-/// a thousand sites has thousands of distinct patterns; building them all
-/// up front cost more than every rule's checks together. A pattern
-/// neither engine can run never matches in this view and is listed by
-/// [`LocationRegexes::unsupported`], so a rule built on it stays quiet and
-/// P005 says why, rather than guess.
+/// `regex`'s engine, else with `fancy-regex` — by the process-wide cache
+/// of [`lint403_core::pattern`], which the model and the tracer share. A
+/// config of a thousand sites has thousands of distinct patterns; building
+/// them all up front cost more than every rule's checks together. A
+/// pattern neither engine can run never matches in this view and is
+/// listed by [`LocationRegexes::unsupported`], so a rule built on it stays
+/// quiet and P005 says why, rather than guess.
 pub struct LocationRegexes {
     /// Indexed by the case-insensitive flag: the same text under `~` and
-    /// `~*` is two patterns.
-    by_case: [std::collections::HashMap<String, std::sync::OnceLock<Compiled>>; 2],
+    /// `~*` is two patterns. Each entry keeps its engine, so a test does
+    /// not take the process-wide cache's lock.
+    by_case: [std::collections::HashMap<
+        String,
+        std::sync::OnceLock<std::sync::Arc<lint403_core::pattern::Engine>>,
+    >; 2],
 }
 
 impl LocationRegexes {
     pub fn of(tree: &Tree<'_>) -> LocationRegexes {
-        let mut by_case: [std::collections::HashMap<String, std::sync::OnceLock<Compiled>>; 2] =
-            Default::default();
+        let mut by_case: [std::collections::HashMap<
+            String,
+            std::sync::OnceLock<std::sync::Arc<lint403_core::pattern::Engine>>,
+        >; 2] = Default::default();
         // Every entry, not only the blocks selection sees: P005 asks about
         // a location whose body the parser left raw too.
         for entry in tree.nodes.iter().flat_map(|node| &node.entries) {
@@ -999,46 +995,30 @@ impl LocationRegexes {
         LocationRegexes { by_case }
     }
 
-    fn compiled(&self, pattern: &str, case_insensitive: bool) -> Option<&Compiled> {
+    /// `~*` is PCRE's caseless flag, compiled as the model compiles it
+    /// (the same engine as a `(?i)` prefix).
+    fn compiled(
+        &self,
+        pattern: &str,
+        case_insensitive: bool,
+    ) -> Option<&lint403_core::pattern::Engine> {
         let cell = self.by_case[usize::from(case_insensitive)].get(pattern)?;
-        Some(cell.get_or_init(|| compile(pattern, case_insensitive)))
+        Some(cell.get_or_init(|| lint403_core::pattern::compiled(pattern, case_insensitive)))
     }
 
     /// Whether the location pattern `pattern` (of a `~*` location when
     /// `case_insensitive`) matches `path`.
     pub fn matches(&self, pattern: &str, case_insensitive: bool, path: &str) -> bool {
-        match self.compiled(pattern, case_insensitive) {
-            Some(Compiled::Fast(regex)) => regex.is_match(path),
-            // A backtracking limit hit counts as no match, as for an
-            // unsupported pattern.
-            Some(Compiled::Backtracking(regex)) => regex.is_match(path).unwrap_or(false),
-            Some(Compiled::Unsupported(_)) | None => false,
-        }
+        // A backtracking limit hit counts as no match, as for an
+        // unsupported pattern.
+        self.compiled(pattern, case_insensitive)
+            .and_then(|engine| engine.is_match(path))
+            .unwrap_or(false)
     }
 
     /// Why lint403 cannot run `pattern`, if it cannot.
     pub fn unsupported(&self, pattern: &str, case_insensitive: bool) -> Option<&str> {
-        match self.compiled(pattern, case_insensitive) {
-            Some(Compiled::Unsupported(reason)) => Some(reason),
-            _ => None,
-        }
-    }
-}
-
-/// `~*` is PCRE's caseless flag; written as a `(?i)` prefix, as nginx
-/// users would write it inline, so both engines read the same text.
-fn compile(pattern: &str, case_insensitive: bool) -> Compiled {
-    let source: Cow<'_, str> = if case_insensitive {
-        Cow::Owned(format!("(?i){pattern}"))
-    } else {
-        Cow::Borrowed(pattern)
-    };
-    if let Some(regex) = crate::regexes::build(&source, false) {
-        return Compiled::Fast(regex);
-    }
-    match fancy_regex::Regex::new(&source) {
-        Ok(regex) => Compiled::Backtracking(regex),
-        Err(error) => Compiled::Unsupported(error.to_string()),
+        self.compiled(pattern, case_insensitive)?.unsupported()
     }
 }
 
