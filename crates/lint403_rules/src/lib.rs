@@ -17,7 +17,7 @@ mod rules;
 pub use registry::{Family, FixDifficulty, Likelihood, Rule, RULES};
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock as OnceCell;
+use std::sync::OnceLock;
 
 use lint403_core::facts::SiteFacts;
 use lint403_core::{Diagnostic, SourceMap};
@@ -47,11 +47,11 @@ impl Loaded<'_> {
 pub struct RuleContext<'a> {
     pub sources: &'a SourceMap,
     pub config: Loaded<'a>,
-    nginx_tree: OnceCell<walk::nginx::Tree<'a>>,
-    nginx_regexes: OnceCell<walk::nginx::LocationRegexes>,
+    nginx_tree: OnceLock<walk::nginx::Tree<'a>>,
+    nginx_regexes: OnceLock<walk::nginx::LocationRegexes>,
     facts: &'a SiteFacts,
-    lowered: OnceCell<Option<walk::probe::Lowered<'a>>>,
-    apache_scopes: OnceCell<Vec<walk::apache_scope::Scope>>,
+    lowered: OnceLock<Option<walk::probe::Lowered<'a>>>,
+    apache_scopes: OnceLock<Vec<walk::apache_scope::Scope>>,
 }
 
 /// The facts of a run without `.lint403.yaml`.
@@ -62,11 +62,11 @@ impl<'a> RuleContext<'a> {
         RuleContext {
             sources,
             config,
-            nginx_tree: OnceCell::new(),
-            nginx_regexes: OnceCell::new(),
+            nginx_tree: OnceLock::new(),
+            nginx_regexes: OnceLock::new(),
             facts: &NO_FACTS,
-            lowered: OnceCell::new(),
-            apache_scopes: OnceCell::new(),
+            lowered: OnceLock::new(),
+            apache_scopes: OnceLock::new(),
         }
     }
 
