@@ -42,6 +42,37 @@ pub struct Model {
     /// [`Model::global`] indexed by the variable a rule sets (or, for a
     /// `Setting`, its first word), built on first use.
     global_index: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+    /// Patterns a tracer builds from the words of `Setting`s, by source.
+    patterns: PatternCache,
+    /// [`Model::scopes`] by [`ScopeKind`], built on first use.
+    kind_index: std::sync::OnceLock<Vec<Vec<ScopeId>>>,
+    /// Each scope's children by [`ScopeKind`], built on first use.
+    children_index: std::sync::OnceLock<ChildrenIndex>,
+}
+
+type ChildrenIndex = std::collections::HashMap<(ScopeId, ScopeKind), Vec<ScopeId>>;
+
+/// Patterns compiled for one model, shared by every trace through it: a
+/// tracer that builds a [`Pattern`] per rule per request pays for a fresh
+/// matching cache each time, which costs far more than the match.
+#[derive(Default)]
+struct PatternCache {
+    /// Indexed by case-insensitivity.
+    by_source: [std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Pattern>>>; 2],
+}
+
+impl Clone for PatternCache {
+    /// A copy of a model starts without compiled patterns: they are a
+    /// cache, rebuilt on use.
+    fn clone(&self) -> PatternCache {
+        PatternCache::default()
+    }
+}
+
+impl std::fmt::Debug for PatternCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatternCache")
+    }
 }
 
 /// Something of the configuration the model leaves out.
@@ -111,7 +142,7 @@ pub struct Scope {
     pub access_inheritance: Inheritance,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScopeKind {
     /// nginx `http`, Apache main server config, IIS `applicationHost`.
     Global,
@@ -515,6 +546,68 @@ impl Model {
             global: Vec::new(),
             gaps: Vec::new(),
             global_index: std::sync::OnceLock::new(),
+            patterns: PatternCache::default(),
+            kind_index: std::sync::OnceLock::new(),
+            children_index: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The children of `parent` that are of `kind`, in order, without
+    /// looking at the others (an Apache main server has a child per
+    /// virtual host, and a tracer looks for `<Directory>` sections among
+    /// them at every directory of every request). Built on first use: ask
+    /// once the model is complete.
+    pub fn children_of_kind(&self, parent: ScopeId, kind: ScopeKind) -> &[ScopeId] {
+        let index = self.children_index.get_or_init(|| {
+            let mut index = ChildrenIndex::new();
+            for (position, scope) in self.scopes.iter().enumerate() {
+                for child in &scope.children {
+                    if let Some(child_scope) = self.scopes.get(child.0) {
+                        index
+                            .entry((ScopeId(position), child_scope.kind))
+                            .or_default()
+                            .push(*child);
+                    }
+                }
+            }
+            index
+        });
+        index.get(&(parent, kind)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The scopes of one kind, in order, without scanning every scope (a
+    /// tracer looks for an `.htaccess` scope at every directory of every
+    /// request). Built on first use: ask once the model is complete.
+    pub fn scopes_of_kind(&self, kind: ScopeKind) -> &[ScopeId] {
+        let index = self.kind_index.get_or_init(|| {
+            let mut index: Vec<Vec<ScopeId>> = Vec::new();
+            for (position, scope) in self.scopes.iter().enumerate() {
+                let slot = scope.kind as usize;
+                if index.len() <= slot {
+                    index.resize_with(slot + 1, Vec::new);
+                }
+                index[slot].push(ScopeId(position));
+            }
+            index
+        });
+        index.get(kind as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// The pattern of `source`, built once per model and shared by every
+    /// request traced through it (with its compiled engine and matching
+    /// cache).
+    pub fn pattern(&self, source: &str, case_insensitive: bool) -> std::sync::Arc<Pattern> {
+        let map = &self.patterns.by_source[usize::from(case_insensitive)];
+        if let Some(found) = map.read().ok().and_then(|map| map.get(source).cloned()) {
+            return found;
+        }
+        let built = std::sync::Arc::new(Pattern::new(source, case_insensitive));
+        match map.write() {
+            Ok(mut map) => map
+                .entry(source.to_string())
+                .or_insert_with(|| built)
+                .clone(),
+            Err(_) => built,
         }
     }
 
@@ -556,6 +649,8 @@ impl Model {
     /// Adds a scope under `parent` and returns its id.
     pub fn add_scope(&mut self, parent: Option<ScopeId>, scope: Scope) -> ScopeId {
         let id = ScopeId(self.scopes.len());
+        self.kind_index.take();
+        self.children_index.take();
         self.scopes.push(Scope { parent, ..scope });
         if let Some(parent) = parent {
             self.scopes[parent.0].children.push(id);

@@ -756,7 +756,7 @@ impl<'m> Tracer<'m> {
             let mapped = match lower.as_str() {
                 "alias" | "scriptalias" => alias_match(from, uri).map(|rest| format!("{to}{rest}")),
                 "aliasmatch" | "scriptaliasmatch" => {
-                    let pattern = Pattern::new(from, false);
+                    let pattern = self.model.pattern(from, false);
                     match pattern.captures(uri) {
                         Some(Some(groups)) => Some(substitute(to, &groups)),
                         Some(None) => None,
@@ -1235,11 +1235,8 @@ impl<'m> Tracer<'m> {
         while index < queue.len() {
             let parent = queue[index];
             index += 1;
-            for child in model.scope(parent).children.clone() {
+            for &child in model.children_of_kind(parent, ScopeKind::If) {
                 let scope = model.scope(child);
-                if scope.kind != ScopeKind::If {
-                    continue;
-                }
                 let Matcher::If(condition) = &scope.matcher else {
                     continue;
                 };
@@ -2430,6 +2427,10 @@ impl rewrite::Lookup for RewriteLookup<'_> {
 
     fn is_subrequest(&self) -> bool {
         self.subrequest
+    }
+
+    fn pattern(&self, source: &str, nocase: bool) -> std::sync::Arc<Pattern> {
+        self.model.pattern(source, nocase)
     }
 }
 
