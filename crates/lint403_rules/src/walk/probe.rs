@@ -101,6 +101,21 @@ impl<'c> Lowered<'c> {
         trace(self.config, &self.model, request, &self.options)
     }
 
+    /// [`Lowered::trace`], and whether the verdict may depend on the
+    /// request's Referer (`false` only when the tracer says it never read
+    /// it; tracers that do not say are assumed to have read it).
+    fn trace_reading_referer(&self, request: &Request) -> (Verdict, bool) {
+        match self.config {
+            Loaded::Nginx(_) => {
+                lint403_nginx::trace::trace_reading_referer(&self.model, request, &self.options)
+            }
+            Loaded::Apache(_) => {
+                lint403_apache::trace_reading_referer(&self.model, request, &self.options)
+            }
+            Loaded::Iis(_) => (self.trace(request), true),
+        }
+    }
+
     /// The deciding line of a verdict, when it is in a file of the report.
     pub fn deciding(&self, verdict: &Verdict) -> Option<Span> {
         verdict
@@ -205,12 +220,16 @@ impl Lowered<'_> {
             // tried below: traced once per path, not once per host (every
             // host any policy of the configuration names is tried on every
             // site, so per host it grew with sites × hosts).
+            // A refusal the trace reached without reading the Referer is
+            // the same for the site's own Referers: no gate, and nothing
+            // to trace for them.
             let refusals: Vec<Option<Span>> = GUARDED
                 .iter()
                 .map(|path| {
-                    let foreign = self.with_referer(site, path, Some("https://evil.test/page"));
-                    foreign
-                        .is_forbidden()
+                    let mut request = self.request(site, path);
+                    request.set_header("Referer", "https://evil.test/page");
+                    let (foreign, read_referer) = self.trace_reading_referer(&request);
+                    (foreign.is_forbidden() && read_referer)
                         .then(|| self.deciding(&foreign))
                         .flatten()
                 })
