@@ -638,6 +638,20 @@ impl Model {
             .filter_map(|position| self.global.get(*position))
     }
 
+    /// Gives back the room the lowering's pushes left in the model's
+    /// lists (a rule is a few hundred bytes, and a configuration has one
+    /// per directive): call once the model is complete.
+    pub fn shrink_to_fit(&mut self) {
+        for scope in &mut self.scopes {
+            scope.rules.shrink_to_fit();
+            scope.children.shrink_to_fit();
+        }
+        self.scopes.shrink_to_fit();
+        self.sites.shrink_to_fit();
+        self.global.shrink_to_fit();
+        self.gaps.shrink_to_fit();
+    }
+
     pub fn scope(&self, id: ScopeId) -> &Scope {
         &self.scopes[id.0]
     }

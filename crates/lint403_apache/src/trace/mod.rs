@@ -2580,7 +2580,7 @@ mod tests {
     fn a_trace_says_when_it_read_the_referer() {
         // A RewriteCond, a `Require expr`, a SetEnvIf on the header.
         assert_eq!(reads(SITE, "/a.jpg"), (true, false));
-        assert_eq!(reads(SITE, "/expr/x").0, true);
+        assert!(reads(SITE, "/expr/x").0);
         assert_eq!(reads(SITE, "/env/x"), (true, false));
     }
 

@@ -1069,7 +1069,7 @@ mod tests {
     fn a_trace_says_when_it_read_the_referer() {
         // valid_referers, a header variable, a variable copied from one.
         assert_eq!(reads(HOTLINK, "/a.jpg"), (true, false));
-        assert_eq!(reads(HOTLINK, "/header/x").0, true);
+        assert!(reads(HOTLINK, "/header/x").0);
         assert_eq!(reads(HOTLINK, "/quiet/x"), (true, false));
         // A refusal (or a page) that never looks at it: the same for any
         // Referer.
