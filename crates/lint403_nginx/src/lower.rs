@@ -258,6 +258,21 @@ impl Lowerer<'_, '_> {
     fn block_items(&mut self, entry: &Entry<'_>, level: Level) {
         if let Some(block) = entry.directive.block() {
             if block.kind == BodyKind::Directives {
+                // A rule per simple directive (and per `if`): room for them
+                // at once, instead of regrowing a list of large elements.
+                if let Some(scope) = level.scope() {
+                    let simple = block
+                        .items
+                        .iter()
+                        .filter(|item| {
+                            matches!(item, Item::Directive(directive)
+                                if directive.block().is_none() || directive.name.is(entry.text, "if"))
+                        })
+                        .count();
+                    if let Some(target) = self.model.scopes.get_mut(scope.0) {
+                        target.rules.reserve(simple);
+                    }
+                }
                 self.items(entry.file, entry.text, &block.items, level);
             }
         }

@@ -283,7 +283,25 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Some(lowered) = context.lowered() else {
         return;
     };
-    for gate in lowered.referer_gates() {
+    let gates = lowered.referer_gates();
+    if gates.is_empty() {
+        return;
+    }
+    // The model's referer policies, in order: looked up for every finding,
+    // and a configuration has a rule per directive.
+    let policies: Vec<&lint403_core::model::Rule> = lowered
+        .model
+        .scopes
+        .iter()
+        .flat_map(|scope| &scope.rules)
+        .filter(|rule| {
+            matches!(
+                rule.kind,
+                lint403_core::model::RuleKind::RefererPolicy { .. }
+            )
+        })
+        .collect();
+    for gate in gates {
         let host = &gate.host;
         let Some(lookalike) = lookalikes(host).into_iter().find(|referer| {
             let verdict = lowered.with_referer(gate.site, gate.path, Some(referer));
@@ -311,32 +329,31 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         )
         .with_label("refuses other sites, but not look-alikes")
         .with_help(help);
-        out.push(match referer_policy_span(lowered, host) {
+        out.push(match referer_policy_span(lowered, &policies, host) {
             Some(span) => diagnostic.with_related(span, "the Referers it accepts"),
             None => diagnostic,
         });
     }
 }
 
-/// The `valid_referers` line that names `host`, if it is in the report.
-fn referer_policy_span(lowered: &probe::Lowered<'_>, host: &str) -> Option<Span> {
+/// The first of `policies` (`valid_referers` lines) that names `host`, if
+/// it is in the report.
+fn referer_policy_span(
+    lowered: &probe::Lowered<'_>,
+    policies: &[&lint403_core::model::Rule],
+    host: &str,
+) -> Option<Span> {
     let escaped = host.replace('.', "\\.");
-    lowered
-        .model
-        .scopes
-        .iter()
-        .flat_map(|scope| &scope.rules)
-        .find_map(|rule| {
-            let lint403_core::model::RuleKind::RefererPolicy { hosts, regexes, .. } = &rule.kind
-            else {
-                return None;
-            };
-            let names = hosts.iter().any(|name| name.contains(host))
-                || regexes.iter().any(|pattern| {
-                    pattern.source.contains(&escaped) || pattern.source.contains(host)
-                });
-            names.then(|| lowered.known(rule.span)).flatten()
-        })
+    policies.iter().find_map(|rule| {
+        let lint403_core::model::RuleKind::RefererPolicy { hosts, regexes, .. } = &rule.kind else {
+            return None;
+        };
+        let names = hosts.iter().any(|name| name.contains(host))
+            || regexes
+                .iter()
+                .any(|pattern| pattern.source.contains(&escaped) || pattern.source.contains(host));
+        names.then(|| lowered.known(rule.span)).flatten()
+    })
 }
 
 /// Referers from other hosts that a loose pattern for `host` admits.
