@@ -1349,12 +1349,8 @@ impl<'m> Tracer<'m> {
             if matches!(scope.kind, ScopeKind::Global | ScopeKind::Server) {
                 continue;
             }
-            for gap in &model.gaps {
-                if gap.span.file == scope.span.file
-                    && gap.span.range.start >= scope.span.range.start
-                    && gap.span.range.end <= scope.span.range.end
-                    && !self.unmodelled.iter().any(|(span, _)| *span == gap.span)
-                {
+            for gap in model.gaps_within(scope.span) {
+                if !self.unmodelled.iter().any(|(span, _)| *span == gap.span) {
                     self.unmodelled.push((gap.span, gap.reason.clone()));
                 }
             }
@@ -1525,16 +1521,34 @@ impl<'m> Tracer<'m> {
         let scope = model.scope(id);
         let mut own_rules: Vec<(&'m Rule, Option<&'m Matcher>)> =
             scope.rules.iter().map(|rule| (rule, None)).collect();
-        for child in &scope.children {
-            let child_scope = model.scope(*child);
-            if matches!(child_scope.kind, ScopeKind::Limit | ScopeKind::LimitExcept) {
-                own_rules.extend(
-                    child_scope
-                        .rules
-                        .iter()
-                        .map(|rule| (rule, Some(&child_scope.matcher))),
-                );
-            }
+        // The `<Limit>`/`<LimitExcept>` children in order, without walking
+        // every child (the main server has one per virtual host): through
+        // the index when only one of the two kinds is there.
+        let limits = model.children_of_kind(id, ScopeKind::Limit);
+        let limit_excepts = model.children_of_kind(id, ScopeKind::LimitExcept);
+        let limit_children: Vec<ScopeId> = match (limits.is_empty(), limit_excepts.is_empty()) {
+            (_, true) => limits.to_vec(),
+            (true, false) => limit_excepts.to_vec(),
+            (false, false) => scope
+                .children
+                .iter()
+                .copied()
+                .filter(|child| {
+                    matches!(
+                        model.scope(*child).kind,
+                        ScopeKind::Limit | ScopeKind::LimitExcept
+                    )
+                })
+                .collect(),
+        };
+        for child in limit_children {
+            let child_scope = model.scope(child);
+            own_rules.extend(
+                child_scope
+                    .rules
+                    .iter()
+                    .map(|rule| (rule, Some(&child_scope.matcher))),
+            );
         }
         let skip = rewrite_rule_spans(&scope.rules);
         // mod_authz_core.
