@@ -27,4 +27,4 @@ pub use load::{
 pub use lower::lower;
 pub use select::{choose_site, ApacheSelector};
 pub use syntax::{parse, print, ParsedFile};
-pub use trace::trace;
+pub use trace::{trace, trace_reading_referer};

@@ -169,15 +169,19 @@ pub(crate) fn basename(filename: &str) -> &str {
     filename.rsplit('/').next().unwrap_or("")
 }
 
-/// Sections of a site in configuration order: the main server's, then the
-/// virtual host's.
-fn site_sections(model: &Model, site: SiteId) -> Vec<ScopeId> {
+/// Sections of one kind of a site in configuration order: the main
+/// server's, then the virtual host's.
+fn site_sections(
+    model: &Model,
+    site: SiteId,
+    kind: ScopeKind,
+) -> impl Iterator<Item = ScopeId> + '_ {
     server_roots(model, site)
         .into_iter()
-        .flat_map(|root| model.scope(root).children.clone())
-        .collect()
+        .flat_map(move |root| model.children_of_kind(root, kind).iter().copied())
 }
 
+#[cfg(test)]
 fn with_slash(path: &str) -> String {
     let mut out = path.to_string();
     while out.contains("//") {
@@ -189,6 +193,17 @@ fn with_slash(path: &str) -> String {
     out
 }
 
+/// The `/`-separated parts of `path` with runs of slashes merged and a
+/// trailing slash added (the parts of `with_slash(path)`), without
+/// building the string: this runs for every section at every directory of
+/// every request.
+fn slashed_parts(path: &str) -> impl Iterator<Item = &str> + Clone {
+    let lead = (path.is_empty() || path.starts_with('/')).then_some("");
+    lead.into_iter()
+        .chain(path.split('/').filter(|part| !part.is_empty()))
+        .chain(std::iter::once(""))
+}
+
 /// Non-regex `<Directory>` sections with `depth` components that match
 /// `directory` (which has that many), in configuration order.
 pub(crate) fn directory_sections_at(
@@ -197,19 +212,34 @@ pub(crate) fn directory_sections_at(
     depth: usize,
     directory: &str,
 ) -> Vec<ScopeId> {
-    site_sections(model, site)
-        .into_iter()
+    // A section with `depth` slashes has one part more; one matches only
+    // a directory with as many parts.
+    if directory.split('/').count() != depth + 1 {
+        return Vec::new();
+    }
+    site_sections(model, site, ScopeKind::Directory)
         .filter(|id| {
-            let scope = model.scope(*id);
-            let (ScopeKind::Directory, Matcher::Dir(path)) = (&scope.kind, &scope.matcher) else {
+            let Matcher::Dir(path) = &model.scope(*id).matcher else {
                 return false;
             };
-            let path = with_slash(path);
-            path.matches('/').count() == depth && dir_matches(&path, directory)
+            let mut parts = slashed_parts(path);
+            let mut directory_parts = directory.split('/');
+            loop {
+                match (parts.next(), directory_parts.next()) {
+                    (Some(part), Some(directory_part)) => {
+                        if !fnmatch(part.as_bytes(), directory_part.as_bytes()) {
+                            return false;
+                        }
+                    }
+                    (None, None) => return true,
+                    _ => return false,
+                }
+            }
         })
         .collect()
 }
 
+#[cfg(test)]
 fn dir_matches(pattern: &str, directory: &str) -> bool {
     let pattern_parts: Vec<&str> = pattern.split('/').collect();
     let dir_parts: Vec<&str> = directory.split('/').collect();
@@ -223,14 +253,10 @@ fn dir_matches(pattern: &str, directory: &str) -> bool {
 /// The `.htaccess` scope lowered for `directory`, if any.
 pub(crate) fn htaccess_at(model: &Model, directory: &str) -> Option<ScopeId> {
     model
-        .scopes
+        .scopes_of_kind(ScopeKind::Htaccess)
         .iter()
-        .enumerate()
-        .find(|(_, scope)| {
-            scope.kind == ScopeKind::Htaccess
-                && matches!(&scope.matcher, Matcher::Dir(dir) if dir == directory)
-        })
-        .map(|(index, _)| ScopeId(index))
+        .copied()
+        .find(|id| matches!(&model.scope(*id).matcher, Matcher::Dir(dir) if dir == directory))
 }
 
 /// `<DirectoryMatch>` (and `<Directory ~>`) sections whose regex matches
@@ -240,11 +266,9 @@ pub(crate) fn directory_regex_sections(
     site: SiteId,
     filename: &str,
 ) -> Vec<ScopeId> {
-    site_sections(model, site)
-        .into_iter()
+    site_sections(model, site, ScopeKind::Directory)
         .filter(|id| {
-            let scope = model.scope(*id);
-            matches!((&scope.kind, &scope.matcher), (ScopeKind::Directory, Matcher::DirRegex(re)) if re.is_match(filename) == Some(true))
+            matches!(&model.scope(*id).matcher, Matcher::DirRegex(re) if re.is_match(filename) == Some(true))
         })
         .collect()
 }
@@ -255,11 +279,8 @@ pub(crate) fn directory_regex_sections(
 pub(crate) fn files_sections(model: &Model, applied: &[ScopeId], basename: &str) -> Vec<ScopeId> {
     let mut out = Vec::new();
     for parent in applied {
-        for child in &model.scope(*parent).children {
+        for child in model.children_of_kind(*parent, ScopeKind::Files) {
             let scope = model.scope(*child);
-            if scope.kind != ScopeKind::Files {
-                continue;
-            }
             let matched = match &scope.matcher {
                 Matcher::FileName(glob) => fnmatch(glob.as_bytes(), basename.as_bytes()),
                 Matcher::FileRegex(re) => re.is_match(basename) == Some(true),
@@ -276,15 +297,11 @@ pub(crate) fn files_sections(model: &Model, applied: &[ScopeId], basename: &str)
 /// `<Location>`/`<LocationMatch>` sections matching the URI, in
 /// configuration order.
 pub(crate) fn location_sections(model: &Model, site: SiteId, uri: &str) -> Vec<ScopeId> {
-    site_sections(model, site)
-        .into_iter()
-        .filter(|id| {
-            let scope = model.scope(*id);
-            match (&scope.kind, &scope.matcher) {
-                (ScopeKind::Location, Matcher::Prefix(path)) => location_matches(path, uri),
-                (ScopeKind::Location, Matcher::Regex(re)) => re.is_match(uri) == Some(true),
-                _ => false,
-            }
+    site_sections(model, site, ScopeKind::Location)
+        .filter(|id| match &model.scope(*id).matcher {
+            Matcher::Prefix(path) => location_matches(path, uri),
+            Matcher::Regex(re) => re.is_match(uri) == Some(true),
+            _ => false,
         })
         .collect()
 }
@@ -412,5 +429,28 @@ mod tests {
         assert!(!fnmatch(b"/srv/*", b"/srv/a/b"));
         assert!(fnmatch(b"[ab]x", b"bx"));
         assert!(dir_matches("/srv/*/", "/srv/www/"));
+    }
+
+    #[test]
+    fn slashed_parts_are_those_of_the_slashed_path() {
+        for path in [
+            "",
+            "/",
+            "//",
+            "/srv",
+            "/srv/",
+            "//srv//www///",
+            "srv/www",
+            "srv//",
+            "\"/srv/x\"",
+            "/srv/*/",
+            "a",
+        ] {
+            let slashed = with_slash(path);
+            let expected: Vec<&str> = slashed.split('/').collect();
+            let found: Vec<&str> = slashed_parts(path).collect();
+            assert_eq!(found, expected, "{path:?}");
+            assert_eq!(found.len(), slashed.matches('/').count() + 1, "{path:?}");
+        }
     }
 }

@@ -42,6 +42,48 @@ pub struct Model {
     /// [`Model::global`] indexed by the variable a rule sets (or, for a
     /// `Setting`, its first word), built on first use.
     global_index: std::sync::OnceLock<std::collections::HashMap<String, Vec<usize>>>,
+    /// Patterns a tracer builds from the words of `Setting`s, by source.
+    patterns: PatternCache,
+    /// [`Model::scopes`] by [`ScopeKind`], built on first use.
+    kind_index: std::sync::OnceLock<Vec<Vec<ScopeId>>>,
+    /// Each scope's children by [`ScopeKind`], built on first use.
+    children_index: std::sync::OnceLock<ChildrenIndex>,
+    /// [`Model::gaps`] by file, by start, built on first use.
+    gap_index: std::sync::OnceLock<GapIndex>,
+}
+
+/// For each file, `(start, index in Model::gaps)` sorted by start; and the
+/// gaps whose range ends before it starts, which a search by start cannot
+/// bound (none, from a lowering).
+#[derive(Debug, Default, Clone)]
+struct GapIndex {
+    by_file: std::collections::HashMap<crate::source::FileId, Vec<(usize, usize)>>,
+    reversed: Vec<usize>,
+}
+
+type ChildrenIndex = std::collections::HashMap<(ScopeId, ScopeKind), Vec<ScopeId>>;
+
+/// Patterns compiled for one model, shared by every trace through it: a
+/// tracer that builds a [`Pattern`] per rule per request pays for a fresh
+/// matching cache each time, which costs far more than the match.
+#[derive(Default)]
+struct PatternCache {
+    /// Indexed by case-insensitivity.
+    by_source: [std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Pattern>>>; 2],
+}
+
+impl Clone for PatternCache {
+    /// A copy of a model starts without compiled patterns: they are a
+    /// cache, rebuilt on use.
+    fn clone(&self) -> PatternCache {
+        PatternCache::default()
+    }
+}
+
+impl std::fmt::Debug for PatternCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PatternCache")
+    }
 }
 
 /// Something of the configuration the model leaves out.
@@ -111,7 +153,7 @@ pub struct Scope {
     pub access_inheritance: Inheritance,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScopeKind {
     /// nginx `http`, Apache main server config, IIS `applicationHost`.
     Global,
@@ -515,6 +557,128 @@ impl Model {
             global: Vec::new(),
             gaps: Vec::new(),
             global_index: std::sync::OnceLock::new(),
+            patterns: PatternCache::default(),
+            kind_index: std::sync::OnceLock::new(),
+            children_index: std::sync::OnceLock::new(),
+            gap_index: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The gaps whose span lies within `span`, in the order of
+    /// [`Model::gaps`], without looking at the others (a tracer asks for
+    /// every section a request goes through, and a large configuration
+    /// has thousands of gaps). Built on first use: ask once the model is
+    /// complete.
+    pub fn gaps_within(&self, span: Span) -> impl Iterator<Item = &Gap> {
+        let index = self.gap_index.get_or_init(|| {
+            let mut index = GapIndex::default();
+            for (position, gap) in self.gaps.iter().enumerate() {
+                if gap.span.range.end < gap.span.range.start {
+                    index.reversed.push(position);
+                } else {
+                    index
+                        .by_file
+                        .entry(gap.span.file)
+                        .or_default()
+                        .push((gap.span.range.start, position));
+                }
+            }
+            for starts in index.by_file.values_mut() {
+                starts.sort_unstable();
+            }
+            index
+        });
+        let within = |gap: &Gap| {
+            gap.span.file == span.file
+                && gap.span.range.start >= span.range.start
+                && gap.span.range.end <= span.range.end
+        };
+        let mut found: Vec<usize> = index
+            .by_file
+            .get(&span.file)
+            .map(|starts| {
+                let first = starts.partition_point(|(start, _)| *start < span.range.start);
+                starts[first..]
+                    .iter()
+                    .take_while(|(start, _)| *start <= span.range.end)
+                    .map(|(_, position)| *position)
+                    .filter(|position| {
+                        self.gaps
+                            .get(*position)
+                            .is_some_and(|gap| gap.span.range.end <= span.range.end)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.extend(
+            index
+                .reversed
+                .iter()
+                .copied()
+                .filter(|position| self.gaps.get(*position).is_some_and(within)),
+        );
+        found.sort_unstable();
+        found
+            .into_iter()
+            .filter_map(|position| self.gaps.get(position))
+    }
+
+    /// The children of `parent` that are of `kind`, in order, without
+    /// looking at the others (an Apache main server has a child per
+    /// virtual host, and a tracer looks for `<Directory>` sections among
+    /// them at every directory of every request). Built on first use: ask
+    /// once the model is complete.
+    pub fn children_of_kind(&self, parent: ScopeId, kind: ScopeKind) -> &[ScopeId] {
+        let index = self.children_index.get_or_init(|| {
+            let mut index = ChildrenIndex::new();
+            for (position, scope) in self.scopes.iter().enumerate() {
+                for child in &scope.children {
+                    if let Some(child_scope) = self.scopes.get(child.0) {
+                        index
+                            .entry((ScopeId(position), child_scope.kind))
+                            .or_default()
+                            .push(*child);
+                    }
+                }
+            }
+            index
+        });
+        index.get(&(parent, kind)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The scopes of one kind, in order, without scanning every scope (a
+    /// tracer looks for an `.htaccess` scope at every directory of every
+    /// request). Built on first use: ask once the model is complete.
+    pub fn scopes_of_kind(&self, kind: ScopeKind) -> &[ScopeId] {
+        let index = self.kind_index.get_or_init(|| {
+            let mut index: Vec<Vec<ScopeId>> = Vec::new();
+            for (position, scope) in self.scopes.iter().enumerate() {
+                let slot = scope.kind as usize;
+                if index.len() <= slot {
+                    index.resize_with(slot + 1, Vec::new);
+                }
+                index[slot].push(ScopeId(position));
+            }
+            index
+        });
+        index.get(kind as usize).map_or(&[], Vec::as_slice)
+    }
+
+    /// The pattern of `source`, built once per model and shared by every
+    /// request traced through it (with its compiled engine and matching
+    /// cache).
+    pub fn pattern(&self, source: &str, case_insensitive: bool) -> std::sync::Arc<Pattern> {
+        let map = &self.patterns.by_source[usize::from(case_insensitive)];
+        if let Some(found) = map.read().ok().and_then(|map| map.get(source).cloned()) {
+            return found;
+        }
+        let built = std::sync::Arc::new(Pattern::new(source, case_insensitive));
+        match map.write() {
+            Ok(mut map) => map
+                .entry(source.to_string())
+                .or_insert_with(|| built)
+                .clone(),
+            Err(_) => built,
         }
     }
 
@@ -545,6 +709,20 @@ impl Model {
             .filter_map(|position| self.global.get(*position))
     }
 
+    /// Gives back the room the lowering's pushes left in the model's
+    /// lists (a rule is a few hundred bytes, and a configuration has one
+    /// per directive): call once the model is complete.
+    pub fn shrink_to_fit(&mut self) {
+        for scope in &mut self.scopes {
+            scope.rules.shrink_to_fit();
+            scope.children.shrink_to_fit();
+        }
+        self.scopes.shrink_to_fit();
+        self.sites.shrink_to_fit();
+        self.global.shrink_to_fit();
+        self.gaps.shrink_to_fit();
+    }
+
     pub fn scope(&self, id: ScopeId) -> &Scope {
         &self.scopes[id.0]
     }
@@ -556,6 +734,8 @@ impl Model {
     /// Adds a scope under `parent` and returns its id.
     pub fn add_scope(&mut self, parent: Option<ScopeId>, scope: Scope) -> ScopeId {
         let id = ScopeId(self.scopes.len());
+        self.kind_index.take();
+        self.children_index.take();
         self.scopes.push(Scope { parent, ..scope });
         if let Some(parent) = parent {
             self.scopes[parent.0].children.push(id);
@@ -612,5 +792,135 @@ impl Scope {
             }
             _ => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::{FileId, TextRange};
+
+    fn span(file: u32, start: usize, end: usize) -> Span {
+        Span::new(FileId(file), TextRange { start, end })
+    }
+
+    /// A main scope with interleaved children of several kinds, gaps in
+    /// two files and out of order, one with a reversed range.
+    fn model() -> Model {
+        let mut model = Model::new(Dialect::Apache);
+        let scope =
+            |kind, at: usize| Scope::new(kind, Matcher::All, span(0, at, at + 10), span(0, at, at));
+        let main = model.add_scope(None, scope(ScopeKind::Global, 0));
+        for (index, kind) in [
+            ScopeKind::Server,
+            ScopeKind::Directory,
+            ScopeKind::Server,
+            ScopeKind::Limit,
+            ScopeKind::Directory,
+            ScopeKind::LimitExcept,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            model.add_scope(Some(main), scope(kind, index * 10));
+        }
+        for (file, start, end) in [
+            (0, 30, 35),
+            (1, 0, 5),
+            (0, 5, 8),
+            (0, 12, 11),
+            (0, 20, 40),
+            (0, 0, 100),
+        ] {
+            model.gaps.push(Gap {
+                span: span(file, start, end),
+                reason: format!("{file}:{start}-{end}"),
+            });
+        }
+        model
+    }
+
+    #[test]
+    fn indexes_answer_what_a_scan_answers() {
+        let model = model();
+        let main = ScopeId(0);
+        for kind in [
+            ScopeKind::Server,
+            ScopeKind::Directory,
+            ScopeKind::Limit,
+            ScopeKind::LimitExcept,
+            ScopeKind::Files,
+        ] {
+            let scanned: Vec<ScopeId> = model
+                .scope(main)
+                .children
+                .iter()
+                .copied()
+                .filter(|child| model.scope(*child).kind == kind)
+                .collect();
+            assert_eq!(model.children_of_kind(main, kind), scanned.as_slice());
+            let all: Vec<ScopeId> = (0..model.scopes.len())
+                .map(ScopeId)
+                .filter(|id| model.scope(*id).kind == kind)
+                .collect();
+            assert_eq!(model.scopes_of_kind(kind), all.as_slice());
+        }
+        for within in [
+            span(0, 0, 100),
+            span(0, 10, 40),
+            span(0, 11, 12),
+            span(1, 0, 5),
+            span(2, 0, 9),
+        ] {
+            let scanned: Vec<&str> = model
+                .gaps
+                .iter()
+                .filter(|gap| {
+                    gap.span.file == within.file
+                        && gap.span.range.start >= within.range.start
+                        && gap.span.range.end <= within.range.end
+                })
+                .map(|gap| gap.reason.as_str())
+                .collect();
+            let indexed: Vec<&str> = model
+                .gaps_within(within)
+                .map(|gap| gap.reason.as_str())
+                .collect();
+            assert_eq!(indexed, scanned, "{within:?}");
+        }
+        assert_eq!(model.gaps_within(span(0, 0, 100)).count(), 5);
+    }
+
+    #[test]
+    fn adding_a_scope_renews_the_indexes() {
+        let mut model = model();
+        assert_eq!(
+            model.children_of_kind(ScopeId(0), ScopeKind::Files).len(),
+            0
+        );
+        model.add_scope(
+            Some(ScopeId(0)),
+            Scope::new(ScopeKind::Files, Matcher::All, span(0, 0, 1), span(0, 0, 0)),
+        );
+        assert_eq!(
+            model.children_of_kind(ScopeId(0), ScopeKind::Files).len(),
+            1
+        );
+        assert_eq!(model.scopes_of_kind(ScopeKind::Files).len(), 1);
+    }
+
+    #[test]
+    fn one_pattern_per_source() {
+        let model = model();
+        let first = model.pattern(r"\.jpg$", true);
+        assert!(std::sync::Arc::ptr_eq(
+            &first,
+            &model.pattern(r"\.jpg$", true)
+        ));
+        assert!(!std::sync::Arc::ptr_eq(
+            &first,
+            &model.pattern(r"\.jpg$", false)
+        ));
+        assert_eq!(first.is_match("/A.JPG"), Some(true));
     }
 }

@@ -172,9 +172,9 @@ struct Entry<'a> {
     directive: &'a Directive,
 }
 
-impl Entry<'_> {
-    fn name(&self) -> String {
-        self.directive.name(self.text).into_owned()
+impl<'a> Entry<'a> {
+    fn name(&self) -> std::borrow::Cow<'a, str> {
+        self.directive.name(self.text)
     }
 
     fn args(&self) -> Vec<String> {
@@ -258,6 +258,21 @@ impl Lowerer<'_, '_> {
     fn block_items(&mut self, entry: &Entry<'_>, level: Level) {
         if let Some(block) = entry.directive.block() {
             if block.kind == BodyKind::Directives {
+                // A rule per simple directive (and per `if`): room for them
+                // at once, instead of regrowing a list of large elements.
+                if let Some(scope) = level.scope() {
+                    let simple = block
+                        .items
+                        .iter()
+                        .filter(|item| {
+                            matches!(item, Item::Directive(directive)
+                                if directive.block().is_none() || directive.name.is(entry.text, "if"))
+                        })
+                        .count();
+                    if let Some(target) = self.model.scopes.get_mut(scope.0) {
+                        target.rules.reserve(simple);
+                    }
+                }
                 self.items(entry.file, entry.text, &block.items, level);
             }
         }
@@ -266,9 +281,10 @@ impl Lowerer<'_, '_> {
     #[allow(clippy::too_many_lines)] // one arm per directive nginx evaluates
     fn directive(&mut self, entry: &Entry<'_>, level: Level) {
         let name = entry.name();
+        let name = name.as_ref();
         let args = entry.args();
         let span = entry.span();
-        match (name.as_str(), level) {
+        match (name, level) {
             ("http", Level::Main) => {
                 let http =
                     self.add_scope(None, ScopeKind::Global, Matcher::All, span, entry.head());
@@ -401,25 +417,34 @@ impl Lowerer<'_, '_> {
                 let Some(scope) = level.scope() else {
                     return;
                 };
-                if let Some(kind) = self.rule(entry, &name, &args) {
-                    if let (Level::Server(_, site), "root") = (level, name.as_str()) {
-                        if let (Some(site), Some(root)) =
-                            (self.model.sites.get_mut(site), args.first())
-                        {
-                            site.document_roots.push(root.clone());
+                let server_root = match (level, name) {
+                    (Level::Server(_, site), "root") => {
+                        args.first().map(|root| (site, root.clone()))
+                    }
+                    _ => None,
+                };
+                let text = if name == "return" {
+                    return_text(&args)
+                } else {
+                    None
+                };
+                // The words move into the rule: most directives become a
+                // `Setting` that keeps them.
+                if let Some(kind) = self.rule(entry, name, args) {
+                    if let Some((site, root)) = server_root {
+                        if let Some(site) = self.model.sites.get_mut(site) {
+                            site.document_roots.push(root);
                         }
                     }
-                    if name == "return" {
-                        if let Some(text) = return_text(&args) {
-                            self.push(
-                                scope,
-                                entry.head(),
-                                RuleKind::Setting {
-                                    name: "return-text".into(),
-                                    args: vec![text],
-                                },
-                            );
-                        }
+                    if let Some(text) = text {
+                        self.push(
+                            scope,
+                            entry.head(),
+                            RuleKind::Setting {
+                                name: "return-text".into(),
+                                args: vec![text],
+                            },
+                        );
                     }
                     self.push(scope, span, kind);
                 }
@@ -428,7 +453,7 @@ impl Lowerer<'_, '_> {
     }
 
     /// The rule of a simple directive.
-    fn rule(&mut self, entry: &Entry<'_>, name: &str, args: &[String]) -> Option<RuleKind> {
+    fn rule(&mut self, entry: &Entry<'_>, name: &str, args: Vec<String>) -> Option<RuleKind> {
         let span = entry.span();
         let first = args.first().map(String::as_str);
         Some(match name {
@@ -506,7 +531,7 @@ impl Lowerer<'_, '_> {
                 let mut server_names = false;
                 let mut hosts = Vec::new();
                 let mut regexes = Vec::new();
-                for arg in args {
+                for arg in &args {
                     match arg.as_str() {
                         "none" => none = true,
                         "blocked" => blocked = true,
@@ -539,7 +564,7 @@ impl Lowerer<'_, '_> {
             },
             "index" => RuleKind::Listing {
                 autoindex: None,
-                index_files: Some(args.to_vec()),
+                index_files: Some(args),
             },
             "auth_basic" => {
                 let enabled = first.is_none_or(|value| value != "off");
@@ -593,7 +618,7 @@ impl Lowerer<'_, '_> {
                 }
                 RuleKind::Setting {
                     name: other.to_string(),
-                    args: args.to_vec(),
+                    args,
                 }
             }
         })

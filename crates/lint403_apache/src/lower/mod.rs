@@ -138,6 +138,7 @@ pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOpti
     }
     lowerer.finish_sites();
     lowerer.read_htaccess_files(sources);
+    lowerer.model.shrink_to_fit();
     lowerer.model
 }
 

@@ -291,7 +291,7 @@ fn leaf(rule: &Rule, context: &Context<'_>) -> (Result<Authz, String>, bool) {
 }
 
 fn eval_condition(condition: &Condition, context: &Context<'_>) -> Option<bool> {
-    condition.eval(context.vars.request_view, context.vars)
+    context.vars.eval(condition)
 }
 
 /// The name the client's address reverses to, where lint403 can know it:

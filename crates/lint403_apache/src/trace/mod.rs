@@ -27,6 +27,7 @@ mod authz;
 mod passwords;
 mod rewrite;
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,30 @@ type Env = HashMap<String, String>;
 
 /// Traces `request` through `model`.
 pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdict {
+    trace_reading_referer(model, request, options).0
+}
+
+/// [`trace`], and whether the trace read the request's `Referer` (a
+/// condition on the header, `%{HTTP_REFERER}`, `%{HTTP:Referer}`, any
+/// `HEADER_MATCHING` lookup): when it did not, the same request with any
+/// other Referer, or none, gets the same verdict, so a caller trying
+/// several need not trace them.
+pub fn trace_reading_referer(
+    model: &Model,
+    request: &Request,
+    options: &TraceOptions,
+) -> (Verdict, bool) {
+    let read_referer = Cell::new(false);
+    let verdict = traced(model, request, options, &read_referer);
+    (verdict, read_referer.get())
+}
+
+fn traced(
+    model: &Model,
+    request: &Request,
+    options: &TraceOptions,
+    read_referer: &Cell<bool>,
+) -> Verdict {
     let mut tracer = Tracer {
         model,
         options,
@@ -57,6 +82,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         fix: None,
         unmodelled: Vec::new(),
         authz_denied: false,
+        read_referer,
     };
     if options.distribution_defaults {
         tracer.steps.push(Step::new(
@@ -110,6 +136,7 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
 /// holds.
 pub(crate) fn select(model: &Model, request: &Request) -> lint403_core::model::Selection {
     let options = TraceOptions::default();
+    let read_referer = Cell::new(false);
     let mut tracer = Tracer {
         model,
         options: &options,
@@ -118,6 +145,7 @@ pub(crate) fn select(model: &Model, request: &Request) -> lint403_core::model::S
         fix: None,
         unmodelled: Vec::new(),
         authz_denied: false,
+        read_referer: &read_referer,
     };
     let mut selection = lint403_core::model::Selection::default();
     let Some((site, step)) = select::choose_site(model, request) else {
@@ -187,6 +215,8 @@ struct Tracer<'m> {
     unmodelled: Vec<(Span, String)>,
     /// The last refusal came from `mod_authz_core`.
     authz_denied: bool,
+    /// Set when the request's Referer is read (see [`trace_reading_referer`]).
+    read_referer: &'m Cell<bool>,
 }
 
 /// What the walk found on disk for the filename.
@@ -294,6 +324,41 @@ pub(crate) struct Vars<'a> {
     pub request_view: &'a Request,
     pub filename: &'a str,
     pub listen_port: u16,
+    /// Set when a condition or variable reads the Referer.
+    pub read_referer: &'a Cell<bool>,
+}
+
+impl Vars<'_> {
+    /// Evaluates `condition` over the request view, noting whether it
+    /// tests the Referer header (the shared evaluation reads headers
+    /// directly; variables come back through [`Vars::get`]).
+    pub fn eval(&self, condition: &Condition) -> Option<bool> {
+        if tests_referer_header(condition) {
+            self.read_referer.set(true);
+        }
+        condition.eval(self.request_view, self)
+    }
+}
+
+/// Whether `condition` has a test of the Referer header anywhere in it
+/// (whether or not evaluation gets there).
+fn tests_referer_header(condition: &Condition) -> bool {
+    match condition {
+        Condition::All(parts) | Condition::Any(parts) => parts.iter().any(tests_referer_header),
+        Condition::Not(inner) => tests_referer_header(inner),
+        Condition::Header { name, .. } => name.eq_ignore_ascii_case("referer"),
+        _ => false,
+    }
+}
+
+/// Whether the server variable `name` (`HTTP_REFERER`, `HTTP:Referer`) is
+/// the Referer header.
+fn is_referer_variable(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper
+        .strip_prefix("HTTP:")
+        .or_else(|| upper.strip_prefix("HTTP_"))
+        .is_some_and(|header| header.replace('_', "-") == "REFERER")
 }
 
 impl Variables for Vars<'_> {
@@ -305,6 +370,9 @@ impl Variables for Vars<'_> {
             return self.env.get(name).cloned();
         };
         if let Some(header) = inner.strip_prefix("HEADER_OR_ENV:") {
+            if header.eq_ignore_ascii_case("referer") {
+                self.read_referer.set(true);
+            }
             return self
                 .request_view
                 .header(header)
@@ -312,6 +380,8 @@ impl Variables for Vars<'_> {
                 .or_else(|| self.env.get(header).cloned());
         }
         if let Some(regex) = inner.strip_prefix("HEADER_MATCHING:") {
+            // Any header may match: the Referer among them.
+            self.read_referer.set(true);
             let pattern = Pattern::new(regex, false);
             return self
                 .request_view
@@ -319,6 +389,9 @@ impl Variables for Vars<'_> {
                 .iter()
                 .find(|(name, _)| pattern.is_match(name) == Some(true))
                 .map(|(_, value)| value.clone());
+        }
+        if is_referer_variable(inner) {
+            self.read_referer.set(true);
         }
         server_variable(
             inner,
@@ -490,8 +563,9 @@ impl<'m> Tracer<'m> {
                 request_view: view,
                 filename,
                 listen_port: 0,
+                read_referer: self.read_referer,
             };
-            when.eval(view, &vars)
+            vars.eval(when)
         };
         match holds {
             Some(true) => {
@@ -719,8 +793,9 @@ impl<'m> Tracer<'m> {
                 request_view: &view,
                 filename: "",
                 listen_port: 0,
+                read_referer: self.read_referer,
             };
-            match when.eval(&view, &vars) {
+            match vars.eval(when) {
                 Some(true) => {
                     self.decided(&[rule.span], format!("mod_alias answers {status}"));
                     if *status == 403 {
@@ -756,7 +831,7 @@ impl<'m> Tracer<'m> {
             let mapped = match lower.as_str() {
                 "alias" | "scriptalias" => alias_match(from, uri).map(|rest| format!("{to}{rest}")),
                 "aliasmatch" | "scriptaliasmatch" => {
-                    let pattern = Pattern::new(from, false);
+                    let pattern = self.model.pattern(from, false);
                     match pattern.captures(uri) {
                         Some(Some(groups)) => Some(substitute(to, &groups)),
                         Some(None) => None,
@@ -844,6 +919,7 @@ impl<'m> Tracer<'m> {
             port,
             subrequest: kind == PassKind::Sub,
             scope_rules: self.rewrite_maps(site),
+            read_referer: self.read_referer,
         };
         let outcome = rewrite::run(&entries, uri, &mut lookup);
         match outcome {
@@ -978,6 +1054,7 @@ impl<'m> Tracer<'m> {
             port,
             subrequest,
             scope_rules: maps,
+            read_referer: self.read_referer,
         };
         let outcome = rewrite::run(&rewrite.entries, &input, &mut lookup);
         match outcome {
@@ -1235,11 +1312,8 @@ impl<'m> Tracer<'m> {
         while index < queue.len() {
             let parent = queue[index];
             index += 1;
-            for child in model.scope(parent).children.clone() {
+            for &child in model.children_of_kind(parent, ScopeKind::If) {
                 let scope = model.scope(child);
-                if scope.kind != ScopeKind::If {
-                    continue;
-                }
                 let Matcher::If(condition) = &scope.matcher else {
                     continue;
                 };
@@ -1248,8 +1322,9 @@ impl<'m> Tracer<'m> {
                     request_view: &view,
                     filename: &final_name,
                     listen_port: 0,
+                    read_referer: self.read_referer,
                 };
-                match eval_if(condition, &view, &vars) {
+                match vars.eval(condition) {
                     Some(true) => {
                         self.scope_step(child);
                         if let Some(own) = self.merge(&mut conf, child, false) {
@@ -1274,12 +1349,8 @@ impl<'m> Tracer<'m> {
             if matches!(scope.kind, ScopeKind::Global | ScopeKind::Server) {
                 continue;
             }
-            for gap in &model.gaps {
-                if gap.span.file == scope.span.file
-                    && gap.span.range.start >= scope.span.range.start
-                    && gap.span.range.end <= scope.span.range.end
-                    && !self.unmodelled.iter().any(|(span, _)| *span == gap.span)
-                {
+            for gap in model.gaps_within(scope.span) {
+                if !self.unmodelled.iter().any(|(span, _)| *span == gap.span) {
                     self.unmodelled.push((gap.span, gap.reason.clone()));
                 }
             }
@@ -1450,16 +1521,34 @@ impl<'m> Tracer<'m> {
         let scope = model.scope(id);
         let mut own_rules: Vec<(&'m Rule, Option<&'m Matcher>)> =
             scope.rules.iter().map(|rule| (rule, None)).collect();
-        for child in &scope.children {
-            let child_scope = model.scope(*child);
-            if matches!(child_scope.kind, ScopeKind::Limit | ScopeKind::LimitExcept) {
-                own_rules.extend(
-                    child_scope
-                        .rules
-                        .iter()
-                        .map(|rule| (rule, Some(&child_scope.matcher))),
-                );
-            }
+        // The `<Limit>`/`<LimitExcept>` children in order, without walking
+        // every child (the main server has one per virtual host): through
+        // the index when only one of the two kinds is there.
+        let limits = model.children_of_kind(id, ScopeKind::Limit);
+        let limit_excepts = model.children_of_kind(id, ScopeKind::LimitExcept);
+        let limit_children: Vec<ScopeId> = match (limits.is_empty(), limit_excepts.is_empty()) {
+            (_, true) => limits.to_vec(),
+            (true, false) => limit_excepts.to_vec(),
+            (false, false) => scope
+                .children
+                .iter()
+                .copied()
+                .filter(|child| {
+                    matches!(
+                        model.scope(*child).kind,
+                        ScopeKind::Limit | ScopeKind::LimitExcept
+                    )
+                })
+                .collect(),
+        };
+        for child in limit_children {
+            let child_scope = model.scope(child);
+            own_rules.extend(
+                child_scope
+                    .rules
+                    .iter()
+                    .map(|rule| (rule, Some(&child_scope.matcher))),
+            );
         }
         let skip = rewrite_rule_spans(&scope.rules);
         // mod_authz_core.
@@ -1713,6 +1802,7 @@ impl<'m> Tracer<'m> {
             request_view: view,
             filename,
             listen_port: port,
+            read_referer: self.read_referer,
         };
         // access_checker_ex: without a user.
         let userless = {
@@ -1835,6 +1925,7 @@ impl<'m> Tracer<'m> {
             request_view: view,
             filename,
             listen_port: port,
+            read_referer: self.read_referer,
         };
         let context = authz::Context {
             request: view,
@@ -2225,10 +2316,6 @@ fn static_status(method: &str) -> End {
     }
 }
 
-fn eval_if(condition: &Condition, view: &Request, vars: &Vars<'_>) -> Option<bool> {
-    condition.eval(view, vars)
-}
-
 #[cfg(unix)]
 fn owner_matches(local: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
@@ -2370,10 +2457,14 @@ struct RewriteLookup<'a> {
     port: u16,
     subrequest: bool,
     scope_rules: HashMap<String, (String, String)>,
+    read_referer: &'a Cell<bool>,
 }
 
 impl rewrite::Lookup for RewriteLookup<'_> {
     fn server_var(&self, name: &str) -> Option<String> {
+        if is_referer_variable(name) {
+            self.read_referer.set(true);
+        }
         server_variable(name, self.view, &self.filename, self.env, self.port)
     }
 
@@ -2431,7 +2522,100 @@ impl rewrite::Lookup for RewriteLookup<'_> {
     fn is_subrequest(&self) -> bool {
         self.subrequest
     }
+
+    fn pattern(&self, source: &str, nocase: bool) -> std::sync::Arc<Pattern> {
+        self.model.pattern(source, nocase)
+    }
 }
 
 #[allow(dead_code)]
 fn _unused(_: IpAddr, _: PathBuf) {}
+
+#[cfg(test)]
+mod tests {
+    use lint403_core::{CheckOptions, Request, SourceFile, SourceMap, TraceOptions};
+
+    /// Whether tracing `GET path` (with a foreign Referer) through the
+    /// configuration `text` read the Referer, and whether the verdict is
+    /// the same with the site's own Referer and with none.
+    fn reads(text: &str, path: &str) -> (bool, bool) {
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::from_bytes(
+            "/tmp/lint403-trace-referer/httpd.conf",
+            text.as_bytes().to_vec(),
+        ));
+        let config = crate::load(&mut sources, file, &CheckOptions::default());
+        let options = TraceOptions::default();
+        let model = crate::lower(&config, &mut sources, &options);
+        let with = |referer: Option<&str>| {
+            let mut request = Request::new("GET", path);
+            request.set_header("Host", "example.com");
+            if let Some(referer) = referer {
+                request.set_header("Referer", referer);
+            }
+            super::trace_reading_referer(&model, &request, &options)
+        };
+        let (foreign, read) = with(Some("https://evil.test/page"));
+        let (own, _) = with(Some("https://example.com/page"));
+        let (none, _) = with(None);
+        let same = [&own, &none]
+            .iter()
+            .all(|other| other.status == foreign.status && other.decided_by == foreign.decided_by);
+        (read, same)
+    }
+
+    const SITE: &str = "Listen 80
+<VirtualHost *:80>
+    ServerName example.com
+    DocumentRoot /srv/www
+    <Directory /srv/www>
+        Require all granted
+    </Directory>
+    <Directory /srv/www/private>
+        Require all denied
+    </Directory>
+    RewriteEngine On
+    RewriteCond %{HTTP_REFERER} !^https?://example\\.com/ [NC]
+    RewriteRule \\.jpg$ - [F]
+    <Location /expr/>
+        Require expr \"req('Referer') !~ /evil/\"
+    </Location>
+    SetEnvIfNoCase Referer evil spam
+    <Location /env/>
+        <RequireAll>
+            Require all granted
+            Require not env spam
+        </RequireAll>
+    </Location>
+</VirtualHost>
+";
+
+    #[test]
+    fn a_trace_says_when_it_read_the_referer() {
+        // A RewriteCond, a `Require expr`, a SetEnvIf on the header.
+        assert_eq!(reads(SITE, "/a.jpg"), (true, false));
+        assert!(reads(SITE, "/expr/x").0);
+        assert_eq!(reads(SITE, "/env/x"), (true, false));
+    }
+
+    #[test]
+    fn a_trace_that_never_looks_at_the_referer_says_so() {
+        let text = "Listen 80
+<VirtualHost *:80>
+    ServerName example.com
+    DocumentRoot /srv/www
+    <Directory /srv/www>
+        Require all granted
+    </Directory>
+    <Directory /srv/www/private>
+        Require all denied
+    </Directory>
+    RewriteEngine On
+    RewriteCond %{HTTP_USER_AGENT} bot
+    RewriteRule ^ - [F]
+</VirtualHost>
+";
+        assert_eq!(reads(text, "/private/x"), (false, true));
+        assert_eq!(reads(text, "/index.html"), (false, true));
+    }
+}

@@ -40,7 +40,9 @@ fn words(rule: &Rule) -> &[String] {
     }
 }
 
-fn flags_of(text: Option<&String>) -> Vec<String> {
+/// The flags of a `[F,L]` word, borrowed from it (every rule of every
+/// request reads them).
+fn flags_of(text: Option<&String>) -> Vec<&str> {
     let Some(text) = text else {
         return Vec::new();
     };
@@ -50,19 +52,19 @@ fn flags_of(text: Option<&String>) -> Vec<String> {
         .unwrap_or(text);
     inner
         .split(',')
-        .map(|flag| flag.trim().to_string())
+        .map(str::trim)
         .filter(|flag| !flag.is_empty())
         .collect()
 }
 
-fn has_flag(flags: &[String], names: &[&str]) -> bool {
+fn has_flag(flags: &[&str], names: &[&str]) -> bool {
     flags.iter().any(|flag| {
         let key = flag.split('=').next().unwrap_or("");
         names.iter().any(|name| key.eq_ignore_ascii_case(name))
     })
 }
 
-fn flag_value<'f>(flags: &'f [String], names: &[&str]) -> Option<&'f str> {
+fn flag_value<'f>(flags: &[&'f str], names: &[&str]) -> Option<&'f str> {
     flags.iter().find_map(|flag| {
         let (key, value) = flag.split_once('=')?;
         names
@@ -101,6 +103,8 @@ pub(super) trait Lookup {
     fn map(&self, map: &str, key: &str) -> Result<Option<String>, String>;
     fn set_env(&mut self, name: &str, value: &str);
     fn is_subrequest(&self) -> bool;
+    /// The compiled pattern of `source`, shared across requests.
+    fn pattern(&self, source: &str, nocase: bool) -> std::sync::Arc<Pattern>;
 }
 
 /// Runs a rule list over `input` (the URI in server context, the filename
@@ -117,8 +121,8 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
         }
         let entry = &entries[index];
         let args = words(entry.rule);
-        let pattern_text = args.first().cloned().unwrap_or_default();
-        let target = args.get(1).cloned().unwrap_or_default();
+        let pattern_text = args.first().map_or("", String::as_str);
+        let target = args.get(1).map_or("", String::as_str);
         let flags = flags_of(args.get(2));
         if has_flag(&flags, &["NS", "nosubreq"]) && lookup.is_subrequest() {
             index += 1;
@@ -130,9 +134,9 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
         let nocase = has_flag(&flags, &["NC", "nocase"]);
         let (negated, source) = match pattern_text.strip_prefix('!') {
             Some(rest) => (true, rest),
-            None => (false, pattern_text.as_str()),
+            None => (false, pattern_text),
         };
-        let pattern = Pattern::new(source, nocase);
+        let pattern = lookup.pattern(source, nocase);
         let Some(captures) = pattern.captures(&current) else {
             return Outcome::Unknown(format!(
                 "the RewriteRule pattern {source:?} cannot be evaluated"
@@ -221,7 +225,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             None
         };
         if target != "-" {
-            let (expanded, from_backref) = match expand(&target, &rule_groups, &cond_groups, lookup)
+            let (expanded, from_backref) = match expand(target, &rule_groups, &cond_groups, lookup)
             {
                 Ok(found) => found,
                 Err(reason) => return Outcome::Unknown(reason),
@@ -337,25 +341,25 @@ type Groups = Vec<Option<String>>;
 
 fn condition(
     args: &[String],
-    flags: &[String],
+    flags: &[&str],
     rule_groups: &[Option<String>],
     cond_groups: &[Option<String>],
     lookup: &mut dyn Lookup,
 ) -> Result<(bool, Option<Groups>), String> {
-    let test = args.first().cloned().unwrap_or_default();
-    let pattern = args.get(1).cloned().unwrap_or_default();
+    let test = args.first().map_or("", String::as_str);
+    let pattern = args.get(1).map_or("", String::as_str);
     if test.eq_ignore_ascii_case("expr") {
         return Err("RewriteCond expr is not modelled".to_string());
     }
-    let (value, _) = expand(&test, rule_groups, cond_groups, lookup)?;
+    let (value, _) = expand(test, rule_groups, cond_groups, lookup)?;
     let nocase = has_flag(flags, &["NC", "nocase"]);
     let (negated, pattern) = match pattern.strip_prefix('!') {
-        Some(rest) => (true, rest.to_string()),
+        Some(rest) => (true, rest),
         None => (false, pattern),
     };
     // `=""` (and `<""` ...) compare with the empty string.
     let pattern = match pattern.strip_suffix("\"\"") {
-        Some(operator) if matches!(operator, "=" | "<" | ">" | "<=" | ">=") => operator.to_string(),
+        Some(operator) if matches!(operator, "=" | "<" | ">" | "<=" | ">=") => operator,
         _ => pattern,
     };
     let compare = |a: &str, b: &str| -> std::cmp::Ordering {
@@ -365,13 +369,9 @@ fn condition(
             a.cmp(b)
         }
     };
-    let result = match pattern.as_str() {
+    let result = match pattern {
         "-f" | "-F" | "-d" | "-s" | "-l" | "-L" | "-h" | "-x" => {
-            let test = if pattern == "-F" {
-                "-f"
-            } else {
-                pattern.as_str()
-            };
+            let test = if pattern == "-F" { "-f" } else { pattern };
             let found = lookup.file_test(test, &value).ok_or_else(|| {
                 format!("RewriteCond {pattern} on {value} needs a view of the filesystem")
             })?;
@@ -390,7 +390,7 @@ fn condition(
             return Err(format!("RewriteCond {pattern} is not modelled"));
         }
         _ => {
-            let compiled = Pattern::new(&pattern, nocase);
+            let compiled = lookup.pattern(pattern, nocase);
             match compiled.captures(&value) {
                 None => {
                     return Err(format!(

@@ -234,6 +234,9 @@ impl Tracer<'_> {
         if !is_trusted(self.client) {
             return;
         }
+        if header.eq_ignore_ascii_case("referer") {
+            self.read_referer.set(true);
+        }
         let values: Vec<&str> = self
             .request
             .headers

@@ -698,8 +698,13 @@ impl Tracer<'_> {
             evaluating: Vec::new(),
             no_view_noted: true,
             add_uri_to_alias: self.add_uri_to_alias,
+            read_referer: std::cell::Cell::new(false),
         };
-        copy.expand(text).unwrap_or_default()
+        let expanded = copy.expand(text).unwrap_or_default();
+        if copy.read_referer.get() {
+            self.read_referer.set(true);
+        }
+        expanded
     }
 }
 

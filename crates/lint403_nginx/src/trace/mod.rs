@@ -34,8 +34,23 @@ const NGINX_PREFIX: &str = "/usr/share/nginx";
 /// The status nginx gives `request` under `model`, with the chain of lines
 /// that decide it.
 pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdict {
+    trace_reading_referer(model, request, options).0
+}
+
+/// [`trace`], and whether the trace read the request's `Referer` (a header
+/// test, `$http_referer`, `$invalid_referer`, a `real_ip_header`): when it
+/// did not, the same request with any other Referer, or none, gets the
+/// same verdict, so a caller trying several need not trace them.
+pub fn trace_reading_referer(
+    model: &Model,
+    request: &Request,
+    options: &TraceOptions,
+) -> (Verdict, bool) {
     let Some(chosen) = select_server(model, request) else {
-        return Verdict::unknown("the configuration has no server block", Vec::new());
+        return (
+            Verdict::unknown("the configuration has no server block", Vec::new()),
+            false,
+        );
     };
     let site = chosen.site;
     let server = model.site(site).root;
@@ -66,10 +81,12 @@ pub fn trace(model: &Model, request: &Request, options: &TraceOptions) -> Verdic
         evaluating: Vec::new(),
         no_view_noted: false,
         add_uri_to_alias: false,
+        read_referer: std::cell::Cell::new(false),
     };
     let captures = chosen_captures;
     tracer.set_captures(captures.0, &captures.1);
-    tracer.run()
+    let verdict = tracer.run();
+    (verdict, tracer.read_referer.get())
 }
 
 #[allow(clippy::struct_excessive_bools)] // nginx's own request flags
@@ -105,6 +122,9 @@ struct Tracer<'a> {
     no_view_noted: bool,
     /// `try_files` matched under a regex `alias`: the URI is appended.
     add_uri_to_alias: bool,
+    /// The request's Referer header was read (see [`trace_reading_referer`]);
+    /// a cell, so that reading stays a `&self` operation.
+    read_referer: std::cell::Cell<bool>,
 }
 
 /// A response as the phase that produced it hands it over.
@@ -136,6 +156,17 @@ enum Next {
     LocationRewrite,
     Finish(Response),
     Unknown(String),
+}
+
+impl<'a> Tracer<'a> {
+    /// A request header, noting when it is the Referer: every read of the
+    /// request's headers goes through here.
+    fn header(&self, name: &str) -> Option<&'a str> {
+        if name.eq_ignore_ascii_case("referer") {
+            self.read_referer.set(true);
+        }
+        self.request.header(name)
+    }
 }
 
 impl Tracer<'_> {
@@ -992,4 +1023,64 @@ pub fn referer_valid(
         let _ = write!(why, " and no regex matches {}", truncate(rest, 60));
     }
     (false, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use lint403_core::{CheckOptions, Request, SourceFile, SourceMap, TraceOptions};
+
+    /// Whether tracing `GET path` (with a foreign Referer) through `text`
+    /// read the Referer, and whether the verdict is the same with the
+    /// site's own Referer and with none.
+    fn reads(text: &str, path: &str) -> (bool, bool) {
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::from_bytes(
+            "/tmp/lint403-trace-referer/nginx.conf",
+            text.as_bytes().to_vec(),
+        ));
+        let config = crate::load(&mut sources, file, &CheckOptions::default());
+        let options = TraceOptions::default();
+        let model = crate::lower(&config, &mut sources, &options);
+        let with = |referer: Option<&str>| {
+            let mut request = Request::new("GET", path);
+            request.set_header("Host", "example.com");
+            if let Some(referer) = referer {
+                request.set_header("Referer", referer);
+            }
+            super::trace_reading_referer(&model, &request, &options)
+        };
+        let (foreign, read) = with(Some("https://evil.test/page"));
+        let (own, _) = with(Some("https://example.com/page"));
+        let (none, _) = with(None);
+        let same = [&own, &none]
+            .iter()
+            .all(|other| other.status == foreign.status && other.decided_by == foreign.decided_by);
+        (read, same)
+    }
+
+    const HOTLINK: &str = "http { server { listen 80; server_name example.com;
+        location ~ \\.jpg$ { valid_referers server_names; if ($invalid_referer) { return 403; } }
+        location /private/ { deny all; }
+        location /header/ { if ($http_referer ~ evil) { return 403; } }
+        location /quiet/ { set $from $http_referer; if ($from ~ evil) { return 403; } }
+    } }";
+
+    #[test]
+    fn a_trace_says_when_it_read_the_referer() {
+        // valid_referers, a header variable, a variable copied from one.
+        assert_eq!(reads(HOTLINK, "/a.jpg"), (true, false));
+        assert!(reads(HOTLINK, "/header/x").0);
+        assert_eq!(reads(HOTLINK, "/quiet/x"), (true, false));
+        // A refusal (or a page) that never looks at it: the same for any
+        // Referer.
+        assert_eq!(reads(HOTLINK, "/private/x"), (false, true));
+        assert_eq!(reads(HOTLINK, "/"), (false, true));
+    }
+
+    #[test]
+    fn a_map_over_the_referer_reads_it() {
+        let text = "http { map $http_referer $bad { default 0; ~evil 1; }
+            server { listen 80; server_name example.com; if ($bad) { return 403; } } }";
+        assert_eq!(reads(text, "/"), (true, false));
+    }
 }

@@ -103,7 +103,7 @@ impl Tracer<'_> {
                 Ok(methods.iter().any(|m| m.eq_ignore_ascii_case(&self.method)))
             }
             Condition::Header { name, test } => test
-                .test(self.request.header(name))
+                .test(self.header(name))
                 .ok_or_else(|| "a header test lint403 cannot evaluate".to_string()),
             Condition::Path(test) => test
                 .test(Some(&self.uri))
@@ -275,13 +275,13 @@ impl Tracer<'_> {
                     info
                 })
             }
-            "content_type" => request.header("content-type").map(str::to_string),
-            "content_length" => request.header("content-length").map(str::to_string),
-            "cookie" => request.header("cookie").map(str::to_string),
+            "content_type" => self.header("content-type").map(str::to_string),
+            "content_length" => self.header("content-length").map(str::to_string),
+            "cookie" => self.header("cookie").map(str::to_string),
             other => {
                 if let Some(header) = other.strip_prefix("http_") {
                     let wanted = header.replace('_', "-");
-                    return Ok(request.header(&wanted).map(str::to_string));
+                    return Ok(self.header(&wanted).map(str::to_string));
                 }
                 if let Some(arg) = other.strip_prefix("arg_") {
                     return Ok(self.args.as_deref().and_then(|args| {
@@ -292,7 +292,7 @@ impl Tracer<'_> {
                     }));
                 }
                 if let Some(cookie) = other.strip_prefix("cookie_") {
-                    return Ok(request.header("cookie").and_then(|header| {
+                    return Ok(self.header("cookie").and_then(|header| {
                         header.split(';').find_map(|pair| {
                             let (key, value) = pair.trim().split_once('=')?;
                             key.eq_ignore_ascii_case(cookie).then(|| value.to_string())
@@ -410,15 +410,16 @@ impl Tracer<'_> {
             return String::new();
         };
         let names = &model.site(self.site).names;
+        let referer = self.header("referer");
         let (valid, why) = referer_valid(
-            self.request.header("referer"),
+            referer,
             *none,
             *blocked,
             if *server_names { names.as_slice() } else { &[] },
             hosts,
             regexes,
         );
-        let shown = self.request.header("referer").map_or_else(
+        let shown = referer.map_or_else(
             || "no Referer".to_string(),
             |value| format!("Referer {:?}", truncate(value, 80)),
         );

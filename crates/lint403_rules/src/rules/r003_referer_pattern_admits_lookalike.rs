@@ -283,8 +283,12 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Some(lowered) = context.lowered() else {
         return;
     };
-    // Found once: each finding names the policy line, and scanning every
-    // rule of the model per finding made the rule quadratic.
+    let gates = lowered.referer_gates();
+    if gates.is_empty() {
+        return;
+    }
+    // The model's referer policies, in order: looked up for every finding,
+    // and a configuration has a rule per directive.
     let policies: Vec<&lint403_core::model::Rule> = lowered
         .model
         .scopes
@@ -297,7 +301,7 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             )
         })
         .collect();
-    for gate in lowered.referer_gates() {
+    for gate in gates {
         let host = &gate.host;
         let Some(lookalike) = lookalikes(host).into_iter().find(|referer| {
             let verdict = lowered.with_referer(gate.site, gate.path, Some(referer));
@@ -332,7 +336,8 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The `valid_referers` line that names `host`, if it is in the report.
+/// The first of `policies` (`valid_referers` lines) that names `host`, if
+/// it is in the report.
 fn referer_policy_span(
     lowered: &probe::Lowered<'_>,
     policies: &[&lint403_core::model::Rule],

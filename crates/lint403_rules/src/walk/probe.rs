@@ -53,6 +53,8 @@ pub struct Lowered<'c> {
     /// Files the report knows; lowering may read more (an IIS folder's
     /// web.config), whose spans a diagnostic must not use.
     known_files: usize,
+    /// [`Lowered::referer_gates`], found once for every rule that reads them.
+    referer_gates: std::sync::OnceLock<Vec<RefererGate>>,
 }
 
 impl<'c> Lowered<'c> {
@@ -70,6 +72,7 @@ impl<'c> Lowered<'c> {
             config: context.config,
             options,
             known_files: context.sources.len(),
+            referer_gates: std::sync::OnceLock::new(),
         })
     }
 
@@ -96,6 +99,21 @@ impl<'c> Lowered<'c> {
 
     pub fn trace(&self, request: &Request) -> Verdict {
         trace(self.config, &self.model, request, &self.options)
+    }
+
+    /// [`Lowered::trace`], and whether the verdict may depend on the
+    /// request's Referer (`false` only when the tracer says it never read
+    /// it; tracers that do not say are assumed to have read it).
+    fn trace_reading_referer(&self, request: &Request) -> (Verdict, bool) {
+        match self.config {
+            Loaded::Nginx(_) => {
+                lint403_nginx::trace::trace_reading_referer(&self.model, request, &self.options)
+            }
+            Loaded::Apache(_) => {
+                lint403_apache::trace_reading_referer(&self.model, request, &self.options)
+            }
+            Loaded::Iis(_) => (self.trace(request), true),
+        }
     }
 
     /// The deciding line of a verdict, when it is in a file of the report.
@@ -186,8 +204,13 @@ impl Lowered<'_> {
     }
 
     /// The referer gates of every site, one per deciding line. Only when
-    /// the model tests the Referer at all (tracing is the expensive part).
-    pub fn referer_gates(&self) -> Vec<RefererGate> {
+    /// the model tests the Referer at all (tracing is the expensive part),
+    /// and once per configuration however many rules ask.
+    pub fn referer_gates(&self) -> &[RefererGate] {
+        self.referer_gates.get_or_init(|| self.find_referer_gates())
+    }
+
+    fn find_referer_gates(&self) -> Vec<RefererGate> {
         if !tests_referer(&self.model) {
             return Vec::new();
         }
@@ -197,12 +220,16 @@ impl Lowered<'_> {
             // tried below: traced once per path, not once per host (every
             // host any policy of the configuration names is tried on every
             // site, so per host it grew with sites × hosts).
+            // A refusal the trace reached without reading the Referer is
+            // the same for the site's own Referers: no gate, and nothing
+            // to trace for them.
             let refusals: Vec<Option<Span>> = GUARDED
                 .iter()
                 .map(|path| {
-                    let foreign = self.with_referer(site, path, Some("https://evil.test/page"));
-                    foreign
-                        .is_forbidden()
+                    let mut request = self.request(site, path);
+                    request.set_header("Referer", "https://evil.test/page");
+                    let (foreign, read_referer) = self.trace_reading_referer(&request);
+                    (foreign.is_forbidden() && read_referer)
                         .then(|| self.deciding(&foreign))
                         .flatten()
                 })
@@ -264,7 +291,7 @@ impl Lowered<'_> {
         let global_reads = model.global.iter().any(rule_reads_referer);
         for (index, scope) in model.scopes.iter().enumerate() {
             let matcher_reads = matches!(&scope.matcher, lint403_core::model::Matcher::If(condition)
-                if format!("{condition:?}").to_ascii_lowercase().contains("referer"));
+                if names_referer(condition));
             if matcher_reads || scope.rules.iter().any(rule_reads_referer) {
                 match owner[index] {
                     Some(site) => own[site].push(ScopeId(index)),
@@ -291,11 +318,43 @@ fn rule_reads_referer(rule: &lint403_core::model::Rule) -> bool {
         RuleKind::RefererPolicy { .. } => true,
         RuleKind::Respond { when, .. }
         | RuleKind::Rewrite { when, .. }
-        | RuleKind::SetVar { when, .. } => {
-            format!("{when:?}").to_ascii_lowercase().contains("referer")
-        }
+        | RuleKind::SetVar { when, .. } => names_referer(when),
         RuleKind::Setting { args, .. } => reads_referer(args),
         _ => false,
+    }
+}
+
+/// Whether a text of the condition — a header or variable name, a value,
+/// a pattern, a path, a method, an unparsed condition — names the Referer
+/// (`Referer`, `$http_referer`, `$invalid_referer`, `%{HTTP_REFERER}`), in
+/// any case. (Every text of a condition, as its debug form would show it,
+/// without formatting the condition.)
+fn names_referer(condition: &lint403_core::model::Condition) -> bool {
+    use lint403_core::model::{Condition, TextTest};
+    fn says(text: &str) -> bool {
+        text.as_bytes()
+            .windows(REFERER.len())
+            .any(|window| window.eq_ignore_ascii_case(REFERER))
+    }
+    fn test_says(test: &TextTest) -> bool {
+        match test {
+            TextTest::Matches(pattern) => says(&pattern.source),
+            TextTest::Equals { value, .. } | TextTest::Prefix(value) => says(value),
+            TextTest::Empty | TextTest::Present | TextTest::Truthy => false,
+        }
+    }
+    const REFERER: &[u8] = b"referer";
+    match condition {
+        Condition::Always | Condition::ClientIp(_) => false,
+        Condition::All(parts) | Condition::Any(parts) => parts.iter().any(names_referer),
+        Condition::Not(inner) => names_referer(inner),
+        Condition::Header { name, test } | Condition::Var { name, test } => {
+            says(name) || test_says(test)
+        }
+        Condition::Method(methods) => methods.iter().any(|method| says(method)),
+        Condition::Path(test) | Condition::Query(test) => test_says(test),
+        Condition::File { path, .. } => says(path),
+        Condition::Unknown(text) => says(text),
     }
 }
 
@@ -454,5 +513,86 @@ fn trace(config: Loaded<'_>, model: &Model, request: &Request, options: &TraceOp
         Loaded::Nginx(_) => lint403_nginx::trace(model, request, options),
         Loaded::Apache(_) => lint403_apache::trace(model, request, options),
         Loaded::Iis(_) => lint403_iis::trace(model, request, options),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lint403_core::model::{Condition, FileTest, TextTest};
+    use lint403_core::Pattern;
+
+    /// What the rules read before [`super::names_referer`]: the debug form
+    /// of the condition, searched for "referer".
+    fn by_debug_form(condition: &Condition) -> bool {
+        format!("{condition:?}")
+            .to_ascii_lowercase()
+            .contains("referer")
+    }
+
+    #[test]
+    fn names_referer_agrees_with_the_debug_form() {
+        let header = |name: &str, test: TextTest| Condition::Header {
+            name: name.to_string(),
+            test,
+        };
+        let var = |name: &str, test: TextTest| Condition::Var {
+            name: name.to_string(),
+            test,
+        };
+        let conditions = vec![
+            Condition::Always,
+            header("referer", TextTest::Present),
+            header("user-agent", TextTest::Matches(Pattern::new("bot", true))),
+            header(
+                "x",
+                TextTest::Matches(Pattern::new("^https?://REFERER", false)),
+            ),
+            var("invalid_referer", TextTest::Truthy),
+            var("http_referer", TextTest::Empty),
+            var("bad_bot", TextTest::Truthy),
+            var(
+                "x",
+                TextTest::Equals {
+                    value: "HTTP_REFERER".to_string(),
+                    case_insensitive: true,
+                },
+            ),
+            var("x", TextTest::Prefix("refere".to_string())),
+            Condition::Path(TextTest::Prefix("/referer/".to_string())),
+            Condition::Query(TextTest::Matches(Pattern::new("a", false))),
+            Condition::Method(vec!["GET".to_string(), "Referer".to_string()]),
+            Condition::File {
+                path: "/srv/$http_referer".to_string(),
+                test: FileTest::File,
+            },
+            Condition::File {
+                path: "/srv/x".to_string(),
+                test: FileTest::Directory,
+            },
+            Condition::Unknown("%{HTTP_REFERER} -strmatch x".to_string()),
+            Condition::Unknown("refe\nrer".to_string()),
+            Condition::Not(Box::new(var("invalid_referer", TextTest::Truthy))),
+            Condition::All(vec![
+                Condition::Always,
+                Condition::Any(vec![
+                    var("a", TextTest::Present),
+                    var("b", TextTest::Present),
+                ]),
+            ]),
+            Condition::Any(vec![
+                var("a", TextTest::Present),
+                header("Referer", TextTest::Empty),
+            ]),
+        ];
+        let mut named = 0;
+        for condition in &conditions {
+            assert_eq!(
+                super::names_referer(condition),
+                by_debug_form(condition),
+                "{condition:?}"
+            );
+            named += usize::from(super::names_referer(condition));
+        }
+        assert_eq!(named, 11);
     }
 }
