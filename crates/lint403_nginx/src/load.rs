@@ -143,6 +143,8 @@ pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> Lo
             .map(|(id, source)| (source.path.clone(), id))
             .collect(),
         file_budget_reported: false,
+        prefetched: HashMap::new(),
+        reached: HashSet::new(),
     };
     loader.add_parsed(file, &root_path, root_output);
     loader.follow_includes(sources, file, &root_path);
@@ -224,7 +226,25 @@ struct Loader<'o> {
     /// Files the caller already had in the source map, by path.
     known_paths: HashMap<PathBuf, FileId>,
     file_budget_reported: bool,
+    /// Files of a glob include read, keyed and parsed ahead, on every core:
+    /// `include conf.d/*.conf;` names hundreds of files, and reading them
+    /// one after the other left the other cores idle. Taken out in reading
+    /// order by [`Loader::reach`], so the outcome is unchanged.
+    prefetched: HashMap<PathBuf, Prefetched>,
+    /// Include paths already reached, as written: a glob included again
+    /// (in every `server`) is not read ahead again.
+    reached: HashSet<PathBuf>,
 }
+
+/// What [`Loader::reach`] would do first to a file: its cycle key, its
+/// text and its tree.
+struct Prefetched {
+    key: PathBuf,
+    read: std::io::Result<(lint403_core::SourceFile, crate::syntax::ParseOutput)>,
+}
+
+/// Globs that match fewer files are read in turn.
+const PREFETCH_MIN_FILES: usize = 8;
 
 /// A file whose includes are being followed.
 struct Frame {
@@ -278,6 +298,7 @@ impl Loader<'_> {
                     include.glob,
                 );
                 let (link, paths) = self.resolve(sources, file, (name, head), &path, glob);
+                self.prefetch(&paths);
                 if let Some(top) = stack.last_mut() {
                     top.link = link;
                     top.pending = paths.into();
@@ -432,7 +453,11 @@ impl Loader<'_> {
             .map_or(Span::new(from, TextRange::empty(0)), |link| {
                 Span::new(from, link.head)
             });
-        let key = canonical_key(path);
+        let prefetched = self.prefetched.remove(path);
+        self.reached.insert(path.to_path_buf());
+        let key = prefetched
+            .as_ref()
+            .map_or_else(|| canonical_key(path), |ahead| ahead.key.clone());
         if on_stack.contains(&key) {
             let pattern = self
                 .includes
@@ -495,11 +520,17 @@ impl Loader<'_> {
             }
             return None;
         }
-        let id = if let Some(&known) = self.known_paths.get(path) {
-            known
+        let (read, parsed) = match prefetched.map(|ahead| ahead.read) {
+            Some(Ok((source, output))) => (Ok(source), Some(output)),
+            Some(Err(error)) => (Err(error), None),
+            None => (read::read_source(path), None),
+        };
+        let (id, parsed) = if let Some(&known) = self.known_paths.get(path) {
+            // The caller's copy of the file is the one read.
+            (known, None)
         } else {
-            match read::read_source(path) {
-                Ok(source) => sources.add(source),
+            match read {
+                Ok(source) => (sources.add(source), parsed),
                 Err(error) => {
                     self.diagnostics.push(
                         Diagnostic::new(
@@ -517,10 +548,66 @@ impl Loader<'_> {
                 }
             }
         };
-        let output = parse(&sources.get(id).text);
+        let output = parsed.unwrap_or_else(|| parse(&sources.get(id).text));
         self.add_parsed(id, path, output);
         self.push_target(link, id);
         Some(self.frame(sources, id, key, depth + 1))
+    }
+
+    /// Reads, keys and parses the files of one include on every core, when
+    /// there are enough of them to be worth it (see [`Loader::prefetched`]).
+    fn prefetch(&mut self, paths: &[PathBuf]) {
+        if paths.len() < PREFETCH_MIN_FILES {
+            return;
+        }
+        let budget = MAX_FILES.saturating_sub(self.files.len());
+        let wanted: Vec<&PathBuf> = paths
+            .iter()
+            .filter(|path| {
+                !self.known_paths.contains_key(path.as_path())
+                    && !self.reached.contains(path.as_path())
+                    && !self.prefetched.contains_key(path.as_path())
+            })
+            .take(budget)
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(wanted.len());
+        if threads <= 1 {
+            return;
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            while let Some(path) =
+                wanted.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+            {
+                let read = read::read_source(path).map(|source| {
+                    let output = parse(&source.text);
+                    (source, output)
+                });
+                done.push((
+                    (*path).clone(),
+                    Prefetched {
+                        key: canonical_key(path),
+                        read,
+                    },
+                ));
+            }
+            done
+        };
+        let done: Vec<(PathBuf, Prefetched)> = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut done = work();
+            for helper in helpers {
+                match helper.join() {
+                    Ok(more) => done.extend(more),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            done
+        });
+        self.prefetched.extend(done);
     }
 
     fn push_target(&mut self, link: usize, id: FileId) {

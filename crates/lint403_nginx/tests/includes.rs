@@ -201,6 +201,87 @@ fn a_glob_of_ten_thousand_files_is_read() {
     );
 }
 
+/// A glob of many files is read ahead on several threads; what comes out
+/// must be what reading them one include at a time gives: the same files
+/// in the same order, a file reached twice (a symlink to a sibling) read
+/// once, unreadable ones and a cycle reported the same way.
+#[test]
+fn a_large_glob_reads_as_its_files_one_by_one() {
+    let dir = TempDir::new("ahead");
+    let mut names = Vec::new();
+    for index in 0..12 {
+        let name = format!("{index:02}.conf");
+        let text = match index {
+            3 => "include conf.d/*.conf;\n".to_string(),
+            7 => "include conf.d/09.conf;\n".to_string(),
+            _ => format!("server {{ listen {}; }}\n", 20000 + index),
+        };
+        dir.write(&format!("conf.d/{name}"), &text);
+        names.push(name);
+    }
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            dir.path().join("conf.d/05.conf"),
+            dir.path().join("conf.d/05b.conf"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink(
+            dir.path().join("conf.d/missing"),
+            dir.path().join("conf.d/06b.conf"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        names.push("05b.conf".to_string());
+        names.push("06b.conf".to_string());
+    }
+    names.sort();
+    let glob = dir.write(
+        "nginx.conf",
+        "events {}\nhttp {\ninclude conf.d/*.conf;\n}\n",
+    );
+    let one_by_one: String = names
+        .iter()
+        .map(|name| format!("include conf.d/{name};\n"))
+        .collect();
+    let listed = dir.write(
+        "listed.conf",
+        &format!("events {{}}\nhttp {{\n{one_by_one}}}\n"),
+    );
+    let outcome = |main: &std::path::Path| {
+        let (sources, output) = check_path(main, &CheckOptions::default());
+        assert_well_formed(&sources, &output);
+        let included: Vec<String> = output
+            .included
+            .iter()
+            .map(|id| sources.get(*id).path.display().to_string())
+            .collect();
+        let rows: Vec<(String, String)> = summary(&sources, &output)
+            .into_iter()
+            .map(|(code, file, ..)| (code, file))
+            .collect();
+        (included, rows)
+    };
+    let (ahead, ahead_rows) = outcome(&glob);
+    let (listed_files, mut listed_rows) = outcome(&listed);
+    // The same findings, the ones on the main file aside of its name.
+    for (_, file) in &mut listed_rows {
+        if file == "listed.conf" {
+            *file = "nginx.conf".to_string();
+        }
+    }
+    assert_eq!(ahead, listed_files);
+    assert_eq!(ahead_rows, listed_rows);
+    assert!(
+        ahead_rows.iter().any(|(code, _)| code == "P007"),
+        "{ahead_rows:?}"
+    );
+    #[cfg(unix)]
+    assert!(
+        ahead_rows.iter().any(|(code, _)| code == "P006"),
+        "{ahead_rows:?}"
+    );
+}
+
 #[test]
 fn unreadable_includes_are_reported_on_the_include() {
     let dir = TempDir::new("unreadable");
