@@ -239,10 +239,12 @@ fn a_large_glob_reads_as_its_files_one_by_one() {
         "nginx.conf",
         "events {}\nhttp {\ninclude conf.d/*.conf;\n}\n",
     );
-    let one_by_one: String = names
-        .iter()
-        .map(|name| format!("include conf.d/{name};\n"))
-        .collect();
+    let one_by_one = names.iter().fold(String::new(), |mut text, name| {
+        text.push_str("include conf.d/");
+        text.push_str(name);
+        text.push_str(";\n");
+        text
+    });
     let listed = dir.write(
         "listed.conf",
         &format!("events {{}}\nhttp {{\n{one_by_one}}}\n"),
