@@ -11,6 +11,7 @@
 pub mod http;
 pub mod layout;
 pub mod peer;
+pub mod referer;
 pub mod server;
 
 use std::path::{Path, PathBuf};

@@ -29,8 +29,7 @@ mod rewrite;
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use lint403_core::fsview::FileKind;
 use lint403_core::model::{
@@ -2528,12 +2527,9 @@ impl rewrite::Lookup for RewriteLookup<'_> {
     }
 }
 
-#[allow(dead_code)]
-fn _unused(_: IpAddr, _: PathBuf) {}
-
 #[cfg(test)]
 mod tests {
-    use lint403_core::{CheckOptions, Request, SourceFile, SourceMap, TraceOptions};
+    use lint403_core::{CheckOptions, SourceFile, SourceMap, TraceOptions};
 
     /// Whether tracing `GET path` (with a foreign Referer) through the
     /// configuration `text` read the Referer, and whether the verdict is
@@ -2547,21 +2543,9 @@ mod tests {
         let config = crate::load(&mut sources, file, &CheckOptions::default());
         let options = TraceOptions::default();
         let model = crate::lower(&config, &mut sources, &options);
-        let with = |referer: Option<&str>| {
-            let mut request = Request::new("GET", path);
-            request.set_header("Host", "example.com");
-            if let Some(referer) = referer {
-                request.set_header("Referer", referer);
-            }
-            super::trace_reading_referer(&model, &request, &options)
-        };
-        let (foreign, read) = with(Some("https://evil.test/page"));
-        let (own, _) = with(Some("https://example.com/page"));
-        let (none, _) = with(None);
-        let same = [&own, &none]
-            .iter()
-            .all(|other| other.status == foreign.status && other.decided_by == foreign.decided_by);
-        (read, same)
+        lint403_testkit::referer::reads_referer(path, |request| {
+            super::trace_reading_referer(&model, request, &options)
+        })
     }
 
     const SITE: &str = "Listen 80

@@ -1027,7 +1027,7 @@ pub fn referer_valid(
 
 #[cfg(test)]
 mod tests {
-    use lint403_core::{CheckOptions, Request, SourceFile, SourceMap, TraceOptions};
+    use lint403_core::{CheckOptions, SourceFile, SourceMap, TraceOptions};
 
     /// Whether tracing `GET path` (with a foreign Referer) through `text`
     /// read the Referer, and whether the verdict is the same with the
@@ -1041,21 +1041,9 @@ mod tests {
         let config = crate::load(&mut sources, file, &CheckOptions::default());
         let options = TraceOptions::default();
         let model = crate::lower(&config, &mut sources, &options);
-        let with = |referer: Option<&str>| {
-            let mut request = Request::new("GET", path);
-            request.set_header("Host", "example.com");
-            if let Some(referer) = referer {
-                request.set_header("Referer", referer);
-            }
-            super::trace_reading_referer(&model, &request, &options)
-        };
-        let (foreign, read) = with(Some("https://evil.test/page"));
-        let (own, _) = with(Some("https://example.com/page"));
-        let (none, _) = with(None);
-        let same = [&own, &none]
-            .iter()
-            .all(|other| other.status == foreign.status && other.decided_by == foreign.decided_by);
-        (read, same)
+        lint403_testkit::referer::reads_referer(path, |request| {
+            super::trace_reading_referer(&model, request, &options)
+        })
     }
 
     const HOTLINK: &str = "http { server { listen 80; server_name example.com;
