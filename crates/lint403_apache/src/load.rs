@@ -78,13 +78,16 @@ pub fn is_htaccess_name(path: &Path) -> bool {
 
 /// Whether a file name is that of httpd's main configuration.
 pub fn is_main_config_name(path: &Path) -> bool {
-    let Some(name) = path
-        .file_name()
-        .map(|name| name.to_string_lossy().to_ascii_lowercase())
-    else {
+    // Asked of every file of a run for every `.htaccess` in it: no
+    // allocation.
+    let Some(name) = path.file_name() else {
         return false;
     };
-    name.ends_with("httpd.conf") || name.ends_with("apache2.conf")
+    let name = name.as_encoded_bytes();
+    let ends_with = |suffix: &[u8]| {
+        name.len() >= suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    ends_with(b"httpd.conf") || ends_with(b"apache2.conf")
 }
 
 /// Stack for the reading thread: each level of include nesting holds a
