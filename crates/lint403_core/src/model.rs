@@ -236,6 +236,8 @@ pub struct Rule {
     pub kind: RuleKind,
 }
 
+/// Its large payloads (conditions, patterns) are boxed: a configuration of
+/// ten thousand sites lowers into millions of rules, most of them small.
 #[derive(Debug, Clone)]
 pub enum RuleKind {
     /// nginx `allow`/`deny`, Apache `Require` / `Allow from` / `Deny from`,
@@ -259,7 +261,7 @@ pub enum RuleKind {
     Respond {
         status: u16,
         substatus: Option<u16>,
-        when: Condition,
+        when: Box<Condition>,
     },
     /// nginx `valid_referers`; what sets `$invalid_referer`.
     RefererPolicy {
@@ -273,7 +275,7 @@ pub enum RuleKind {
     SetVar {
         name: String,
         value: String,
-        when: Condition,
+        when: Box<Condition>,
     },
     /// Directory listing and index files.
     Listing {
@@ -291,10 +293,10 @@ pub enum RuleKind {
     TlsRequirement { required: bool },
     /// nginx `rewrite`, Apache `RewriteRule` without `[F]`, IIS rewrite.
     Rewrite {
-        pattern: Pattern,
+        pattern: Box<Pattern>,
         target: String,
         flags: Vec<String>,
-        when: Condition,
+        when: Box<Condition>,
     },
     /// A setting only the dialect's own tracer interprets (`root`,
     /// `try_files`, `Options`, `AllowOverride`, `internal`, …), kept with
@@ -326,7 +328,7 @@ pub enum Subject {
     Anonymous,
     Method(Vec<String>),
     /// Apache `Require expr`, IIS roles/verbs combinations.
-    Expr(Condition),
+    Expr(Box<Condition>),
     /// A provider lint403 does not model (`Require ldap-…`); the words.
     Unknown(String),
 }

@@ -745,7 +745,7 @@ impl Lowering<'_, '_> {
                 RuleKind::Respond {
                     status,
                     substatus,
-                    when,
+                    when: Box::new(when),
                 }
             }
             "redirect" => {
@@ -764,13 +764,13 @@ impl Lowering<'_, '_> {
                 RuleKind::Respond {
                     status,
                     substatus: None,
-                    when,
+                    when: Box::new(when),
                 }
             }
             "abortrequest" => RuleKind::Respond {
                 status: 0,
                 substatus: None,
-                when,
+                when: Box::new(when),
             },
             other => {
                 let mut flags = vec![if other == "rewrite" {
@@ -786,13 +786,13 @@ impl Lowering<'_, '_> {
                     flags.push(format!("unknown-action={other}"));
                 }
                 RuleKind::Rewrite {
-                    pattern,
+                    pattern: Box::new(pattern),
                     target: action
                         .and_then(|a| a.attribute_value("url"))
                         .unwrap_or("")
                         .to_string(),
                     flags,
-                    when,
+                    when: Box::new(when),
                 }
             }
         };
@@ -1162,7 +1162,7 @@ pub fn authorization_subject(
     if !verbs.is_empty() {
         parts.push(Condition::Method(verbs));
     }
-    Subject::Expr(Condition::All(parts))
+    Subject::Expr(Box::new(Condition::All(parts)))
 }
 
 /// A pattern test in the rule's syntax, with the regex that a rewrite's

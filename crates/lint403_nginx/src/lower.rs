@@ -494,7 +494,7 @@ impl Lowerer<'_, '_> {
                 RuleKind::Respond {
                     status,
                     substatus: None,
-                    when: Condition::Always,
+                    when: Box::new(Condition::Always),
                 }
             }
             "rewrite" => {
@@ -509,10 +509,10 @@ impl Lowerer<'_, '_> {
                     );
                 }
                 RuleKind::Rewrite {
-                    pattern,
+                    pattern: Box::new(pattern),
                     target: target.clone(),
                     flags: args.iter().skip(2).cloned().collect(),
-                    when: Condition::Always,
+                    when: Box::new(Condition::Always),
                 }
             }
             "set" => {
@@ -522,7 +522,7 @@ impl Lowerer<'_, '_> {
                 RuleKind::SetVar {
                     name: variable.trim_start_matches('$').to_string(),
                     value: value.clone(),
-                    when: Condition::Always,
+                    when: Box::new(Condition::Always),
                 }
             }
             "valid_referers" => {
@@ -697,7 +697,7 @@ impl Lowerer<'_, '_> {
                 kind: RuleKind::SetVar {
                     name: variable.clone(),
                     value,
-                    when,
+                    when: Box::new(when),
                 },
             });
         }
@@ -707,7 +707,7 @@ impl Lowerer<'_, '_> {
                 kind: RuleKind::SetVar {
                     name: variable.clone(),
                     value,
-                    when: condition(test),
+                    when: Box::new(condition(test)),
                 },
             });
         }
@@ -717,7 +717,7 @@ impl Lowerer<'_, '_> {
             kind: RuleKind::SetVar {
                 name: variable,
                 value,
-                when: Condition::Always,
+                when: Box::new(Condition::Always),
             },
         });
     }
@@ -785,9 +785,9 @@ impl Lowerer<'_, '_> {
                     name: variable.clone(),
                     value,
                     when: if opaque_source || ranges || proxy {
-                        Condition::Unknown("geo source".into())
+                        Box::new(Condition::Unknown("geo source".into()))
                     } else {
-                        Condition::ClientIp(cidr)
+                        Box::new(Condition::ClientIp(cidr))
                     },
                 },
             });
@@ -799,9 +799,9 @@ impl Lowerer<'_, '_> {
                 name: variable,
                 value,
                 when: if opaque_source || ranges || proxy {
-                    Condition::Unknown("geo source".into())
+                    Box::new(Condition::Unknown("geo source".into()))
                 } else {
-                    Condition::Always
+                    Box::new(Condition::Always)
                 },
             },
         });

@@ -1037,17 +1037,17 @@ impl Lowerer {
                 RuleKind::Respond {
                     status,
                     substatus: None,
-                    when,
+                    when: Box::new(when),
                 },
             ),
             None => self.push(
                 scope,
                 span,
                 RuleKind::Rewrite {
-                    pattern: compiled,
+                    pattern: Box::new(compiled),
                     target,
                     flags,
-                    when,
+                    when: Box::new(when),
                 },
             ),
         }
@@ -1093,7 +1093,7 @@ impl Lowerer {
             RuleKind::Respond {
                 status,
                 substatus: None,
-                when,
+                when: Box::new(when),
             },
         );
     }
@@ -1134,7 +1134,7 @@ impl Lowerer {
                 RuleKind::SetVar {
                     name,
                     value,
-                    when: when.clone(),
+                    when: Box::new(when.clone()),
                 },
             );
         }
@@ -1569,7 +1569,7 @@ pub(crate) fn require_line(raw: &str, span: Span) -> Result<Rule, String> {
                 .strip_prefix('"')
                 .and_then(|inner| inner.strip_suffix('"'))
                 .unwrap_or(text);
-            Ok(access(Subject::Expr(expr::parse(text))))
+            Ok(access(Subject::Expr(Box::new(expr::parse(text)))))
         }
         "forward-dns" | "file-owner" | "file-group" | "ldap-user" | "ldap-group" | "ldap-dn"
         | "ldap-attribute" | "ldap-filter" | "dbd-group" | "dbm-group" | "owner" => {
