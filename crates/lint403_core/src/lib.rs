@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod codes;
+pub mod cores;
 pub mod diagnostic;
 pub mod dialect;
 pub mod digest;

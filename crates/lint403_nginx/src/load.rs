@@ -570,42 +570,22 @@ impl Loader<'_> {
             })
             .take(budget)
             .collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(wanted.len());
+        let threads = lint403_core::cores::available().min(wanted.len());
         if threads <= 1 {
             return;
         }
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || {
-            let mut done = Vec::new();
-            while let Some(path) =
-                wanted.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
-            {
-                let read = read::read_source(path).map(|source| {
-                    let output = parse(&source.text);
-                    (source, output)
-                });
-                done.push((
-                    (*path).clone(),
-                    Prefetched {
-                        key: canonical_key(path),
-                        read,
-                    },
-                ));
-            }
-            done
-        };
-        let done: Vec<(PathBuf, Prefetched)> = std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut done = work();
-            for helper in helpers {
-                match helper.join() {
-                    Ok(more) => done.extend(more),
-                    Err(panic) => std::panic::resume_unwind(panic),
-                }
-            }
-            done
+        let done = lint403_core::cores::map(&wanted, threads, |path| {
+            let read = read::read_source(path).map(|source| {
+                let output = parse(&source.text);
+                (source, output)
+            });
+            (
+                (*path).clone(),
+                Prefetched {
+                    key: canonical_key(path),
+                    read,
+                },
+            )
         });
         self.prefetched.extend(done);
     }

@@ -16,7 +16,6 @@ mod rules;
 
 pub use registry::{Family, FixDifficulty, Likelihood, Rule, RULES};
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use lint403_core::facts::SiteFacts;
@@ -142,7 +141,7 @@ pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> V
         .copied()
         .filter(|rule| rule.dialects.contains(&dialect) && wanted(rule))
         .collect();
-    let threads = threads_for(context).min(rules.len());
+    let threads = threads_for(context);
     if threads <= 1 {
         let mut diagnostics = Vec::new();
         for rule in &rules {
@@ -161,31 +160,12 @@ pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> V
             .position(|code| *code == rules[index].code.code)
             .unwrap_or(STARTS_FIRST.len())
     });
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut found: Vec<(usize, Vec<Diagnostic>)> = Vec::new();
-        loop {
-            let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                return found;
-            };
+    let mut found: Vec<(usize, Vec<Diagnostic>)> =
+        lint403_core::cores::map(&order, threads, |&index| {
             let mut diagnostics = Vec::new();
             (rules[index].check)(context, &mut diagnostics);
-            found.push((index, diagnostics));
-        }
-    };
-    let mut found: Vec<(usize, Vec<Diagnostic>)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-        let mut found = work();
-        for helper in helpers {
-            // A rule that panicked on a helper thread would have panicked
-            // here too; re-raise it rather than lose its findings silently.
-            match helper.join() {
-                Ok(more) => found.extend(more),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        found
-    });
+            (index, diagnostics)
+        });
     found.sort_by_key(|(index, _)| *index);
     found
         .into_iter()
@@ -206,7 +186,7 @@ fn threads_for(context: &RuleContext<'_>) -> usize {
     if !is_large(context.sources, context.config) {
         return 1;
     }
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+    lint403_core::cores::available()
 }
 
 /// Whether a configuration is large enough that checking it on several
