@@ -389,41 +389,23 @@ impl Merged {
     }
 }
 
-/// `work` over `items` on every core, results in the order of `items`.
+/// `work` over `items` on every core, results in the order of `items`
+/// ([`lint403_core::cores::map`], with each item moved into its work).
 fn parallel_map<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(items.len());
-    if threads <= 1 {
-        return items.into_iter().map(work).collect();
-    }
-    let count = items.len();
-    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
-    let results: std::sync::Mutex<Vec<Option<R>>> =
-        std::sync::Mutex::new((0..count).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let next = queue
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .next();
-                let Some((index, item)) = next else {
-                    break;
-                };
-                let result = work(item);
-                results
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)[index] = Some(result);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    // Each cell is handed to exactly one thread, which takes its item out.
+    let cells: Vec<std::sync::Mutex<Option<T>>> = items
         .into_iter()
-        .flatten()
-        .collect()
+        .map(|item| std::sync::Mutex::new(Some(item)))
+        .collect();
+    lint403_core::cores::map(&cells, lint403_core::cores::available(), |cell| {
+        cell.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .map(&work)
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn unreadable(report: &mut Report, path: &Path, reason: &str) -> FileId {
