@@ -18,6 +18,8 @@ use regex_automata::util::{pool::Pool, syntax};
 use regex_automata::{hybrid, Input, MatchKind, PatternID};
 use regex_syntax::hir::Hir;
 
+mod small;
+
 /// One pattern with its source text, compiled on first use: a large
 /// configuration (thousands of `SetEnvIf` lines) is lowered without
 /// building an automaton for patterns no request reaches.
@@ -139,21 +141,33 @@ struct Caches {
 }
 
 /// A pattern in `regex`'s dialect, accepted and matched exactly as
-/// `regex::RegexBuilder::new(pattern).case_insensitive(..).build()` does,
-/// but with three of the engines of its meta regex over the forward NFA:
-/// a lazy DFA answers `is_match` (the `PikeVM` answers when it gives up,
-/// as on non-ASCII text under a Unicode `\b`), the bounded backtracker
-/// gives capture groups (the `PikeVM` for a text too long for it).
-/// `regex` also builds a literal prefilter, a one-pass DFA and a reverse
-/// lazy DFA — engines that pay off on megabytes of haystack, not on
-/// `/index.html` — and builds them for every pattern, which took about
-/// half of the build time. Every engine of the meta regex finds the same
-/// matches and groups.
+/// `regex::RegexBuilder::new(pattern).case_insensitive(..).build()` does.
+/// A plain ASCII pattern is matched by [`small::Small`] on ASCII text,
+/// and gets `regex`'s engines only when asked for capture groups or about
+/// other text; any other pattern gets them when it is compiled.
 ///
 /// Cloning shares the automata.
 #[derive(Clone)]
-pub struct Fast(Arc<Automata>);
+pub struct Fast(Arc<Machine>);
 
+enum Machine {
+    Automata(Automata),
+    Small {
+        small: small::Small,
+        source: Box<str>,
+        case_insensitive: bool,
+        automata: OnceLock<Option<Automata>>,
+    },
+}
+
+/// Three of the engines of `regex`'s meta regex over the forward NFA: a
+/// lazy DFA answers `is_match` (the `PikeVM` answers when it gives up, as
+/// on non-ASCII text under a Unicode `\b`), the bounded backtracker gives
+/// capture groups (the `PikeVM` for a text too long for it). `regex` also
+/// builds a literal prefilter, a one-pass DFA and a reverse lazy DFA —
+/// engines that pay off on megabytes of haystack, not on `/index.html` —
+/// and builds them for every pattern, which took about half of the build
+/// time. Every engine of the meta regex finds the same matches and groups.
 struct Automata {
     vm: pikevm::PikeVM,
     backtracker: backtrack::BoundedBacktracker,
@@ -170,6 +184,85 @@ impl Fast {
     /// reverse NFA for its lazy DFA and fails when that one is too big,
     /// which happens first for large Unicode classes: `\w{210}`).
     fn new(pattern: &str, case_insensitive: bool) -> Option<Fast> {
+        Fast::small(pattern, case_insensitive).or_else(|| {
+            Automata::new(pattern, case_insensitive)
+                .map(|automata| Fast(Arc::new(Machine::Automata(automata))))
+        })
+    }
+
+    /// The pattern if [`small::Small`] takes it: built without `regex`.
+    fn small(pattern: &str, case_insensitive: bool) -> Option<Fast> {
+        let small = small::Small::new(pattern, case_insensitive)?;
+        Some(Fast(Arc::new(Machine::Small {
+            small,
+            source: pattern.into(),
+            case_insensitive,
+            automata: OnceLock::new(),
+        })))
+    }
+
+    /// `regex`'s engines, built now if they were not. `None` only if
+    /// `regex` refused a pattern the small matcher took, which its tests
+    /// rule out.
+    fn automata(&self) -> Option<&Automata> {
+        match &*self.0 {
+            Machine::Automata(automata) => Some(automata),
+            Machine::Small {
+                source,
+                case_insensitive,
+                automata,
+                ..
+            } => automata
+                .get_or_init(|| Automata::new(source, *case_insensitive))
+                .as_ref(),
+        }
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        if let Machine::Small { small, .. } = &*self.0 {
+            if text.is_ascii() {
+                return small.is_match(text.as_bytes());
+            }
+        }
+        self.automata()
+            .is_some_and(|automata| automata.is_match(text))
+    }
+
+    fn captures(&self, text: &str) -> Option<Vec<Option<String>>> {
+        // Most patterns a tracer tries do not match: the small matcher or
+        // the lazy DFA says so for a fraction of what a search for groups
+        // costs.
+        if !self.is_match(text) {
+            return None;
+        }
+        self.automata()?.captures(text)
+    }
+
+    fn capture_names(&self) -> Vec<Option<String>> {
+        self.automata()
+            .map(|automata| {
+                automata
+                    .vm
+                    .get_nfa()
+                    .group_info()
+                    .pattern_names(PatternID::ZERO)
+                    .map(|name| name.map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[cfg(test)]
+    fn has_automata(&self) -> bool {
+        match &*self.0 {
+            Machine::Automata(_) => true,
+            Machine::Small { automata, .. } => automata.get().is_some(),
+        }
+    }
+}
+
+impl Automata {
+    fn new(pattern: &str, case_insensitive: bool) -> Option<Automata> {
         let hir = parse(pattern, case_insensitive)?;
         // The reverse NFA is built only for its size, and only where the
         // bound cannot vouch for it.
@@ -200,50 +293,40 @@ impl Fast {
             .ok();
         let backtracker = backtrack::BoundedBacktracker::new_from_nfa(nfa.clone()).ok()?;
         let vm = pikevm::PikeVM::new_from_nfa(nfa).ok()?;
-        Some(Fast(Arc::new(Automata {
+        Some(Automata {
             vm,
             backtracker,
             lazy_dfa,
             caches: Pool::new(Caches::default),
-        })))
+        })
     }
 
-    pub fn is_match(&self, text: &str) -> bool {
-        let automata = &*self.0;
-        let mut caches = automata.caches.get();
+    fn is_match(&self, text: &str) -> bool {
+        let mut caches = self.caches.get();
         let input = Input::new(text).earliest(true);
-        if let Some(dfa) = &automata.lazy_dfa {
+        if let Some(dfa) = &self.lazy_dfa {
             let cache = caches.lazy_dfa.get_or_insert_with(|| dfa.create_cache());
             if let Ok(found) = dfa.try_search_fwd(cache, &input) {
                 return found.is_some();
             }
         }
-        let cache = caches
-            .pikevm
-            .get_or_insert_with(|| automata.vm.create_cache());
-        automata.vm.is_match(cache, input)
+        let cache = caches.pikevm.get_or_insert_with(|| self.vm.create_cache());
+        self.vm.is_match(cache, input)
     }
 
+    /// The groups of the match in `text`, which has one.
     fn captures(&self, text: &str) -> Option<Vec<Option<String>>> {
-        // Most patterns a tracer tries do not match: the lazy DFA says so
-        // for a fraction of what the PikeVM's search costs.
-        if !self.is_match(text) {
-            return None;
-        }
-        let automata = &*self.0;
-        let mut found = automata.vm.create_captures();
-        let mut caches = automata.caches.get();
+        let mut found = self.vm.create_captures();
+        let mut caches = self.caches.get();
         // The bounded backtracker is the faster of the two on short texts,
         // and refuses long ones.
-        let backtracker = &automata.backtracker;
+        let backtracker = &self.backtracker;
         let cache = caches
             .backtracker
             .get_or_insert_with(|| backtracker.create_cache());
         if backtracker.try_captures(cache, text, &mut found).is_err() {
-            let cache = caches
-                .pikevm
-                .get_or_insert_with(|| automata.vm.create_cache());
-            automata.vm.captures(cache, text, &mut found);
+            let cache = caches.pikevm.get_or_insert_with(|| self.vm.create_cache());
+            self.vm.captures(cache, text, &mut found);
         }
         found.is_match().then(|| {
             (0..found.group_len())
@@ -255,16 +338,6 @@ impl Fast {
                 })
                 .collect()
         })
-    }
-
-    fn capture_names(&self) -> Vec<Option<String>> {
-        self.0
-            .vm
-            .get_nfa()
-            .group_info()
-            .pattern_names(PatternID::ZERO)
-            .map(|name| name.map(str::to_string))
-            .collect()
     }
 }
 
@@ -536,12 +609,27 @@ impl Compiled {
         match self.known(source, case_insensitive) {
             Some(Known::SurelyFast) => None,
             Some(Known::Built(engine)) => Some(engine),
-            None if surely_fast(source, case_insensitive) => {
-                self.remember(source, case_insensitive, Known::SurelyFast);
-                None
-            }
-            None => Some(self.get(source, case_insensitive)),
+            None => self.built_unless_surely_fast(source, case_insensitive),
         }
+    }
+
+    fn built_unless_surely_fast(
+        &self,
+        source: &str,
+        case_insensitive: bool,
+    ) -> Option<Arc<Engine>> {
+        // Built in a few hundred instructions, the small matcher is kept
+        // rather than vouched for.
+        if let Some(small) = Fast::small(source, case_insensitive) {
+            let engine = Arc::new(Engine::Fast(small));
+            self.remember(source, case_insensitive, Known::Built(Arc::clone(&engine)));
+            return Some(engine);
+        }
+        if surely_fast(source, case_insensitive) {
+            self.remember(source, case_insensitive, Known::SurelyFast);
+            return None;
+        }
+        Some(self.get(source, case_insensitive))
     }
 }
 
@@ -673,7 +761,9 @@ mod tests {
     }
 
     /// Lowering asks every pattern whether it runs; the usual ones are
-    /// answered without an automaton, the others as before.
+    /// answered without an automaton (the plain ones get the small
+    /// matcher, the others are vouched for by the bound), the others as
+    /// before.
     #[test]
     fn unsupported_without_building() {
         for source in [
@@ -682,7 +772,28 @@ mod tests {
             r"^https?://([a-z]+\.)?duckduckgo\.",
             r"^/api/v[0-9]{1,2}/(?<item>\w+)$",
         ] {
-            let pattern = Pattern::new(&format!("{source}(?:unbuilt)?"), true);
+            let pattern = Pattern::new(&format!("{source}|unbuilt"), true);
+            assert_eq!(pattern.unsupported(), None, "{source}");
+            let Some(Engine::Fast(small)) = pattern.engine.get().map(|engine| &**engine) else {
+                panic!("{source}: the small matcher is kept");
+            };
+            assert!(!small.has_automata(), "{source}");
+            assert!(
+                small.is_match("/api/v1/x") || !source.contains("api"),
+                "{source}"
+            );
+            assert!(!small.has_automata(), "{source}");
+            assert_eq!(
+                pattern
+                    .captures("/api/v2/abc")
+                    .flatten()
+                    .map(|groups| groups.len()),
+                source.contains("api").then_some(2),
+                "{source}"
+            );
+        }
+        for source in [r"\bwp-admin\b", r"\p{Greek}+\.", r"^/(?i:admin)/"] {
+            let pattern = Pattern::new(source, true);
             assert_eq!(pattern.unsupported(), None, "{source}");
             assert!(pattern.engine.get().is_none(), "{source}");
             assert!(matches!(pattern.engine(), Engine::Fast(_)), "{source}");
@@ -697,6 +808,21 @@ mod tests {
             assert_eq!(pattern.unsupported().is_none(), runs, "{source}");
             assert!(!matches!(pattern.engine(), Engine::Fast(_)), "{source}");
         }
+    }
+
+    /// Non-ASCII text and capture groups go to `regex`'s engines.
+    #[test]
+    fn small_patterns_hand_over_to_regex() {
+        let pattern = Pattern::new(r"^/(ka)[a-z]*$", true);
+        assert_eq!(pattern.is_match("/KAfe"), Some(true));
+        // U+212A KELVIN SIGN folds to `k`.
+        assert_eq!(pattern.is_match("/\u{212a}afe"), Some(true));
+        assert_eq!(pattern.is_match("/kafé"), Some(false));
+        assert_eq!(
+            pattern.captures("/Kab"),
+            Some(Some(vec![Some("/Kab".to_string()), Some("Ka".to_string())]))
+        );
+        assert_eq!(pattern.capture_names(), [None, None]);
     }
 
     /// Rules run on several threads over one shared context.

@@ -1,0 +1,761 @@
+//! Plain patterns matched without an automaton library: the extension
+//! lists, path prefixes and bot names that make up most of a repository's
+//! regexes (`\.(?:php[0-9]?|phtml)$`, `^/api/v[0-9]+/`, `(?i)curl`).
+//!
+//! `regex` parses such a pattern into Unicode classes and compiles an NFA
+//! and a lazy DFA for it, about 60,000 instructions and 7 KB per pattern
+//! before the first match; a large configuration holds tens of thousands
+//! of them, each asked about a few short paths. Here a pattern of ASCII
+//! characters in a small subset of `regex`'s syntax becomes a position
+//! automaton (Glushkov's construction) of at most 64 positions, simulated
+//! with bit sets over ASCII text. Every pattern accepted here is one
+//! `regex` accepts, and on ASCII text it matches exactly where `regex`
+//! does (whether a match exists: the only question asked of it); other
+//! texts, and capture groups, go to `regex`'s engines.
+
+/// Positions (characters, classes, `.`) one branch may hold: a bit each.
+const MAX_POSITIONS: usize = 64;
+
+/// Groups nested deeper than this are left to `regex`.
+const MAX_DEPTH: u32 = 16;
+
+/// A pattern's top-level branches (`a|b`), each with its own anchors.
+#[derive(Debug)]
+pub(super) struct Small {
+    branches: Box<[Branch]>,
+}
+
+#[derive(Debug)]
+struct Branch {
+    /// `^` first: matches start at the start of the text.
+    at_start: bool,
+    /// `$` last: matches end at the end of the text.
+    at_end: bool,
+    /// The empty text is in the branch's language.
+    nullable: bool,
+    first: u64,
+    last: u64,
+    /// The positions that may follow each position.
+    follow: Box<[u64]>,
+    /// The bytes each position accepts.
+    accepts: Box<[Bytes]>,
+}
+
+/// A set of ASCII bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Bytes([u64; 2]);
+
+impl Bytes {
+    fn of(byte: u8) -> Bytes {
+        Bytes::range(byte, byte)
+    }
+
+    fn range(low: u8, high: u8) -> Bytes {
+        let mut set = Bytes::default();
+        for byte in low..=high.min(127) {
+            set.0[usize::from(byte >> 6)] |= 1 << (byte & 63);
+        }
+        set
+    }
+
+    fn contains(self, byte: u8) -> bool {
+        byte < 128 && (self.0[usize::from(byte >> 6)] >> (byte & 63)) & 1 == 1
+    }
+
+    fn union(self, other: Bytes) -> Bytes {
+        Bytes([self.0[0] | other.0[0], self.0[1] | other.0[1]])
+    }
+
+    fn complement(self) -> Bytes {
+        Bytes([!self.0[0], !self.0[1]])
+    }
+
+    /// With the other case of every letter: on ASCII text, what `regex`'s
+    /// Unicode simple case folding adds (its non-ASCII additions, such as
+    /// U+212A for `k`, never meet an ASCII byte).
+    fn folded(self) -> Bytes {
+        let mut set = self;
+        for byte in b'A'..=b'Z' {
+            if self.contains(byte) || self.contains(byte.to_ascii_lowercase()) {
+                set = set
+                    .union(Bytes::of(byte))
+                    .union(Bytes::of(byte.to_ascii_lowercase()));
+            }
+        }
+        set
+    }
+
+    fn digits() -> Bytes {
+        Bytes::range(b'0', b'9')
+    }
+
+    /// `\w` on ASCII text.
+    fn word() -> Bytes {
+        Bytes::digits()
+            .union(Bytes::range(b'A', b'Z'))
+            .union(Bytes::range(b'a', b'z'))
+            .union(Bytes::of(b'_'))
+    }
+
+    /// `\s` on ASCII text: Unicode `White_Space` there is `\t` to `\r` and
+    /// the space.
+    fn space() -> Bytes {
+        Bytes::range(b'\t', b'\r').union(Bytes::of(b' '))
+    }
+}
+
+/// A parsed pattern, before positions are numbered.
+enum Node {
+    Set(Bytes),
+    Concat(Vec<Node>),
+    Alternation(Vec<Node>),
+    Repeat {
+        node: Box<Node>,
+        min: u32,
+        max: Option<u32>,
+    },
+}
+
+impl Small {
+    /// `None` for a pattern outside the subset (it is then `regex`'s or
+    /// `fancy-regex`'s to judge).
+    pub(super) fn new(pattern: &str, case_insensitive: bool) -> Option<Small> {
+        if !pattern.is_ascii() {
+            return None;
+        }
+        let mut parser = Parser {
+            bytes: pattern.as_bytes(),
+            at: 0,
+            case_insensitive,
+            depth: 0,
+        };
+        let mut branches = Vec::new();
+        loop {
+            let at_start = parser.eat(b'^');
+            let (node, at_end) = parser.concat(true)?;
+            branches.push(Branch::build(&node, at_start, at_end)?);
+            if parser.at == parser.bytes.len() {
+                break;
+            }
+            if !parser.eat(b'|') {
+                return None;
+            }
+        }
+        Some(Small {
+            branches: branches.into_boxed_slice(),
+        })
+    }
+
+    /// Whether the pattern matches somewhere in `text`, which must be ASCII.
+    pub(super) fn is_match(&self, text: &[u8]) -> bool {
+        debug_assert!(text.is_ascii());
+        self.branches.iter().any(|branch| branch.is_match(text))
+    }
+}
+
+struct Parser<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    case_insensitive: bool,
+    depth: u32,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn peek_at(&self, ahead: usize) -> Option<u8> {
+        self.bytes.get(self.at + ahead).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let eaten = self.peek() == Some(byte);
+        if eaten {
+            self.at += 1;
+        }
+        eaten
+    }
+
+    fn eat_str(&mut self, text: &[u8]) -> bool {
+        let eaten = self.bytes[self.at..].starts_with(text);
+        if eaten {
+            self.at += text.len();
+        }
+        eaten
+    }
+
+    /// Items up to `|`, `)` or the end; at the top level a `$` just before
+    /// one of those ends the branch (the bool).
+    fn concat(&mut self, top: bool) -> Option<(Node, bool)> {
+        let mut items = Vec::new();
+        loop {
+            match self.peek() {
+                None | Some(b'|' | b')') => return Some((Node::Concat(items), false)),
+                Some(b'$') if top => {
+                    self.at += 1;
+                    return matches!(self.peek(), None | Some(b'|'))
+                        .then_some((Node::Concat(items), true));
+                }
+                Some(_) => {
+                    let atom = self.atom()?;
+                    items.push(self.repetition(atom)?);
+                }
+            }
+        }
+    }
+
+    /// Branches up to the `)` that closes a group.
+    fn group_body(&mut self) -> Option<Node> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let mut branches = Vec::new();
+        loop {
+            let (node, _) = self.concat(false)?;
+            branches.push(node);
+            if self.eat(b')') {
+                break;
+            }
+            if !self.eat(b'|') {
+                return None;
+            }
+        }
+        self.depth -= 1;
+        Some(Node::Alternation(branches))
+    }
+
+    fn atom(&mut self) -> Option<Node> {
+        let byte = self.peek()?;
+        self.at += 1;
+        match byte {
+            b'(' => {
+                if self.eat(b'?') && !self.eat(b':') && !self.group_name() {
+                    return None;
+                }
+                self.group_body()
+            }
+            b'[' => self.class().map(Node::Set),
+            b'.' => Some(Node::Set(Bytes::of(b'\n').complement())),
+            b'\\' => self.escape().map(|set| Node::Set(self.cased(set))),
+            b'*' | b'+' | b'?' | b'{' | b'}' | b']' | b'^' | b'$' | b')' | b'|' => None,
+            b' '..=b'~' => Some(Node::Set(self.cased(Bytes::of(byte)))),
+            _ => None,
+        }
+    }
+
+    /// `P<name>` or `<name>` after `(?`.
+    fn group_name(&mut self) -> bool {
+        if !self.eat_str(b"P<") && !self.eat(b'<') {
+            return false;
+        }
+        let start = self.at;
+        while self
+            .peek()
+            .is_some_and(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+        {
+            self.at += 1;
+        }
+        let name = &self.bytes[start..self.at];
+        let well_formed = name
+            .first()
+            .is_some_and(|byte| byte.is_ascii_alphabetic() || *byte == b'_');
+        well_formed && self.eat(b'>')
+    }
+
+    fn cased(&self, set: Bytes) -> Bytes {
+        if self.case_insensitive {
+            set.folded()
+        } else {
+            set
+        }
+    }
+
+    /// After a `\`: a class escape or an escaped punctuation character
+    /// (`regex` refuses `\<` and `\>` as escapes; they are word
+    /// boundaries there).
+    fn escape(&mut self) -> Option<Bytes> {
+        let byte = self.peek()?;
+        self.at += 1;
+        match byte {
+            b'd' => Some(Bytes::digits()),
+            b'D' => Some(Bytes::digits().complement()),
+            b'w' => Some(Bytes::word()),
+            b'W' => Some(Bytes::word().complement()),
+            b's' => Some(Bytes::space()),
+            b'S' => Some(Bytes::space().complement()),
+            b'<' | b'>' => None,
+            _ if byte.is_ascii_punctuation() => Some(Bytes::of(byte)),
+            _ => None,
+        }
+    }
+
+    /// After `[`: single characters, ranges, class escapes, a leading `^`.
+    /// Nested classes, `[:alpha:]` and the set operations `&&`, `--`, `~~`
+    /// are left to `regex`, as is a `]` first.
+    fn class(&mut self) -> Option<Bytes> {
+        let negated = self.eat(b'^');
+        let mut set = Bytes::default();
+        let mut empty = true;
+        loop {
+            let byte = self.peek()?;
+            if byte == b']' {
+                if empty {
+                    return None;
+                }
+                self.at += 1;
+                break;
+            }
+            let low = match byte {
+                b'[' | b'&' | b'~' => return None,
+                b'-' if !empty && self.peek_at(1) != Some(b']') => return None,
+                b'\\' => {
+                    self.at += 1;
+                    match self.escape()? {
+                        single
+                            if single.0.iter().map(|word| word.count_ones()).sum::<u32>() == 1 =>
+                        {
+                            single_byte(single)
+                        }
+                        class => {
+                            set = set.union(class);
+                            empty = false;
+                            continue;
+                        }
+                    }
+                }
+                b' '..=b'~' => {
+                    self.at += 1;
+                    byte
+                }
+                _ => return None,
+            };
+            let high =
+                if self.peek() == Some(b'-') && self.peek_at(1).is_some_and(|next| next != b']') {
+                    self.at += 1;
+                    let end = self.peek()?;
+                    self.at += 1;
+                    match end {
+                        b'[' | b'&' | b'~' | b'-' | b']' => return None,
+                        b'\\' => {
+                            let escaped = self.escape()?;
+                            if escaped.0.iter().map(|word| word.count_ones()).sum::<u32>() != 1 {
+                                return None;
+                            }
+                            single_byte(escaped)
+                        }
+                        b' '..=b'~' => end,
+                        _ => return None,
+                    }
+                } else {
+                    low
+                };
+            if high < low {
+                return None;
+            }
+            set = set.union(Bytes::range(low, high));
+            empty = false;
+        }
+        let set = self.cased(set);
+        Some(if negated { set.complement() } else { set })
+    }
+
+    /// `?`, `*`, `+` or a counted repetition after an atom, lazy or
+    /// greedy (alike for whether a match exists). A second quantifier is
+    /// left to `regex`.
+    fn repetition(&mut self, atom: Node) -> Option<Node> {
+        let (min, max) = match self.peek() {
+            Some(b'?') => (0, Some(1)),
+            Some(b'*') => (0, None),
+            Some(b'+') => (1, None),
+            Some(b'{') => {
+                self.at += 1;
+                let min = self.number()?;
+                let max = if self.eat(b',') {
+                    if self.peek() == Some(b'}') {
+                        None
+                    } else {
+                        Some(self.number()?)
+                    }
+                } else {
+                    Some(min)
+                };
+                if self.peek() != Some(b'}') || max.is_some_and(|max| max < min) {
+                    return None;
+                }
+                (min, max)
+            }
+            _ => return Some(atom),
+        };
+        self.at += 1;
+        self.eat(b'?');
+        if matches!(self.peek(), Some(b'?' | b'*' | b'+' | b'{')) {
+            return None;
+        }
+        Some(Node::Repeat {
+            node: Box::new(atom),
+            min,
+            max,
+        })
+    }
+
+    /// A decimal count; any count past the positions a branch may hold is
+    /// refused here, so the digits stay few.
+    fn number(&mut self) -> Option<u32> {
+        let start = self.at;
+        while self.peek().is_some_and(|byte| byte.is_ascii_digit()) {
+            self.at += 1;
+        }
+        let digits = std::str::from_utf8(&self.bytes[start..self.at]).ok()?;
+        if digits.is_empty() || digits.len() > 3 {
+            return None;
+        }
+        digits.parse().ok()
+    }
+}
+
+fn single_byte(set: Bytes) -> u8 {
+    (0..128u8).find(|&byte| set.contains(byte)).unwrap_or(0)
+}
+
+/// What a sub-expression contributes to its branch's automaton.
+#[derive(Clone, Copy)]
+struct Fragment {
+    nullable: bool,
+    first: u64,
+    last: u64,
+}
+
+const EMPTY: Fragment = Fragment {
+    nullable: true,
+    first: 0,
+    last: 0,
+};
+
+#[derive(Default)]
+struct Builder {
+    follow: Vec<u64>,
+    accepts: Vec<Bytes>,
+}
+
+impl Builder {
+    fn fragment(&mut self, node: &Node) -> Option<Fragment> {
+        match node {
+            Node::Set(set) => {
+                if self.accepts.len() == MAX_POSITIONS {
+                    return None;
+                }
+                let position = 1 << self.accepts.len();
+                self.accepts.push(*set);
+                self.follow.push(0);
+                Some(Fragment {
+                    nullable: false,
+                    first: position,
+                    last: position,
+                })
+            }
+            Node::Concat(items) => items.iter().try_fold(EMPTY, |sum, item| {
+                let next = self.fragment(item)?;
+                Some(self.then(sum, next))
+            }),
+            Node::Alternation(branches) => {
+                branches
+                    .iter()
+                    .try_fold(None, |sum: Option<Fragment>, branch| {
+                        let next = self.fragment(branch)?;
+                        Some(Some(match sum {
+                            None => next,
+                            Some(sum) => Fragment {
+                                nullable: sum.nullable || next.nullable,
+                                first: sum.first | next.first,
+                                last: sum.last | next.last,
+                            },
+                        }))
+                    })?
+            }
+            Node::Repeat { node, min, max } => {
+                let mut sum = EMPTY;
+                // `x{n,}`: n - 1 copies and `x+`; `x*` is an optional `x+`.
+                let copies = match max {
+                    Some(max) => *max,
+                    None => (*min).max(1),
+                };
+                for copy in 0..copies {
+                    let mut next = self.fragment(node)?;
+                    if max.is_none() && copy + 1 == copies {
+                        for position in bits(next.last) {
+                            self.follow[position] |= next.first;
+                        }
+                    }
+                    if copy >= *min {
+                        next.nullable = true;
+                    }
+                    sum = self.then(sum, next);
+                }
+                Some(sum)
+            }
+        }
+    }
+
+    fn then(&mut self, before: Fragment, after: Fragment) -> Fragment {
+        for position in bits(before.last) {
+            self.follow[position] |= after.first;
+        }
+        Fragment {
+            nullable: before.nullable && after.nullable,
+            first: before.first | if before.nullable { after.first } else { 0 },
+            last: after.last | if after.nullable { before.last } else { 0 },
+        }
+    }
+}
+
+impl Branch {
+    fn build(node: &Node, at_start: bool, at_end: bool) -> Option<Branch> {
+        let mut builder = Builder::default();
+        let whole = builder.fragment(node)?;
+        Some(Branch {
+            at_start,
+            at_end,
+            nullable: whole.nullable,
+            first: whole.first,
+            last: whole.last,
+            follow: builder.follow.into_boxed_slice(),
+            accepts: builder.accepts.into_boxed_slice(),
+        })
+    }
+
+    fn is_match(&self, text: &[u8]) -> bool {
+        if self.nullable && (!self.at_end || !self.at_start || text.is_empty()) {
+            return true;
+        }
+        let mut reached = 0u64;
+        for (index, &byte) in text.iter().enumerate() {
+            let mut next = 0;
+            for position in bits(reached) {
+                next |= self.follow[position];
+            }
+            if !self.at_start || index == 0 {
+                next |= self.first;
+            }
+            reached = 0;
+            for position in bits(next) {
+                if self.accepts[position].contains(byte) {
+                    reached |= 1 << position;
+                }
+            }
+            if reached & self.last != 0 && !self.at_end {
+                return true;
+            }
+            if reached == 0 && self.at_start {
+                return false;
+            }
+        }
+        reached & self.last != 0
+    }
+}
+
+/// The indexes of the set bits of `set`, lowest first.
+fn bits(mut set: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (set != 0).then(|| {
+            let position = set.trailing_zeros() as usize;
+            set &= set - 1;
+            position
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(pattern: &str, case_insensitive: bool) -> Option<regex::Regex> {
+        regex::RegexBuilder::new(pattern)
+            .case_insensitive(case_insensitive)
+            .build()
+            .ok()
+    }
+
+    fn agree(pattern: &str, case_insensitive: bool, texts: &[&str]) -> bool {
+        let Some(small) = Small::new(pattern, case_insensitive) else {
+            return false;
+        };
+        let expected = reference(pattern, case_insensitive)
+            .unwrap_or_else(|| panic!("{pattern:?} is accepted here but refused by regex"));
+        for text in texts {
+            assert_eq!(
+                small.is_match(text.as_bytes()),
+                expected.is_match(text),
+                "{pattern:?} (case-insensitive: {case_insensitive}) on {text:?}"
+            );
+        }
+        true
+    }
+
+    const TEXTS: &[&str] = &[
+        "",
+        "/",
+        "/index.html",
+        "/a.php",
+        "/a.PHP",
+        "/a.php5",
+        "/a.phpx",
+        "/x.php/y",
+        "/.git/config",
+        "/.well-known/acme-challenge/t",
+        "/api/v1/items",
+        "/api/v12/items",
+        "/wp-login.php",
+        "/WP-LOGIN.PHP",
+        "abc",
+        "aaa",
+        "a\nb",
+        "\n",
+        "x-y_z",
+        "a b\tc",
+        "[]{}",
+        "k",
+        "S",
+    ];
+
+    #[test]
+    fn the_usual_shapes_agree_with_regex() {
+        for pattern in [
+            r"\.php$",
+            r"\.(?:php[0-9]?|phtml|pl|py|cgi|sh|asp|aspx|jsp)$",
+            "^/api/v[0-9]{1,2}/",
+            r"^/(?:wp-login\.php|xmlrpc\.php|wp-admin/admin-ajax\.php)$",
+            r"\.(?:jpe?g|ico|avif)$",
+            r"/\.",
+            r"^/\.well-known/",
+            "^$",
+            "^",
+            "$",
+            "",
+            "a|",
+            "|a",
+            "(?:)",
+            "(a|)b",
+            "^a|b$",
+            "a*",
+            "^a*$",
+            "^(?:a|b)+$",
+            "^(a*)*$",
+            "^a{2}$",
+            "^a{2,}$",
+            "^a{0,2}$",
+            "^a{0}$",
+            "x{2,3}?",
+            "a+?b",
+            "[^/]+$",
+            r"^[\w.-]+$",
+            r"\d+",
+            r"\S\s\S",
+            r"[a-c\-]",
+            "[-a]",
+            "[a-]",
+            r"\W",
+            ".",
+            "^.$",
+            "(?P<name>a)b",
+            "(?<n2>x)",
+            "k",
+            "[k-s]",
+            "[^k]",
+            r"\]",
+            "#&~-",
+            "a.c",
+        ] {
+            for case_insensitive in [false, true] {
+                assert!(
+                    agree(pattern, case_insensitive, TEXTS),
+                    "{pattern:?} should be in the subset"
+                );
+            }
+        }
+    }
+
+    /// What the subset leaves to `regex` (some of it `regex` refuses).
+    #[test]
+    fn outside_the_subset() {
+        for pattern in [
+            "é",
+            r"\bfoo",
+            r"\x41",
+            r"\n",
+            "(?i)a",
+            "(?=a)",
+            "a**",
+            "a{2}{3}",
+            "*a",
+            "{2}",
+            "a{,3}",
+            "a{3,2}",
+            "a^b",
+            "(^a)",
+            "(a$)",
+            "a$b",
+            "[]a]",
+            "[[:alpha:]]",
+            "[a&&b]",
+            "[a--b]",
+            "[z-a]",
+            "[a",
+            "(a",
+            "a)",
+            r"\<",
+            r"\pL",
+            "a{1000}",
+            "\t",
+            &"(".repeat(40),
+        ] {
+            assert!(Small::new(pattern, false).is_none(), "{pattern:?}");
+        }
+        // Past 64 positions a branch is `regex`'s.
+        assert!(Small::new(&"a".repeat(64), false).is_some());
+        assert!(Small::new(&"a".repeat(65), false).is_none());
+        assert!(Small::new("(?:ab){32}", false).is_some());
+        assert!(Small::new("(?:ab){33}", false).is_none());
+    }
+
+    /// Random patterns over a few characters and every construct of the
+    /// subset, and random texts: wherever the subset takes a pattern,
+    /// `regex` takes it too and finds a match exactly where it does.
+    #[test]
+    fn random_patterns_agree_with_regex() {
+        const PIECES: &[&str] = &[
+            "a", "b", ".", r"\.", "/", "[ab]", "[^a]", "[a-c]", r"\d", r"\w", "(", "(?:", ")", "|",
+            "?", "*", "+", "{2}", "{1,2}", "{0,}", "^", "$", "x", "A", "-",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % bound as u64).unwrap_or(0)
+        };
+        let texts: Vec<String> = (0..40)
+            .map(|_| {
+                let length = next(7);
+                (0..length)
+                    .map(|_| ['a', 'b', 'A', 'x', '.', '/', '1', '-', '\n'][next(9)])
+                    .collect()
+            })
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let length = 1 + next(8);
+            let pattern: String = (0..length).map(|_| PIECES[next(PIECES.len())]).collect();
+            let case_insensitive = next(2) == 1;
+            if agree(&pattern, case_insensitive, &texts) {
+                accepted += 1;
+            }
+        }
+        assert!(
+            accepted > 2_000,
+            "only {accepted} random patterns were in the subset"
+        );
+    }
+}
