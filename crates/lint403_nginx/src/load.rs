@@ -145,6 +145,7 @@ pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> Lo
         file_budget_reported: false,
         prefetched: HashMap::new(),
         reached: HashSet::new(),
+        keys: HashMap::new(),
     };
     loader.add_parsed(file, &root_path, root_output);
     loader.follow_includes(sources, file, &root_path);
@@ -234,6 +235,10 @@ struct Loader<'o> {
     /// Include paths already reached, as written: a glob included again
     /// (in every `server`) is not read ahead again.
     reached: HashSet<PathBuf>,
+    /// [`canonical_key`] of each path reached so far: a snippet included
+    /// by every `server` is resolved once, not once per include (each
+    /// resolution is a system call per path component).
+    keys: HashMap<PathBuf, PathBuf>,
 }
 
 /// What [`Loader::reach`] would do first to a file: its cycle key, its
@@ -262,7 +267,8 @@ struct Frame {
 impl Loader<'_> {
     fn add_parsed(&mut self, id: FileId, path: &Path, output: crate::syntax::ParseOutput) {
         self.diagnostics.extend(output.diagnostics(id));
-        self.by_key.insert(canonical_key(path), id);
+        let key = self.key_of(path);
+        self.by_key.insert(key, id);
         self.files.push(LoadedFile {
             id,
             tree: output.tree,
@@ -455,9 +461,13 @@ impl Loader<'_> {
             });
         let prefetched = self.prefetched.remove(path);
         self.reached.insert(path.to_path_buf());
-        let key = prefetched
-            .as_ref()
-            .map_or_else(|| canonical_key(path), |ahead| ahead.key.clone());
+        let key = match &prefetched {
+            Some(ahead) => {
+                self.keys.insert(path.to_path_buf(), ahead.key.clone());
+                ahead.key.clone()
+            }
+            None => self.key_of(path),
+        };
         if on_stack.contains(&key) {
             let pattern = self
                 .includes
@@ -588,6 +598,15 @@ impl Loader<'_> {
             )
         });
         self.prefetched.extend(done);
+    }
+
+    fn key_of(&mut self, path: &Path) -> PathBuf {
+        if let Some(key) = self.keys.get(path) {
+            return key.clone();
+        }
+        let key = canonical_key(path);
+        self.keys.insert(path.to_path_buf(), key.clone());
+        key
     }
 
     fn push_target(&mut self, link: usize, id: FileId) {

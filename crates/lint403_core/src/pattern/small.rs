@@ -37,6 +37,8 @@ struct Branch {
     last: u64,
     /// The positions that may follow each position.
     follow: Box<[u64]>,
+    /// The positions each position may follow.
+    precede: Box<[u64]>,
     /// The bytes each position accepts.
     accepts: Box<[Bytes]>,
 }
@@ -514,6 +516,12 @@ impl Branch {
     fn build(node: &Node, at_start: bool, at_end: bool) -> Option<Branch> {
         let mut builder = Builder::default();
         let whole = builder.fragment(node)?;
+        let mut precede = vec![0; builder.follow.len()];
+        for (before, &after) in builder.follow.iter().enumerate() {
+            for position in bits(after) {
+                precede[position] |= 1 << before;
+            }
+        }
         Some(Branch {
             at_start,
             at_end,
@@ -521,6 +529,7 @@ impl Branch {
             first: whole.first,
             last: whole.last,
             follow: builder.follow.into_boxed_slice(),
+            precede: precede.into_boxed_slice(),
             accepts: builder.accepts.into_boxed_slice(),
         })
     }
@@ -528,6 +537,9 @@ impl Branch {
     fn is_match(&self, text: &[u8]) -> bool {
         if self.nullable && (!self.at_end || !self.at_start || text.is_empty()) {
             return true;
+        }
+        if self.at_end {
+            return self.is_match_backwards(text);
         }
         let mut reached = 0u64;
         for (index, &byte) in text.iter().enumerate() {
@@ -538,20 +550,51 @@ impl Branch {
             if !self.at_start || index == 0 {
                 next |= self.first;
             }
-            reached = 0;
-            for position in bits(next) {
-                if self.accepts[position].contains(byte) {
-                    reached |= 1 << position;
-                }
-            }
-            if reached & self.last != 0 && !self.at_end {
+            reached = self.accepting(next, byte);
+            if reached & self.last != 0 {
                 return true;
             }
             if reached == 0 && self.at_start {
                 return false;
             }
         }
-        reached & self.last != 0
+        false
+    }
+
+    /// A match of a `$` branch ends at the end of the text: run from
+    /// there towards the start, so `\.php$` looks at four bytes of a path,
+    /// not all of them.
+    fn is_match_backwards(&self, text: &[u8]) -> bool {
+        let Some((&end, before)) = text.split_last() else {
+            return false;
+        };
+        let mut reached = self.accepting(self.last, end);
+        let mut start = before.len();
+        loop {
+            if reached & self.first != 0 && (!self.at_start || start == 0) {
+                return true;
+            }
+            if reached == 0 || start == 0 {
+                return false;
+            }
+            start -= 1;
+            let mut previous = 0;
+            for position in bits(reached) {
+                previous |= self.precede[position];
+            }
+            reached = self.accepting(previous, text[start]);
+        }
+    }
+
+    /// The positions of `candidates` that accept `byte`.
+    fn accepting(&self, candidates: u64, byte: u8) -> u64 {
+        let mut reached = 0;
+        for position in bits(candidates) {
+            if self.accepts[position].contains(byte) {
+                reached |= 1 << position;
+            }
+        }
+        reached
     }
 }
 

@@ -51,7 +51,7 @@ use std::net::IpAddr;
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{decide, LocationKind, Tree};
+use crate::walk::nginx::{decide, Location, LocationKind, Tree};
 use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
@@ -98,9 +98,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         for probe in MUST_ALLOW {
-            let matches = |pattern: &str, case_insensitive: bool| {
-                regexes.matches(pattern, case_insensitive, probe)
-            };
+            let matches = |location: &Location<'_>| regexes.location_matches(location, probe);
             let Some(selected) = tree.select(server, probe, &matches) else {
                 continue;
             };

@@ -89,7 +89,8 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if tree.server_block_of(server) != Some(server) {
             continue;
         }
-        let matches = |pattern: &str, _case_insensitive: bool| {
+        let matches = |location: &nginx::Location<'_>| {
+            let pattern = &location.pattern;
             dotfile_regex(pattern) || pattern.contains("well-known") || pattern.contains("acme")
         };
         let Some(selected) = tree.select(server, PROBE, &matches) else {

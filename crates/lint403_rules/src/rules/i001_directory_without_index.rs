@@ -80,7 +80,7 @@ use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
 use crate::walk::iis::{self, RewriteRule};
-use crate::walk::nginx::LocationKind;
+use crate::walk::nginx::{Location, LocationKind};
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -233,8 +233,7 @@ fn nginx_front_controller(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) 
         }
     }
     for (&server, &php) in &php_of {
-        let matches =
-            |pattern: &str, case_insensitive: bool| regexes.matches(pattern, case_insensitive, "/");
+        let matches = |location: &Location<'_>| regexes.location_matches(location, "/");
         let root = tree.select(server, "/", &matches).unwrap_or(server);
         // `/` answered in its location (a redirect, a proxy, FastCGI).
         let answers = [

@@ -56,7 +56,7 @@ use std::net::IpAddr;
 use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{decide, LocationKind, Tree};
+use crate::walk::nginx::{decide, Location, LocationKind, Tree};
 use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
@@ -150,11 +150,9 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         for suffix in SUFFIXES {
             let path = format!("{base}{suffix}");
-            let Some(selected) =
-                tree.select(server, &path, &|pattern: &str, case_insensitive: bool| {
-                    regexes.matches(pattern, case_insensitive, &path)
-                })
-            else {
+            let Some(selected) = tree.select(server, &path, &|location: &Location<'_>| {
+                regexes.location_matches(location, &path)
+            }) else {
                 continue;
             };
             if selected == restricted || tree.is_within(selected, restricted) {

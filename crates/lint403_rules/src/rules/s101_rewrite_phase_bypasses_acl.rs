@@ -53,7 +53,7 @@ use std::net::IpAddr;
 use lint403_core::{Code, Diagnostic, Dialect, Severity, Span};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{decide, Entry, LocationRegexes, Tree};
+use crate::walk::nginx::{decide, Entry, Location, LocationRegexes, Tree};
 use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
@@ -165,13 +165,9 @@ fn bypass(
     if !static_target.starts_with('/') || static_target.len() < target.len().min(2) {
         return None;
     }
-    let selected = tree.select(
-        server,
-        &static_target,
-        &|pattern: &str, case_insensitive: bool| {
-            regexes.matches(pattern, case_insensitive, &static_target)
-        },
-    )?;
+    let selected = tree.select(server, &static_target, &|location: &Location<'_>| {
+        regexes.location_matches(location, &static_target)
+    })?;
     if selected == location || tree.is_within(selected, location) || guard(tree, selected).is_some()
     {
         return None;

@@ -855,7 +855,7 @@ impl Tree<'_> {
         &self,
         node: usize,
         path: &str,
-        regex_matches: &dyn Fn(&str, bool) -> bool,
+        regex_matches: &dyn Fn(&Location<'_>) -> bool,
     ) -> Option<usize> {
         let locations = &self.nodes.get(node)?.locations;
         if let Some(exact) = locations
@@ -883,10 +883,7 @@ impl Tree<'_> {
         }
         locations
             .iter()
-            .find(|location| {
-                location.kind == LocationKind::Regex
-                    && regex_matches(&location.pattern, location.case_insensitive)
-            })
+            .find(|location| location.kind == LocationKind::Regex && regex_matches(location))
             .or(best)
             .map(|location| location.node)
     }
@@ -966,33 +963,58 @@ pub(crate) fn run_check(
 /// listed by [`LocationRegexes::unsupported`], so a rule built on it stays
 /// quiet and P005 says why, rather than guess.
 pub struct LocationRegexes {
-    /// Indexed by the case-insensitive flag: the same text under `~` and
-    /// `~*` is two patterns. Each entry keeps its engine, so a test does
-    /// not take the process-wide cache's lock.
-    by_case: [std::collections::HashMap<
-        String,
-        std::sync::OnceLock<std::sync::Arc<lint403_core::pattern::Engine>>,
-    >; 2],
+    /// Slots in [`LocationRegexes::engines`] by pattern text, indexed by
+    /// the case-insensitive flag: the same text under `~` and `~*` is two
+    /// patterns.
+    by_case: [std::collections::HashMap<String, usize>; 2],
+    /// Each distinct pattern with its engine, compiled on first use. Each
+    /// slot keeps its engine, so a test does not take the process-wide
+    /// cache's lock.
+    engines: Vec<Slot>,
+    /// The slot of each location block's pattern, by its node (`u32::MAX`
+    /// for other nodes): selection asks it of every regex location it
+    /// passes, without hashing the pattern.
+    by_node: Vec<u32>,
+}
+
+struct Slot {
+    pattern: String,
+    case_insensitive: bool,
+    engine: std::sync::OnceLock<std::sync::Arc<lint403_core::pattern::Engine>>,
 }
 
 impl LocationRegexes {
     pub fn of(tree: &Tree<'_>) -> LocationRegexes {
-        let mut by_case: [std::collections::HashMap<
-            String,
-            std::sync::OnceLock<std::sync::Arc<lint403_core::pattern::Engine>>,
-        >; 2] = Default::default();
+        let mut regexes = LocationRegexes {
+            by_case: Default::default(),
+            engines: Vec::new(),
+            by_node: vec![u32::MAX; tree.nodes.len()],
+        };
         // Every entry, not only the blocks selection sees: P005 asks about
         // a location whose body the parser left raw too.
         for entry in tree.nodes.iter().flat_map(|node| &node.entries) {
             let Some((LocationKind::Regex, pattern)) = entry.location() else {
                 continue;
             };
-            let patterns = &mut by_case[usize::from(entry.is_case_insensitive_regex())];
-            if !patterns.contains_key(pattern.as_ref()) {
-                patterns.insert(pattern.into_owned(), std::sync::OnceLock::new());
+            let case_insensitive = entry.is_case_insensitive_regex();
+            let patterns = &mut regexes.by_case[usize::from(case_insensitive)];
+            let slot = if let Some(&slot) = patterns.get(pattern.as_ref()) {
+                slot
+            } else {
+                let slot = regexes.engines.len();
+                patterns.insert(pattern.to_string(), slot);
+                regexes.engines.push(Slot {
+                    pattern: pattern.into_owned(),
+                    case_insensitive,
+                    engine: std::sync::OnceLock::new(),
+                });
+                slot
+            };
+            if let Some(node) = entry.child.and_then(|node| regexes.by_node.get_mut(node)) {
+                *node = u32::try_from(slot).unwrap_or(u32::MAX);
             }
         }
-        LocationRegexes { by_case }
+        regexes
     }
 
     /// `~*` is PCRE's caseless flag, compiled as the model compiles it
@@ -1002,8 +1024,17 @@ impl LocationRegexes {
         pattern: &str,
         case_insensitive: bool,
     ) -> Option<&lint403_core::pattern::Engine> {
-        let cell = self.by_case[usize::from(case_insensitive)].get(pattern)?;
-        Some(cell.get_or_init(|| lint403_core::pattern::compiled(pattern, case_insensitive)))
+        let slot = *self.by_case[usize::from(case_insensitive)].get(pattern)?;
+        self.engine(slot)
+    }
+
+    fn engine(&self, slot: usize) -> Option<&lint403_core::pattern::Engine> {
+        let slot = self.engines.get(slot)?;
+        Some(
+            slot.engine.get_or_init(|| {
+                lint403_core::pattern::compiled(&slot.pattern, slot.case_insensitive)
+            }),
+        )
     }
 
     /// Whether the location pattern `pattern` (of a `~*` location when
@@ -1012,6 +1043,18 @@ impl LocationRegexes {
         // A backtracking limit hit counts as no match, as for an
         // unsupported pattern.
         self.compiled(pattern, case_insensitive)
+            .and_then(|engine| engine.is_match(path))
+            .unwrap_or(false)
+    }
+
+    /// Whether the regex `location` matches `path`: [`Tree::select`]'s
+    /// question.
+    pub fn location_matches(&self, location: &Location<'_>, path: &str) -> bool {
+        let slot = self.by_node.get(location.node).copied().unwrap_or(u32::MAX);
+        if slot == u32::MAX {
+            return self.matches(&location.pattern, location.case_insensitive, path);
+        }
+        self.engine(slot as usize)
             .and_then(|engine| engine.is_match(path))
             .unwrap_or(false)
     }
@@ -1062,7 +1105,7 @@ mod tests {
             lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
         let tree = Tree::build(&config, &sources);
         let server = (0..tree.nodes.len()).find(|&i| tree.server_block_of(i) == Some(i))?;
-        let matches = move |pattern: &str, _: bool| dotfile && pattern.contains("\\.");
+        let matches = move |location: &Location<'_>| dotfile && location.pattern.contains("\\.");
         let node = tree.select(server, path, &matches)?;
         tree.node(node).block.map(|block| block.args().join(" "))
     }
