@@ -225,10 +225,11 @@ pub struct Node<'a> {
     /// Smaller blocks (nearly all of them) are scanned: an index would cost
     /// more to build and keep than the scans it saves.
     by_name: Vec<(Cow<'a, str>, usize)>,
-    /// A bit per directive name standing here ([`name_bit`]): inheritance
-    /// questions ask every ancestor of every location for names that most
-    /// blocks do not hold, and this answers "not here" without a scan.
-    names_present: u64,
+    /// Two bits per directive name standing here ([`name_bits`]):
+    /// inheritance questions ask every ancestor of every location for
+    /// names that most blocks do not hold, and this answers "not here"
+    /// without a scan.
+    names_present: u128,
     /// Its `location` blocks in reading order: location selection asks for
     /// them for every probe of every rule.
     pub locations: Vec<Location<'a>>,
@@ -240,19 +241,19 @@ pub struct Node<'a> {
 /// Blocks with more directives than this get a name index.
 const INDEXED_BLOCK: usize = 24;
 
-/// One of 64 bits for a directive name, from its length and three of its
-/// bytes: cheap enough to compute for every question, and different for
-/// the names a question usually tells apart. Two names may share a bit;
-/// that only costs a scan.
-fn name_bit(name: &str) -> u64 {
+/// Two of 128 bits for a directive name, from its length and three of its
+/// bytes, mixed by one multiplication: cheap enough to compute for every
+/// question, and rarely all set by the other names of a block. A false
+/// "maybe here" only costs a scan.
+fn name_bits(name: &str) -> u128 {
     let bytes = name.as_bytes();
-    let at = |index: usize| u32::from(bytes.get(index).copied().unwrap_or(0));
-    let mixed = (bytes.len() as u32)
-        .wrapping_mul(7)
-        .wrapping_add(at(0).wrapping_mul(3))
-        .wrapping_add(at(bytes.len() / 2).wrapping_mul(11))
-        .wrapping_add(at(bytes.len().wrapping_sub(1)).wrapping_mul(5));
-    1 << (mixed % 64)
+    let at = |index: usize| u64::from(bytes.get(index).copied().unwrap_or(0));
+    let key = (bytes.len() as u64)
+        | at(0) << 16
+        | at(bytes.len() / 2) << 24
+        | at(bytes.len().wrapping_sub(1)) << 32;
+    let mixed = key.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (1 << (mixed >> 57)) | (1 << ((mixed >> 50) & 127))
 }
 
 impl<'a> Node<'a> {
@@ -341,7 +342,12 @@ pub struct Tree<'a> {
     pub nodes: Vec<Node<'a>>,
     pub root_context: lint403_nginx::directives::Context,
     pub fragment: bool,
+    /// [`Tree::effective_acl`] of every node, found on first use: rules
+    /// ask it of the location each of their probes selects.
+    acl_holders: std::sync::OnceLock<Vec<Option<usize>>>,
 }
+
+const ACL_NAMES: &[&str] = &["allow", "deny"];
 
 impl<'a> Tree<'a> {
     pub fn build(config: &'a LoadedConfig, sources: &'a SourceMap) -> Tree<'a> {
@@ -363,6 +369,7 @@ impl<'a> Tree<'a> {
             nodes,
             root_context: config.root_context,
             fragment: config.fragment,
+            acl_holders: std::sync::OnceLock::new(),
         };
         let mut files_open = Vec::new();
         tree.add_file(config, sources, config.root, 0, &mut files_open);
@@ -375,7 +382,7 @@ impl<'a> Tree<'a> {
             node.names_present = node
                 .entries
                 .iter()
-                .fold(0, |present, entry| present | name_bit(&entry.name()));
+                .fold(0, |present, entry| present | name_bits(&entry.name()));
             if node.is_indexed() {
                 node.by_name = node
                     .entries
@@ -512,11 +519,12 @@ impl<'a> Tree<'a> {
         index: usize,
         names: &'t [&'t str],
     ) -> impl Iterator<Item = &'t Entry<'a>> + 't {
-        let wanted = names.iter().fold(0, |bits, name| bits | name_bit(name));
-        let node = self
-            .nodes
-            .get(index)
-            .filter(|node| node.names_present & wanted != 0);
+        let node = self.nodes.get(index).filter(|node| {
+            names.iter().any(|name| {
+                let bits = name_bits(name);
+                node.names_present & bits == bits
+            })
+        });
         let indexed = node.is_some_and(Node::is_indexed);
         // A small block is scanned in reading order.
         let scanned = node
@@ -711,7 +719,28 @@ impl<'a> Tree<'a> {
     /// The node whose `allow`/`deny` list is in effect at `index` (nginx
     /// inherits the whole list only into a block with none of its own).
     pub fn effective_acl(&self, index: usize) -> Option<usize> {
-        self.effective(index, &["allow", "deny"])
+        self.acl_holders
+            .get_or_init(|| {
+                // Parents come before their children in `nodes`, so one
+                // pass answers for every node.
+                let mut holders: Vec<Option<usize>> = Vec::with_capacity(self.nodes.len());
+                for (node, block) in self.nodes.iter().enumerate() {
+                    let holder = if self.own(node, ACL_NAMES).next().is_some() {
+                        Some(node)
+                    } else {
+                        match block.parent {
+                            Some(parent) if parent < node => holders[parent],
+                            Some(_) => self.effective(node, ACL_NAMES),
+                            None => None,
+                        }
+                    };
+                    holders.push(holder);
+                }
+                holders
+            })
+            .get(index)
+            .copied()
+            .flatten()
     }
 }
 
