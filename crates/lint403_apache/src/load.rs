@@ -135,12 +135,8 @@ fn load_here(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> L
         }
     }
     let default_root = default_include_root(&path);
-    let known = sources
-        .iter()
-        .map(|(id, source)| (source.path.clone(), id))
-        .collect();
     let mut loader = Loader {
-        known,
+        known: None,
         sources,
         options,
         files: Vec::new(),
@@ -261,8 +257,10 @@ enum ServerRoot {
 
 struct Loader<'a> {
     /// Every file of `sources` by path, so each include finds its file in
-    /// constant time.
-    known: HashMap<PathBuf, FileId>,
+    /// constant time; built at the first include, since most files
+    /// (every `.htaccess`) include nothing, and a `.htaccess` checked late
+    /// in a run has thousands of files in its source map.
+    known: Option<HashMap<PathBuf, FileId>>,
     sources: &'a mut SourceMap,
     options: &'a CheckOptions,
     files: Vec<LoadedFile>,
@@ -480,12 +478,19 @@ impl Loader<'_> {
             );
             return None;
         }
-        let id = match self.known.get(path) {
+        let sources = &*self.sources;
+        let known = self.known.get_or_insert_with(|| {
+            sources
+                .iter()
+                .map(|(id, source)| (source.path.clone(), id))
+                .collect()
+        });
+        let id = match known.get(path) {
             Some(&id) => id,
             None => match read_source(path) {
                 Ok(source) => {
                     let id = self.sources.add(source);
-                    self.known.insert(path.to_path_buf(), id);
+                    known.insert(path.to_path_buf(), id);
                     id
                 }
                 Err(error) => {

@@ -215,6 +215,7 @@ impl Lowered<'_> {
             return Vec::new();
         }
         let mut gates: Vec<RefererGate> = Vec::new();
+        let mut decided_spans: std::collections::HashSet<Span> = std::collections::HashSet::new();
         for (site, scopes) in self.sites_reading_referer() {
             // What refuses a foreign Referer does not depend on the host
             // tried below: traced once per path, not once per host (every
@@ -250,7 +251,7 @@ impl Lowered<'_> {
                     let Some(span) = *refusal else {
                         continue;
                     };
-                    if gates.iter().any(|gate| gate.span == span) {
+                    if decided_spans.contains(&span) {
                         continue;
                     }
                     let own_passes = [
@@ -260,6 +261,7 @@ impl Lowered<'_> {
                     .iter()
                     .any(|own| !self.with_referer(site, path, Some(own)).is_forbidden());
                     if own_passes {
+                        decided_spans.insert(span);
                         gates.push(RefererGate {
                             site,
                             path,
