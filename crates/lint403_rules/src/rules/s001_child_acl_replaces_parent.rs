@@ -86,13 +86,12 @@
 //!   e#12, re-run in `tests/real_apache_shared.rs`
 
 use std::net::IpAddr;
-use std::path::Path;
 
-use lint403_core::{Code, Diagnostic, Dialect, FileId, Severity};
+use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::apache_scope;
 use crate::walk::nginx::{self, AclEntry};
+use crate::walk::{apache_scope, run_sources};
 use crate::{Loaded, RuleContext};
 
 pub const RULE: Rule = Rule {
@@ -355,7 +354,7 @@ fn pairs(
     let Some(child) = scopes.first().filter(|scope| has(scope)) else {
         return;
     };
-    let canonical = canonical_path;
+    let canonical = run_sources::canonical_path;
     let own_path = canonical(&context.sources.get(root.file).path);
     let Some(own_dir) = own_path.parent().map(std::path::Path::to_path_buf) else {
         return;
@@ -392,7 +391,7 @@ fn pairs(
             best = Some((key, parent, request));
         }
     };
-    for id in parent_candidates(context.sources, &own_dir) {
+    for id in run_sources::parent_candidates(context.sources, &own_dir) {
         if id == root.file {
             continue;
         }
@@ -458,144 +457,6 @@ fn pairs(
     if let Some((_, parent, request)) = best {
         report(child, &parent, &request);
     }
-}
-
-/// The files that can hold a parent scope of a `.htaccess` in `own_dir`,
-/// in file order: the non-empty `.htaccess` files of its ancestor
-/// directories (symbolic links resolved) and the non-empty main
-/// configurations. Looked up through [`SourceIndex`], not by resolving
-/// every file of the run for every `.htaccess` of it.
-fn parent_candidates(sources: &lint403_core::SourceMap, own_dir: &Path) -> Vec<FileId> {
-    let mut index = SOURCE_INDEX
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    // Everything but the last file (the `.htaccess` being checked), which
-    // the other `.htaccess` files of a phase of the run do not share.
-    let shared = sources.len().saturating_sub(1);
-    let reusable = index.as_ref().is_some_and(|known| {
-        known.files.len() >= shared && known.common_prefix(sources) == known.files.len()
-    });
-    if !reusable {
-        // Another run, or the next phase of this one.
-        *index = Some(SourceIndex::of(sources, shared));
-    }
-    let Some(known) = index.as_ref() else {
-        return Vec::new();
-    };
-    let mut found: Vec<FileId> = own_dir
-        .ancestors()
-        .filter_map(|dir| known.htaccess_in.get(dir))
-        .flatten()
-        .chain(&known.main_configs)
-        .copied()
-        .collect();
-    // Files past the indexed ones, looked at one by one.
-    for (id, source) in sources.iter().skip(known.files.len()) {
-        if let Some(kind) = candidate_kind(source) {
-            let ancestor = match &kind {
-                Candidate::Htaccess(dir) => own_dir.starts_with(dir),
-                Candidate::MainConfig => true,
-            };
-            if ancestor {
-                found.push(id);
-            }
-        }
-    }
-    found.sort_unstable();
-    found.dedup();
-    found
-}
-
-/// What a file of the run can be to [`parent_candidates`].
-enum Candidate {
-    /// A `.htaccess`, with its directory.
-    Htaccess(std::path::PathBuf),
-    MainConfig,
-}
-
-/// The test of the loop in [`pairs`], file by file: a non-empty file whose
-/// resolved name is `.htaccess`, else a non-empty main configuration.
-fn candidate_kind(source: &lint403_core::SourceFile) -> Option<Candidate> {
-    if source.text.is_empty() {
-        return None;
-    }
-    let path = canonical_path(&source.path);
-    if path.file_name() == Some(std::ffi::OsStr::new(".htaccess")) {
-        return path
-            .parent()
-            .map(|dir| Candidate::Htaccess(dir.to_path_buf()));
-    }
-    lint403_apache::is_main_config_name(&source.path).then_some(Candidate::MainConfig)
-}
-
-/// The candidates among the first files of a source map, with the files
-/// themselves held (so that a map is recognised by the identity of its
-/// files, which cannot be reused while held).
-struct SourceIndex {
-    files: Vec<std::sync::Arc<lint403_core::SourceFile>>,
-    htaccess_in: std::collections::HashMap<std::path::PathBuf, Vec<FileId>>,
-    main_configs: Vec<FileId>,
-}
-
-impl SourceIndex {
-    fn of(sources: &lint403_core::SourceMap, count: usize) -> SourceIndex {
-        let mut index = SourceIndex {
-            files: Vec::with_capacity(count),
-            htaccess_in: std::collections::HashMap::new(),
-            main_configs: Vec::new(),
-        };
-        for (id, source) in sources.iter().take(count) {
-            index.files.push(sources.shared(id));
-            match candidate_kind(source) {
-                Some(Candidate::Htaccess(dir)) => {
-                    index.htaccess_in.entry(dir).or_default().push(id);
-                }
-                Some(Candidate::MainConfig) => index.main_configs.push(id),
-                None => {}
-            }
-        }
-        index
-    }
-
-    /// How many of the indexed files `sources` starts with.
-    fn common_prefix(&self, sources: &lint403_core::SourceMap) -> usize {
-        self.files
-            .iter()
-            .zip(sources.iter())
-            .take_while(|(known, (_, source))| std::ptr::eq(known.as_ref(), *source))
-            .count()
-    }
-}
-
-/// The index of the last source map asked about: every `.htaccess` of a
-/// phase of a run is checked against the same files.
-static SOURCE_INDEX: std::sync::Mutex<Option<SourceIndex>> = std::sync::Mutex::new(None);
-
-thread_local! {
-    /// Canonical paths already resolved: every `.htaccess` of a run looks
-    /// at every other file of the run, and resolving each again made the
-    /// work quadratic in system calls.
-    static CANONICAL: std::cell::RefCell<std::collections::HashMap<std::path::PathBuf, std::path::PathBuf>> =
-        std::cell::RefCell::default();
-}
-
-/// How many resolved paths a thread keeps before it starts over.
-const CANONICAL_LIMIT: usize = 1 << 16;
-
-/// `path` with symbolic links resolved (itself when it cannot be).
-fn canonical_path(path: &std::path::Path) -> std::path::PathBuf {
-    CANONICAL.with(|cache| {
-        if let Some(known) = cache.borrow().get(path) {
-            return known.clone();
-        }
-        let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= CANONICAL_LIMIT {
-            cache.clear();
-        }
-        cache.insert(path.to_path_buf(), resolved.clone());
-        resolved
-    })
 }
 
 fn check_apache(

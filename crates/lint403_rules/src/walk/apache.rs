@@ -330,15 +330,7 @@ struct DirectorySection {
 pub fn htaccess_overrides(sources: &SourceMap, htaccess: FileId) -> Option<HtaccessOverrides> {
     let htaccess_path = canonical(&sources.get(htaccess).path);
     let htaccess_dir = htaccess_path.parent()?.to_path_buf();
-    let servers: Vec<FileId> = sources
-        .iter()
-        .filter(|(id, source)| {
-            *id != htaccess
-                && lint403_apache::is_main_config_name(&source.path)
-                && !source.text.is_empty()
-        })
-        .map(|(id, _)| id)
-        .collect();
+    let servers = super::run_sources::main_configurations(sources, htaccess);
     for server in servers {
         if let Some(found) = overrides_from(sources, server, &htaccess_dir) {
             return Some(found);

@@ -6,3 +6,4 @@ pub mod apache_scope;
 pub mod iis;
 pub mod nginx;
 pub mod probe;
+pub mod run_sources;
