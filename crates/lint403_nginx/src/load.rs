@@ -90,7 +90,7 @@ impl LoadedConfig {
     /// The link of the `include` directive `directive` in `file`.
     pub fn include(&self, file: FileId, directive: &Directive) -> Option<&IncludeLink> {
         self.link_index
-            .get(&(file, directive.name.range.start))
+            .get(&(file, directive.name.range().start))
             .and_then(|&index| self.includes.get(index))
     }
 
@@ -355,7 +355,7 @@ impl Loader<'_> {
             pattern: pattern.clone(),
             targets: Vec::new(),
         });
-        let span = Span::new(file, argument.range);
+        let span = Span::new(file, argument.range());
         let written = Path::new(&pattern);
         let path = if written.is_absolute() {
             let Some(mapped) = self.options.map_absolute(written) else {
@@ -646,7 +646,7 @@ fn include_refs(tree: &SyntaxTree, text: &str) -> Vec<IncludeRef> {
                     (&*directive.args, &directive.end, usable)
                 {
                     refs.push(IncludeRef {
-                        name: directive.name.range,
+                        name: directive.name.range(),
                         head: directive.head_range(),
                         path: path.clone(),
                         glob: entries.is_none_or(EntriesKind::include_globs),

@@ -132,7 +132,7 @@ impl Checker<'_> {
     }
 
     fn span(&self) -> Span {
-        Span::new(self.file, self.directive.name.range)
+        Span::new(self.file, self.directive.name.range())
     }
 
     fn not_allowed(&self, name: &str) -> Diagnostic {
@@ -185,7 +185,9 @@ impl Checker<'_> {
         let count = directive.args.len();
         if !spec.args.accepts(count) {
             let span = match (directive.args.first(), directive.args.last()) {
-                (Some(first), Some(last)) => Span::new(self.file, first.range.cover(last.range)),
+                (Some(first), Some(last)) => {
+                    Span::new(self.file, first.range().cover(last.range()))
+                }
                 _ => self.span(),
             };
             let given = match count {
@@ -220,7 +222,7 @@ impl Checker<'_> {
                     return Some(
                         Diagnostic::new(
                             DIRECTIVE_NOT_ALLOWED_HERE,
-                            Span::new(self.file, value.range),
+                            Span::new(self.file, value.range()),
                             format!(
                                 "invalid value \"{value_text}\" in \"{name}\" directive, it \
                                  must be \"on\" or \"off\""

@@ -431,7 +431,7 @@ fn unquoted_regex_braces_nest_the_way_nginx_reads_them() {
             (
                 depth,
                 d.name(&text).into_owned(),
-                file.line_col(d.name.range.start).line,
+                file.line_col(d.name.range().start).line,
             )
         })
         .collect();

@@ -425,7 +425,7 @@ fn rewrite_listens(text: &str, port: u16) -> (String, bool) {
                         "" | "*" | "0.0.0.0" | "localhost" => "127.0.0.1".to_string(),
                         other => other.to_string(),
                     };
-                    edits.push((first.range, format!("{address}:{port}")));
+                    edits.push((first.range(), format!("{address}:{port}")));
                 }
             }
             if let Some(block) = directive.block() {

@@ -27,8 +27,11 @@ pub enum Quote {
 /// One word of a directive: its name or an argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
-    /// The word as written, quotes included.
-    pub range: TextRange,
+    /// Where the word stands, quotes included, as `u32` offsets: a large
+    /// configuration holds millions of words, and its files are far
+    /// smaller than 4 GiB (an offset past that is clamped, never wrapped).
+    start: u32,
+    end: u32,
     pub quote: Quote,
     /// The file ended before the closing quote.
     pub unterminated: bool,
@@ -42,29 +45,36 @@ impl Word {
         unterminated: bool,
         has_backslash: bool,
     ) -> Word {
+        let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
         Word {
-            range,
+            start: offset(range.start),
+            end: offset(range.end),
             quote,
             unterminated,
             has_backslash,
         }
     }
 
+    /// The word as written, quotes included.
+    pub fn range(&self) -> TextRange {
+        TextRange::new(self.start as usize, self.end as usize)
+    }
+
     /// The word exactly as written.
     pub fn raw<'t>(&self, text: &'t str) -> &'t str {
-        slice(text, self.range)
+        slice(text, self.range())
     }
 
     /// The range between the quotes (the whole word when unquoted).
     pub fn content_range(&self) -> TextRange {
         match self.quote {
-            Quote::None => self.range,
+            Quote::None => self.range(),
             Quote::Double | Quote::Single => {
-                let start = (self.range.start + 1).min(self.range.end);
+                let start = (self.range().start + 1).min(self.range().end);
                 let end = if self.unterminated {
-                    self.range.end
+                    self.range().end
                 } else {
-                    self.range.end.saturating_sub(1).max(start)
+                    self.range().end.saturating_sub(1).max(start)
                 };
                 TextRange::new(start, end)
             }
@@ -194,9 +204,9 @@ pub enum DirectiveEnd {
 impl Directive {
     /// From the first byte of the name to the `;` or the closing brace.
     pub fn range(&self) -> TextRange {
-        let mut end = self.name.range.end;
+        let mut end = self.name.range().end;
         if let Some(last) = self.args.last() {
-            end = end.max(last.range.end);
+            end = end.max(last.range().end);
         }
         if let Some(last) = self.trivia.last() {
             end = end.max(last.range().end);
@@ -206,7 +216,7 @@ impl Directive {
             DirectiveEnd::Block(block) => end = end.max(block.range().end),
             DirectiveEnd::Missing => {}
         }
-        TextRange::new(self.name.range.start, end)
+        TextRange::new(self.name.range().start, end)
     }
 
     /// The name and arguments, without the terminator or block.
@@ -214,8 +224,8 @@ impl Directive {
         let end = self
             .args
             .last()
-            .map_or(self.name.range.end, |last| last.range.end);
-        TextRange::new(self.name.range.start, end)
+            .map_or(self.name.range().end, |last| last.range().end);
+        TextRange::new(self.name.range().start, end)
     }
 
     pub fn block(&self) -> Option<&Block> {
@@ -417,7 +427,7 @@ impl SyntaxTree {
 fn head_leaves(directive: &Directive) -> impl Iterator<Item = TextRange> + '_ {
     let words = std::iter::once(&directive.name)
         .chain(directive.args.iter())
-        .map(|word| word.range);
+        .map(Word::range);
     let trivia = directive.trivia.iter().map(Trivia::range);
     MergeByStart {
         left: words.peekable(),

@@ -421,7 +421,7 @@ impl<'t> Parser<'t> {
                  does not end it (`return 403}` is one word), so quote arguments that \
                  contain \"{\", \"}\" or \";\"",
                 vec![(
-                    pending.name.range,
+                    pending.name.range(),
                     "this directive is not terminated".to_string(),
                 )],
             );
@@ -480,12 +480,12 @@ impl<'t> Parser<'t> {
             let last = pending.args.last().unwrap_or(&pending.name);
             if last.unterminated {
                 related.push((
-                    TextRange::new(last.range.start, last.range.start + 1),
+                    TextRange::new(last.range().start, last.range().start + 1),
                     "this quoted string is never closed".to_string(),
                 ));
             } else {
                 related.push((
-                    pending.name.range,
+                    pending.name.range(),
                     "this directive is not terminated".to_string(),
                 ));
             }

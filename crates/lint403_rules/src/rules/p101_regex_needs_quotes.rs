@@ -86,7 +86,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             let head = last.raw(entry.text);
             let span = Span::new(
                 entry.file,
-                TextRange::new(last.range.start, first.directive.name.range.end),
+                TextRange::new(last.range().start, first.directive.name.range().end),
             );
             let name = entry.name();
             // What `nginx -t` reports first (observed with nginx 1.22).
@@ -134,8 +134,8 @@ fn semicolon_splits(node: &crate::walk::nginx::Node<'_>, out: &mut Vec<Diagnosti
         };
         // Glued on both sides: `^/a;b`, no space around the `;`.
         if last.quote != lint403_nginx::syntax::Quote::None
-            || last.range.end != semicolon.start
-            || next.directive.name.range.start != semicolon.end
+            || last.range().end != semicolon.start
+            || next.directive.name.range().start != semicolon.end
         {
             continue;
         }
@@ -152,7 +152,7 @@ fn semicolon_splits(node: &crate::walk::nginx::Node<'_>, out: &mut Vec<Diagnosti
                 RULE.code,
                 Span::new(
                     entry.file,
-                    TextRange::new(last.range.start, next.directive.name.range.end),
+                    TextRange::new(last.range().start, next.directive.name.range().end),
                 ),
                 format!(
                     "nginx -t: {refusal}: the unquoted `;` cuts the regex of `{name}` after `{head}`"

@@ -49,14 +49,14 @@ impl<'a> Visit<'a, '_> {
     }
 
     pub fn name_span(&self) -> Span {
-        Span::new(self.file, self.directive.name.range)
+        Span::new(self.file, self.directive.name.range())
     }
 
     pub fn arg_span(&self, index: usize) -> Span {
-        self.directive
-            .args
-            .get(index)
-            .map_or_else(|| self.name_span(), |word| Span::new(self.file, word.range))
+        self.directive.args.get(index).map_or_else(
+            || self.name_span(),
+            |word| Span::new(self.file, word.range()),
+        )
     }
 
     /// The innermost enclosing block.
@@ -330,8 +330,8 @@ impl<'a> Entry<'a> {
 
     pub fn arg_span(&self, index: usize) -> Span {
         self.directive.args.get(index).map_or_else(
-            || Span::new(self.file, self.directive.name.range),
-            |word| Span::new(self.file, word.range),
+            || Span::new(self.file, self.directive.name.range()),
+            |word| Span::new(self.file, word.range()),
         )
     }
 }
