@@ -236,8 +236,10 @@ pub struct Rule {
     pub kind: RuleKind,
 }
 
-/// Its large payloads (conditions, patterns) are boxed: a configuration of
-/// ten thousand sites lowers into millions of rules, most of them small.
+/// Its large payloads (conditions, patterns) are boxed, and no variant holds
+/// more than 56 bytes (a few lists and texts are boxed slices and strings
+/// for it): a configuration of ten thousand sites lowers into millions of
+/// rules, most of them small.
 #[derive(Debug, Clone)]
 pub enum RuleKind {
     /// nginx `allow`/`deny`, Apache `Require` / `Allow from` / `Deny from`,
@@ -268,13 +270,13 @@ pub enum RuleKind {
         none: bool,
         blocked: bool,
         server_names: bool,
-        hosts: Vec<String>,
+        hosts: Box<[String]>,
         regexes: Vec<Pattern>,
     },
     /// Apache `SetEnvIf`, nginx `map`/`geo`/`set`.
     SetVar {
         name: String,
-        value: String,
+        value: Box<str>,
         when: Box<Condition>,
     },
     /// Directory listing and index files.
@@ -285,8 +287,8 @@ pub enum RuleKind {
     /// An authentication requirement (or `off`).
     Auth {
         kind: AuthKind,
-        realm: Option<String>,
-        user_file: Option<String>,
+        realm: Option<Box<str>>,
+        user_file: Option<Box<str>>,
         enabled: bool,
     },
     /// A TLS requirement (IIS `sslFlags="Ssl"`, Apache `SSLRequireSSL`).
@@ -294,8 +296,8 @@ pub enum RuleKind {
     /// nginx `rewrite`, Apache `RewriteRule` without `[F]`, IIS rewrite.
     Rewrite {
         pattern: Box<Pattern>,
-        target: String,
-        flags: Vec<String>,
+        target: Box<str>,
+        flags: Box<[String]>,
         when: Box<Condition>,
     },
     /// A setting only the dialect's own tracer interprets (`root`,
@@ -362,7 +364,7 @@ pub enum AuthKind {
     Windows,
     Forms,
     Anonymous,
-    Other(String),
+    Other(Box<str>),
 }
 
 /// A test over the request (and variables set earlier).
@@ -800,7 +802,25 @@ impl Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::source::{FileId, TextRange};
+
+    /// A large configuration lowers into millions of rules: the largest
+    /// variant decides the size of every one of them.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_rule_stays_small() {
+        assert!(
+            std::mem::size_of::<RuleKind>() <= 64,
+            "{}",
+            std::mem::size_of::<RuleKind>()
+        );
+        assert!(
+            std::mem::size_of::<Rule>() <= 88,
+            "{}",
+            std::mem::size_of::<Rule>()
+        );
+    }
 
     fn span(file: u32, start: usize, end: usize) -> Span {
         Span::new(FileId(file), TextRange { start, end })

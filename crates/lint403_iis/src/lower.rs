@@ -649,7 +649,7 @@ impl Lowering<'_, '_> {
                 attr_span(file, method, "enabled"),
                 RuleKind::Auth {
                     kind: kind.into_kind(),
-                    realm: method.attribute_value("realm").map(str::to_string),
+                    realm: method.attribute_value("realm").map(Into::into),
                     user_file: None,
                     enabled: is_true(enabled),
                 },
@@ -790,8 +790,8 @@ impl Lowering<'_, '_> {
                     target: action
                         .and_then(|a| a.attribute_value("url"))
                         .unwrap_or("")
-                        .to_string(),
-                    flags,
+                        .into(),
+                    flags: flags.into(),
                     when: Box::new(when),
                 }
             }
@@ -833,7 +833,7 @@ impl AuthKindName {
             AuthKindName::Basic => AuthKind::Basic,
             AuthKindName::Digest => AuthKind::Digest,
             AuthKindName::Windows => AuthKind::Windows,
-            AuthKindName::Other(name) => AuthKind::Other(name),
+            AuthKindName::Other(name) => AuthKind::Other(name.into()),
         }
     }
 }

@@ -510,7 +510,7 @@ impl Lowerer<'_, '_> {
                 }
                 RuleKind::Rewrite {
                     pattern: Box::new(pattern),
-                    target: target.clone(),
+                    target: target.as_str().into(),
                     flags: args.iter().skip(2).cloned().collect(),
                     when: Box::new(Condition::Always),
                 }
@@ -521,7 +521,7 @@ impl Lowerer<'_, '_> {
                 };
                 RuleKind::SetVar {
                     name: variable.trim_start_matches('$').to_string(),
-                    value: value.clone(),
+                    value: value.as_str().into(),
                     when: Box::new(Condition::Always),
                 }
             }
@@ -554,7 +554,7 @@ impl Lowerer<'_, '_> {
                     none,
                     blocked,
                     server_names,
-                    hosts,
+                    hosts: hosts.into(),
                     regexes,
                 }
             }
@@ -570,7 +570,7 @@ impl Lowerer<'_, '_> {
                 let enabled = first.is_none_or(|value| value != "off");
                 RuleKind::Auth {
                     kind: AuthKind::Basic,
-                    realm: enabled.then(|| first.unwrap_or_default().to_string()),
+                    realm: enabled.then(|| first.unwrap_or_default().into()),
                     user_file: None,
                     enabled,
                 }
@@ -578,7 +578,7 @@ impl Lowerer<'_, '_> {
             "auth_basic_user_file" => RuleKind::Auth {
                 kind: AuthKind::Basic,
                 realm: None,
-                user_file: Some(first.unwrap_or_default().to_string()),
+                user_file: Some(first.unwrap_or_default().into()),
                 enabled: true,
             },
             "auth_request" => {
@@ -592,7 +592,7 @@ impl Lowerer<'_, '_> {
                 RuleKind::Auth {
                     kind: AuthKind::Subrequest,
                     realm: None,
-                    user_file: first.map(str::to_string),
+                    user_file: first.map(Into::into),
                     enabled,
                 }
             }
@@ -696,7 +696,7 @@ impl Lowerer<'_, '_> {
                 span: entry_span,
                 kind: RuleKind::SetVar {
                     name: variable.clone(),
-                    value,
+                    value: value.into(),
                     when: Box::new(when),
                 },
             });
@@ -706,7 +706,7 @@ impl Lowerer<'_, '_> {
                 span: entry_span,
                 kind: RuleKind::SetVar {
                     name: variable.clone(),
-                    value,
+                    value: value.into(),
                     when: Box::new(condition(test)),
                 },
             });
@@ -716,7 +716,7 @@ impl Lowerer<'_, '_> {
             span: default_span,
             kind: RuleKind::SetVar {
                 name: variable,
-                value,
+                value: value.into(),
                 when: Box::new(Condition::Always),
             },
         });
@@ -783,7 +783,7 @@ impl Lowerer<'_, '_> {
                 span: entry_span,
                 kind: RuleKind::SetVar {
                     name: variable.clone(),
-                    value,
+                    value: value.into(),
                     when: if opaque_source || ranges || proxy {
                         Box::new(Condition::Unknown("geo source".into()))
                     } else {
@@ -797,7 +797,7 @@ impl Lowerer<'_, '_> {
             span: default_span,
             kind: RuleKind::SetVar {
                 name: variable,
-                value,
+                value: value.into(),
                 when: if opaque_source || ranges || proxy {
                     Box::new(Condition::Unknown("geo source".into()))
                 } else {

@@ -159,15 +159,15 @@ fn directives_become_shared_rules() {
     let all_rules: Vec<_> = model.scopes.iter().flat_map(|scope| &scope.rules).collect();
     assert!(all_rules.iter().any(|rule| matches!(
         &rule.kind,
-        RuleKind::RefererPolicy { none: true, hosts, .. } if hosts == &["example.test".to_string()]
+        RuleKind::RefererPolicy { none: true, hosts, .. } if hosts[..] == ["example.test".to_string()]
     )));
     assert!(all_rules.iter().any(|rule| matches!(
         &rule.kind,
-        RuleKind::Auth { kind: AuthKind::Basic, realm: Some(realm), user_file: None, enabled: true } if realm == "realm"
+        RuleKind::Auth { kind: AuthKind::Basic, realm: Some(realm), user_file: None, enabled: true } if &**realm == "realm"
     )));
     assert!(all_rules.iter().any(|rule| matches!(
         &rule.kind,
-        RuleKind::Auth { kind: AuthKind::Basic, user_file: Some(file), .. } if file == "conf/users"
+        RuleKind::Auth { kind: AuthKind::Basic, user_file: Some(file), .. } if &**file == "conf/users"
     )));
     assert!(all_rules.iter().any(|rule| matches!(
         &rule.kind,
@@ -180,7 +180,7 @@ fn directives_become_shared_rules() {
     assert_eq!(span_text(&sources, respond.span), "return 204;");
     assert!(all_rules.iter().any(|rule| matches!(
         &rule.kind,
-        RuleKind::Rewrite { target, flags, .. } if target == "/loop/x" && flags == &["last".to_string()]
+        RuleKind::Rewrite { target, flags, .. } if &**target == "/loop/x" && flags[..] == ["last".to_string()]
     )));
     assert!(all_rules.iter().any(|rule| matches!(
         &rule.kind,
@@ -217,7 +217,7 @@ fn map_and_geo_are_global_in_priority_order() {
         .iter()
         .filter_map(|rule| match &rule.kind {
             RuleKind::SetVar { name, value, when } if name == "is_admin" => {
-                Some((value.clone(), format!("{when:?}")))
+                Some((value.to_string(), format!("{when:?}")))
             }
             _ => None,
         })

@@ -825,8 +825,8 @@ impl Lowerer {
                     "basic" => (AuthKind::Basic, true),
                     "digest" => (AuthKind::Digest, true),
                     "form" => (AuthKind::Forms, true),
-                    "none" => (AuthKind::Other("None".to_string()), false),
-                    _ => (AuthKind::Other(value.clone()), true),
+                    "none" => (AuthKind::Other("None".into()), false),
+                    _ => (AuthKind::Other(value.as_str().into()), true),
                 };
                 self.push(
                     scope,
@@ -851,9 +851,9 @@ impl Lowerer {
                     scope,
                     span,
                     RuleKind::Auth {
-                        kind: AuthKind::Other(String::new()),
-                        realm,
-                        user_file,
+                        kind: AuthKind::Other("".into()),
+                        realm: realm.map(Into::into),
+                        user_file: user_file.map(Into::into),
                         enabled: true,
                     },
                 );
@@ -1045,8 +1045,8 @@ impl Lowerer {
                 span,
                 RuleKind::Rewrite {
                     pattern: Box::new(compiled),
-                    target,
-                    flags,
+                    target: target.into(),
+                    flags: flags.into(),
                     when: Box::new(when),
                 },
             ),
@@ -1133,7 +1133,7 @@ impl Lowerer {
                 span,
                 RuleKind::SetVar {
                     name,
-                    value,
+                    value: value.into(),
                     when: Box::new(when.clone()),
                 },
             );

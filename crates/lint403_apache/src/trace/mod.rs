@@ -576,7 +576,7 @@ impl<'m> Tracer<'m> {
                         format!("unsets {unset}"),
                     );
                 } else {
-                    env.insert(name.clone(), value.clone());
+                    env.insert(name.clone(), value.to_string());
                     self.step(
                         StepRole::Evaluated,
                         Some(rule.span),
@@ -1596,7 +1596,7 @@ impl<'m> Tracer<'m> {
                         conf.auth_type = Some((*enabled, rule.span));
                     }
                     if let Some(file) = user_file {
-                        conf.user_file = Some((file.clone(), rule.span));
+                        conf.user_file = Some((file.to_string(), rule.span));
                     }
                 }
                 RuleKind::TlsRequirement { required } => {

@@ -353,7 +353,7 @@ impl Tracer<'_> {
                         kind: AuthKind::Basic,
                         user_file: Some(file),
                         ..
-                    } => Some((file.clone(), rule.span)),
+                    } => Some((file.to_string(), rule.span)),
                     _ => None,
                 })
         })
