@@ -67,7 +67,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             if !(entry.is("location") || entry.is("if") || entry.is("rewrite")) {
                 continue;
             }
-            let (Some(child), Some(last)) = (entry.child, entry.directive.args.last()) else {
+            let (Some(child), Some(last)) = (entry.child(), entry.directive.args.last()) else {
                 continue;
             };
             if last.quote != lint403_nginx::syntax::Quote::None {

@@ -89,7 +89,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 .get(2)
                 .map(|pattern| pattern.trim_end_matches(')').to_string())
                 .unwrap_or_default();
-            let Some(child) = entry.child else {
+            let Some(child) = entry.child() else {
                 continue;
             };
             let Some(refusal) = tree.own(child, &["return"]).find(|r| {

@@ -288,13 +288,20 @@ pub struct Location<'a> {
 #[derive(Clone, Copy)]
 pub struct Entry<'a> {
     pub file: FileId,
-    pub text: &'a str,
+    /// The file's text (a thin reference: a large configuration's tree
+    /// holds millions of entries).
+    pub text: &'a String,
     pub directive: &'a Directive,
-    /// The node of its block, if it has one with directives.
-    pub child: Option<usize>,
+    /// [`Entry::child`], `u32::MAX` for none.
+    child: u32,
 }
 
 impl<'a> Entry<'a> {
+    /// The node of its block, if it has one with directives.
+    pub fn child(&self) -> Option<usize> {
+        (self.child != u32::MAX).then_some(self.child as usize)
+    }
+
     pub fn name(&self) -> Cow<'a, str> {
         self.directive.name(self.text)
     }
@@ -417,7 +424,7 @@ impl<'a> Tree<'a> {
             return;
         };
         files_open.push(file);
-        let text = sources.get(file).text.as_str();
+        let text = &sources.get(file).text;
         self.add_items(
             config,
             sources,
@@ -436,7 +443,7 @@ impl<'a> Tree<'a> {
         config: &'a LoadedConfig,
         sources: &'a SourceMap,
         file: FileId,
-        text: &'a str,
+        text: &'a String,
         items: &'a [Item],
         node: usize,
         files_open: &mut Vec<FileId>,
@@ -455,12 +462,12 @@ impl<'a> Tree<'a> {
                 file,
                 text,
                 directive,
-                child: None,
+                child: u32::MAX,
             };
             if let Some(block) = directive.block() {
                 if block.kind == lint403_nginx::syntax::BodyKind::Directives {
                     let child = self.nodes.len();
-                    entry.child = Some(child);
+                    entry.child = u32::try_from(child).unwrap_or(u32::MAX);
                     self.nodes.push(Node {
                         block: Some(entry),
                         parent: Some(node),
@@ -473,7 +480,7 @@ impl<'a> Tree<'a> {
                     self.add_items(config, sources, file, text, &block.items, child, files_open);
                 }
             }
-            let location = entry.child.and_then(|child| {
+            let location = entry.child().and_then(|child| {
                 let (kind, pattern) = entry.location()?;
                 Some(Location {
                     kind,
@@ -952,7 +959,7 @@ impl<'a> Tree<'a> {
                 if !condition.contains("$invalid_referer") || condition.contains('!') {
                     continue;
                 }
-                let refusal = entry.child.and_then(|child| {
+                let refusal = entry.child().and_then(|child| {
                     self.own(child, &["return"])
                         .find(|r| r.arg(0).is_some_and(|code| code == "403"))
                         .copied()
@@ -1039,7 +1046,7 @@ impl LocationRegexes {
                 });
                 slot
             };
-            if let Some(node) = entry.child.and_then(|node| regexes.by_node.get_mut(node)) {
+            if let Some(node) = entry.child().and_then(|node| regexes.by_node.get_mut(node)) {
                 *node = u32::try_from(slot).unwrap_or(u32::MAX);
             }
         }
