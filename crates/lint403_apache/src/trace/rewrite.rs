@@ -33,6 +33,15 @@ pub(super) fn entries(rules: &[Rule]) -> Vec<Entry<'_>> {
     out
 }
 
+/// Whether a `$` (a backreference to the rule's groups, or a `${map:…}`
+/// that may hold one) stands in what [`run`] expands for `entry`: the
+/// target, the flags and its conditions' words.
+fn reads_rule_groups(entry: &Entry<'_>) -> bool {
+    let rule_words = words(entry.rule).iter().skip(1);
+    let cond_words = entry.conds.iter().flat_map(|cond| words(cond));
+    rule_words.chain(cond_words).any(|word| word.contains('$'))
+}
+
 fn words(rule: &Rule) -> &[String] {
     match &rule.kind {
         RuleKind::Setting { args, .. } => args,
@@ -137,7 +146,17 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             None => (false, pattern_text),
         };
         let pattern = lookup.pattern(source, nocase);
-        let Some(captures) = pattern.captures(&current) else {
+        // The groups are looked for only when a `$N` can read them: most
+        // rules (`RewriteRule .* - [F]`) are asked whether they match, a
+        // question the small matcher answers without `regex`'s engines.
+        let found = if !negated && reads_rule_groups(entry) {
+            pattern.captures(&current)
+        } else {
+            pattern
+                .is_match(&current)
+                .map(|matched| matched.then(Vec::new))
+        };
+        let Some(captures) = found else {
             return Outcome::Unknown(format!(
                 "the RewriteRule pattern {source:?} cannot be evaluated"
             ));
