@@ -303,7 +303,10 @@ pub enum RuleKind {
     /// A setting only the dialect's own tracer interprets (`root`,
     /// `try_files`, `Options`, `AllowOverride`, `internal`, …), kept with
     /// its words so nothing is silently dropped.
-    Setting { name: String, args: Vec<String> },
+    Setting {
+        name: std::borrow::Cow<'static, str>,
+        args: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

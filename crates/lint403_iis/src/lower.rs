@@ -579,7 +579,7 @@ impl Lowering<'_, '_> {
                 scope,
                 Span::new(file, collection.start_tag),
                 RuleKind::Setting {
-                    name: collection_name.clone(),
+                    name: collection_name.clone().into(),
                     args: attributes(collection),
                 },
             );
@@ -605,7 +605,7 @@ impl Lowering<'_, '_> {
             scope,
             span,
             RuleKind::Setting {
-                name: op.to_string(),
+                name: op.to_string().into(),
                 args,
             },
         );

@@ -790,7 +790,7 @@ impl Tracer<'_> {
         let name = token.trim().to_ascii_uppercase();
         let request = self.request;
         let query = self.query.clone().unwrap_or_default();
-        let value = match name.as_str() {
+        let value = match name.as_ref() {
             "HTTP_HOST" | "SERVER_NAME" => request.header("host").unwrap_or("").to_string(),
             "REMOTE_ADDR" | "REMOTE_HOST" => request.client_ip.to_string(),
             // RW: "HTTPS contains OFF" over http.
@@ -1843,7 +1843,7 @@ impl<'m> Effective<'m> {
                         span,
                     });
                 }
-                (IP_SECURITY, RuleKind::Setting { name, args }) => match name.as_str() {
+                (IP_SECURITY, RuleKind::Setting { name, args }) => match name.as_ref() {
                     "clear" => {
                         if !self.ip.allow_unlisted.0 {
                             // IPS: with allowUnlisted="false" in a parent,
@@ -1875,7 +1875,7 @@ impl<'m> Effective<'m> {
                         level,
                     });
                 }
-                (URL_AUTHORIZATION, RuleKind::Setting { name, args }) => match name.as_str() {
+                (URL_AUTHORIZATION, RuleKind::Setting { name, args }) => match name.as_ref() {
                     "clear" => self.url_authorization.clear(),
                     "remove" => {
                         let key = crate::lower::authorization_subject(
@@ -1903,7 +1903,7 @@ impl<'m> Effective<'m> {
                 (REQUEST_FILTERING, RuleKind::Setting { name, args }) => {
                     self.filtering_setting(&mut collection, name, args, span);
                 }
-                (REWRITE_RULES, RuleKind::Setting { name, args }) => match name.as_str() {
+                (REWRITE_RULES, RuleKind::Setting { name, args }) => match name.as_ref() {
                     "rule" => pending_rule = Some((rule, args.as_slice())),
                     "clear" => self.rewrite.clear(),
                     "remove" => {
@@ -1933,7 +1933,7 @@ impl<'m> Effective<'m> {
                 ) => {
                     self.browse = (*on, Some(span));
                 }
-                (HANDLERS, RuleKind::Setting { name, args }) => match name.as_str() {
+                (HANDLERS, RuleKind::Setting { name, args }) => match name.as_ref() {
                     "add" => level_handlers.push(HandlerMapping {
                         name: arg(args, "name").unwrap_or("").to_string(),
                         path: arg(args, "path").unwrap_or("*").to_string(),
@@ -1960,7 +1960,7 @@ impl<'m> Effective<'m> {
                     }
                     _ => {}
                 },
-                (DEFAULT_DOCUMENT, RuleKind::Setting { name, args }) => match name.as_str() {
+                (DEFAULT_DOCUMENT, RuleKind::Setting { name, args }) => match name.as_ref() {
                     "add" => {
                         if let Some(value) = arg(args, "value") {
                             level_documents.push((value.to_string(), Some(span)));

@@ -640,10 +640,11 @@ impl Lowerer<'_, '_> {
                         format!("{other}: lint403 does not model what it does to a request"),
                     );
                 }
-                RuleKind::Setting {
-                    name: other.to_string(),
-                    args,
-                }
+                // Named by the directive table's own text where nginx knows
+                // the directive: a configuration has a setting per
+                // directive, and its name needs no copy.
+                let name = directive_name(other);
+                RuleKind::Setting { name, args }
             }
         })
     }
@@ -1105,4 +1106,12 @@ pub fn if_condition(args: &[String]) -> Condition {
         }
         _ => Condition::Unknown(original),
     }
+}
+
+/// `name` as the directive table spells it (no allocation), or a copy for
+/// a directive nginx does not know (a third-party module's).
+fn directive_name(name: &str) -> std::borrow::Cow<'static, str> {
+    crate::directives::lookup(name)
+        .first()
+        .map_or_else(|| name.to_string().into(), |spec| spec.name.into())
 }

@@ -473,7 +473,7 @@ fn search(
 pub fn has_upstream(model: &Model, scope: lint403_core::model::ScopeId) -> bool {
     model.scope(scope).rules.iter().any(|rule| {
         matches!(&rule.kind, lint403_core::model::RuleKind::Setting { name, .. }
-            if CONTENT_HANDLERS.contains(&name.as_str()) && name != "dav_methods")
+            if CONTENT_HANDLERS.contains(&name.as_ref()) && name != "dav_methods")
     })
 }
 

@@ -286,7 +286,7 @@ impl Lowerer {
             scope,
             span,
             RuleKind::Setting {
-                name: name.to_string(),
+                name: name.to_string().into(),
                 args,
             },
         );

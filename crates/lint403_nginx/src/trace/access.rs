@@ -183,7 +183,7 @@ impl Tracer<'_> {
         for scope in self.model.ancestry(self.conf) {
             for rule in &self.model.scope(scope).rules {
                 if let RuleKind::Setting { name, .. } = &rule.kind {
-                    if OPAQUE_ACCESS.contains(&name.as_str()) {
+                    if OPAQUE_ACCESS.contains(&name.as_ref()) {
                         let text = format!("{name} decides here, and lint403 does not run it");
                         self.step(StepRole::Evaluated, Some(rule.span), text.clone());
                         return Err(text);

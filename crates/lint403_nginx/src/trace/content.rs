@@ -127,14 +127,14 @@ impl Tracer<'_> {
         for scope in self.model.ancestry(self.conf) {
             for rule in self.model.scope(scope).rules.iter().rev() {
                 if let RuleKind::Setting { name, args } = &rule.kind {
-                    if CONTENT_HANDLERS.contains(&name.as_str()) {
+                    if CONTENT_HANDLERS.contains(&name.as_ref()) {
                         if name == "dav_methods" {
                             if args.iter().any(|m| m.eq_ignore_ascii_case(&self.method)) {
-                                return Some((name.clone(), rule.span));
+                                return Some((name.to_string(), rule.span));
                             }
                             continue;
                         }
-                        return Some((name.clone(), rule.span));
+                        return Some((name.to_string(), rule.span));
                     }
                 }
             }
