@@ -60,6 +60,14 @@ impl Bytes {
         set
     }
 
+    /// The one byte of a set of one (an escaped character), which may end
+    /// a range; `None` for a class (`\d`).
+    fn single(self) -> Option<u8> {
+        (self.0[0].count_ones() + self.0[1].count_ones() == 1)
+            .then(|| (0..128u8).find(|&byte| self.contains(byte)))
+            .flatten()
+    }
+
     fn contains(self, byte: u8) -> bool {
         byte < 128 && (self.0[usize::from(byte >> 6)] >> (byte & 63)) & 1 == 1
     }
@@ -314,18 +322,13 @@ impl Parser<'_> {
                 b'-' if !empty && self.peek_at(1) != Some(b']') => return None,
                 b'\\' => {
                     self.at += 1;
-                    match self.escape()? {
-                        single
-                            if single.0.iter().map(|word| word.count_ones()).sum::<u32>() == 1 =>
-                        {
-                            single_byte(single)
-                        }
-                        class => {
-                            set = set.union(class);
-                            empty = false;
-                            continue;
-                        }
-                    }
+                    let escaped = self.escape()?;
+                    let Some(single) = escaped.single() else {
+                        set = set.union(escaped);
+                        empty = false;
+                        continue;
+                    };
+                    single
                 }
                 b' '..=b'~' => {
                     self.at += 1;
@@ -340,13 +343,7 @@ impl Parser<'_> {
                     self.at += 1;
                     match end {
                         b'[' | b'&' | b'~' | b'-' | b']' => return None,
-                        b'\\' => {
-                            let escaped = self.escape()?;
-                            if escaped.0.iter().map(|word| word.count_ones()).sum::<u32>() != 1 {
-                                return None;
-                            }
-                            single_byte(escaped)
-                        }
+                        b'\\' => self.escape()?.single()?,
                         b' '..=b'~' => end,
                         _ => return None,
                     }
@@ -415,10 +412,6 @@ impl Parser<'_> {
         }
         digits.parse().ok()
     }
-}
-
-fn single_byte(set: Bytes) -> u8 {
-    (0..128u8).find(|&byte| set.contains(byte)).unwrap_or(0)
 }
 
 /// What a sub-expression contributes to its branch's automaton.
