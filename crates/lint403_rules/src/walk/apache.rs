@@ -328,7 +328,7 @@ struct DirectorySection {
 /// that also holds the configuration (a tree that mirrors the target
 /// filesystem: `etc/apache2/apache2.conf`, `var/www/html/.htaccess`).
 pub fn htaccess_overrides(sources: &SourceMap, htaccess: FileId) -> Option<HtaccessOverrides> {
-    let htaccess_path = canonical(&sources.get(htaccess).path);
+    let htaccess_path = super::run_sources::canonical_path(&sources.get(htaccess).path);
     let htaccess_dir = htaccess_path.parent()?.to_path_buf();
     let servers = super::run_sources::main_configurations(sources, htaccess);
     for server in servers {
@@ -337,10 +337,6 @@ pub fn htaccess_overrides(sources: &SourceMap, htaccess: FileId) -> Option<Htacc
         }
     }
     None
-}
-
-fn canonical(path: &std::path::Path) -> std::path::PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 fn overrides_from(
@@ -356,7 +352,7 @@ fn overrides_from(
     }
     let known = sources.len();
     let config = lint403_apache::load(&mut copy, server, &lint403_core::CheckOptions::default());
-    let server_path = canonical(&sources.get(server).path);
+    let server_path = super::run_sources::canonical_path(&sources.get(server).path);
     let roots: Vec<std::path::PathBuf> = server_path
         .ancestors()
         .skip(1)

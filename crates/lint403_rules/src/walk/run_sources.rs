@@ -75,13 +75,17 @@ pub fn main_configurations(sources: &SourceMap, except: FileId) -> Vec<FileId> {
             sources
                 .iter()
                 .skip(indexed_count)
-                .filter(|(_, source)| {
-                    !source.text.is_empty() && lint403_apache::is_main_config_name(&source.path)
-                })
+                .filter(|(_, source)| is_named_main(source))
                 .map(|(id, _)| id),
         )
         .filter(|&id| id != except)
         .collect()
+}
+
+/// A non-empty file named as a main configuration, whatever its links
+/// resolve to.
+fn is_named_main(source: &SourceFile) -> bool {
+    !source.text.is_empty() && lint403_apache::is_main_config_name(&source.path)
 }
 
 /// What a file of the run can be to [`parent_candidates`].
@@ -91,7 +95,7 @@ enum Candidate {
     MainConfig,
 }
 
-/// The test of the loop in [`pairs`], file by file: a non-empty file whose
+/// The test of [`parent_candidates`], file by file: a non-empty file whose
 /// resolved name is `.htaccess`, else a non-empty main configuration.
 fn candidate_kind(source: &SourceFile) -> Option<Candidate> {
     if source.text.is_empty() {
@@ -113,8 +117,7 @@ struct SourceIndex {
     files: Vec<std::sync::Arc<SourceFile>>,
     htaccess_in: std::collections::HashMap<std::path::PathBuf, Vec<FileId>>,
     main_configs: Vec<FileId>,
-    /// Non-empty files named as a main configuration, whatever their
-    /// links resolve to.
+    /// The files [`is_named_main`] takes.
     named_main: Vec<FileId>,
 }
 
@@ -128,7 +131,7 @@ impl SourceIndex {
         };
         for (id, source) in sources.iter().take(count) {
             index.files.push(sources.shared(id));
-            if !source.text.is_empty() && lint403_apache::is_main_config_name(&source.path) {
+            if is_named_main(source) {
                 index.named_main.push(id);
             }
             match candidate_kind(source) {
