@@ -123,7 +123,10 @@ pub fn check(request: &CheckRequest) -> Report {
     for (phase, seeded) in phases {
         let phase: Vec<(PathBuf, Input)> = phase
             .into_iter()
-            .filter(|(path, _)| !merged.seen.contains(&canonical(path)))
+            .filter(|(path, _)| {
+                let canonical = merged.canonical(path);
+                !merged.seen.contains(&canonical)
+            })
             .collect();
         let base = if seeded {
             report.sources.clone()
@@ -319,19 +322,38 @@ struct Merged {
     /// Report file of each path, so a file read by two units is one file.
     ids: std::collections::HashMap<PathBuf, FileId>,
     listed: HashSet<FileId>,
+    /// Resolved paths, by the path as found or read.
+    canonical: std::collections::HashMap<PathBuf, PathBuf>,
 }
 
 impl Merged {
+    /// `path` with its links resolved, each path resolved once per run
+    /// (a phase looks again at every file the earlier ones checked).
+    fn canonical(&mut self, path: &Path) -> PathBuf {
+        if let Some(known) = self.canonical.get(path) {
+            return known.clone();
+        }
+        let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        self.canonical.insert(path.to_path_buf(), resolved.clone());
+        resolved
+    }
+
+    /// Marks `path` as checked; `false` when it was already.
+    fn first_sight(&mut self, path: &Path) -> bool {
+        let canonical = self.canonical(path);
+        self.seen.insert(canonical)
+    }
+
     fn add(&mut self, report: &mut Report, unit: Unit) {
         match unit {
             Unit::Skipped => {}
             Unit::Undetected(path) => {
-                if self.seen.insert(canonical(&path)) {
+                if self.first_sight(&path) {
                     report.undetected.push(path);
                 }
             }
             Unit::Unreadable { path, reason } => {
-                if self.seen.insert(canonical(&path)) {
+                if self.first_sight(&path) {
                     let id = unreadable(report, &path, &reason);
                     self.ids.insert(path, id);
                 }
@@ -344,7 +366,7 @@ impl Merged {
                 dialect,
                 output,
             } => {
-                if !self.seen.insert(canonical(&path)) {
+                if !self.first_sight(&path) {
                     // Checked already, in the context of an earlier file.
                     return;
                 }
@@ -366,7 +388,7 @@ impl Merged {
                 let parsed: HashSet<FileId> = output.parsed.iter().copied().map(remap).collect();
                 for checked in std::iter::once(file).chain(output.included.iter().copied()) {
                     let id = remap(checked);
-                    self.seen.insert(canonical(&report.sources.get(id).path));
+                    self.first_sight(&report.sources.get(id).path);
                     if self.listed.insert(id) {
                         report.files.push(CheckedFile {
                             file: id,
@@ -429,10 +451,6 @@ pub(crate) fn is_main_config(path: &Path) -> bool {
             let name = name.to_ascii_lowercase();
             matches!(name.as_str(), "nginx.conf" | "httpd.conf" | "apache2.conf")
         })
-}
-
-fn canonical(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Stable order: path, line, column, code.

@@ -97,6 +97,12 @@ const LOADER_STACK: usize = 64 * 1024 * 1024;
 
 /// Reads `file` (already in `sources`) and everything it includes.
 pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> LoadedConfig {
+    // A `.htaccess` includes nothing, so its nesting is that of its own
+    // sections (at most `MAX_SECTION_DEPTH`), which any thread's stack
+    // holds: a run of thousands of them spawned a thread for each.
+    if reads_no_includes(&sources.get(file).path, options) {
+        return load_here(sources, file, options);
+    }
     // Reserve the stack include nesting needs on a thread of our own (the
     // memory is only committed as it is used).
     let spawned = std::thread::scope(|scope| {
@@ -114,11 +120,19 @@ pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> Lo
     }
 }
 
+/// Whether `path` is read in `.htaccess` context, where httpd (and the
+/// loader) reads no `Include`.
+fn reads_no_includes(path: &Path, options: &CheckOptions) -> bool {
+    match options.context.as_deref().and_then(Context::from_name) {
+        Some(context) => context == Context::Htaccess,
+        None => is_htaccess_name(path),
+    }
+}
+
 fn load_here(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> LoadedConfig {
     let path = sources.get(file).path.clone();
     let requested = options.context.as_deref().and_then(Context::from_name);
-    let htaccess =
-        requested == Some(Context::Htaccess) || (requested.is_none() && is_htaccess_name(&path));
+    let htaccess = reads_no_includes(&path, options);
     let mut diagnostics = Vec::new();
     if let Some(name) = options.context.as_deref() {
         if requested.is_none() {
@@ -293,19 +307,25 @@ impl Loader<'_> {
             tree: ParsedFile::default(),
             included_from,
         });
-        let source = self.sources.get(file);
         // The tree is built while includes add files to the source map, so
-        // the text is read from a copy.
-        let text = source.text.clone();
-        let canonical = std::fs::canonicalize(&source.path).unwrap_or_else(|_| source.path.clone());
-        let options = if self.htaccess && included_from.is_none() {
+        // the text is read through a handle of its own (not copied).
+        let source = self.sources.shared(file);
+        let root_of_htaccess = self.htaccess && included_from.is_none();
+        // Only an include consults the chain, and a `.htaccess` has none:
+        // its path need not be resolved.
+        let chained = if root_of_htaccess {
+            source.path.clone()
+        } else {
+            std::fs::canonicalize(&source.path).unwrap_or_else(|_| source.path.clone())
+        };
+        let options = if root_of_htaccess {
             ParseOptions::htaccess()
         } else {
             ParseOptions::default()
         };
-        self.chain.push(canonical);
+        self.chain.push(chained);
         self.current.push(index);
-        let tree = parse_with(&text, options, defines, self);
+        let tree = parse_with(&source.text, options, defines, self);
         self.current.pop();
         self.chain.pop();
         if let Some(slot) = self.files.get_mut(index) {

@@ -189,3 +189,34 @@ fn parse_throughput() {
         megabytes / seconds
     );
 }
+
+/// A `.htaccess` is loaded on the caller's thread (it includes nothing):
+/// its deepest nesting must fit in the stack a worker thread gets by
+/// default (2 MiB), even in a debug build.
+#[test]
+fn deepest_htaccess_loads_on_a_default_worker_stack() {
+    let depth = MAX_SECTION_DEPTH + 50;
+    let mut text = "<IfModule mod_rewrite.c>\n".repeat(depth);
+    text.push_str("Require all denied\n");
+    text.push_str(&"</IfModule>\n".repeat(depth));
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let mut sources = lint403_core::SourceMap::new();
+            let file = sources.add(SourceFile::from_bytes(
+                "/tmp/lint403-deep/.htaccess",
+                text.into_bytes(),
+            ));
+            let loaded =
+                lint403_apache::load(&mut sources, file, &lint403_core::CheckOptions::default());
+            let output = lint403_apache::check_loaded(&loaded);
+            output
+                .diagnostics
+                .iter()
+                .any(|diagnostic| diagnostic.code == codes::LIMIT_EXCEEDED)
+        });
+    assert!(
+        handle.is_ok_and(|h| h.join().is_ok_and(|limited| limited)),
+        "the nesting limit is reported, and nothing overflows"
+    );
+}

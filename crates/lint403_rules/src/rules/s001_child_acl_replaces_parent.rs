@@ -365,7 +365,7 @@ fn pairs(
         std::path::PathBuf::new(),
         Vec::new(),
     ));
-    let load = |id: lint403_core::FileId, htaccess: bool| {
+    let load_scopes = |id: lint403_core::FileId, htaccess: bool| {
         // The files themselves are shared, not copied: a main
         // configuration's load reads every text of the run.
         let mut copy = lint403_core::SourceMap::new();
@@ -382,6 +382,12 @@ fn pairs(
         };
         let loaded = lint403_apache::load(&mut copy, id, &options);
         apache_scope::scopes(&loaded, &copy)
+    };
+    let load = |id: lint403_core::FileId, htaccess: bool| {
+        let known = if htaccess { 0 } else { context.sources.len() };
+        parent_scopes(&context.sources.shared(id), (id, htaccess, known), || {
+            load_scopes(id, htaccess)
+        })
     };
     // (merge position: depth, then <Directory> before the .htaccess of its
     // directory), the parent's list, the request.
@@ -408,9 +414,9 @@ fn pairs(
                 continue;
             }
             let Some(mut parent) = load(id, true)
-                .into_iter()
-                .next()
+                .first()
                 .filter(|scope| has(scope) && scope.label == "this .htaccess")
+                .cloned()
             else {
                 continue;
             };
@@ -427,7 +433,7 @@ fn pairs(
                 .skip(1)
                 .map(std::path::Path::to_path_buf)
                 .collect();
-            for parent in load(id, false) {
+            for parent in load(id, false).iter().cloned() {
                 let Some(deploy) = parent.path.clone().filter(|_| has(&parent)) else {
                     continue;
                 };
@@ -457,6 +463,50 @@ fn pairs(
     if let Some((_, parent, request)) = best {
         report(child, &parent, &request);
     }
+}
+
+/// A parent file of the `.htaccess` being checked (a parent `.htaccess`
+/// or a main configuration) as loaded: by the file's address, its id in
+/// the run's sources, whether it is a `.htaccess` and, for a main
+/// configuration, how many files the run had.
+type ParentKey = (usize, lint403_core::FileId, bool, usize);
+
+type ParentScopes = std::sync::Arc<Vec<apache_scope::Scope>>;
+
+type ParentCache =
+    std::collections::HashMap<ParentKey, (std::sync::Arc<lint403_core::SourceFile>, ParentScopes)>;
+
+/// Parent scopes loaded so far: every `.htaccess` below a directory
+/// looks at the same parents, and loading them again for each child made
+/// a run of thousands of `.htaccess` files spend most of its time here.
+/// Each entry holds its file, so that no other file takes its address.
+static PARENTS: std::sync::LazyLock<std::sync::Mutex<ParentCache>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Parents kept at most (a run has one per directory with a `.htaccess`).
+const PARENTS_KEPT: usize = 4096;
+
+fn parent_scopes(
+    file: &std::sync::Arc<lint403_core::SourceFile>,
+    (id, htaccess, known): (lint403_core::FileId, bool, usize),
+    load: impl FnOnce() -> Vec<apache_scope::Scope>,
+) -> ParentScopes {
+    let key = (std::sync::Arc::as_ptr(file) as usize, id, htaccess, known);
+    let kept = || {
+        PARENTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some((_, scopes)) = kept().get(&key) {
+        return scopes.clone();
+    }
+    let scopes = std::sync::Arc::new(load());
+    let mut parents = kept();
+    if parents.len() >= PARENTS_KEPT {
+        parents.clear();
+    }
+    parents.insert(key, (file.clone(), scopes.clone()));
+    scopes
 }
 
 fn check_apache(

@@ -16,7 +16,7 @@ pub struct Line {
     pub span: Span,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Scope {
     /// "this .htaccess", "this <Directory /x>".
     pub label: String,
