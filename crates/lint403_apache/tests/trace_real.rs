@@ -1002,6 +1002,20 @@ fn more_specs() -> Vec<Spec<'static>> {
             htaccess: &[],
             requests: &["GET /a.html", "GET /a.html H:User-Agent=CURL/8", "GET /a.html H:User-Agent=curl/8 @127.0.0.2", "GET /a.html?block=1", "GET /a.html?x=1&block=1", "GET /a.html?block=10"],
         },
+        Spec {
+            // `%N` in a target and in a later condition's test string: the
+            // groups of the last matched condition are read, so they are
+            // captured; a rule without any `%N` only asks whether its
+            // conditions hold.
+            name: "condition-backreferences",
+            main: "",
+            grant: true,
+            vhost: "RewriteEngine On\nRewriteCond %{QUERY_STRING} ^dir=(sub|img)$\nRewriteRule ^/go$ /%1/s.txt [PT]\nRewriteCond %{QUERY_STRING} ^deny=(\\w+)$\nRewriteCond %1 =yes\nRewriteRule ^/ - [F]\nRewriteCond %{QUERY_STRING} !^keep=(.*)$\nRewriteCond %{QUERY_STRING} ^drop=(.+)$\nRewriteRule ^/img/ - [F]",
+            docroot: PAGES,
+            files: &[],
+            htaccess: &[],
+            requests: &["GET /go?dir=sub", "GET /go?dir=img", "GET /go?dir=zzz", "GET /a.html?deny=yes", "GET /a.html?deny=no", "GET /img/a.png?drop=1", "GET /img/a.png?keep=1", "GET /img/a.png"],
+        },
     ]
 }
 

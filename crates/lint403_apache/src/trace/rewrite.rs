@@ -42,6 +42,21 @@ fn reads_rule_groups(entry: &Entry<'_>) -> bool {
     rule_words.chain(cond_words).any(|word| word.contains('$'))
 }
 
+/// Whether a `%N` (a backreference to the last matched condition's
+/// groups) stands in what [`run`] expands for `entry`: its target and
+/// flags, and its conditions' words. Without one a condition is only
+/// asked whether it holds, which the small matcher answers without
+/// building `regex`'s engines for every pattern of every request.
+fn reads_cond_groups(entry: &Entry<'_>) -> bool {
+    let rule_words = words(entry.rule).iter().skip(1);
+    let cond_words = entry.conds.iter().flat_map(|cond| words(cond));
+    rule_words.chain(cond_words).any(|word| {
+        word.as_bytes()
+            .windows(2)
+            .any(|pair| pair[0] == b'%' && pair[1].is_ascii_digit())
+    })
+}
+
 fn words(rule: &Rule) -> &[String] {
     match &rule.kind {
         RuleKind::Setting { args, .. } => args,
@@ -182,24 +197,25 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             }
             continue;
         }
-        let cond_groups = match conditions(&entry.conds, &rule_groups, lookup) {
-            Ok(Some(groups)) => groups,
-            Ok(None) => {
-                index += 1;
-                if chained {
-                    while index < entries.len()
-                        && has_flag(
-                            &flags_of(words(entries[index - 1].rule).get(2)),
-                            &["C", "chain"],
-                        )
-                    {
-                        index += 1;
+        let cond_groups =
+            match conditions(&entry.conds, &rule_groups, reads_cond_groups(entry), lookup) {
+                Ok(Some(groups)) => groups,
+                Ok(None) => {
+                    index += 1;
+                    if chained {
+                        while index < entries.len()
+                            && has_flag(
+                                &flags_of(words(entries[index - 1].rule).get(2)),
+                                &["C", "chain"],
+                            )
+                        {
+                            index += 1;
+                        }
                     }
+                    continue;
                 }
-                continue;
-            }
-            Err(reason) => return Outcome::Unknown(reason),
-        };
+                Err(reason) => return Outcome::Unknown(reason),
+            };
         // The rule applies.
         for flag in &flags {
             if let Some(assignment) = flag
@@ -326,6 +342,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
 fn conditions(
     conds: &[&Rule],
     rule_groups: &[Option<String>],
+    keep_groups: bool,
     lookup: &mut dyn Lookup,
 ) -> Result<Option<Vec<Option<String>>>, String> {
     let mut groups: Vec<Option<String>> = Vec::new();
@@ -334,7 +351,7 @@ fn conditions(
         let args = words(conds[index]);
         let flags = flags_of(args.get(2));
         let ornext = has_flag(&flags, &["OR", "ornext"]);
-        let (holds, found) = condition(args, &flags, rule_groups, &groups, lookup)?;
+        let (holds, found) = condition(args, &flags, rule_groups, &groups, keep_groups, lookup)?;
         if ornext {
             if !holds {
                 index += 1;
@@ -363,6 +380,7 @@ fn condition(
     flags: &[&str],
     rule_groups: &[Option<String>],
     cond_groups: &[Option<String>],
+    keep_groups: bool,
     lookup: &mut dyn Lookup,
 ) -> Result<(bool, Option<Groups>), String> {
     let test = args.first().map_or("", String::as_str);
@@ -410,7 +428,15 @@ fn condition(
         }
         _ => {
             let compiled = lookup.pattern(pattern, nocase);
-            match compiled.captures(&value) {
+            let found = if keep_groups && !negated {
+                compiled.captures(&value)
+            } else {
+                // Nothing reads the groups: an empty list stands for them.
+                compiled
+                    .is_match(&value)
+                    .map(|matched| matched.then(Vec::new))
+            };
+            match found {
                 None => {
                     return Err(format!(
                         "the RewriteCond pattern {pattern:?} cannot be evaluated"
