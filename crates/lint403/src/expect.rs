@@ -93,6 +93,7 @@ fn check_one(
             read_unmapped: false,
         },
         distribution_defaults: !crate::run::is_main_config(&target),
+        verdict_only: false,
     };
     let prepared = match trace::prepare(&target, dialect_of(&target), &check_options, options) {
         Ok(prepared) => prepared,

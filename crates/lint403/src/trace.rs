@@ -152,6 +152,7 @@ pub fn run(asked: &TraceRequest) -> Result<Traced, TraceError> {
         },
         distribution_defaults: asked.distribution_defaults
             && !crate::run::is_main_config(&asked.config),
+        verdict_only: false,
     };
     let prepared = prepare(&asked.config, asked.dialect, &check_options, options)?;
     let verdict = prepared.trace(&asked.request);

@@ -163,6 +163,7 @@ fn run_case(case: &Case, seed: u16, tally: &mut Tally) {
             read_unmapped: false,
         },
         distribution_defaults: false,
+        verdict_only: false,
     };
     let model = lint403_apache::lower(&loaded, &mut sources, &options);
     tally.configs += 1;

@@ -51,6 +51,7 @@ impl Fixture {
                 read_unmapped: false,
             },
             distribution_defaults,
+            verdict_only: false,
         }
     }
 }
@@ -138,6 +139,7 @@ fn distribution_defaults_around_a_fragment() {
             read_unmapped: false,
         },
         distribution_defaults: true,
+        verdict_only: false,
     };
     let (model, sources) = model_of(
         "<VirtualHost *:80>\n    ServerName example.test\n    DocumentRoot /var/www/html\n</VirtualHost>\n",
@@ -462,6 +464,7 @@ fn the_fixture_site_traces_as_expected() {
             read_unmapped: false,
         },
         distribution_defaults: false,
+        verdict_only: false,
     };
     let text = std::fs::read_to_string(site.join("apache2.conf")).expect("fixture config");
     let (model, _) = model_of(&text, "/srv/site/apache2.conf", &options);

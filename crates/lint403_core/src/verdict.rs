@@ -162,4 +162,9 @@ pub struct TraceOptions {
     /// Require all denied`; nginx's `nginx.conf` `http {}` defaults).
     /// Off when the traced file is itself a main configuration.
     pub distribution_defaults: bool,
+    /// Keep only the steps that decide ([`Verdict::decided_by`]): the
+    /// probes of lint rules read the verdict and its deciding lines, never
+    /// the explanation, and writing every step's text for each of them
+    /// was a large part of a run's time.
+    pub verdict_only: bool,
 }

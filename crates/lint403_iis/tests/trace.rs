@@ -86,6 +86,7 @@ fn trace_file(path: &Path, request: &Request, view: bool) -> Verdict {
             read_unmapped: view,
         },
         distribution_defaults: false,
+        verdict_only: false,
     };
     let model = lint403_iis::lower(&loaded, &mut sources, &options);
     lint403_iis::trace(&model, request, &options)

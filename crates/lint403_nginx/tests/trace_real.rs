@@ -473,6 +473,7 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
             read_unmapped: true,
         },
         distribution_defaults: false,
+        verdict_only: false,
     };
     let model = lint403_nginx::lower(&loaded, &mut sources, &options);
     let mut rows = Vec::new();

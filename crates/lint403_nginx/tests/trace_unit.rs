@@ -493,6 +493,7 @@ fn a_filesystem_view_is_read() {
             read_unmapped: false,
         },
         distribution_defaults: false,
+        verdict_only: false,
     };
     let status_of = |line: &str| trace(&model, &request(line), &options).status;
     assert_eq!(status_of("GET /file.txt"), Some(200));

@@ -86,6 +86,8 @@ pub(super) struct Context<'a> {
     pub user: Option<&'a str>,
     /// Groups of the user, when the group file was read.
     pub groups: Option<&'a [String]>,
+    /// Whether [`Evaluation::trail`] is written.
+    pub explain: bool,
 }
 
 /// `apply_authz_sections`.
@@ -107,7 +109,8 @@ pub(super) fn evaluate(node: &Node<'_>, parent_and: bool, context: &Context<'_>)
         Node::Leaf { rule, .. } => {
             let (result, negate) = leaf(rule, context);
             let result = result.map(|result| if negate { negated(result) } else { result });
-            if let Ok(result) = result {
+            if let (Ok(result), true) = (&result, context.explain) {
+                let result = *result;
                 evaluation
                     .trail
                     .push((rule.span, format!("{}: {}", describe(rule), name(result))));

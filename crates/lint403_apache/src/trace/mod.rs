@@ -467,7 +467,15 @@ fn rewrite_rule_spans(rules: &[Rule]) -> Vec<Span> {
 
 impl<'m> Tracer<'m> {
     fn step(&mut self, role: StepRole, span: Option<Span>, text: impl Into<String>) {
-        self.steps.push(Step::new(role, span, text));
+        if self.explains(role) {
+            self.steps.push(Step::new(role, span, text));
+        }
+    }
+
+    /// Whether a step of `role` is kept (see [`TraceOptions::verdict_only`]);
+    /// asked before a step's text is written, where writing it costs.
+    fn explains(&self, role: StepRole) -> bool {
+        role == StepRole::Decided || !self.options.verdict_only
     }
 
     fn decided(&mut self, spans: &[Span], text: impl Into<String>) {
@@ -1239,6 +1247,7 @@ impl<'m> Tracer<'m> {
             final_name = "/".to_string();
         }
         match found {
+            _ if !self.explains(StepRole::Filesystem) => {}
             Found::File => self.step(
                 StepRole::Filesystem,
                 None,
@@ -1371,6 +1380,9 @@ impl<'m> Tracer<'m> {
     }
 
     fn scope_step(&mut self, id: ScopeId) {
+        if !self.explains(StepRole::Scope) {
+            return;
+        }
         let head = self.model.scope(id).head;
         let text = select::describe_scope(self.model, id);
         self.step(StepRole::Scope, Some(head), format!("{text} applies"));
@@ -1810,6 +1822,7 @@ impl<'m> Tracer<'m> {
                 vars: &vars,
                 user: None,
                 groups: None,
+                explain: self.explains(StepRole::Evaluated),
             };
             authz::evaluate(&section, true, &context)
         };
@@ -1869,6 +1882,7 @@ impl<'m> Tracer<'m> {
             vars: &vars,
             user: Some(&user),
             groups: groups_store.as_deref(),
+            explain: self.explains(StepRole::Evaluated),
         };
         let with_user = authz::evaluate(&section, true, &context);
         for (span, text) in &with_user.trail {
@@ -1931,6 +1945,7 @@ impl<'m> Tracer<'m> {
             vars: &vars,
             user: None,
             groups: None,
+            explain: self.explains(StepRole::Evaluated),
         };
         let mut found = Vec::new();
         for id in scopes {

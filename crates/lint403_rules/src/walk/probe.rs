@@ -62,7 +62,11 @@ impl<'c> Lowered<'c> {
     /// server of its own).
     pub fn of(context: &RuleContext<'c>) -> Option<Lowered<'c>> {
         let mut sources: SourceMap = context.sources.clone();
-        let options = TraceOptions::default();
+        // Rules read a probe's verdict and deciding lines, not its steps.
+        let options = TraceOptions {
+            verdict_only: true,
+            ..TraceOptions::default()
+        };
         let model = lower(context.config, &mut sources, &options);
         if model.sites.is_empty() {
             return None;
