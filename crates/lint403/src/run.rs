@@ -129,7 +129,7 @@ pub fn check(request: &CheckRequest) -> Report {
             })
             .collect();
         let base = if seeded {
-            report.sources.clone()
+            report.sources.frozen()
         } else {
             SourceMap::new()
         };

@@ -232,15 +232,49 @@ pub fn utf8_with_placeholders(bytes: &[u8]) -> String {
 
 /// All files of one run. Files are never removed, so a [`FileId`] stays
 /// valid for the whole run. Files are shared, so a map is cheap to clone
-/// (one per thread, seeded with what every thread needs to see).
+/// (one per thread, seeded with what every thread needs to see): the
+/// files of [`SourceMap::frozen`] are shared as one list, so a clone
+/// copies only the files added since.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
-    files: Vec<std::sync::Arc<SourceFile>>,
+    /// The first files, shared with the maps cloned from the same frozen map
+    /// (a run of thousands of `.htaccess` files cloned every file of the
+    /// run for each of them, several times).
+    frozen: std::sync::Arc<Vec<std::sync::Arc<SourceFile>>>,
+    /// The files added after them.
+    own: Vec<std::sync::Arc<SourceFile>>,
 }
 
 impl SourceMap {
     pub fn new() -> SourceMap {
         SourceMap::default()
+    }
+
+    /// The same files, all of them in the shared part: clones of the result
+    /// cost nothing per file.
+    #[must_use]
+    pub fn frozen(&self) -> SourceMap {
+        if self.own.is_empty() {
+            return self.clone();
+        }
+        let mut files = Vec::with_capacity(self.len());
+        files.extend(self.frozen.iter().cloned());
+        files.extend(self.own.iter().cloned());
+        SourceMap {
+            frozen: std::sync::Arc::new(files),
+            own: Vec::new(),
+        }
+    }
+
+    /// Whether `other`'s first [`SourceMap::frozen_len`] files are this
+    /// map's first ones, the very same list.
+    pub fn shares_frozen_with(&self, other: &SourceMap) -> bool {
+        std::sync::Arc::ptr_eq(&self.frozen, &other.frozen)
+    }
+
+    /// How many files the shared part holds.
+    pub fn frozen_len(&self) -> usize {
+        self.frozen.len()
     }
 
     pub fn add(&mut self, file: SourceFile) -> FileId {
@@ -249,9 +283,17 @@ impl SourceMap {
 
     /// Adds a file another map holds too, without copying it.
     pub fn add_shared(&mut self, file: std::sync::Arc<SourceFile>) -> FileId {
-        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(file);
+        let id = FileId(u32::try_from(self.len()).unwrap_or(u32::MAX));
+        self.own.push(file);
         id
+    }
+
+    fn slot(&self, id: FileId) -> &std::sync::Arc<SourceFile> {
+        let index = id.0 as usize;
+        match self.frozen.get(index) {
+            Some(file) => file,
+            None => &self.own[index - self.frozen.len()],
+        }
     }
 
     /// The shared handle of a file, to add it to another map.
@@ -259,7 +301,7 @@ impl SourceMap {
     /// # Panics
     /// Only when given an id from another map.
     pub fn shared(&self, id: FileId) -> std::sync::Arc<SourceFile> {
-        self.files[id.0 as usize].clone()
+        self.slot(id).clone()
     }
 
     /// Registers a path that could not be read, so diagnostics about it can
@@ -271,29 +313,29 @@ impl SourceMap {
     /// # Panics
     /// Only when given an id from another map.
     pub fn get(&self, id: FileId) -> &SourceFile {
-        &self.files[id.0 as usize]
+        self.slot(id)
     }
 
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|file| file.path == path)
-            .map(|index| FileId(index as u32))
+        self.iter()
+            .find(|(_, file)| file.path == path)
+            .map(|(id, _)| id)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
+        self.frozen
             .iter()
+            .chain(&self.own)
             .enumerate()
             .map(|(index, file)| (FileId(index as u32), &**file))
     }
 
     pub fn len(&self) -> usize {
-        self.files.len()
+        self.frozen.len() + self.own.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.len() == 0
     }
 }
 

@@ -50,7 +50,9 @@ fn indexed(sources: &SourceMap) -> std::sync::MutexGuard<'static, Option<SourceI
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let shared = sources.len().saturating_sub(1);
     let reusable = index.as_ref().is_some_and(|known| {
-        known.files.len() >= shared && known.common_prefix(sources) == known.files.len()
+        known.files.len() >= shared
+            && (known.covers_frozen_part_of(sources)
+                || known.common_prefix(sources) == known.files.len())
     });
     if !reusable {
         // Another run, or the next phase of this one.
@@ -115,6 +117,8 @@ fn candidate_kind(source: &SourceFile) -> Option<Candidate> {
 /// files, which cannot be reused while held).
 struct SourceIndex {
     files: Vec<std::sync::Arc<SourceFile>>,
+    /// The map indexed, which holds its shared part.
+    indexed: SourceMap,
     htaccess_in: std::collections::HashMap<std::path::PathBuf, Vec<FileId>>,
     main_configs: Vec<FileId>,
     /// The files [`is_named_main`] takes.
@@ -125,6 +129,7 @@ impl SourceIndex {
     fn of(sources: &SourceMap, count: usize) -> SourceIndex {
         let mut index = SourceIndex {
             files: Vec::with_capacity(count),
+            indexed: sources.clone(),
             htaccess_in: std::collections::HashMap::new(),
             main_configs: Vec::new(),
             named_main: Vec::new(),
@@ -143,6 +148,13 @@ impl SourceIndex {
             }
         }
         index
+    }
+
+    /// Whether the indexed files are exactly the shared part of `sources`
+    /// (the files a phase of a run seeds each `.htaccess` with): known
+    /// without comparing them one by one.
+    fn covers_frozen_part_of(&self, sources: &SourceMap) -> bool {
+        self.indexed.shares_frozen_with(sources) && self.files.len() == sources.frozen_len()
     }
 
     /// How many of the indexed files `sources` starts with.
