@@ -19,6 +19,7 @@ use regex_automata::{hybrid, Input, MatchKind, PatternID};
 use regex_syntax::hir::Hir;
 
 mod small;
+mod superset;
 
 /// One pattern with its source text, compiled on first use: a large
 /// configuration (thousands of `SetEnvIf` lines) is lowered without
@@ -35,7 +36,7 @@ pub enum Engine {
     /// `regex`'s dialect and semantics, linear time.
     Fast(Fast),
     /// `fancy-regex`, for look-around, back-references and atomic groups.
-    Backtracking(Box<fancy_regex::Regex>),
+    Backtracking(Box<Backtracking>),
     /// Neither engine runs it; the reason (`fancy-regex`'s error).
     Unsupported(String),
 }
@@ -80,7 +81,8 @@ impl Pattern {
     pub fn captures(&self, text: &str) -> Option<Option<Vec<Option<String>>>> {
         match self.engine() {
             Engine::Fast(regex) => Some(regex.captures(text)),
-            Engine::Backtracking(regex) => regex.captures(text).ok().map(|found| {
+            Engine::Backtracking(regex) if !regex.may_match(text) => Some(None),
+            Engine::Backtracking(regex) => regex.regex.captures(text).ok().map(|found| {
                 found.map(|found| {
                     found
                         .iter()
@@ -99,11 +101,30 @@ impl Pattern {
         match self.engine() {
             Engine::Fast(regex) => regex.capture_names(),
             Engine::Backtracking(regex) => regex
+                .regex
                 .capture_names()
                 .map(|name| name.map(str::to_string))
                 .collect(),
             Engine::Unsupported(_) => Vec::new(),
         }
+    }
+}
+
+/// A pattern only the backtracking engine runs, with a pattern `regex`
+/// runs that matches wherever it does ([`superset`]): most texts a tracer
+/// tries (`location ~ /\.(?!well-known)` against every path) are turned
+/// down by that one without backtracking.
+pub struct Backtracking {
+    regex: fancy_regex::Regex,
+    superset: Option<Fast>,
+}
+
+impl Backtracking {
+    /// `false` only where the pattern surely does not match `text`.
+    fn may_match(&self, text: &str) -> bool {
+        self.superset
+            .as_ref()
+            .is_none_or(|superset| superset.is_match(text))
     }
 }
 
@@ -121,7 +142,8 @@ impl Engine {
     pub fn is_match(&self, text: &str) -> Option<bool> {
         match self {
             Engine::Fast(regex) => Some(regex.is_match(text)),
-            Engine::Backtracking(regex) => regex.is_match(text).ok(),
+            Engine::Backtracking(regex) if !regex.may_match(text) => Some(false),
+            Engine::Backtracking(regex) => regex.regex.is_match(text).ok(),
             Engine::Unsupported(_) => None,
         }
     }
@@ -649,7 +671,11 @@ fn compile(source: &str, case_insensitive: bool) -> Engine {
         source.to_string()
     };
     match fancy_regex::Regex::new(&text) {
-        Ok(regex) => Engine::Backtracking(Box::new(regex)),
+        Ok(regex) => Engine::Backtracking(Box::new(Backtracking {
+            regex,
+            superset: superset::superset(source)
+                .and_then(|superset| Fast::new(&superset, case_insensitive)),
+        })),
         Err(error) => Engine::Unsupported(error.to_string()),
     }
 }
@@ -683,6 +709,98 @@ mod tests {
         let broken = Pattern::new(r"(", false);
         assert!(broken.unsupported().is_some());
         assert_eq!(broken.is_match("x"), None);
+    }
+
+    /// The superset pattern turns texts down, never changes an answer:
+    /// every look-around and back-reference pattern below gives on every
+    /// text what `fancy-regex` alone gives.
+    #[test]
+    fn superset_prefilter_never_changes_an_answer() {
+        let patterns = [
+            r"/\.(?!well-known)",
+            r"^/(?!api/|static/).*\.php$",
+            r"(?<!\.min)\.js$",
+            r"^/(?=[a-z]{3}/)\w+/(\d+)/\1$",
+            r"(?<id>[0-9]+)-\k<id>",
+            r"^(?>a|ab)c$",
+            r"\.(?:bak|old)(?=$|\?)",
+            r"^/(?!\.well-known/)\.",
+            r"[(?!]x(?=y)",
+        ];
+        let mut texts: Vec<String> = [
+            "/",
+            "/.git",
+            "/.well-known/a",
+            "/a/.env",
+            "/x.php",
+            "/api/x.php",
+            "/static/a.php",
+            "/a.min.js",
+            "/a.js",
+            "/abc/12/12",
+            "/abc/12/13",
+            "7-7",
+            "7-8",
+            "ac",
+            "abc",
+            "/a.bak",
+            "/a.old?x",
+            "(x",
+            "?xy",
+            "!xy",
+            "/ÉTÉ/.x",
+            "",
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        // Every short text over the characters the patterns test.
+        let alphabet = ['/', '.', 'a', 'b', 'c', '1', 'j', 's', 'x', 'y', '?', '-'];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for text in &frontier {
+                for c in alphabet {
+                    next.push(format!("{text}{c}"));
+                }
+            }
+            texts.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for case_insensitive in [false, true] {
+            for source in patterns {
+                let flagged = if case_insensitive {
+                    format!("(?i){source}")
+                } else {
+                    source.to_string()
+                };
+                let Ok(plain) = fancy_regex::Regex::new(&flagged) else {
+                    panic!("{source} compiles");
+                };
+                let pattern = Pattern::new(source, case_insensitive);
+                for text in &texts {
+                    assert_eq!(
+                        pattern.is_match(text),
+                        plain.is_match(text).ok(),
+                        "{source} on {text:?}"
+                    );
+                    let groups = plain.captures(text).ok().map(|found| {
+                        found.map(|found| {
+                            found
+                                .iter()
+                                .map(|group| group.map(|m| m.as_str().to_string()))
+                                .collect::<Vec<_>>()
+                        })
+                    });
+                    assert_eq!(pattern.captures(text), groups, "{source} on {text:?}");
+                }
+            }
+        }
+        let dotfiles = Pattern::new(r"/\.(?!well-known)", false);
+        assert!(
+            matches!(dotfiles.engine(), Engine::Backtracking(engine) if engine.superset.is_some()),
+            "the common dotfile block gets a superset"
+        );
     }
 
     #[test]
