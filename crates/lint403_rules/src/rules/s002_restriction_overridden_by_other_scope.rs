@@ -148,10 +148,16 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         } else {
             format!("{prefix}/")
         };
+        // One buffer for every probe of the location (a configuration has
+        // hundreds of thousands of restricted locations).
+        let mut path = String::with_capacity(base.len() + 16);
         for suffix in SUFFIXES {
-            let path = format!("{base}{suffix}");
-            let Some(selected) = tree.select(server, &path, &|location: &Location<'_>| {
-                regexes.location_matches(location, &path)
+            path.clear();
+            path.push_str(&base);
+            path.push_str(suffix);
+            let path = path.as_str();
+            let Some(selected) = tree.select(server, path, &|location: &Location<'_>| {
+                regexes.location_matches(location, path)
             }) else {
                 continue;
             };

@@ -90,11 +90,11 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let Some(guard) = guard(tree, location) else {
             continue;
         };
-        let path = tree.sample_path(location);
         for entry in &tree.node(location).entries {
             let Some(effect) = bypass(tree, regexes, server, location, entry) else {
                 continue;
             };
+            let path = tree.sample_path(location);
             out.push(
                 Diagnostic::new(
                     RULE.code,
