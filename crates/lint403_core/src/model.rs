@@ -61,7 +61,66 @@ struct GapIndex {
     reversed: Vec<usize>,
 }
 
-type ChildrenIndex = std::collections::HashMap<(ScopeId, ScopeKind), Vec<ScopeId>>;
+/// Each scope's children grouped by kind, in their order, without a hash
+/// per lookup (a tracer asks at every directory of every request).
+#[derive(Debug, Default, Clone)]
+struct ChildrenIndex {
+    /// Per scope, its range of [`ChildrenIndex::groups`].
+    by_scope: Vec<(u32, u32)>,
+    /// A kind and its range of [`ChildrenIndex::children`].
+    groups: Vec<(ScopeKind, u32, u32)>,
+    children: Vec<ScopeId>,
+}
+
+impl ChildrenIndex {
+    fn of(scopes: &[Scope]) -> ChildrenIndex {
+        let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+        let mut index = ChildrenIndex {
+            by_scope: Vec::with_capacity(scopes.len()),
+            ..ChildrenIndex::default()
+        };
+        let mut kinds: Vec<(ScopeKind, ScopeId)> = Vec::new();
+        for scope in scopes {
+            kinds.clear();
+            kinds.extend(
+                scope
+                    .children
+                    .iter()
+                    .filter_map(|child| scopes.get(child.0).map(|found| (found.kind, *child))),
+            );
+            // Stable: children of one kind keep their order.
+            kinds.sort_by_key(|(kind, _)| *kind as usize);
+            let first_group = index.groups.len();
+            for (kind, child) in &kinds {
+                let at = offset(index.children.len());
+                let same_kind = index.groups.len() > first_group
+                    && index.groups.last().is_some_and(|(last, _, _)| last == kind);
+                match index.groups.last_mut() {
+                    Some((_, _, end)) if same_kind => *end = at + 1,
+                    _ => index.groups.push((*kind, at, at + 1)),
+                }
+                index.children.push(*child);
+            }
+            index
+                .by_scope
+                .push((offset(first_group), offset(index.groups.len())));
+        }
+        index
+    }
+
+    fn get(&self, parent: ScopeId, kind: ScopeKind) -> &[ScopeId] {
+        let Some(&(start, end)) = self.by_scope.get(parent.0) else {
+            return &[];
+        };
+        self.groups
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+            .iter()
+            .find(|(own, _, _)| *own == kind)
+            .and_then(|&(_, from, to)| self.children.get(from as usize..to as usize))
+            .unwrap_or_default()
+    }
+}
 
 /// Patterns compiled for one model, shared by every trace through it: a
 /// tracer that builds a [`Pattern`] per rule per request pays for a fresh
@@ -636,21 +695,9 @@ impl Model {
     /// them at every directory of every request). Built on first use: ask
     /// once the model is complete.
     pub fn children_of_kind(&self, parent: ScopeId, kind: ScopeKind) -> &[ScopeId] {
-        let index = self.children_index.get_or_init(|| {
-            let mut index = ChildrenIndex::new();
-            for (position, scope) in self.scopes.iter().enumerate() {
-                for child in &scope.children {
-                    if let Some(child_scope) = self.scopes.get(child.0) {
-                        index
-                            .entry((ScopeId(position), child_scope.kind))
-                            .or_default()
-                            .push(*child);
-                    }
-                }
-            }
-            index
-        });
-        index.get(&(parent, kind)).map_or(&[], Vec::as_slice)
+        self.children_index
+            .get_or_init(|| ChildrenIndex::of(&self.scopes))
+            .get(parent, kind)
     }
 
     /// The scopes of one kind, in order, without scanning every scope (a

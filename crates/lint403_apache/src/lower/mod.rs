@@ -1464,16 +1464,15 @@ pub(crate) fn require_line(raw: &str, span: Span) -> Result<Rule, String> {
     } else {
         (false, first, rest)
     };
-    let words: Vec<String> = crate::syntax::parse(&format!("X {rest}\n"))
+    // The arguments as httpd splits them: the rest read as a line.
+    let line = format!("X {rest}\n");
+    let words: Vec<String> = crate::syntax::parse(&line)
         .nodes
         .first()
         .and_then(|node| match node {
-            Node::Directive(directive) => Some(
-                directive
-                    .arg_values(&format!("X {rest}\n"))
-                    .map(str::to_string)
-                    .collect(),
-            ),
+            Node::Directive(directive) => {
+                Some(directive.arg_values(&line).map(str::to_string).collect())
+            }
             _ => None,
         })
         .unwrap_or_default();

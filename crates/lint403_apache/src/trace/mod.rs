@@ -1145,7 +1145,10 @@ impl<'m> Tracer<'m> {
         // Components of the filename, walked from the root.
         let parts: Vec<&str> = filename.split('/').filter(|p| !p.is_empty()).collect();
         let trailing = filename.ends_with('/');
-        let mut current = String::from("/");
+        // Two buffers for every component (a walk runs for every probe).
+        let mut current = String::with_capacity(filename.len() + 2);
+        current.push('/');
+        let mut candidate = String::with_capacity(filename.len() + 2);
         let mut found = Found::Unseen;
         let mut final_name = String::new();
         let mut path_info = String::new();
@@ -1153,7 +1156,9 @@ impl<'m> Tracer<'m> {
         self.merge_directory(site, &mut conf, &mut applied, 1, "/", kind)?;
         for (index, part) in parts.iter().enumerate() {
             let is_last = index + 1 == parts.len();
-            let candidate = format!("{current}{part}");
+            candidate.clear();
+            candidate.push_str(&current);
+            candidate.push_str(part);
             let on_disk = self.options.fs.kind(Path::new(&candidate));
             let kind_here = match &on_disk {
                 None => {
@@ -1206,7 +1211,9 @@ impl<'m> Tracer<'m> {
             };
             match kind_here {
                 Found::Directory => {
-                    current = format!("{candidate}/");
+                    current.clear();
+                    current.push_str(&candidate);
+                    current.push('/');
                     if is_last && !trailing {
                         found = Found::Directory;
                         final_name.clone_from(&candidate);

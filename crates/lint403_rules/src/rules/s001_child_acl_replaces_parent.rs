@@ -337,7 +337,11 @@ fn pairs(
         let parent = directories
             .iter()
             .filter_map(|scope| scope.path.as_deref().map(|path| (path, *scope)))
-            .filter(|(path, _)| child_path.starts_with(&format!("{path}/")))
+            .filter(|(path, _)| {
+                child_path
+                    .strip_prefix(*path)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
             .max_by_key(|(path, _)| path.len());
         if let Some((_, parent)) = parent {
             report(child, parent, &child.request);
