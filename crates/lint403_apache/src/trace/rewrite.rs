@@ -33,24 +33,28 @@ pub(super) fn entries(rules: &[Rule]) -> Vec<Entry<'_>> {
     out
 }
 
-/// Whether a `$` (a backreference to the rule's groups, or a `${map:…}`
-/// that may hold one) stands in what [`run`] expands for `entry`: the
-/// target, the flags and its conditions' words.
-fn reads_rule_groups(entry: &Entry<'_>) -> bool {
+/// The words [`run`] expands for `entry`: the rule's target and flags,
+/// and each condition's test string (patterns are never expanded: the `$`
+/// of `RewriteCond %{HTTP_REFERER} !^$` is an anchor).
+fn expanded_words<'e>(entry: &'e Entry<'_>) -> impl Iterator<Item = &'e String> {
     let rule_words = words(entry.rule).iter().skip(1);
-    let cond_words = entry.conds.iter().flat_map(|cond| words(cond));
-    rule_words.chain(cond_words).any(|word| word.contains('$'))
+    let cond_tests = entry.conds.iter().filter_map(|cond| words(cond).first());
+    rule_words.chain(cond_tests)
+}
+
+/// Whether a `$` (a backreference to the rule's groups, or a `${map:…}`
+/// that may hold one) stands in what [`run`] expands for `entry`.
+fn reads_rule_groups(entry: &Entry<'_>) -> bool {
+    expanded_words(entry).any(|word| word.contains('$'))
 }
 
 /// Whether a `%N` (a backreference to the last matched condition's
-/// groups) stands in what [`run`] expands for `entry`: its target and
-/// flags, and its conditions' words. Without one a condition is only
-/// asked whether it holds, which the small matcher answers without
-/// building `regex`'s engines for every pattern of every request.
+/// groups) stands in what [`run`] expands for `entry`. Without one a
+/// condition is only asked whether it holds, which the small matcher
+/// answers without building `regex`'s engines for every pattern of every
+/// request.
 fn reads_cond_groups(entry: &Entry<'_>) -> bool {
-    let rule_words = words(entry.rule).iter().skip(1);
-    let cond_words = entry.conds.iter().flat_map(|cond| words(cond));
-    rule_words.chain(cond_words).any(|word| {
+    expanded_words(entry).any(|word| {
         word.as_bytes()
             .windows(2)
             .any(|pair| pair[0] == b'%' && pair[1].is_ascii_digit())
