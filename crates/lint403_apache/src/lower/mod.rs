@@ -1464,18 +1464,7 @@ pub(crate) fn require_line(raw: &str, span: Span) -> Result<Rule, String> {
     } else {
         (false, first, rest)
     };
-    // The arguments as httpd splits them: the rest read as a line.
-    let line = format!("X {rest}\n");
-    let words: Vec<String> = crate::syntax::parse(&line)
-        .nodes
-        .first()
-        .and_then(|node| match node {
-            Node::Directive(directive) => {
-                Some(directive.arg_values(&line).map(str::to_string).collect())
-            }
-            _ => None,
-        })
-        .unwrap_or_default();
+    let words = crate::syntax::argument_values(rest);
     let access = |subject: Subject| Rule {
         span,
         kind: RuleKind::Access {

@@ -29,6 +29,7 @@ pub use tree::{
     CloseTag, Comment, Directive, IncludeTarget, Line, Node, OpenTag, ParsedFile, Quote, Section,
     SectionKind, SyntaxError, Visit, Walk, Word,
 };
+pub use words::argument_values;
 
 use std::collections::HashMap;
 

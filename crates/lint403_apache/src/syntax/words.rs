@@ -367,9 +367,63 @@ pub(crate) fn make_word(line: &str, word: RawWord, map: &LineMap<'_>) -> Word {
     Word::owned(raw, word.quote, word.closed, value)
 }
 
+/// The values httpd gives the words of `text`, one line of arguments
+/// (`ap_getword_conf` over it, quotes removed and escapes undone), without
+/// building a tree.
+pub fn argument_values(text: &str) -> Vec<String> {
+    split_words(text, 0)
+        .map(|word| {
+            let (start, end) = word.inner();
+            let inner = text.get(start..end).unwrap_or_default();
+            if word.escaped {
+                unescape(inner, word.quote)
+            } else {
+                inner.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`argument_values`] gives what parsing the words as a directive's
+    /// arguments gives.
+    #[test]
+    fn argument_values_are_those_of_a_parsed_line() {
+        let cases = [
+            "",
+            "   ",
+            "valid-user",
+            "user  alice\tbob",
+            " \"quoted value\" 'single q'",
+            "a\\\\b c\\d",
+            "\"a \\\" b\" 'it\\'s'",
+            "\"unterminated",
+            "ip 10.0.0.0/8 192.168.1.1",
+            "env !x",
+            "expr \"%{REMOTE_ADDR} -ipmatch '10.0.0.0/8'\"",
+            "# not a comment",
+            "a#b \"c\"d",
+            "ünïcode \"ß\" 'ø'",
+            "x\"y\" \"\"",
+        ];
+        for rest in cases {
+            let line = format!("X {rest}\n");
+            let parsed: Vec<String> = crate::syntax::parse(&line)
+                .nodes
+                .first()
+                .and_then(|node| match node {
+                    crate::syntax::Node::Directive(directive) => {
+                        Some(directive.arg_values(&line).map(str::to_string).collect())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_default();
+            assert_eq!(argument_values(rest), parsed, "{rest:?}");
+        }
+    }
 
     fn values(line: &str) -> Vec<String> {
         let map = LineMap::new(&[TextRange::new(0, line.len())], &[]);
