@@ -854,9 +854,10 @@ impl<'a> Entry<'a> {
         if !self.is("location") {
             return None;
         }
-        let mut args = self.args().into_iter();
-        let first = args.next()?;
-        let Some(second) = args.next() else {
+        // Read word by word: every rule asks every location for this.
+        let words = &self.directive.args;
+        let first = words.first()?.value(self.text);
+        let Some(second) = words.get(1).map(|word| word.value(self.text)) else {
             // `location =/x` and friends are rare; a bare word is a prefix.
             let kind = if first.starts_with('@') {
                 LocationKind::Named
