@@ -352,9 +352,15 @@ pub struct Tree<'a> {
     /// [`Tree::effective_acl`] of every node, found on first use: rules
     /// ask it of the location each of their probes selects.
     acl_holders: std::sync::OnceLock<Vec<Option<usize>>>,
+    /// [`Tree::effective_entry`] of every node for each of [`INHERITED`],
+    /// found on first use (asked of every location by several rules).
+    inherited: [std::sync::OnceLock<Vec<Option<usize>>>; INHERITED.len()],
 }
 
 const ACL_NAMES: &[&str] = &["allow", "deny"];
+
+/// The directives whose block in effect is kept for every node.
+const INHERITED: [&str; 3] = ["auth_basic", "auth_request", "satisfy"];
 
 impl<'a> Tree<'a> {
     pub fn build(config: &'a LoadedConfig, sources: &'a SourceMap) -> Tree<'a> {
@@ -377,6 +383,7 @@ impl<'a> Tree<'a> {
             root_context: config.root_context,
             fragment: config.fragment,
             acl_holders: std::sync::OnceLock::new(),
+            inherited: Default::default(),
         };
         let mut files_open = Vec::new();
         tree.add_file(config, sources, config.root, 0, &mut files_open);
@@ -727,27 +734,29 @@ impl<'a> Tree<'a> {
     /// inherits the whole list only into a block with none of its own).
     pub fn effective_acl(&self, index: usize) -> Option<usize> {
         self.acl_holders
-            .get_or_init(|| {
-                // Parents come before their children in `nodes`, so one
-                // pass answers for every node.
-                let mut holders: Vec<Option<usize>> = Vec::with_capacity(self.nodes.len());
-                for (node, block) in self.nodes.iter().enumerate() {
-                    let holder = if self.own(node, ACL_NAMES).next().is_some() {
-                        Some(node)
-                    } else {
-                        match block.parent {
-                            Some(parent) if parent < node => holders[parent],
-                            Some(_) => self.effective(node, ACL_NAMES),
-                            None => None,
-                        }
-                    };
-                    holders.push(holder);
-                }
-                holders
-            })
+            .get_or_init(|| self.holders(ACL_NAMES))
             .get(index)
             .copied()
             .flatten()
+    }
+
+    /// [`Tree::effective`] of every node for `names`: parents come before
+    /// their children in `nodes`, so one pass answers for all of them.
+    fn holders(&self, names: &[&str]) -> Vec<Option<usize>> {
+        let mut holders: Vec<Option<usize>> = Vec::with_capacity(self.nodes.len());
+        for (node, block) in self.nodes.iter().enumerate() {
+            let holder = if self.own(node, names).next().is_some() {
+                Some(node)
+            } else {
+                match block.parent {
+                    Some(parent) if parent < node => holders[parent],
+                    Some(_) => self.effective(node, names),
+                    None => None,
+                }
+            };
+            holders.push(holder);
+        }
+        holders
     }
 }
 
@@ -800,7 +809,14 @@ impl<'a> Tree<'a> {
     /// the nearest ancestor's).
     pub fn effective_entry(&self, index: usize, name: &str) -> Option<Entry<'a>> {
         let names = [name];
-        let node = self.effective(index, &names)?;
+        let node = match INHERITED.iter().position(|known| *known == name) {
+            Some(slot) => self.inherited[slot]
+                .get_or_init(|| self.holders(&names))
+                .get(index)
+                .copied()
+                .flatten(),
+            None => self.effective(index, &names),
+        }?;
         self.own(node, &names).last().copied()
     }
 
