@@ -51,7 +51,7 @@ use std::net::IpAddr;
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
-use crate::walk::nginx::{decide, Location, LocationKind, Tree};
+use crate::walk::nginx::{decide, FixedPathMatches, Location, LocationKind, Tree};
 use crate::RuleContext;
 
 pub const RULE: Rule = Rule {
@@ -93,12 +93,13 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     let mut reported = Vec::new();
+    let answers = FixedPathMatches::new(regexes, MUST_ALLOW);
     for server in 0..tree.nodes.len() {
         if tree.server_block_of(server) != Some(server) {
             continue;
         }
-        for probe in MUST_ALLOW {
-            let matches = |location: &Location<'_>| regexes.location_matches(location, probe);
+        for (index, probe) in MUST_ALLOW.iter().enumerate() {
+            let matches = |location: &Location<'_>| answers.location_matches(location, index);
             let Some(selected) = tree.select(server, probe, &matches) else {
                 continue;
             };

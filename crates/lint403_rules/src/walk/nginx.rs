@@ -1118,6 +1118,51 @@ impl LocationRegexes {
     }
 }
 
+/// [`LocationRegexes::location_matches`] for a fixed list of at most 64
+/// paths, each distinct pattern asked once per path: a rule that probes
+/// every server with the same paths meets the same patterns (`\.php$`)
+/// in thousands of servers.
+pub struct FixedPathMatches<'r> {
+    regexes: &'r LocationRegexes,
+    paths: &'r [&'r str],
+    /// Per pattern slot: which paths were asked, and which matched.
+    asked: Vec<std::cell::Cell<u64>>,
+    matched: Vec<std::cell::Cell<u64>>,
+}
+
+impl<'r> FixedPathMatches<'r> {
+    pub fn new(regexes: &'r LocationRegexes, paths: &'r [&'r str]) -> FixedPathMatches<'r> {
+        let slots = regexes.engines.len();
+        FixedPathMatches {
+            regexes,
+            paths,
+            asked: vec![std::cell::Cell::new(0); slots],
+            matched: vec![std::cell::Cell::new(0); slots],
+        }
+    }
+
+    /// Whether the regex `location` matches the path at `index` of the list.
+    pub fn location_matches(&self, location: &Location<'_>, index: usize) -> bool {
+        let path = self.paths.get(index).copied().unwrap_or_default();
+        let slot = self.regexes.by_node.get(location.node).copied();
+        let (Some(asked), Some(matched), true) = (
+            slot.and_then(|slot| self.asked.get(slot as usize)),
+            slot.and_then(|slot| self.matched.get(slot as usize)),
+            index < 64,
+        ) else {
+            return self.regexes.location_matches(location, path);
+        };
+        let bit = 1u64 << index;
+        if asked.get() & bit == 0 {
+            asked.set(asked.get() | bit);
+            if self.regexes.location_matches(location, path) {
+                matched.set(matched.get() | bit);
+            }
+        }
+        matched.get() & bit != 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1211,5 +1256,44 @@ mod tests {
         assert_eq!(tree.effective_acl(b), Some(b));
         assert_eq!(tree.acl(b).len(), 1);
         assert_eq!(tree.sample_path(b), "/b/");
+    }
+
+    /// The kept answers are the answers: every location of a few servers
+    /// sharing patterns, every path, asked twice.
+    #[test]
+    fn fixed_path_answers_agree_with_asking() {
+        let server = "server {\n location ~ \\.php$ { }\n location ~* \\.(?:JPG|png)$ { }\n location ~ /\\.(?!well-known) { }\n location /x/ { location ~ ^/x/y { } }\n}\n";
+        let text = format!("http {{\n{server}{server}}}\n");
+        let mut sources = SourceMap::new();
+        let file = sources.add(lint403_core::SourceFile::from_bytes(
+            "/tmp/lint403-unit/nginx.conf",
+            text.into_bytes(),
+        ));
+        let config =
+            lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+        let tree = Tree::build(&config, &sources);
+        let regexes = LocationRegexes::of(&tree);
+        let paths = ["/a.php", "/b.jpg", "/.env", "/.well-known/x", "/x/y", "/"];
+        let answers = FixedPathMatches::new(&regexes, &paths);
+        let mut regex_locations = 0;
+        for _ in 0..2 {
+            for node in &tree.nodes {
+                for location in &node.locations {
+                    if location.kind != LocationKind::Regex {
+                        continue;
+                    }
+                    regex_locations += 1;
+                    for (index, path) in paths.iter().enumerate() {
+                        assert_eq!(
+                            answers.location_matches(location, index),
+                            regexes.location_matches(location, path),
+                            "{} on {path}",
+                            location.pattern
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(regex_locations, 16);
     }
 }
