@@ -149,6 +149,21 @@ impl Engine {
     }
 }
 
+/// `A/|A$` for a pattern `A(/|$)` whose `A` has no alternation: the
+/// same texts match (only the groups differ, and groups are asked of
+/// `regex`'s engines, built from the pattern as written), and the small
+/// matcher takes a `$` at the end of a branch, not inside a group. Apache
+/// `Redirect /old /new` is lowered to such a pattern, one per line of a
+/// configuration that can hold tens of thousands.
+fn slash_or_end_distributed(pattern: &str) -> Option<String> {
+    let stem = pattern.strip_suffix("(/|$)")?;
+    let trailing_backslashes = stem.bytes().rev().take_while(|&byte| byte == b'\\').count();
+    if stem.contains('|') || trailing_backslashes % 2 == 1 {
+        return None;
+    }
+    Some(format!("{stem}/|{stem}$"))
+}
+
 /// The limit `regex::RegexBuilder` sets by default, so a pattern too big
 /// for `regex` is too big here too.
 const NFA_SIZE_LIMIT: usize = 10 * (1 << 20);
@@ -214,7 +229,10 @@ impl Fast {
 
     /// The pattern if [`small::Small`] takes it: built without `regex`.
     fn small(pattern: &str, case_insensitive: bool) -> Option<Fast> {
-        let small = small::Small::new(pattern, case_insensitive)?;
+        let small = small::Small::new(pattern, case_insensitive).or_else(|| {
+            let distributed = slash_or_end_distributed(pattern)?;
+            small::Small::new(&distributed, case_insensitive)
+        })?;
         Some(Fast(Arc::new(Machine::Small {
             small,
             source: pattern.into(),
@@ -709,6 +727,55 @@ mod tests {
         let broken = Pattern::new(r"(", false);
         assert!(broken.unsupported().is_some());
         assert_eq!(broken.is_match("x"), None);
+    }
+
+    /// A `Redirect` prefix pattern goes to the small matcher, and matches
+    /// where `regex` matches it.
+    #[test]
+    fn slash_or_end_patterns_are_small_and_agree_with_regex() {
+        let patterns = [
+            r"^/old/page\-12\.html(/|$)",
+            r"^(/|$)",
+            r"^/a[0-9]+(/|$)",
+            r"/x(/|$)",
+        ];
+        for source in patterns {
+            for case_insensitive in [false, true] {
+                let fast = Fast::small(source, case_insensitive);
+                assert!(fast.is_some(), "{source} is small");
+                let Ok(regex) = regex::RegexBuilder::new(source)
+                    .case_insensitive(case_insensitive)
+                    .build()
+                else {
+                    panic!("{source} compiles");
+                };
+                let texts = [
+                    "",
+                    "/",
+                    "/old/page-12.html",
+                    "/old/page-12.html/",
+                    "/old/page-12.html/x",
+                    "/old/page-12.htmlx",
+                    "/OLD/page-12.html",
+                    "/a12",
+                    "/a12/b",
+                    "/a",
+                    "/x",
+                    "/y/x",
+                    "/y/x/z",
+                    "/xz",
+                ];
+                for text in texts {
+                    assert_eq!(
+                        fast.as_ref().map(|fast| fast.is_match(text)),
+                        Some(regex.is_match(text)),
+                        "{source} on {text:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(slash_or_end_distributed(r"^/a|b(/|$)"), None);
+        assert_eq!(slash_or_end_distributed(r"^/a\(/|$)"), None);
     }
 
     /// The superset pattern turns texts down, never changes an answer:
