@@ -193,34 +193,14 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
         };
         let chained = has_flag(&flags, &["C", "chain"]);
         if !matched {
-            index += 1;
-            if chained {
-                while index < entries.len()
-                    && has_flag(
-                        &flags_of(words(entries[index - 1].rule).get(2)),
-                        &["C", "chain"],
-                    )
-                {
-                    index += 1;
-                }
-            }
+            index = after_unapplied(entries, index, chained);
             continue;
         }
         let cond_groups =
             match conditions(&entry.conds, &rule_groups, reads_cond_groups(entry), lookup) {
                 Ok(Some(groups)) => groups,
                 Ok(None) => {
-                    index += 1;
-                    if chained {
-                        while index < entries.len()
-                            && has_flag(
-                                &flags_of(words(entries[index - 1].rule).get(2)),
-                                &["C", "chain"],
-                            )
-                        {
-                            index += 1;
-                        }
-                    }
+                    index = after_unapplied(entries, index, chained);
                     continue;
                 }
                 Err(reason) => return Outcome::Unknown(reason),
@@ -348,6 +328,23 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
 
 /// The conditions of a rule: `Ok(Some(groups of the last match))` when
 /// they hold, `Ok(None)` when not.
+/// Where the list goes on after the rule at `index` did not apply: the
+/// next rule, past the rules a `[C]` chains to it.
+fn after_unapplied(entries: &[Entry<'_>], index: usize, chained: bool) -> usize {
+    let mut next = index + 1;
+    if chained {
+        while next < entries.len()
+            && has_flag(
+                &flags_of(words(entries[next - 1].rule).get(2)),
+                &["C", "chain"],
+            )
+        {
+            next += 1;
+        }
+    }
+    next
+}
+
 fn conditions(
     conds: &[&Rule],
     rule_groups: &[Option<String>],
