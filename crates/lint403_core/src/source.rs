@@ -354,6 +354,34 @@ mod tests {
         assert_eq!(file.line_col(file.text.len()).line, 3);
     }
 
+    /// A frozen map and its clones keep every id; what a clone adds stays
+    /// its own, and the shared part is recognised as the same list.
+    #[test]
+    fn frozen_maps_keep_ids_and_share_their_files() {
+        let mut map = SourceMap::new();
+        let a = map.add(SourceFile::from_bytes("a", b"1".to_vec()));
+        let frozen = map.frozen();
+        let b = map.add(SourceFile::from_bytes("b", b"2".to_vec()));
+        let mut seeded = frozen.clone();
+        let c = seeded.add(SourceFile::from_bytes("c", b"3".to_vec()));
+        assert_eq!((a.0, b.0, c.0), (0, 1, 1));
+        assert_eq!(seeded.get(a).text, "1");
+        assert_eq!(seeded.get(c).text, "3");
+        assert_eq!(map.get(b).text, "2");
+        assert!(seeded.shares_frozen_with(&frozen));
+        assert!(!map.shares_frozen_with(&frozen));
+        assert_eq!((seeded.len(), seeded.frozen_len()), (2, 1));
+        let refrozen = seeded.frozen();
+        assert_eq!(refrozen.frozen_len(), 2);
+        let paths: Vec<String> = refrozen
+            .iter()
+            .map(|(_, file)| file.path.display().to_string())
+            .collect();
+        assert_eq!(paths, ["a", "c"]);
+        assert_eq!(refrozen.find(Path::new("c")), Some(c));
+        assert!(std::sync::Arc::ptr_eq(&refrozen.shared(a), &map.shared(a)));
+    }
+
     #[test]
     fn invalid_bytes_keep_offsets() {
         let file = SourceFile::from_bytes("t", b"a\xff\xfeb\xe2\x82".to_vec());
