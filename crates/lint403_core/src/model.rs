@@ -93,10 +93,10 @@ impl ChildrenIndex {
             let first_group = index.groups.len();
             for (kind, child) in &kinds {
                 let at = offset(index.children.len());
-                let same_kind = index.groups.len() > first_group
-                    && index.groups.last().is_some_and(|(last, _, _)| last == kind);
+                // The last group is this scope's when it was opened here.
+                let own_group = index.groups.len() > first_group;
                 match index.groups.last_mut() {
-                    Some((_, _, end)) if same_kind => *end = at + 1,
+                    Some((last, _, end)) if own_group && last == kind => *end = at + 1,
                     _ => index.groups.push((*kind, at, at + 1)),
                 }
                 index.children.push(*child);

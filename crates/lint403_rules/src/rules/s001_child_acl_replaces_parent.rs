@@ -437,8 +437,10 @@ fn pairs(
                 .skip(1)
                 .map(std::path::Path::to_path_buf)
                 .collect();
-            for parent in load(id, false).iter().cloned() {
-                let Some(deploy) = parent.path.clone().filter(|_| has(&parent)) else {
+            // Only a scope the `.htaccess` lies under is copied out of the
+            // shared list (a main configuration has one per <Directory>).
+            for parent in load(id, false).iter() {
+                let Some(deploy) = parent.path.clone().filter(|_| has(parent)) else {
                     continue;
                 };
                 let relative = deploy.trim_start_matches('/');
@@ -460,7 +462,7 @@ fn pairs(
                     format!("{deploy}/{rest}")
                 };
                 let request = format!("a GET of a file under {below}");
-                consider((depth, false), parent, request);
+                consider((depth, false), parent.clone(), request);
             }
         }
     }
