@@ -167,6 +167,8 @@ pub struct TraceOptions {
     /// the explanation, and writing every step's text for each of them
     /// was a large part of a run's time. The Apache tracer honours it; the
     /// nginx tracer keeps every step, since it turns earlier steps into
-    /// deciding ones when a later line says they decided.
+    /// deciding ones when a later line says they decided. The nginx
+    /// lowering honours it too: the model keeps no setting its tracer does
+    /// not read (`lint403_nginx::lower::read_by_tracer`).
     pub verdict_only: bool,
 }

@@ -22,7 +22,10 @@
 //!   last. A `Condition::Var` whose name starts with `$` is a template
 //!   (a `map` source made of several variables);
 //! - `Setting { name: "conf-prefix", args: [dir] }` in [`Model::global`]
-//!   is where relative paths (user files) resolve.
+//!   is where relative paths (user files) resolve;
+//! - a model lowered for verdicts only ([`TraceOptions::verdict_only`], the
+//!   lint rules' probes) keeps no `Setting` the tracer does not read
+//!   ([`read_by_tracer`]); the gaps such directives cause are kept.
 
 use std::net::IpAddr;
 
@@ -57,6 +60,57 @@ pub const CONTENT_HANDLERS: &[&str] = &[
     "dav_methods",
 ];
 
+/// The simple directives that lower into something other than a
+/// [`RuleKind::Setting`] (the arms of `Lowerer::rule`): with
+/// [`read_by_tracer`], what a verdict-only scope has room made for.
+const MODELLED: &[&str] = &[
+    "allow",
+    "deny",
+    "return",
+    "rewrite",
+    "set",
+    "valid_referers",
+    "autoindex",
+    "index",
+    "auth_basic",
+    "auth_basic_user_file",
+    "auth_request",
+    "satisfy",
+];
+
+/// The settings the tracer reads by name, besides [`CONTENT_HANDLERS`] and
+/// [`OPAQUE_ACCESS`] (the synthetic ones — `return-text`, `map`, `geo`,
+/// `conf-prefix`, `opaque-variable` — are always kept; `if` is one too,
+/// and kept under the same name when it stands where nginx refuses it).
+const TRACED_SETTINGS: &[&str] = &[
+    "if",
+    "root",
+    "alias",
+    "try_files",
+    "internal",
+    "error_page",
+    "recursive_error_pages",
+    "disable_symlinks",
+    "fastcgi_index",
+    "fastcgi_split_path_info",
+    "merge_slashes",
+    "set_real_ip_from",
+    "real_ip_header",
+    "real_ip_recursive",
+    "break",
+];
+
+/// Whether the tracer reads a setting named `name`. A model lowered for
+/// verdicts only keeps no other: a large configuration's
+/// `proxy_set_header`, `fastcgi_param`, `add_header` and `access_log` lines
+/// were a third of its rules and two thirds of its words, and no verdict
+/// reads them.
+pub fn read_by_tracer(name: &str) -> bool {
+    [TRACED_SETTINGS, CONTENT_HANDLERS, OPAQUE_ACCESS]
+        .iter()
+        .any(|names| names.contains(&name))
+}
+
 /// Directives that decide access (or rewrite the request) in ways lint403
 /// does not model: a trace that reaches one answers "unknown".
 pub const OPAQUE_ACCESS: &[&str] = &[
@@ -76,12 +130,12 @@ pub const OPAQUE_ACCESS: &[&str] = &[
 /// `config` read. Never fails: what cannot be represented goes into
 /// [`Model::gaps`].
 pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOptions) -> Model {
-    let _ = options;
     let mut lowerer = Lowerer {
         config,
         sources,
         model: Model::new(Dialect::Nginx),
         files_open: Vec::new(),
+        verdict_only: options.verdict_only,
     };
     lowerer.model.global.push(Rule {
         span: Span::new(config.root, 0..0),
@@ -163,6 +217,8 @@ struct Lowerer<'c, 's> {
     sources: &'s SourceMap,
     model: Model,
     files_open: Vec<FileId>,
+    /// Keep only the settings a verdict can depend on ([`read_by_tracer`]).
+    verdict_only: bool,
 }
 
 /// One directive with its file, ready to read.
@@ -183,6 +239,13 @@ impl<'a> Entry<'a> {
             .iter()
             .map(|word| word.value(self.text).into_owned())
             .collect()
+    }
+
+    fn first_arg(&self) -> Option<std::borrow::Cow<'a, str>> {
+        self.directive
+            .args
+            .first()
+            .map(|word| word.value(self.text))
     }
 
     fn span(&self) -> Span {
@@ -295,7 +358,13 @@ impl Lowerer<'_, '_> {
                     count += self.simple_directives(target, target_text, &loaded.tree.items);
                     self.files_open.pop();
                 }
-            } else if directive.block().is_none() || directive.name.is(text, "if") {
+            } else if directive.name.is(text, "if")
+                || (directive.block().is_none()
+                    && (!self.verdict_only || {
+                        let name = directive.name(text);
+                        MODELLED.contains(&name.as_ref()) || read_by_tracer(&name)
+                    }))
+            {
                 count += 1;
             }
         }
@@ -306,7 +375,6 @@ impl Lowerer<'_, '_> {
     fn directive(&mut self, entry: &Entry<'_>, level: Level) {
         let name = entry.name();
         let name = name.as_ref();
-        let args = entry.args();
         let span = entry.span();
         match (name, level) {
             ("http", Level::Main) => {
@@ -333,11 +401,11 @@ impl Lowerer<'_, '_> {
                 });
                 self.block_items(entry, Level::Server(server, site));
             }
-            ("map", Level::Http(_)) => self.map(entry, &args),
-            ("geo", Level::Http(_)) => self.geo(entry, &args),
+            ("map", Level::Http(_)) => self.map(entry, &entry.args()),
+            ("geo", Level::Http(_)) => self.geo(entry, &entry.args()),
             ("upstream" | "types" | "split_clients" | "charset_map" | "perl_set" | "js_set", _) => {
                 if name == "perl_set" || name == "js_set" {
-                    if let Some(variable) = args.first() {
+                    if let Some(variable) = entry.first_arg() {
                         self.model.global.push(Rule {
                             span,
                             kind: RuleKind::Setting {
@@ -349,6 +417,7 @@ impl Lowerer<'_, '_> {
                 }
             }
             ("listen", Level::Server(_, site)) => {
+                let args = entry.args();
                 if let Some(listen) = parse_listen(&args, span) {
                     if let Some(site) = self.model.sites.get_mut(site) {
                         site.listen.push(listen);
@@ -365,7 +434,7 @@ impl Lowerer<'_, '_> {
             }
             ("server_name", Level::Server(_, site)) => {
                 if let Some(site) = self.model.sites.get_mut(site) {
-                    for name in &args {
+                    for name in &entry.args() {
                         if name.starts_with('~') {
                             site.names.push(name.clone());
                         } else {
@@ -375,6 +444,7 @@ impl Lowerer<'_, '_> {
                 }
             }
             ("location", Level::Server(parent, _) | Level::Location(parent)) => {
+                let args = entry.args();
                 let Some(matcher) = location_matcher(&args) else {
                     self.gap(
                         span,
@@ -403,7 +473,7 @@ impl Lowerer<'_, '_> {
                 self.block_items(entry, Level::Location(location));
             }
             ("if", Level::Server(parent, _) | Level::Location(parent)) => {
-                let condition = if_condition(&args);
+                let condition = if_condition(&entry.args());
                 if let Condition::Unknown(text) = &condition {
                     self.gap(span, format!("if condition {text:?} is not understood"));
                 }
@@ -429,7 +499,12 @@ impl Lowerer<'_, '_> {
                     Some(parent),
                     ScopeKind::LimitExcept,
                     Matcher::Methods {
-                        methods: args.iter().map(|m| m.to_ascii_uppercase()).collect(),
+                        methods: entry
+                            .directive
+                            .args
+                            .iter()
+                            .map(|word| word.value(entry.text).to_ascii_uppercase())
+                            .collect(),
                         except: true,
                     },
                     span,
@@ -443,18 +518,16 @@ impl Lowerer<'_, '_> {
                 };
                 let server_root = match (level, name) {
                     (Level::Server(_, site), "root") => {
-                        args.first().map(|root| (site, root.clone()))
+                        entry.first_arg().map(|root| (site, root.into_owned()))
                     }
                     _ => None,
                 };
                 let text = if name == "return" {
-                    return_text(&args)
+                    return_text(&entry.args())
                 } else {
                     None
                 };
-                // The words move into the rule: most directives become a
-                // `Setting` that keeps them.
-                if let Some(kind) = self.rule(entry, name, args) {
+                if let Some(kind) = self.rule(entry, name) {
                     if let Some((site, root)) = server_root {
                         if let Some(site) = self.model.sites.get_mut(site) {
                             site.document_roots.push(root);
@@ -476,10 +549,12 @@ impl Lowerer<'_, '_> {
         }
     }
 
-    /// The rule of a simple directive.
-    fn rule(&mut self, entry: &Entry<'_>, name: &str, args: Vec<String>) -> Option<RuleKind> {
+    /// The rule of a simple directive; its words are decoded only where
+    /// the rule keeps them (an `allow` line needs its first word alone).
+    fn rule(&mut self, entry: &Entry<'_>, name: &str) -> Option<RuleKind> {
         let span = entry.span();
-        let first = args.first().map(String::as_str);
+        let first = entry.first_arg();
+        let first = first.as_deref();
         Some(match name {
             "allow" | "deny" => {
                 let action = if name == "allow" {
@@ -522,6 +597,7 @@ impl Lowerer<'_, '_> {
                 }
             }
             "rewrite" => {
+                let args = entry.args();
                 let (Some(pattern), Some(target)) = (args.first(), args.get(1)) else {
                     return None;
                 };
@@ -540,6 +616,7 @@ impl Lowerer<'_, '_> {
                 }
             }
             "set" => {
+                let args = entry.args();
                 let (Some(variable), Some(value)) = (args.first(), args.get(1)) else {
                     return None;
                 };
@@ -555,7 +632,7 @@ impl Lowerer<'_, '_> {
                 let mut server_names = false;
                 let mut hosts = Vec::new();
                 let mut regexes = Vec::new();
-                for arg in &args {
+                for arg in &entry.args() {
                     match arg.as_str() {
                         "none" => none = true,
                         "blocked" => blocked = true,
@@ -588,7 +665,7 @@ impl Lowerer<'_, '_> {
             },
             "index" => RuleKind::Listing {
                 autoindex: None,
-                index_files: Some(args),
+                index_files: Some(entry.args()),
             },
             "auth_basic" => {
                 let enabled = first.is_none_or(|value| value != "off");
@@ -640,11 +717,17 @@ impl Lowerer<'_, '_> {
                         format!("{other}: lint403 does not model what it does to a request"),
                     );
                 }
+                if self.verdict_only && !read_by_tracer(other) {
+                    return None;
+                }
                 // Named by the directive table's own text where nginx knows
                 // the directive: a configuration has a setting per
                 // directive, and its name needs no copy.
                 let name = directive_name(other);
-                RuleKind::Setting { name, args }
+                RuleKind::Setting {
+                    name,
+                    args: entry.args(),
+                }
             }
         })
     }
@@ -1114,4 +1197,31 @@ fn directive_name(name: &str) -> std::borrow::Cow<'static, str> {
     crate::directives::lookup(name)
         .first()
         .map_or_else(|| name.to_string().into(), |spec| spec.name.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use lint403_core::model::RuleKind;
+    use lint403_core::{CheckOptions, SourceFile, SourceMap, TraceOptions};
+
+    /// `MODELLED` names exactly the directives of nginx's table that lower
+    /// into a rule other than a setting (it sizes a verdict-only scope's
+    /// rule list, so a name left out would make the list regrow).
+    #[test]
+    fn modelled_names_the_directives_that_are_not_settings() {
+        for name in crate::directives::names() {
+            let text = format!("http {{ server {{ listen 8080; location / {{ {name} x y; }} }} }}");
+            let mut sources = SourceMap::new();
+            let file = sources.add(SourceFile::from_bytes("/tmp/nginx.conf", text.into_bytes()));
+            let config = crate::load(&mut sources, file, &CheckOptions::default());
+            let model = super::lower(&config, &mut sources, &TraceOptions::default());
+            let modelled = model.scopes.last().is_some_and(|location| {
+                location
+                    .rules
+                    .iter()
+                    .any(|rule| !matches!(rule.kind, RuleKind::Setting { .. }))
+            });
+            assert_eq!(modelled, super::MODELLED.contains(&name), "{name}");
+        }
+    }
 }

@@ -476,6 +476,13 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
         verdict_only: false,
     };
     let model = lint403_nginx::lower(&loaded, &mut sources, &options);
+    // What the lint rules trace: the model without the settings no
+    // verdict reads.
+    let verdict_only = TraceOptions {
+        verdict_only: true,
+        ..options.clone()
+    };
+    let slim = lint403_nginx::lower(&loaded, &mut sources, &verdict_only);
     let mut rows = Vec::new();
     for request in &case.requests {
         let test = TestRequest {
@@ -520,6 +527,14 @@ fn run_case(case: &Case, seed: u16) -> Vec<Row> {
             .or_else(|| request.user.as_ref().map(|_| String::new()));
         traced.listen = Some(listen);
         let verdict = lint403_nginx::trace(&model, &traced, &options);
+        let probed = lint403_nginx::trace(&slim, &traced, &verdict_only);
+        assert_eq!(
+            (probed.status, probed.outcome, &probed.decided_by),
+            (verdict.status, verdict.outcome, &verdict.decided_by),
+            "{}: {}: the verdict-only model traces otherwise",
+            case.name,
+            request.line
+        );
         let verdict = if verdict.outcome == Outcome::Unknown && verdict.status.is_some() {
             Verdict {
                 status: None,

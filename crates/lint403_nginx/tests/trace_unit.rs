@@ -660,3 +660,64 @@ fn geo_forms_lint403_does_not_read_are_unknown() {
         assert_eq!(verdict.outcome, Outcome::Unknown, "{line}");
     }
 }
+
+/// A model lowered for verdicts only is the full model without the
+/// settings no verdict reads — for every directive nginx knows, at every
+/// level it can stand: a directive that lowers into a rule of its own
+/// kind, or a setting the tracer reads, is never dropped (nor its gaps).
+#[test]
+fn a_verdict_only_model_drops_only_settings_no_verdict_reads() {
+    let verdict_only = TraceOptions {
+        verdict_only: true,
+        ..TraceOptions::default()
+    };
+    let mut dropped = 0;
+    for name in lint403_nginx::directives::names() {
+        for (level, text) in [
+            (
+                "http",
+                format!("http {{ {name} x y; server {{ listen 8080; }} }}"),
+            ),
+            (
+                "server",
+                format!("http {{ server {{ listen 8080; {name} x y; }} }}"),
+            ),
+            (
+                "location",
+                format!("http {{ server {{ listen 8080; location / {{ {name} x y; }} }} }}"),
+            ),
+        ] {
+            let mut sources = SourceMap::new();
+            let file = sources.add(SourceFile::from_bytes(
+                "/tmp/lint403-trace-unit/nginx.conf",
+                text.clone().into_bytes(),
+            ));
+            let config = lint403_nginx::load(&mut sources, file, &CheckOptions::default());
+            let mut full = lower(&config, &mut sources, &TraceOptions::default());
+            let slim = lower(&config, &mut sources, &verdict_only);
+            for scope in &mut full.scopes {
+                scope.rules.retain(|rule| match &rule.kind {
+                    RuleKind::Setting { name: setting, .. } => {
+                        let kept = setting != name || lint403_nginx::lower::read_by_tracer(name);
+                        dropped += usize::from(!kept);
+                        kept
+                    }
+                    _ => true,
+                });
+            }
+            assert_eq!(
+                format!("{:?}", slim.scopes),
+                format!("{:?}", full.scopes),
+                "{name} at {level} level"
+            );
+            assert_eq!(
+                format!("{:?}", (&slim.sites, &slim.global, &slim.gaps)),
+                format!("{:?}", (&full.sites, &full.global, &full.gaps)),
+                "{name} at {level} level"
+            );
+        }
+    }
+    // The filter is not vacuous: most of nginx's directives are settings
+    // no verdict reads.
+    assert!(dropped > 500, "{dropped} settings dropped");
+}
