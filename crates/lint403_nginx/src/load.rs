@@ -233,7 +233,8 @@ struct Loader<'o> {
     /// order by [`Loader::reach`], so the outcome is unchanged.
     prefetched: HashMap<PathBuf, Prefetched>,
     /// Include paths already reached, as written: a glob included again
-    /// (in every `server`) is not read ahead again.
+    /// (in every `server`) is not read ahead again, and a file included
+    /// again is known to exist.
     reached: HashSet<PathBuf>,
     /// [`canonical_key`] of each path reached so far: a snippet included
     /// by every `server` is resolved once, not once per include (each
@@ -416,7 +417,9 @@ impl Loader<'_> {
                 }
             };
         }
-        if path.symlink_metadata().is_err() {
+        // A path reached before exists (a snippet included by every
+        // `location` is looked up once, not once per include).
+        if !self.reached.contains(&path) && path.symlink_metadata().is_err() {
             self.diagnostics.push(
                 Diagnostic::new(
                     INCLUDE_UNRESOLVED,
@@ -460,7 +463,9 @@ impl Loader<'_> {
                 Span::new(from, link.head)
             });
         let prefetched = self.prefetched.remove(path);
-        self.reached.insert(path.to_path_buf());
+        if !self.reached.contains(path) {
+            self.reached.insert(path.to_path_buf());
+        }
         let key = match &prefetched {
             Some(ahead) => {
                 self.keys.insert(path.to_path_buf(), ahead.key.clone());
