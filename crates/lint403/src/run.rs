@@ -195,14 +195,16 @@ fn check_one(
             let sources: &SourceMap = sources;
             if lint403_rules::is_large(sources, Loaded::Nginx(&loaded)) {
                 // nginx's own directive checks beside the rules, not before.
-                std::thread::scope(|scope| {
+                let checked = std::thread::scope(|scope| {
                     let validation = scope.spawn(|| lint403_nginx::check_loaded(&loaded, sources));
                     let lints = lint(sources, Loaded::Nginx(&loaded), config);
                     let output = validation
                         .join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                     (output, lints)
-                })
+                });
+                lint403_core::cores::dispose(loaded);
+                checked
             } else {
                 let output = lint403_nginx::check_loaded(&loaded, sources);
                 (output, lint(sources, Loaded::Nginx(&loaded), config))
@@ -211,7 +213,11 @@ fn check_one(
         Dialect::Apache => {
             let loaded = lint403_apache::load(sources, file, options);
             let output = lint403_apache::check_loaded(&loaded);
-            (output, lint(sources, Loaded::Apache(&loaded), config))
+            let lints = lint(sources, Loaded::Apache(&loaded), config);
+            if lint403_rules::is_large(sources, Loaded::Apache(&loaded)) {
+                lint403_core::cores::dispose(loaded);
+            }
+            (output, lints)
         }
         Dialect::Iis => {
             let loaded = lint403_iis::load(sources, file, options);
@@ -224,10 +230,15 @@ fn check_one(
 }
 
 fn lint(sources: &SourceMap, loaded: Loaded<'_>, config: &Config) -> Vec<Diagnostic> {
-    lint403_rules::run_where(
-        &RuleContext::new(sources, loaded).with_facts(&config.site),
-        |rule| !config.never_reports(&rule.code),
-    )
+    let context = RuleContext::new(sources, loaded).with_facts(&config.site);
+    let found = lint403_rules::run_where(&context, |rule| !config.never_reports(&rule.code));
+    if lint403_rules::is_large(sources, loaded) {
+        // Freed beside the block tree, which is dropped here.
+        if let Some(model) = context.into_model() {
+            lint403_core::cores::dispose(model);
+        }
+    }
+    found
 }
 
 /// What checking one file (and what it includes) produced, with sources

@@ -88,6 +88,16 @@ impl<'a> RuleContext<'a> {
             .as_ref()
     }
 
+    /// The shared model the rules traced, if one was lowered (the views
+    /// that borrow the configuration are dropped here): a large model is
+    /// worth handing to [`lint403_core::cores::dispose`].
+    pub fn into_model(self) -> Option<lint403_core::Model> {
+        self.lowered
+            .into_inner()
+            .flatten()
+            .map(|lowered| lowered.model)
+    }
+
     /// An nginx configuration's block tree; `None` for the other dialects.
     pub fn nginx_tree(&self) -> Option<&walk::nginx::Tree<'a>> {
         let Loaded::Nginx(config) = self.config else {
