@@ -263,8 +263,10 @@ pub enum Matcher {
         methods: Vec<String>,
         except: bool,
     },
-    /// nginx `if`, Apache `<If>`.
-    If(Condition),
+    /// nginx `if`, Apache `<If>` (boxed: a condition is several times the
+    /// size of the other matchers, and a large configuration has hundreds
+    /// of thousands of scopes).
+    If(Box<Condition>),
 }
 
 /// How a scope's access rules combine with the parent's.

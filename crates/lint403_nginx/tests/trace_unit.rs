@@ -191,7 +191,7 @@ fn directives_become_shared_rules() {
         .scopes
         .iter()
         .find_map(|scope| match &scope.matcher {
-            Matcher::If(condition) => Some(condition.clone()),
+            Matcher::If(condition) => Some((**condition).clone()),
             _ => None,
         })
         .expect("if scope");

@@ -471,7 +471,7 @@ impl Lowerer {
                 } else {
                     Condition::All(parts)
                 };
-                (ScopeKind::If, Matcher::If(condition))
+                (ScopeKind::If, Matcher::If(Box::new(condition)))
             }
             SectionKind::Limit | SectionKind::LimitExcept => (
                 if section.kind == SectionKind::Limit {
