@@ -124,7 +124,9 @@ fn terminator_line(file: &lint403_core::SourceFile, offset: usize) -> usize {
         let range = directive.range();
         if range.start <= offset && offset < range.end.max(range.start + 1) {
             let end = match &directive.end {
-                lint403_nginx::syntax::DirectiveEnd::Semicolon(semicolon) => semicolon.start,
+                lint403_nginx::syntax::DirectiveEnd::Semicolon(semicolon) => {
+                    semicolon.range().start
+                }
                 lint403_nginx::syntax::DirectiveEnd::Block(block) => block.open.start,
                 lint403_nginx::syntax::DirectiveEnd::Missing => range.end,
             };

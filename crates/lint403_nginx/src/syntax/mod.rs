@@ -193,7 +193,7 @@ pub struct Directive {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DirectiveEnd {
     /// `;`
-    Semicolon(TextRange),
+    Semicolon(Semicolon),
     /// `{ ... }` (boxed: most directives end in `;`, and a smaller
     /// directive is cheaper to move around).
     Block(Box<Block>),
@@ -212,7 +212,7 @@ impl Directive {
             end = end.max(last.range().end);
         }
         match &self.end {
-            DirectiveEnd::Semicolon(range) => end = end.max(range.end),
+            DirectiveEnd::Semicolon(semicolon) => end = end.max(semicolon.range().end),
             DirectiveEnd::Block(block) => end = end.max(block.range().end),
             DirectiveEnd::Missing => {}
         }
@@ -238,6 +238,28 @@ impl Directive {
     /// The name's value (names are rarely quoted, but nginx allows it).
     pub fn name<'t>(&self, text: &'t str) -> Cow<'t, str> {
         self.name.value(text)
+    }
+}
+
+/// A directive's `;`, by its offset (a `u32`, like [`Word`]'s: every
+/// directive ends in one, and a range of two `usize`s made each directive
+/// a third larger).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Semicolon {
+    at: u32,
+}
+
+impl Semicolon {
+    pub(crate) fn at(offset: usize) -> Semicolon {
+        Semicolon {
+            at: u32::try_from(offset).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The one byte of the `;`.
+    pub fn range(self) -> TextRange {
+        let start = self.at as usize;
+        TextRange::new(start, start.saturating_add(1))
     }
 }
 
@@ -294,8 +316,10 @@ pub enum Item {
     StraySemicolon(TextRange),
     /// A `}` with no block to close (nginx: `unexpected "}"`).
     StrayClose(TextRange),
-    /// A `{` with no directive name before it (nginx: `unexpected "{"`).
-    OrphanBlock(Block),
+    /// A `{` with no directive name before it (nginx: `unexpected "{"`);
+    /// boxed, like a directive's block, so an item is no larger than a
+    /// directive.
+    OrphanBlock(Box<Block>),
     /// Text kept verbatim: a Lua body, or what is nested too deeply.
     Raw(TextRange),
 }
@@ -407,7 +431,7 @@ impl SyntaxTree {
                         leaf(range);
                     }
                     match &directive.end {
-                        DirectiveEnd::Semicolon(range) => leaf(*range),
+                        DirectiveEnd::Semicolon(semicolon) => leaf(semicolon.range()),
                         DirectiveEnd::Missing => {}
                         DirectiveEnd::Block(block) => {
                             leaf(block.open);

@@ -15,8 +15,8 @@ use lint403_core::TextRange;
 
 use super::lexer::{bare_word, comment, is_space, quoted_word, spaces};
 use super::{
-    lua, Block, BodyKind, Comment, Directive, DirectiveEnd, Item, ParseOutput, Quote, SyntaxError,
-    SyntaxTree, Trivia, Word,
+    lua, Block, BodyKind, Comment, Directive, DirectiveEnd, Item, ParseOutput, Quote, Semicolon,
+    SyntaxError, SyntaxTree, Trivia, Word,
 };
 use crate::directives::EntriesKind;
 
@@ -298,7 +298,7 @@ impl<'t> Parser<'t> {
     fn semicolon(&mut self, range: TextRange) {
         if let Some(pending) = self.take_pending() {
             self.push_item(Item::Directive(
-                pending.into_directive(DirectiveEnd::Semicolon(range)),
+                pending.into_directive(DirectiveEnd::Semicolon(Semicolon::at(range.start))),
             ));
         } else {
             self.error(
@@ -406,7 +406,7 @@ impl<'t> Parser<'t> {
             Some(pending) => {
                 Item::Directive(pending.into_directive(DirectiveEnd::Block(Box::new(block))))
             }
-            None => Item::OrphanBlock(block),
+            None => Item::OrphanBlock(Box::new(block)),
         };
         self.push_item(item);
     }
@@ -467,7 +467,7 @@ impl<'t> Parser<'t> {
             Some(pending) => {
                 Item::Directive(pending.into_directive(DirectiveEnd::Block(Box::new(block))))
             }
-            None => Item::OrphanBlock(block),
+            None => Item::OrphanBlock(Box::new(block)),
         };
         self.items.push(item);
     }

@@ -129,6 +129,7 @@ fn semicolon_splits(node: &crate::walk::nginx::Node<'_>, out: &mut Vec<Diagnosti
         let lint403_nginx::syntax::DirectiveEnd::Semicolon(semicolon) = entry.directive.end else {
             continue;
         };
+        let semicolon = semicolon.range();
         let Some(last) = entry.directive.args.last() else {
             continue;
         };

@@ -383,10 +383,10 @@ pub struct Tree<'a> {
     pub fragment: bool,
     /// [`Tree::effective_acl`] of every node, found on first use: rules
     /// ask it of the location each of their probes selects.
-    acl_holders: std::sync::OnceLock<Vec<Option<usize>>>,
+    acl_holders: std::sync::OnceLock<Holders>,
     /// [`Tree::effective_entry`] of every node for each of [`INHERITED`],
     /// found on first use (asked of every location by several rules).
-    inherited: [std::sync::OnceLock<Vec<Option<usize>>>; INHERITED.len()],
+    inherited: [std::sync::OnceLock<Holders>; INHERITED.len()],
 }
 
 const ACL_NAMES: &[&str] = &["allow", "deny"];
@@ -774,20 +774,18 @@ impl<'a> Tree<'a> {
         self.acl_holders
             .get_or_init(|| self.holders(ACL_NAMES))
             .get(index)
-            .copied()
-            .flatten()
     }
 
     /// [`Tree::effective`] of every node for `names`: parents come before
     /// their children in `nodes`, so one pass answers for all of them.
-    fn holders(&self, names: &[&str]) -> Vec<Option<usize>> {
-        let mut holders: Vec<Option<usize>> = Vec::with_capacity(self.nodes.len());
+    fn holders(&self, names: &[&str]) -> Holders {
+        let mut holders = Holders(Vec::with_capacity(self.nodes.len()));
         for (node, block) in self.nodes.iter().enumerate() {
             let holder = if self.own(node, names).next().is_some() {
                 Some(node)
             } else {
                 match block.parent {
-                    Some(parent) if parent < node => holders[parent],
+                    Some(parent) if parent < node => holders.get(parent),
                     Some(_) => self.effective(node, names),
                     None => None,
                 }
@@ -795,6 +793,29 @@ impl<'a> Tree<'a> {
             holders.push(holder);
         }
         holders
+    }
+}
+
+/// For every node, the node holding the directives in effect there
+/// ([`Tree::holders`]): `u32` indexes, [`Holders::NONE`] for none (an
+/// `Option<usize>` per node took 16 bytes, four lists of them for a
+/// configuration of 300,000 blocks).
+struct Holders(Vec<u32>);
+
+impl Holders {
+    const NONE: u32 = u32::MAX;
+
+    fn get(&self, node: usize) -> Option<usize> {
+        let holder = *self.0.get(node)?;
+        (holder != Self::NONE).then_some(holder as usize)
+    }
+
+    fn push(&mut self, holder: Option<usize>) {
+        self.0.push(
+            holder
+                .and_then(|holder| u32::try_from(holder).ok())
+                .unwrap_or(Self::NONE),
+        );
     }
 }
 
@@ -850,9 +871,7 @@ impl<'a> Tree<'a> {
         let node = match INHERITED.iter().position(|known| *known == name) {
             Some(slot) => self.inherited[slot]
                 .get_or_init(|| self.holders(&names))
-                .get(index)
-                .copied()
-                .flatten(),
+                .get(index),
             None => self.effective(index, &names),
         }?;
         self.own(node, &names).last().copied()
