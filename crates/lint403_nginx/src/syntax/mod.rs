@@ -183,9 +183,9 @@ pub struct Directive {
     /// Boxed slices rather than vectors: a large configuration holds a
     /// million directives, and neither list changes after parsing.
     pub args: Box<[Word]>,
-    /// Comments after the name, in file order (between the
-    /// words, and before the terminator).
-    pub trivia: Box<[Trivia]>,
+    /// Comments after the name ([`Directive::trivia`]): a thin pointer,
+    /// null for the directives that have none (nearly all of them).
+    trivia: Option<Box<Vec<Trivia>>>,
     pub end: DirectiveEnd,
 }
 
@@ -208,7 +208,7 @@ impl Directive {
         if let Some(last) = self.args.last() {
             end = end.max(last.range().end);
         }
-        if let Some(last) = self.trivia.last() {
+        if let Some(last) = self.trivia().last() {
             end = end.max(last.range().end);
         }
         match &self.end {
@@ -226,6 +226,12 @@ impl Directive {
             .last()
             .map_or(self.name.range().end, |last| last.range().end);
         TextRange::new(self.name.range().start, end)
+    }
+
+    /// Comments after the name, in file order (between the words, and
+    /// before the terminator).
+    pub fn trivia(&self) -> &[Trivia] {
+        self.trivia.as_deref().map_or(&[], Vec::as_slice)
     }
 
     pub fn block(&self) -> Option<&Block> {
@@ -452,7 +458,7 @@ fn head_leaves(directive: &Directive) -> impl Iterator<Item = TextRange> + '_ {
     let words = std::iter::once(&directive.name)
         .chain(directive.args.iter())
         .map(Word::range);
-    let trivia = directive.trivia.iter().map(Trivia::range);
+    let trivia = directive.trivia().iter().map(Trivia::range);
     MergeByStart {
         left: words.peekable(),
         right: trivia.peekable(),

@@ -41,7 +41,7 @@ pub fn parse(text: &str) -> ParseOutput {
 struct Pending {
     name: Word,
     args: Box<[Word]>,
-    trivia: Box<[Trivia]>,
+    trivia: Option<Box<Vec<Trivia>>>,
 }
 
 impl Pending {
@@ -285,7 +285,7 @@ impl<'t> Parser<'t> {
         Some(Pending {
             name,
             args: self.words.drain(..).collect(),
-            trivia: self.trivia.drain(..).collect(),
+            trivia: (!self.trivia.is_empty()).then(|| Box::new(self.trivia.drain(..).collect())),
         })
     }
 
@@ -786,7 +786,7 @@ mod tests {
         let output = parse(text);
         let directive = output.tree.directives().next();
         assert_eq!(directive.map(|d| d.args.len()), Some(2));
-        assert_eq!(directive.map(|d| d.trivia.len()), Some(1));
+        assert_eq!(directive.map(|d| d.trivia().len()), Some(1));
         assert_eq!(output.tree.print(text), text);
     }
 
