@@ -185,6 +185,7 @@ pub struct Directive {
     pub args: Box<[Word]>,
     /// Comments after the name ([`Directive::trivia`]): a thin pointer,
     /// null for the directives that have none (nearly all of them).
+    #[allow(clippy::box_collection)] // 8 bytes here instead of a slice's 16
     trivia: Option<Box<Vec<Trivia>>>,
     pub end: DirectiveEnd,
 }

@@ -41,6 +41,7 @@ pub fn parse(text: &str) -> ParseOutput {
 struct Pending {
     name: Word,
     args: Box<[Word]>,
+    #[allow(clippy::box_collection)] // the directive's own field, moved in
     trivia: Option<Box<Vec<Trivia>>>,
 }
 
