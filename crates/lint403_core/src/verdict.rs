@@ -165,10 +165,11 @@ pub struct TraceOptions {
     /// Keep only the steps that decide ([`Verdict::decided_by`]): the
     /// probes of lint rules read the verdict and its deciding lines, never
     /// the explanation, and writing every step's text for each of them
-    /// was a large part of a run's time. The Apache tracer honours it; the
-    /// nginx tracer keeps every step, since it turns earlier steps into
-    /// deciding ones when a later line says they decided. The nginx
-    /// lowering honours it too: the model keeps no setting its tracer does
-    /// not read (`lint403_nginx::lower::read_by_tracer`).
+    /// was a large part of a run's time. The Apache tracer keeps only the
+    /// deciding steps; the nginx tracer keeps every step (it turns earlier
+    /// steps into deciding ones when a later line says they decided) but
+    /// writes no step text. The nginx lowering honours it too: the model
+    /// keeps no setting its tracer does not read
+    /// (`lint403_nginx::lower::read_by_tracer`).
     pub verdict_only: bool,
 }

@@ -55,24 +55,22 @@ impl Tracer<'_> {
                                     })
                             });
                         if let Some(later) = later {
-                            self.step(
+                            step!(
+                                self,
                                 StepRole::WouldChange,
                                 Some(later.span),
-                                format!(
-                                    "this allow matches {client} too, but comes after the deny"
-                                ),
+                                "this allow matches {client} too, but comes after the deny"
                             );
                         }
                     }
                 }
                 Ok(None) => {
-                    self.step(
+                    step!(
+                        self,
                         StepRole::Evaluated,
                         Some(model.scope(scope).head),
-                        format!(
-                            "no allow/deny of {} matches {client}: the access module declines",
-                            describe_scope(model, scope)
-                        ),
+                        "no allow/deny of {} matches {client}: the access module declines",
+                        describe_scope(model, scope)
                     );
                 }
             }
@@ -268,13 +266,12 @@ impl Tracer<'_> {
             }
         }
         if client != self.client {
-            self.step(
+            step!(
+                self,
                 StepRole::Evaluated,
                 from_span,
-                format!(
-                    "realip: {} is trusted, so the client is {client} from {header}",
-                    self.client
-                ),
+                "realip: {} is trusted, so the client is {client} from {header}",
+                self.client
             );
             self.client = client;
         }
@@ -395,14 +392,8 @@ impl Tracer<'_> {
             Path::new(&self.conf_prefix()).join(&expanded)
         };
         let Some(local) = self.options.fs.local(&path) else {
-            self.step(
-                StepRole::Evaluated,
-                Some(file_span),
-                format!(
-                    "the user file {} is not visible to lint403: user {user} and the password are assumed valid",
-                    path.display()
-                ),
-            );
+            step!(self, StepRole::Evaluated, Some(file_span), "the user file {} is not visible to lint403: user {user} and the password are assumed valid",
+                    path.display());
             return Ok(None);
         };
         match std::fs::read(&local) {
@@ -418,10 +409,12 @@ impl Tracer<'_> {
                         .then(|| fields.next().unwrap_or_default().trim_end().to_string())
                 });
                 let Some(hash) = hash else {
-                    self.step(
+                    step!(
+                        self,
                         StepRole::Decided,
                         Some(file_span),
-                        format!("user {user} is not in {}: 401", path.display()),
+                        "user {user} is not in {}: 401",
+                        path.display()
                     );
                     return Ok(Some(Response {
                         status: 401,
@@ -430,31 +423,22 @@ impl Tracer<'_> {
                     }));
                 };
                 let Some(password) = self.request.password.clone() else {
-                    self.step(
+                    step!(
+                        self,
                         StepRole::Evaluated,
                         Some(file_span),
-                        format!(
-                            "user {user} is in {} (the password is assumed right)",
-                            path.display()
-                        ),
+                        "user {user} is in {} (the password is assumed right)",
+                        path.display()
                     );
                     return Ok(None);
                 };
                 match htpasswd::verify(&password, &hash) {
                     Some(true) => {
-                        self.step(
-                            StepRole::Evaluated,
-                            Some(file_span),
-                            format!("user {user} and the password match {}", path.display()),
-                        );
+                        step!(self, StepRole::Evaluated, Some(file_span), "user {user} and the password match {}", path.display());
                         Ok(None)
                     }
                     Some(false) => {
-                        self.step(
-                            StepRole::Decided,
-                            Some(file_span),
-                            format!("the password of {user} does not match {}: 401", path.display()),
-                        );
+                        step!(self, StepRole::Decided, Some(file_span), "the password of {user} does not match {}: 401", path.display());
                         Ok(Some(Response {
                             status: 401,
                             special: true,
@@ -468,13 +452,12 @@ impl Tracer<'_> {
                 }
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                self.step(
+                step!(
+                    self,
                     StepRole::Decided,
                     Some(file_span),
-                    format!(
-                        "the user file {} does not exist: nginx answers 403",
-                        path.display()
-                    ),
+                    "the user file {} does not exist: nginx answers 403",
+                    path.display()
                 );
                 self.fix = Some(format!(
                     "create {} or fix auth_basic_user_file",
@@ -487,13 +470,12 @@ impl Tracer<'_> {
                 }))
             }
             Err(error) => {
-                self.step(
+                step!(
+                    self,
                     StepRole::Decided,
                     Some(file_span),
-                    format!(
-                        "the user file {} cannot be read ({error}): 500",
-                        path.display()
-                    ),
+                    "the user file {} cannot be read ({error}): 500",
+                    path.display()
                 );
                 Ok(Some(Response {
                     status: 500,

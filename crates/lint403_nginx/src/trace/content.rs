@@ -35,10 +35,11 @@ impl Tracer<'_> {
             };
             let Some(kind) = self.look(&path) else {
                 self.note_no_view(&path);
-                self.step(
+                step!(
+                    self,
                     StepRole::Filesystem,
                     Some(span),
-                    format!("try_files {value}: assumed to exist (no filesystem view)"),
+                    "try_files {value}: assumed to exist (no filesystem view)"
                 );
                 self.accept_try(new_uri, test_dir);
                 return None;
@@ -49,30 +50,32 @@ impl Tracer<'_> {
                 Look::Missing | Look::Forbidden(_) => false,
             };
             if found {
-                self.step(
+                step!(
+                    self,
                     StepRole::Filesystem,
                     Some(span),
-                    format!("try_files {value}: {} exists", path.display()),
+                    "try_files {value}: {} exists",
+                    path.display()
                 );
                 self.accept_try(new_uri, test_dir);
                 return None;
             }
-            self.step(
+            step!(
+                self,
                 StepRole::Filesystem,
                 Some(span),
-                format!(
-                    "try_files {value}: no {} at {}",
-                    if test_dir { "directory" } else { "file" },
-                    path.display()
-                ),
+                "try_files {value}: no {} at {}",
+                if test_dir { "directory" } else { "file" },
+                path.display()
             );
         }
         if let Some(code) = last.strip_prefix('=') {
             let status = code.parse().unwrap_or(404);
-            self.step(
+            step!(
+                self,
                 StepRole::Decided,
                 Some(span),
-                format!("try_files falls back to ={status}"),
+                "try_files falls back to ={status}"
             );
             return Some(Next::Finish(Response {
                 status,
@@ -150,13 +153,12 @@ impl Tracer<'_> {
 
     pub(super) fn content(&mut self) -> Next {
         if let Some((name, span)) = self.handler() {
-            self.step(
+            step!(
+                self,
                 StepRole::Decided,
                 Some(span),
-                format!(
-                    "{name}: the configuration lets the request through to a handler; the upstream \
+                "{name}: the configuration lets the request through to a handler; the upstream \
                      or handler may still refuse it (outside what lint403 can see)"
-                ),
             );
             return Next::Unknown(format!(
                 "{name} answers this request: the configuration lets it through, and the status \
@@ -164,13 +166,12 @@ impl Tracer<'_> {
             ));
         }
         if !matches!(self.method.as_str(), "GET" | "HEAD" | "POST") {
-            self.step(
+            step!(
+                self,
                 StepRole::Decided,
                 None,
-                format!(
-                    "the static module serves only GET, HEAD and POST: {} gets 405",
-                    self.method
-                ),
+                "the static module serves only GET, HEAD and POST: {} gets 405",
+                self.method
             );
             return Next::Finish(Response {
                 status: 405,
@@ -188,22 +189,23 @@ impl Tracer<'_> {
         };
         let Some(kind) = self.look(&path) else {
             self.note_no_view(&path);
-            self.step(
+            step!(
+                self,
                 StepRole::Filesystem,
                 None,
-                format!(
-                    "{} is assumed to be an existing file (no filesystem view)",
-                    path.display()
-                ),
+                "{} is assumed to be an existing file (no filesystem view)",
+                path.display()
             );
             return self.serve_file();
         };
         match kind {
             Look::Missing => {
-                self.step(
+                step!(
+                    self,
                     StepRole::Decided,
                     root,
-                    format!("{} does not exist: 404", path.display()),
+                    "{} does not exist: 404",
+                    path.display()
                 );
                 Next::Finish(Response {
                     status: 404,
@@ -213,7 +215,7 @@ impl Tracer<'_> {
             }
             Look::Forbidden(reason) => {
                 let span = reason.1;
-                self.step(StepRole::Decided, span, format!("{}: 403", reason.0));
+                step!(self, StepRole::Decided, span, "{}: 403", reason.0);
                 self.fix = Some(reason.0);
                 Next::Finish(Response {
                     status: 403,
@@ -222,14 +224,13 @@ impl Tracer<'_> {
                 })
             }
             Look::Dir => {
-                self.step(
+                step!(
+                    self,
                     StepRole::Decided,
                     root,
-                    format!(
-                        "{} is a directory: nginx redirects (301) to {}/",
-                        path.display(),
-                        self.uri
-                    ),
+                    "{} is a directory: nginx redirects (301) to {}/",
+                    path.display(),
+                    self.uri
                 );
                 Next::Finish(Response {
                     status: 301,
@@ -238,10 +239,12 @@ impl Tracer<'_> {
                 })
             }
             Look::Other => {
-                self.step(
+                step!(
+                    self,
                     StepRole::Decided,
                     root,
-                    format!("{} is not a regular file: 404", path.display()),
+                    "{} is not a regular file: 404",
+                    path.display()
                 );
                 Next::Finish(Response {
                     status: 404,
@@ -250,10 +253,12 @@ impl Tracer<'_> {
                 })
             }
             Look::File => {
-                self.step(
+                step!(
+                    self,
                     StepRole::Filesystem,
                     None,
-                    format!("{} is a file", path.display()),
+                    "{} is a file",
+                    path.display()
                 );
                 self.serve_file()
             }
@@ -336,10 +341,11 @@ impl Tracer<'_> {
             let file = PathBuf::from(format!("{}{name}", dir_path.display()));
             let Some(kind) = self.look(&file) else {
                 self.note_no_view(&file);
-                self.step(
+                step!(
+                    self,
                     StepRole::Filesystem,
                     index_span,
-                    format!("index {name}: assumed to exist (no filesystem view)"),
+                    "index {name}: assumed to exist (no filesystem view)"
                 );
                 let target = format!("{}{name}", self.uri);
                 return self.internal_redirect(&target, index_span);
@@ -347,15 +353,17 @@ impl Tracer<'_> {
             match kind {
                 Look::File | Look::Dir | Look::Other => {
                     let target = format!("{}{name}", self.uri);
-                    self.step(
+                    step!(
+                        self,
                         StepRole::Filesystem,
                         index_span,
-                        format!("index file {} exists", file.display()),
+                        "index file {} exists",
+                        file.display()
                     );
                     return self.internal_redirect(&target, index_span);
                 }
                 Look::Forbidden(reason) => {
-                    self.step(StepRole::Decided, reason.1, format!("{}: 403", reason.0));
+                    step!(self, StepRole::Decided, reason.1, "{}: 403", reason.0);
                     self.fix = Some(reason.0);
                     return Next::Finish(Response {
                         status: 403,
@@ -368,13 +376,12 @@ impl Tracer<'_> {
                         dir_tested = true;
                         match self.look(&dir_path) {
                             Some(Look::Missing | Look::File | Look::Other) => {
-                                self.step(
+                                step!(
+                                    self,
                                     StepRole::Decided,
                                     None,
-                                    format!(
-                                        "the directory {} does not exist: 404",
-                                        dir_path.display()
-                                    ),
+                                    "the directory {} does not exist: 404",
+                                    dir_path.display()
                                 );
                                 return Next::Finish(Response {
                                     status: 404,
@@ -383,11 +390,7 @@ impl Tracer<'_> {
                                 });
                             }
                             Some(Look::Forbidden(reason)) => {
-                                self.step(
-                                    StepRole::Decided,
-                                    reason.1,
-                                    format!("{}: 403", reason.0),
-                                );
+                                step!(self, StepRole::Decided, reason.1, "{}: 403", reason.0);
                                 self.fix = Some(reason.0);
                                 return Next::Finish(Response {
                                     status: 403,
@@ -398,10 +401,12 @@ impl Tracer<'_> {
                             _ => {}
                         }
                     }
-                    self.step(
+                    step!(
+                        self,
                         StepRole::Filesystem,
                         index_span,
-                        format!("no index file {}", file.display()),
+                        "no index file {}",
+                        file.display()
                     );
                 }
             }
@@ -436,7 +441,7 @@ impl Tracer<'_> {
                         })
                     }
                     Some(Look::Forbidden(reason)) => {
-                        self.step(StepRole::Decided, reason.1, format!("{}: 403", reason.0));
+                        step!(self, StepRole::Decided, reason.1, "{}: 403", reason.0);
                         Next::Finish(Response {
                             status: 403,
                             special: true,
@@ -459,14 +464,13 @@ impl Tracer<'_> {
             }
         }
         let span = autoindex.map(|(_, span)| span).or(index_span);
-        self.step(
+        step!(
+            self,
             StepRole::Decided,
             span,
-            format!(
-                "directory index of \"{}\" is forbidden: no index file ({}) and autoindex off",
-                dir_path.display(),
-                indices.join(" ")
-            ),
+            "directory index of \"{}\" is forbidden: no index file ({}) and autoindex off",
+            dir_path.display(),
+            indices.join(" ")
         );
         self.fix = Some(format!(
             "put an index file ({}) in {}, or turn `autoindex on;` in this location",
@@ -483,14 +487,13 @@ impl Tracer<'_> {
     pub(super) fn note_no_view(&mut self, path: &Path) {
         if !self.no_view_noted {
             self.no_view_noted = true;
-            self.step(
+            step!(
+                self,
                 StepRole::Filesystem,
                 None,
-                format!(
-                    "lint403 has no view of {} (map the document root with `paths:` to read it); \
+                "lint403 has no view of {} (map the document root with `paths:` to read it); \
                      the target is assumed to be an existing file",
-                    path.display()
-                ),
+                path.display()
             );
         }
     }
@@ -676,7 +679,10 @@ impl Tracer<'_> {
             model: self.model,
             request: self.request,
             options: self.options,
+            // Its steps are dropped.
+            texts: false,
             steps: Vec::new(),
+            referer_step: None,
             site: self.site,
             default_site: self.default_site,
             server: self.server,

@@ -9,6 +9,21 @@
 //! the document root every target is assumed to be an existing file, and a
 //! step says so.
 
+/// `tracer.step(role, span, format!(...))`, the text formatted only when
+/// the trace keeps texts ([`TraceOptions::verdict_only`] off): the rules'
+/// probes read verdicts and deciding lines, and writing every step's text
+/// for each of them took a tenth of a large configuration's check.
+macro_rules! step {
+    ($tracer:expr, $role:expr, $span:expr, $($text:tt)+) => {{
+        let text = if $tracer.texts {
+            format!($($text)+)
+        } else {
+            String::new()
+        };
+        $tracer.step($role, $span, text)
+    }};
+}
+
 mod access;
 mod content;
 mod des_crypt;
@@ -59,7 +74,9 @@ pub fn trace_reading_referer(
         model,
         request,
         options,
+        texts: !options.verdict_only,
         steps: chosen.steps,
+        referer_step: None,
         site,
         default_site: chosen.default,
         server,
@@ -94,7 +111,12 @@ struct Tracer<'a> {
     model: &'a Model,
     request: &'a Request,
     options: &'a TraceOptions,
+    /// Step texts are written (see `step!`).
+    texts: bool,
     steps: Vec<Step>,
+    /// The last step that said what `$invalid_referer` is: a refusal
+    /// under `if ($invalid_referer)` marks it as deciding.
+    referer_step: Option<usize>,
     site: SiteId,
     default_site: SiteId,
     server: ScopeId,
@@ -177,21 +199,21 @@ impl Tracer<'_> {
     fn run(&mut self) -> Verdict {
         let merge = merge_slashes(self.model, self.model.site(self.default_site).root);
         let Some(uri) = normalize_uri(self.request.path(), merge) else {
-            self.step(
+            step!(
+                self,
                 StepRole::Default,
                 None,
-                format!(
-                    "the URI {} climbs above the root or holds a NUL: nginx answers 400",
-                    self.request.path()
-                ),
+                "the URI {} climbs above the root or holds a NUL: nginx answers 400",
+                self.request.path()
             );
             return self.verdict(400, None);
         };
         if uri != self.request.path() {
-            self.step(
+            step!(
+                self,
                 StepRole::Default,
                 None,
-                format!("the URI is normalized to {uri} before any location is chosen"),
+                "the URI is normalized to {uri} before any location is chosen"
             );
         }
         self.uri = uri;
@@ -272,30 +294,31 @@ impl Tracer<'_> {
         }
         let head = self.model.scope(found.scope).head;
         if found.scope == self.server {
-            self.step(
+            step!(
+                self,
                 StepRole::Scope,
                 Some(head),
-                format!(
-                    "no location matches {}: the server's own configuration serves it",
-                    self.uri
-                ),
+                "no location matches {}: the server's own configuration serves it",
+                self.uri
             );
         } else {
-            let text = format!(
+            step!(
+                self,
+                StepRole::Scope,
+                Some(head),
                 "{} is served by {}",
                 self.uri,
                 describe_scope(self.model, found.scope)
             );
-            self.step(StepRole::Scope, Some(head), text);
         }
         if found.auto_redirect {
-            self.step(
+            step!(
+                self,
                 StepRole::Decided,
                 Some(head),
-                format!(
-                    "{} lacks the location's trailing slash: nginx redirects (301) to {}/",
-                    self.uri, self.uri
-                ),
+                "{} lacks the location's trailing slash: nginx redirects (301) to {}/",
+                self.uri,
+                self.uri
             );
             return Next::Finish(Response {
                 status: 301,
@@ -342,19 +365,20 @@ impl Tracer<'_> {
                 });
                 let head = self.model.scope(limit).head;
                 if exempt {
-                    self.step(
+                    step!(
+                        self,
                         StepRole::Evaluated,
                         Some(head),
-                        format!("{} is exempt from limit_except", self.method),
+                        "{} is exempt from limit_except",
+                        self.method
                     );
                 } else {
-                    self.step(
+                    step!(
+                        self,
                         StepRole::Scope,
                         Some(head),
-                        format!(
-                            "{} is not listed in limit_except: the block's configuration applies",
-                            self.method
-                        ),
+                        "{} is not listed in limit_except: the block's configuration applies",
+                        self.method
                     );
                     self.conf = limit;
                 }
@@ -418,10 +442,11 @@ impl Tracer<'_> {
             Some((path, args)) => (path.to_string(), Some(args.to_string())),
             None => (target.to_string(), self.args.clone()),
         };
-        self.step(
+        step!(
+            self,
             StepRole::Evaluated,
             span,
-            format!("internal redirect to {target}"),
+            "internal redirect to {target}"
         );
         self.uri = path;
         self.args = args;
@@ -444,7 +469,7 @@ impl Tracer<'_> {
 
     fn named_redirect(&mut self, name: &str, span: Option<Span>) -> Next {
         let Some(location) = named_location(self.model, self.server, name) else {
-            self.step(StepRole::Decided, span, format!("no location {name}: 500"));
+            step!(self, StepRole::Decided, span, "no location {name}: 500");
             return Next::Finish(Response {
                 status: 500,
                 special: true,
@@ -461,10 +486,11 @@ impl Tracer<'_> {
         }
         self.internal = true;
         let head = self.model.scope(location).head;
-        self.step(
+        step!(
+            self,
             StepRole::Scope,
             Some(head),
-            format!("the request goes on in {name}"),
+            "the request goes on in {name}"
         );
         self.enter_location(location);
         Next::LocationRewrite
@@ -491,17 +517,21 @@ impl Tracer<'_> {
                     match self.condition(condition) {
                         Err(reason) => return Flow::Unknown(reason),
                         Ok(false) => {
-                            self.step(
+                            step!(
+                                self,
                                 StepRole::Evaluated,
                                 Some(rule.span),
-                                format!("if {} is false", describe_condition(condition)),
+                                "if {} is false",
+                                describe_condition(condition)
                             );
                         }
                         Ok(true) => {
-                            self.step(
+                            step!(
+                                self,
                                 StepRole::Evaluated,
                                 Some(rule.span),
-                                format!("if {} is true", describe_condition(condition)),
+                                "if {} is true",
+                                describe_condition(condition)
                             );
                             self.conf = child;
                             match self.run_rules(child) {
@@ -542,10 +572,8 @@ impl Tracer<'_> {
                     );
                     if referer_if {
                         if let Some(step) = self
-                            .steps
-                            .iter_mut()
-                            .rev()
-                            .find(|step| step.text.contains("so $invalid_referer is"))
+                            .referer_step
+                            .and_then(|index| self.steps.get_mut(index))
                         {
                             step.role = StepRole::Decided;
                         }
@@ -578,10 +606,13 @@ impl Tracer<'_> {
                             ))
                         }
                         Some(None) => {
-                            self.step(
+                            step!(
+                                self,
                                 StepRole::Evaluated,
                                 Some(rule.span),
-                                format!("rewrite {} does not match {}", pattern.source, self.uri),
+                                "rewrite {} does not match {}",
+                                pattern.source,
+                                self.uri
                             );
                             continue;
                         }
@@ -598,10 +629,11 @@ impl Tracer<'_> {
                         .any(|scheme| target.starts_with(scheme));
                     if external || flag == "redirect" || flag == "permanent" {
                         let status = if flag == "permanent" { 301 } else { 302 };
-                        self.step(
+                        step!(
+                            self,
                             StepRole::Decided,
                             Some(rule.span),
-                            format!("rewrite redirects ({status}) to {expanded}"),
+                            "rewrite redirects ({status}) to {expanded}"
                         );
                         return Flow::Respond(Response {
                             status,
@@ -625,10 +657,11 @@ impl Tracer<'_> {
                         }
                         None => (expanded.clone(), self.args.clone()),
                     };
-                    self.step(
+                    step!(
+                        self,
                         StepRole::Evaluated,
                         Some(rule.span),
-                        format!("rewrite changes the URI to {path}"),
+                        "rewrite changes the URI to {path}"
                     );
                     self.uri = path;
                     self.args = args;
@@ -703,10 +736,11 @@ impl Tracer<'_> {
         }
         let status = match self.err_status {
             Some(status) if status != 0 => {
-                self.step(
+                step!(
+                    self,
                     StepRole::Default,
                     None,
-                    format!("the error page is sent with the status {status}"),
+                    "the error page is sent with the status {status}"
                 );
                 status
             }
@@ -754,10 +788,11 @@ impl Tracer<'_> {
             };
             let span = Some(rule.span);
             if target.starts_with('/') {
-                self.step(
+                step!(
+                    self,
                     StepRole::Evaluated,
                     span,
-                    format!("error_page: {status} is answered by {target}"),
+                    "error_page: {status} is answered by {target}"
                 );
                 if self.method != "HEAD" {
                     self.method = "GET".into();
@@ -765,20 +800,22 @@ impl Tracer<'_> {
                 return Some(self.internal_redirect(&target, span));
             }
             if target.starts_with('@') {
-                self.step(
+                step!(
+                    self,
                     StepRole::Evaluated,
                     span,
-                    format!("error_page: {status} is answered by {target}"),
+                    "error_page: {status} is answered by {target}"
                 );
                 return Some(self.named_redirect(&target, span));
             }
             let redirect = overwrite
                 .filter(|code| matches!(code, 301 | 302 | 303 | 307 | 308))
                 .unwrap_or(302);
-            self.step(
+            step!(
+                self,
                 StepRole::Decided,
                 span,
-                format!("error_page: {status} becomes a redirect ({redirect}) to {target}"),
+                "error_page: {status} becomes a redirect ({redirect}) to {target}"
             );
             self.err_status = Some(redirect);
             return Some(Next::Finish(Response {
@@ -805,7 +842,12 @@ pub(super) fn truncate(text: &str, max: usize) -> String {
 /// Whether a condition reads the variable `name`.
 fn mentions(condition: &Condition, name: &str) -> bool {
     match condition {
-        Condition::Var { name: own, .. } => own == name || own.contains(&format!("${name}")),
+        Condition::Var { name: own, .. } => {
+            own == name
+                || own
+                    .match_indices('$')
+                    .any(|(at, _)| own[at + 1..].starts_with(name))
+        }
         Condition::All(parts) | Condition::Any(parts) => {
             parts.iter().any(|part| mentions(part, name))
         }

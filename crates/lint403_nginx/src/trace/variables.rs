@@ -368,10 +368,11 @@ impl Tracer<'_> {
                     match holds {
                         Ok(true) => {
                             let value = self.expand(value)?;
-                            self.step(
+                            step!(
+                                self,
                                 StepRole::Evaluated,
                                 Some(rule.span),
-                                format!("${name} is {value:?}"),
+                                "${name} is {value:?}"
                             );
                             return Ok(Some(value));
                         }
@@ -419,17 +420,17 @@ impl Tracer<'_> {
             hosts,
             regexes,
         );
-        let shown = referer.map_or_else(
-            || "no Referer".to_string(),
-            |value| format!("Referer {:?}", truncate(value, 80)),
-        );
-        self.step(
+        self.referer_step = Some(self.steps.len());
+        step!(
+            self,
             StepRole::Evaluated,
             Some(rule.span),
-            format!(
-                "{shown}: {why}, so $invalid_referer is {}",
-                if valid { "\"\"" } else { "\"1\"" }
+            "{}: {why}, so $invalid_referer is {}",
+            referer.map_or_else(
+                || "no Referer".to_string(),
+                |value| format!("Referer {:?}", truncate(value, 80)),
             ),
+            if valid { "\"\"" } else { "\"1\"" }
         );
         if valid {
             String::new()
