@@ -39,8 +39,12 @@ struct Branch {
     follow: Box<[u64]>,
     /// The positions each position may follow.
     precede: Box<[u64]>,
-    /// The bytes each position accepts.
-    accepts: Box<[Bytes]>,
+    /// The class of each ASCII byte: bytes every position treats alike
+    /// share one. A step of the simulation is then one mask, not a test
+    /// per live position (the test per position was most of a match).
+    class_of: Box<[u8]>,
+    /// The positions that accept the bytes of each class.
+    accepted_by: Box<[u64]>,
 }
 
 /// A set of ASCII bytes.
@@ -515,6 +519,7 @@ impl Branch {
                 precede[position] |= 1 << before;
             }
         }
+        let (class_of, accepted_by) = byte_classes(&builder.accepts);
         Some(Branch {
             at_start,
             at_end,
@@ -523,7 +528,8 @@ impl Branch {
             last: whole.last,
             follow: builder.follow.into_boxed_slice(),
             precede: precede.into_boxed_slice(),
-            accepts: builder.accepts.into_boxed_slice(),
+            class_of,
+            accepted_by,
         })
     }
 
@@ -579,16 +585,49 @@ impl Branch {
         }
     }
 
-    /// The positions of `candidates` that accept `byte`.
+    /// The positions of `candidates` that accept `byte` (none accepts a
+    /// byte outside ASCII).
     fn accepting(&self, candidates: u64, byte: u8) -> u64 {
-        let mut reached = 0;
-        for position in bits(candidates) {
-            if self.accepts[position].contains(byte) {
-                reached |= 1 << position;
+        let accepting = self
+            .class_of
+            .get(usize::from(byte))
+            .and_then(|&class| self.accepted_by.get(usize::from(class)))
+            .copied()
+            .unwrap_or(0);
+        candidates & accepting
+    }
+}
+
+/// For the sets of bytes each position accepts: the class of every ASCII
+/// byte (bytes accepted by the same positions share a class) and the
+/// positions accepting each class. There are at most 128 classes, one per
+/// byte; a pattern has a handful (`\.php$` four: `.`, `p`, `h`, the rest).
+fn byte_classes(accepts: &[Bytes]) -> (Box<[u8]>, Box<[u64]>) {
+    let mut positions_of = [0u64; 128];
+    for (position, set) in accepts.iter().enumerate() {
+        for (half, &word) in set.0.iter().enumerate() {
+            for bit in bits(word) {
+                if let Some(positions) = positions_of.get_mut(half * 64 + bit) {
+                    *positions |= 1 << position;
+                }
             }
         }
-        reached
     }
+    let mut accepted_by: Vec<u64> = Vec::new();
+    let class_of: Vec<u8> = positions_of
+        .iter()
+        .map(|&positions| {
+            let class = accepted_by
+                .iter()
+                .position(|&known| known == positions)
+                .unwrap_or_else(|| {
+                    accepted_by.push(positions);
+                    accepted_by.len() - 1
+                });
+            u8::try_from(class).unwrap_or(u8::MAX)
+        })
+        .collect();
+    (class_of.into_boxed_slice(), accepted_by.into_boxed_slice())
 }
 
 /// The indexes of the set bits of `set`, lowest first.
