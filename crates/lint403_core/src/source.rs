@@ -190,13 +190,43 @@ impl SourceFile {
     }
 }
 
+/// The offset of every line's first byte. Eight bytes at a time: every
+/// file a check reads is split into lines, and a search per line cost
+/// more than reading the file.
 fn line_starts(text: &str) -> Vec<u32> {
-    std::iter::once(0)
-        .chain(
-            text.match_indices('\n')
-                .map_while(|(at, _)| u32::try_from(at + 1).ok()),
-        )
-        .collect()
+    const LOWS: u64 = u64::from_le_bytes([0x7f; 8]);
+    const LINE_FEEDS: u64 = u64::from_le_bytes([b'\n'; 8]);
+    let bytes = text.as_bytes();
+    let mut starts = Vec::with_capacity(bytes.len() / 32 + 1);
+    starts.push(0);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let found = u64::from_le_bytes(word) ^ LINE_FEEDS;
+        // The high bit of each byte of `found` that is zero, that is of
+        // each line feed (exact: no carry crosses a byte).
+        let mut line_feeds = !((found & LOWS).wrapping_add(LOWS) | found | LOWS);
+        while line_feeds != 0 {
+            let at = offset + line_feeds.trailing_zeros() as usize / 8;
+            let Ok(start) = u32::try_from(at + 1) else {
+                return starts;
+            };
+            starts.push(start);
+            line_feeds &= line_feeds - 1;
+        }
+        offset += 8;
+    }
+    for (index, &byte) in chunks.remainder().iter().enumerate() {
+        if byte == b'\n' {
+            let Ok(start) = u32::try_from(offset + index + 1) else {
+                break;
+            };
+            starts.push(start);
+        }
+    }
+    starts
 }
 
 fn clamp_to_char_boundary(text: &str, offset: usize) -> usize {
@@ -342,6 +372,39 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line starts are those of a search for every line feed, on texts
+    /// with line feeds at every offset of an eight-byte word and beside
+    /// bytes that share bits with it.
+    #[test]
+    fn line_starts_are_every_line_feed() {
+        let mut texts: Vec<String> = vec![String::new(), "\n".into(), "abc".into()];
+        let pieces = [
+            "a",
+            "\n",
+            "\n\n",
+            "\u{8a}",
+            "é",
+            "\u{b}",
+            "\t",
+            "0123456789",
+        ];
+        let mut seed: u32 = 7;
+        for _ in 0..300 {
+            let mut text = String::new();
+            for _ in 0..(seed % 40) {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                text.push_str(pieces[(seed >> 16) as usize % pieces.len()]);
+            }
+            texts.push(text);
+        }
+        for text in &texts {
+            let expected: Vec<u32> = std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(at, _)| at as u32 + 1))
+                .collect();
+            assert_eq!(line_starts(text), expected, "{text:?}");
+        }
+    }
 
     #[test]
     fn columns_count_scalar_values_and_skip_the_bom() {
