@@ -12,6 +12,7 @@
 //! on the files one glob or one configuration may pull in.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use lint403_core::codes::{FILE_UNREADABLE, INCLUDE_CYCLE, INCLUDE_UNRESOLVED, LIMIT_EXCEEDED};
@@ -140,7 +141,7 @@ pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> Lo
         by_key: HashMap::new(),
         known_paths: sources
             .iter()
-            .map(|(id, source)| (source.path.clone(), id))
+            .map(|(id, source)| (source.path.clone().into_os_string(), id))
             .collect(),
         file_budget_reported: false,
         prefetched: HashMap::new(),
@@ -216,6 +217,11 @@ fn fragment_context(config: &LoadedConfig, sources: &SourceMap) -> Context {
     best.1
 }
 
+/// The loader's path maps are keyed by a path's bytes (`OsString`), not by
+/// `PathBuf`: a `Path` hashes component by component, and every include of
+/// a snippet looks its path up in several maps. Equal bytes are one path;
+/// two spellings of one file still meet in [`Loader::by_key`], keyed by the
+/// canonical path.
 struct Loader<'o> {
     options: &'o CheckOptions,
     include_root: PathBuf,
@@ -223,23 +229,23 @@ struct Loader<'o> {
     includes: Vec<IncludeLink>,
     diagnostics: Vec<Diagnostic>,
     /// Files read so far, by canonical path.
-    by_key: HashMap<PathBuf, FileId>,
+    by_key: HashMap<OsString, FileId>,
     /// Files the caller already had in the source map, by path.
-    known_paths: HashMap<PathBuf, FileId>,
+    known_paths: HashMap<OsString, FileId>,
     file_budget_reported: bool,
     /// Files of a glob include read, keyed and parsed ahead, on every core:
     /// `include conf.d/*.conf;` names hundreds of files, and reading them
     /// one after the other left the other cores idle. Taken out in reading
     /// order by [`Loader::reach`], so the outcome is unchanged.
-    prefetched: HashMap<PathBuf, Prefetched>,
+    prefetched: HashMap<OsString, Prefetched>,
     /// Include paths already reached, as written: a glob included again
     /// (in every `server`) is not read ahead again, and a file included
     /// again is known to exist.
-    reached: HashSet<PathBuf>,
+    reached: HashSet<OsString>,
     /// [`canonical_key`] of each path reached so far: a snippet included
     /// by every `server` is resolved once, not once per include (each
     /// resolution is a system call per path component).
-    keys: HashMap<PathBuf, PathBuf>,
+    keys: HashMap<OsString, PathBuf>,
 }
 
 /// What [`Loader::reach`] would do first to a file: its cycle key, its
@@ -269,7 +275,7 @@ impl Loader<'_> {
     fn add_parsed(&mut self, id: FileId, path: &Path, output: crate::syntax::ParseOutput) {
         self.diagnostics.extend(output.diagnostics(id));
         let key = self.key_of(path);
-        self.by_key.insert(key, id);
+        self.by_key.insert(key.into_os_string(), id);
         self.files.push(LoadedFile {
             id,
             tree: output.tree,
@@ -282,15 +288,15 @@ impl Loader<'_> {
     /// include each other's siblings freely).
     fn follow_includes(&mut self, sources: &mut SourceMap, root: FileId, root_path: &Path) {
         let mut stack: Vec<Frame> = Vec::new();
-        let mut on_stack: HashSet<PathBuf> = HashSet::new();
+        let mut on_stack: HashSet<OsString> = HashSet::new();
         let root_key = canonical_key(root_path);
-        on_stack.insert(root_key.clone());
+        on_stack.insert(root_key.clone().into_os_string());
         stack.push(self.frame(sources, root, root_key, 0));
         while let Some(top) = stack.last_mut() {
             if let Some(path) = top.pending.pop_front() {
                 let (file, link, depth) = (top.file, top.link, top.depth);
                 if let Some(frame) = self.reach(sources, &path, file, link, depth, &on_stack) {
-                    on_stack.insert(frame.key.clone());
+                    on_stack.insert(frame.key.clone().into_os_string());
                     stack.push(frame);
                 }
                 continue;
@@ -313,7 +319,7 @@ impl Loader<'_> {
                 continue;
             }
             if let Some(done) = stack.pop() {
-                on_stack.remove(&done.key);
+                on_stack.remove(done.key.as_os_str());
             }
         }
     }
@@ -419,7 +425,7 @@ impl Loader<'_> {
         }
         // A path reached before exists (a snippet included by every
         // `location` is looked up once, not once per include).
-        if !self.reached.contains(&path) && path.symlink_metadata().is_err() {
+        if !self.reached.contains(path.as_os_str()) && path.symlink_metadata().is_err() {
             self.diagnostics.push(
                 Diagnostic::new(
                     INCLUDE_UNRESOLVED,
@@ -454,7 +460,7 @@ impl Loader<'_> {
         from: FileId,
         link: usize,
         depth: usize,
-        on_stack: &HashSet<PathBuf>,
+        on_stack: &HashSet<OsString>,
     ) -> Option<Frame> {
         let span = self
             .includes
@@ -462,18 +468,19 @@ impl Loader<'_> {
             .map_or(Span::new(from, TextRange::empty(0)), |link| {
                 Span::new(from, link.head)
             });
-        let prefetched = self.prefetched.remove(path);
-        if !self.reached.contains(path) {
-            self.reached.insert(path.to_path_buf());
+        let prefetched = self.prefetched.remove(path.as_os_str());
+        if !self.reached.contains(path.as_os_str()) {
+            self.reached.insert(path.as_os_str().to_owned());
         }
         let key = match &prefetched {
             Some(ahead) => {
-                self.keys.insert(path.to_path_buf(), ahead.key.clone());
+                self.keys
+                    .insert(path.as_os_str().to_owned(), ahead.key.clone());
                 ahead.key.clone()
             }
             None => self.key_of(path),
         };
-        if on_stack.contains(&key) {
+        if on_stack.contains(key.as_os_str()) {
             let pattern = self
                 .includes
                 .get(link)
@@ -497,7 +504,7 @@ impl Loader<'_> {
             );
             return None;
         }
-        if let Some(&id) = self.by_key.get(&key) {
+        if let Some(&id) = self.by_key.get(key.as_os_str()) {
             self.push_target(link, id);
             return None;
         }
@@ -540,7 +547,7 @@ impl Loader<'_> {
             Some(Err(error)) => (Err(error), None),
             None => (read::read_source(path), None),
         };
-        let (id, parsed) = if let Some(&known) = self.known_paths.get(path) {
+        let (id, parsed) = if let Some(&known) = self.known_paths.get(path.as_os_str()) {
             // The caller's copy of the file is the one read.
             (known, None)
         } else {
@@ -579,9 +586,9 @@ impl Loader<'_> {
         let wanted: Vec<&PathBuf> = paths
             .iter()
             .filter(|path| {
-                !self.known_paths.contains_key(path.as_path())
-                    && !self.reached.contains(path.as_path())
-                    && !self.prefetched.contains_key(path.as_path())
+                !self.known_paths.contains_key(path.as_os_str())
+                    && !self.reached.contains(path.as_os_str())
+                    && !self.prefetched.contains_key(path.as_os_str())
             })
             .take(budget)
             .collect();
@@ -595,7 +602,7 @@ impl Loader<'_> {
                 (source, output)
             });
             (
-                (*path).clone(),
+                path.as_os_str().to_owned(),
                 Prefetched {
                     key: canonical_key(path),
                     read,
@@ -606,11 +613,11 @@ impl Loader<'_> {
     }
 
     fn key_of(&mut self, path: &Path) -> PathBuf {
-        if let Some(key) = self.keys.get(path) {
+        if let Some(key) = self.keys.get(path.as_os_str()) {
             return key.clone();
         }
         let key = canonical_key(path);
-        self.keys.insert(path.to_path_buf(), key.clone());
+        self.keys.insert(path.as_os_str().to_owned(), key.clone());
         key
     }
 
