@@ -101,6 +101,82 @@ impl LoadedConfig {
         self.include(file, directive)
             .map_or(&[], |link| link.targets.as_slice())
     }
+
+    /// How many blocks of directives the configuration holds, nested ones
+    /// and those of the files included, read from the root as nginx reads
+    /// it (a file already open on the way is not entered again): one
+    /// scope or tree node each, counted before building them so their
+    /// lists are allocated once.
+    pub fn block_count(&self, sources: &SourceMap) -> usize {
+        self.blocks_in_file(sources, self.root, &mut Vec::new(), &mut HashMap::new())
+            .0
+    }
+
+    /// The blocks of `file`, and whether an include cycle was cut on the
+    /// way: then the count depends on which files are open and is not
+    /// kept in `counted`, else a snippet included by every server is
+    /// counted once.
+    fn blocks_in_file(
+        &self,
+        sources: &SourceMap,
+        file: FileId,
+        files_open: &mut Vec<FileId>,
+        counted: &mut HashMap<FileId, usize>,
+    ) -> (usize, bool) {
+        if files_open.contains(&file) {
+            return (0, true);
+        }
+        if let Some(&count) = counted.get(&file) {
+            return (count, false);
+        }
+        let Some(loaded) = self.file(file) else {
+            return (0, false);
+        };
+        files_open.push(file);
+        let text = sources.get(file).text.as_str();
+        let found = self.blocks_in(sources, file, text, &loaded.tree.items, files_open, counted);
+        files_open.pop();
+        if !found.1 {
+            counted.insert(file, found.0);
+        }
+        found
+    }
+
+    fn blocks_in(
+        &self,
+        sources: &SourceMap,
+        file: FileId,
+        text: &str,
+        items: &[Item],
+        files_open: &mut Vec<FileId>,
+        counted: &mut HashMap<FileId, usize>,
+    ) -> (usize, bool) {
+        let mut count = 0;
+        let mut cut = false;
+        for item in items {
+            let Item::Directive(directive) = item else {
+                continue;
+            };
+            if directive.name.is(text, "include") {
+                for &target in self.include_targets(file, directive) {
+                    let (inner, inner_cut) =
+                        self.blocks_in_file(sources, target, files_open, counted);
+                    count += inner;
+                    cut |= inner_cut;
+                }
+                continue;
+            }
+            if let Some(block) = directive.block() {
+                if block.kind == BodyKind::Directives {
+                    let (inner, inner_cut) =
+                        self.blocks_in(sources, file, text, &block.items, files_open, counted);
+                    count += 1 + inner;
+                    cut |= inner_cut;
+                }
+            }
+        }
+        (count, cut)
+    }
 }
 
 /// An `include` as it stands in a tree, before resolution.

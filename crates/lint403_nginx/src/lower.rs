@@ -140,8 +140,10 @@ pub fn lower(config: &LoadedConfig, sources: &mut SourceMap, options: &TraceOpti
     // Room for every scope at once: grown by doubling, the list of a
     // configuration with hundreds of thousands of blocks was copied into
     // fresh memory a dozen times.
-    let blocks = lowerer.blocks_in_file(config.root, &mut std::collections::HashMap::new());
-    lowerer.model.scopes.reserve_exact(blocks + 1);
+    lowerer
+        .model
+        .scopes
+        .reserve_exact(config.block_count(lowerer.sources) + 1);
     lowerer.model.global.push(Rule {
         span: Span::new(config.root, 0..0),
         kind: RuleKind::Setting {
@@ -339,57 +341,6 @@ impl Lowerer<'_, '_> {
                 self.items(entry.file, entry.text, &block.items, level);
             }
         }
-    }
-
-    /// How many blocks of directives `file` holds, nested ones and those
-    /// of the files it includes: at least as many as the scopes it lowers
-    /// into. Counted once per file (a snippet is included hundreds of
-    /// times); the count of a file that closes an include cycle is cut
-    /// short, which only makes the count smaller.
-    fn blocks_in_file(
-        &mut self,
-        file: FileId,
-        counted: &mut std::collections::HashMap<FileId, usize>,
-    ) -> usize {
-        if let Some(&count) = counted.get(&file) {
-            return count;
-        }
-        let config = self.config;
-        let (Some(loaded), false) = (config.file(file), self.files_open.contains(&file)) else {
-            return 0;
-        };
-        self.files_open.push(file);
-        let text = self.sources.get(file).text.as_str();
-        let count = self.blocks_in(file, text, &loaded.tree.items, counted);
-        self.files_open.pop();
-        counted.insert(file, count);
-        count
-    }
-
-    fn blocks_in(
-        &mut self,
-        file: FileId,
-        text: &str,
-        items: &[Item],
-        counted: &mut std::collections::HashMap<FileId, usize>,
-    ) -> usize {
-        let mut count = 0;
-        for item in items {
-            let Item::Directive(directive) = item else {
-                continue;
-            };
-            if directive.name.is(text, "include") {
-                let config = self.config;
-                for &target in config.include_targets(file, directive) {
-                    count += self.blocks_in_file(target, counted);
-                }
-            } else if let Some(block) = directive.block() {
-                if block.kind == BodyKind::Directives {
-                    count += 1 + self.blocks_in(file, text, &block.items, counted);
-                }
-            }
-        }
-        count
     }
 
     /// The directives of `items` that lower into a rule of the block that

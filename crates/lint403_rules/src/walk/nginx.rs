@@ -161,88 +161,6 @@ fn walk_items<'a>(
     }
 }
 
-/// How many blocks with directives [`Tree::build`] makes a node of: the
-/// same walk, includes followed (a file open on the way is not entered
-/// again), without building anything. Also whether an include cycle was
-/// cut on the way: then the count depends on which files are open and is
-/// not kept in `counted`, else a snippet included by every server is
-/// counted once.
-fn count_blocks(
-    config: &LoadedConfig,
-    sources: &SourceMap,
-    file: FileId,
-    files_open: &mut Vec<FileId>,
-    counted: &mut std::collections::HashMap<FileId, usize>,
-) -> (usize, bool) {
-    if files_open.contains(&file) {
-        return (0, true);
-    }
-    if let Some(&count) = counted.get(&file) {
-        return (count, false);
-    }
-    let Some(loaded) = config.file(file) else {
-        return (0, false);
-    };
-    files_open.push(file);
-    let text = sources.get(file).text.as_str();
-    let found = count_blocks_in(
-        config,
-        sources,
-        file,
-        text,
-        &loaded.tree.items,
-        files_open,
-        counted,
-    );
-    files_open.pop();
-    if !found.1 {
-        counted.insert(file, found.0);
-    }
-    found
-}
-
-fn count_blocks_in(
-    config: &LoadedConfig,
-    sources: &SourceMap,
-    file: FileId,
-    text: &str,
-    items: &[Item],
-    files_open: &mut Vec<FileId>,
-    counted: &mut std::collections::HashMap<FileId, usize>,
-) -> (usize, bool) {
-    let mut count = 0;
-    let mut cut = false;
-    for item in items {
-        let Item::Directive(directive) = item else {
-            continue;
-        };
-        if directive.name.is(text, "include") {
-            for &target in config.include_targets(file, directive) {
-                let (inner, inner_cut) = count_blocks(config, sources, target, files_open, counted);
-                count += inner;
-                cut |= inner_cut;
-            }
-            continue;
-        }
-        if let Some(block) = directive.block() {
-            if block.kind == lint403_nginx::syntax::BodyKind::Directives {
-                let (inner, inner_cut) = count_blocks_in(
-                    config,
-                    sources,
-                    file,
-                    text,
-                    &block.items,
-                    files_open,
-                    counted,
-                );
-                count += 1 + inner;
-                cut |= inner_cut;
-            }
-        }
-    }
-    (count, cut)
-}
-
 /// One block of the configuration (or the root file), with its directives
 /// in reading order, `include`s flattened into their place.
 pub struct Node<'a> {
@@ -399,13 +317,7 @@ impl<'a> Tree<'a> {
         // Counted first, so the node list is allocated once: grown by
         // doubling, a large configuration's list was copied a dozen times
         // into fresh memory, which the kernel zeroes page by page.
-        let (blocks, _) = count_blocks(
-            config,
-            sources,
-            config.root,
-            &mut Vec::new(),
-            &mut std::collections::HashMap::new(),
-        );
+        let blocks = config.block_count(sources);
         let mut nodes = Vec::with_capacity(blocks + 1);
         nodes.push(Node {
             block: None,
