@@ -748,7 +748,6 @@ mod tests {
         }
     }
 
-    /// What the subset leaves to `regex` (some of it `regex` refuses).
     /// Folding adds the other case of every letter, and nothing else.
     #[test]
     fn folding_adds_the_other_case_of_each_letter() {
@@ -772,6 +771,7 @@ mod tests {
         }
     }
 
+    /// What the subset leaves to `regex` (some of it `regex` refuses).
     #[test]
     fn outside_the_subset() {
         for pattern in [
