@@ -193,11 +193,12 @@ fn check_one(
         Dialect::Nginx => {
             let loaded = lint403_nginx::load(sources, file, options);
             let sources: &SourceMap = sources;
-            if lint403_rules::is_large(sources, Loaded::Nginx(&loaded)) {
+            let large = lint403_rules::is_large(sources, Loaded::Nginx(&loaded));
+            if large {
                 // nginx's own directive checks beside the rules, not before.
                 let checked = std::thread::scope(|scope| {
                     let validation = scope.spawn(|| lint403_nginx::check_loaded(&loaded, sources));
-                    let lints = lint(sources, Loaded::Nginx(&loaded), config);
+                    let lints = lint(sources, Loaded::Nginx(&loaded), config, large);
                     let output = validation
                         .join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -207,14 +208,15 @@ fn check_one(
                 checked
             } else {
                 let output = lint403_nginx::check_loaded(&loaded, sources);
-                (output, lint(sources, Loaded::Nginx(&loaded), config))
+                (output, lint(sources, Loaded::Nginx(&loaded), config, large))
             }
         }
         Dialect::Apache => {
             let loaded = lint403_apache::load(sources, file, options);
             let output = lint403_apache::check_loaded(&loaded);
-            let lints = lint(sources, Loaded::Apache(&loaded), config);
-            if lint403_rules::is_large(sources, Loaded::Apache(&loaded)) {
+            let large = lint403_rules::is_large(sources, Loaded::Apache(&loaded));
+            let lints = lint(sources, Loaded::Apache(&loaded), config, large);
+            if large {
                 lint403_core::cores::dispose(loaded);
             }
             (output, lints)
@@ -222,17 +224,20 @@ fn check_one(
         Dialect::Iis => {
             let loaded = lint403_iis::load(sources, file, options);
             let output = lint403_iis::check_loaded(&loaded);
-            (output, lint(sources, Loaded::Iis(&loaded), config))
+            let large = lint403_rules::is_large(sources, Loaded::Iis(&loaded));
+            (output, lint(sources, Loaded::Iis(&loaded), config, large))
         }
     };
     output.diagnostics.extend(lints);
     output
 }
 
-fn lint(sources: &SourceMap, loaded: Loaded<'_>, config: &Config) -> Vec<Diagnostic> {
+/// The rules' findings; a `large` configuration's model is freed on the
+/// side ([`lint403_core::cores::dispose`]).
+fn lint(sources: &SourceMap, loaded: Loaded<'_>, config: &Config, large: bool) -> Vec<Diagnostic> {
     let context = RuleContext::new(sources, loaded).with_facts(&config.site);
     let found = lint403_rules::run_where(&context, |rule| !config.never_reports(&rule.code));
-    if lint403_rules::is_large(sources, loaded) {
+    if large {
         // Freed beside the block tree, which is dropped here.
         if let Some(model) = context.into_model() {
             lint403_core::cores::dispose(model);

@@ -202,15 +202,12 @@ fn threads_for(context: &RuleContext<'_>) -> usize {
 /// Whether a configuration is large enough that checking it on several
 /// threads pays for starting them.
 pub fn is_large(sources: &SourceMap, config: Loaded<'_>) -> bool {
-    let files: Vec<lint403_core::FileId> = match config {
-        Loaded::Nginx(config) => config.files.iter().map(|file| file.id).collect(),
-        Loaded::Apache(config) => config.files.iter().map(|file| file.file).collect(),
-        Loaded::Iis(config) => config.files.iter().map(|file| file.file).collect(),
+    let length = |file: lint403_core::FileId| sources.get(file).text.len();
+    let bytes: usize = match config {
+        Loaded::Nginx(config) => config.files.iter().map(|file| length(file.id)).sum(),
+        Loaded::Apache(config) => config.files.iter().map(|file| length(file.file)).sum(),
+        Loaded::Iis(config) => config.files.iter().map(|file| length(file.file)).sum(),
     };
-    let bytes: usize = files
-        .into_iter()
-        .map(|file| sources.get(file).text.len())
-        .sum();
     bytes >= PARALLEL_RULES_MIN_BYTES
 }
 
