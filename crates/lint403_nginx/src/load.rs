@@ -157,7 +157,7 @@ impl LoadedConfig {
             let Item::Directive(directive) = item else {
                 continue;
             };
-            if directive.name.is(text, "include") {
+            if directive.is_named(text, "include") {
                 for &target in self.include_targets(file, directive) {
                     let (inner, inner_cut) =
                         self.blocks_in_file(sources, target, files_open, counted);

@@ -315,7 +315,7 @@ impl Lowerer<'_, '_> {
                 text,
                 directive,
             };
-            if directive.name.is(text, "include") {
+            if directive.is_named(text, "include") {
                 for &target in self.config.include_targets(file, directive) {
                     self.file(target, level);
                 }
@@ -351,7 +351,7 @@ impl Lowerer<'_, '_> {
             let Item::Directive(directive) = item else {
                 continue;
             };
-            if directive.name.is(text, "include") {
+            if directive.is_named(text, "include") {
                 let config = self.config;
                 for &target in config.include_targets(file, directive) {
                     let (Some(loaded), false) =
@@ -365,7 +365,7 @@ impl Lowerer<'_, '_> {
                     count += self.simple_directives(target, target_text, &loaded.tree.items);
                     self.files_open.pop();
                 }
-            } else if directive.name.is(text, "if")
+            } else if directive.is_named(text, "if")
                 || (directive.block().is_none()
                     && (!self.verdict_only || {
                         let name = directive.name(text);
@@ -730,7 +730,10 @@ impl Lowerer<'_, '_> {
                 // Named by the directive table's own text where nginx knows
                 // the directive: a configuration has a setting per
                 // directive, and its name needs no copy.
-                let name = directive_name(other);
+                let name = match entry.directive.known().first() {
+                    Some(spec) => spec.name.into(),
+                    None => other.to_string().into(),
+                };
                 RuleKind::Setting {
                     name,
                     args: entry.args(),
@@ -1196,14 +1199,6 @@ pub fn if_condition(args: &[String]) -> Condition {
         }
         _ => Condition::Unknown(original),
     }
-}
-
-/// `name` as the directive table spells it (no allocation), or a copy for
-/// a directive nginx does not know (a third-party module's).
-fn directive_name(name: &str) -> std::borrow::Cow<'static, str> {
-    crate::directives::lookup(name)
-        .first()
-        .map_or_else(|| name.to_string().into(), |spec| spec.name.into())
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ pub(crate) fn check_directives_in(
                     context,
                 };
                 let child = checker.check(&mut diagnostics);
-                if directive.name(text) == "include" {
+                if directive.is_named(text, "include") {
                     for &target in config.include_targets(file, directive) {
                         files.push((target, context));
                     }
@@ -115,12 +115,16 @@ impl Checker<'_> {
             // Cut short by a syntax error, already reported.
             return block.map(|_| Context::of_block(&name, self.context));
         }
-        if directives::lookup(&name).is_empty() {
+        let specs = directive.known();
+        if specs.is_empty() {
             self.unknown(&name, diagnostics);
             return block.map(|_| Context::Unknown);
         }
         let child = block.map(|_| Context::of_block(&name, self.context));
-        match directives::find(&name, self.context) {
+        match specs
+            .iter()
+            .find(|spec| spec.contexts.contains(self.context))
+        {
             None => diagnostics.push(self.not_allowed(&name)),
             Some(spec) => {
                 if let Some(problem) = self.shape_problem(&name, spec) {

@@ -381,9 +381,9 @@ fn wrap(fragment: &Fragment, port: u16, prefix: &Path) -> String {
             let tree = lint403_nginx::parse(&text).tree;
             let mut inserts = Vec::new();
             for directive in tree.directives() {
-                if directive.name.is(&text, "server") {
+                if directive.is_named(&text, "server") {
                     if let Some(block) = directive.block() {
-                        let has = block.directives().any(|d| d.name.is(&text, "listen"));
+                        let has = block.directives().any(|d| d.is_named(&text, "listen"));
                         if !has {
                             inserts.push(block.open.end);
                         }
@@ -410,7 +410,7 @@ fn rewrite_listens(text: &str, port: u16) -> (String, bool) {
             let lint403_nginx::syntax::Item::Directive(directive) = item else {
                 continue;
             };
-            if directive.name.is(text, "listen") {
+            if directive.is_named(text, "listen") {
                 if depth_zero {
                     top_level_listen = true;
                 }

@@ -369,14 +369,44 @@ pub struct DirectiveSpec {
 /// Every entry of the table for `name` (one per distinct shape), in table
 /// order; empty when nginx does not know the name.
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
-    BY_NAME.get(name).copied().unwrap_or_default()
+    name_index(name).map_or(&[], specs_at)
+}
+
+/// Where the entries of `name` start in the table, `None` when nginx does
+/// not know the name: a parsed directive keeps it
+/// ([`crate::syntax::Directive::known`]), so that asking for its name or
+/// its entries reads neither the file's text nor a hash map again.
+pub fn name_index(name: &str) -> Option<NameIndex> {
+    BY_NAME.get(name).copied()
+}
+
+/// The entries of a directive name by its [`name_index`].
+pub fn specs_at(index: NameIndex) -> &'static [DirectiveSpec] {
+    let table = table::DIRECTIVES;
+    let start = usize::from(index.start);
+    table
+        .get(start..start + usize::from(index.len))
+        .unwrap_or_default()
+}
+
+/// The name a [`NameIndex`] stands for.
+pub fn name_at(index: NameIndex) -> &'static str {
+    specs_at(index).first().map_or("", |spec| spec.name)
+}
+
+/// A directive name's run of entries in the table (the table has far
+/// fewer than 65,536 entries; a test pins it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameIndex {
+    start: u16,
+    len: u16,
 }
 
 /// The table's runs of entries by name: every directive of every
 /// configuration is looked up, and a binary search over the table's
 /// names cost ten string comparisons each.
 static BY_NAME: std::sync::LazyLock<
-    std::collections::HashMap<&'static str, &'static [DirectiveSpec], NameHasher>,
+    std::collections::HashMap<&'static str, NameIndex, NameHasher>,
 > = std::sync::LazyLock::new(|| {
     let table = table::DIRECTIVES;
     let mut runs = std::collections::HashMap::with_hasher(NameHasher);
@@ -386,7 +416,15 @@ static BY_NAME: std::sync::LazyLock<
             .iter()
             .take_while(|spec| spec.name == first.name)
             .count();
-        runs.insert(first.name, &table[start..start + len]);
+        if let (Ok(index_start), Ok(index_len)) = (u16::try_from(start), u16::try_from(len)) {
+            runs.insert(
+                first.name,
+                NameIndex {
+                    start: index_start,
+                    len: index_len,
+                },
+            );
+        }
         start += len;
     }
     runs
@@ -475,6 +513,23 @@ mod tests {
         }
         assert!(lookup("no_such_directive").is_empty());
         assert!(lookup("").is_empty());
+    }
+
+    #[test]
+    fn a_name_index_gives_back_its_name_and_whole_run() {
+        assert!(u16::try_from(table_len()).is_ok());
+        for spec in table::DIRECTIVES {
+            let index = name_index(spec.name).expect(spec.name);
+            assert_eq!(name_at(index), spec.name);
+            let run = specs_at(index);
+            assert!(run.contains(spec), "{}", spec.name);
+            let whole = table::DIRECTIVES
+                .iter()
+                .filter(|other| other.name == spec.name)
+                .count();
+            assert_eq!(run.len(), whole, "{}", spec.name);
+        }
+        assert_eq!(name_index("no_such_directive"), None);
     }
 
     #[test]

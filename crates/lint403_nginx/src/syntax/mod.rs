@@ -180,6 +180,12 @@ impl Trivia {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directive {
     pub name: Word,
+    /// The name's entries in nginx's directive table, `None` for a name
+    /// nginx does not know. Directive names are compared millions of
+    /// times in a large configuration, and comparing against the table's
+    /// copy does not touch the file's text (scattered over tens of
+    /// megabytes: each such read was a cache miss).
+    known: Option<crate::directives::NameIndex>,
     /// Boxed slices rather than vectors: a large configuration holds a
     /// million directives, and neither list changes after parsing.
     pub args: Box<[Word]>,
@@ -244,7 +250,24 @@ impl Directive {
 
     /// The name's value (names are rarely quoted, but nginx allows it).
     pub fn name<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        self.name.value(text)
+        match self.known {
+            Some(index) => Cow::Borrowed(crate::directives::name_at(index)),
+            None => self.name.value(text),
+        }
+    }
+
+    /// Whether the name's value is exactly `expected`.
+    pub fn is_named(&self, text: &str, expected: &str) -> bool {
+        match self.known {
+            Some(index) => crate::directives::name_at(index) == expected,
+            None => self.name.is(text, expected),
+        }
+    }
+
+    /// The entries of nginx's directive table for this name (empty when
+    /// nginx does not know it).
+    pub fn known(&self) -> &'static [crate::directives::DirectiveSpec] {
+        self.known.map_or(&[], crate::directives::specs_at)
     }
 }
 
@@ -568,6 +591,32 @@ impl ParseOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A known name is answered from the directive table; the answer must
+    /// be the one the text gives, however the name is written.
+    #[test]
+    fn a_known_name_reads_as_the_text_does() {
+        let text = "allow 10.0.0.1;\n\"deny\" all;\nloc\\ation / { }\nmy_module on;\n'' x;\n";
+        let tree = parse(text).tree;
+        let directives: Vec<&Directive> = tree.directives().collect();
+        assert_eq!(directives.len(), 5);
+        for directive in &directives {
+            let from_text = directive.name.value(text);
+            assert_eq!(directive.name(text), from_text);
+            assert!(directive.is_named(text, &from_text));
+            assert!(!directive.is_named(text, "alloww"));
+            assert_eq!(
+                directive.known(),
+                crate::directives::lookup(&from_text),
+                "{from_text}"
+            );
+        }
+        assert_eq!(directives[1].name(text), "deny");
+        assert_eq!(directives[2].name(text), "loc\\ation");
+        assert!(directives[2].known().is_empty());
+        assert!(directives[3].known().is_empty());
+        assert!(!directives[0].known().is_empty());
+    }
 
     #[test]
     fn unescaping_follows_ngx_conf_read_token() {

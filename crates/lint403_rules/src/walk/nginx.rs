@@ -134,7 +134,7 @@ fn walk_items<'a>(
             directive,
             parents,
         });
-        if directive.name.is(text, "include") {
+        if directive.is_named(text, "include") {
             for &target in config.include_targets(file, directive) {
                 walk_file(config, sources, target, parents, files_open, visit);
             }
@@ -257,7 +257,7 @@ impl<'a> Entry<'a> {
     }
 
     pub fn is(&self, name: &str) -> bool {
-        self.directive.name.is(self.text, name)
+        self.directive.is_named(self.text, name)
     }
 
     /// The unescaped argument values.
@@ -409,7 +409,7 @@ impl<'a> Tree<'a> {
             let Item::Directive(directive) = item else {
                 continue;
             };
-            if directive.name.is(text, "include") {
+            if directive.is_named(text, "include") {
                 for &target in config.include_targets(file, directive) {
                     self.add_file(config, sources, target, node, files_open);
                 }
