@@ -42,7 +42,9 @@ pub fn apply(
     let mut problems = Vec::new();
     for &(file, dialect) in files {
         let text = &sources.get(file).text;
-        if !text.contains("lint403:") {
+        // A SIMD search: every file of the run is looked through, and
+        // `str::contains` took a tenth of a second on a 44 MB tree.
+        if memchr::memmem::find(text.as_bytes(), b"lint403:").is_none() {
             continue;
         }
         scan(file, text, dialect, codes, &mut suppressions, &mut problems);

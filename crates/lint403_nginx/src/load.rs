@@ -79,6 +79,9 @@ pub struct LoadedConfig {
     pub diagnostics: Vec<Diagnostic>,
     file_index: HashMap<FileId, usize>,
     link_index: HashMap<(FileId, usize), usize>,
+    /// [`LoadedConfig::block_count`], counted once: the lowering and the
+    /// rules' block tree both ask, at the same time, on different threads.
+    blocks: std::sync::OnceLock<usize>,
 }
 
 impl LoadedConfig {
@@ -108,8 +111,10 @@ impl LoadedConfig {
     /// scope or tree node each, counted before building them so their
     /// lists are allocated once.
     pub fn block_count(&self, sources: &SourceMap) -> usize {
-        self.blocks_in_file(sources, self.root, &mut Vec::new(), &mut HashMap::new())
-            .0
+        *self.blocks.get_or_init(|| {
+            self.blocks_in_file(sources, self.root, &mut Vec::new(), &mut HashMap::new())
+                .0
+        })
     }
 
     /// The blocks of `file`, and whether an include cycle was cut on the
@@ -249,6 +254,7 @@ pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> Lo
         diagnostics: loader.diagnostics,
         file_index,
         link_index,
+        blocks: std::sync::OnceLock::new(),
     };
     config.root_context = match explicit {
         Some(context) => context,
@@ -328,7 +334,13 @@ struct Loader<'o> {
 /// text and its tree.
 struct Prefetched {
     key: PathBuf,
-    read: std::io::Result<(lint403_core::SourceFile, crate::syntax::ParseOutput)>,
+    /// The file, its tree and its `include` directives (found on the
+    /// reading thread too).
+    read: std::io::Result<(
+        lint403_core::SourceFile,
+        crate::syntax::ParseOutput,
+        Vec<IncludeRef>,
+    )>,
 }
 
 /// Globs that match fewer files are read in turn.
@@ -367,7 +379,7 @@ impl Loader<'_> {
         let mut on_stack: HashSet<OsString> = HashSet::new();
         let root_key = canonical_key(root_path);
         on_stack.insert(root_key.clone().into_os_string());
-        stack.push(self.frame(sources, root, root_key, 0));
+        stack.push(self.frame(sources, root, root_key, 0, None));
         while let Some(top) = stack.last_mut() {
             if let Some(path) = top.pending.pop_front() {
                 let (file, link, depth) = (top.file, top.link, top.depth);
@@ -400,13 +412,22 @@ impl Loader<'_> {
         }
     }
 
-    fn frame(&self, sources: &SourceMap, file: FileId, key: PathBuf, depth: usize) -> Frame {
-        let refs = self
-            .files
-            .last()
-            .filter(|loaded| loaded.id == file)
-            .map(|loaded| include_refs(&loaded.tree, &sources.get(file).text))
-            .unwrap_or_default();
+    /// `refs`: the file's includes when they were found while it was read.
+    fn frame(
+        &self,
+        sources: &SourceMap,
+        file: FileId,
+        key: PathBuf,
+        depth: usize,
+        refs: Option<Vec<IncludeRef>>,
+    ) -> Frame {
+        let refs = refs.unwrap_or_else(|| {
+            self.files
+                .last()
+                .filter(|loaded| loaded.id == file)
+                .map(|loaded| include_refs(&loaded.tree, &sources.get(file).text))
+                .unwrap_or_default()
+        });
         Frame {
             file,
             key,
@@ -619,7 +640,7 @@ impl Loader<'_> {
             return None;
         }
         let (read, parsed) = match prefetched.map(|ahead| ahead.read) {
-            Some(Ok((source, output))) => (Ok(source), Some(output)),
+            Some(Ok((source, output, refs))) => (Ok(source), Some((output, refs))),
             Some(Err(error)) => (Err(error), None),
             None => (read::read_source(path), None),
         };
@@ -646,10 +667,13 @@ impl Loader<'_> {
                 }
             }
         };
-        let output = parsed.unwrap_or_else(|| parse(&sources.get(id).text));
+        let (output, refs) = match parsed {
+            Some((output, refs)) => (output, Some(refs)),
+            None => (parse(&sources.get(id).text), None),
+        };
         self.add_parsed(id, path, output);
         self.push_target(link, id);
-        Some(self.frame(sources, id, key, depth + 1))
+        Some(self.frame(sources, id, key, depth + 1, refs))
     }
 
     /// Reads, keys and parses the files of one include on every core, when
@@ -675,7 +699,8 @@ impl Loader<'_> {
         let done = lint403_core::cores::map(&wanted, threads, |path| {
             let read = read::read_source(path).map(|source| {
                 let output = parse(&source.text);
-                (source, output)
+                let refs = include_refs(&output.tree, &source.text);
+                (source, output, refs)
             });
             (
                 path.as_os_str().to_owned(),

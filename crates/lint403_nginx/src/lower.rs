@@ -111,6 +111,31 @@ pub fn read_by_tracer(name: &str) -> bool {
         .any(|names| names.contains(&name))
 }
 
+/// Whether a directive is in [`MODELLED`], and whether the tracer reads
+/// it ([`read_by_tracer`]): a verdict-only lowering asks both of every
+/// directive, and for the names nginx knows the answers are kept by their
+/// place in its table instead of being searched for in these lists.
+fn modelled_and_read(directive: &Directive, text: &str) -> (bool, bool) {
+    static BY_SLOT: std::sync::LazyLock<Vec<(bool, bool)>> = std::sync::LazyLock::new(|| {
+        let mut slots = vec![(false, false); crate::directives::table_len()];
+        for name in crate::directives::names() {
+            let slot = crate::directives::name_index(name).map(crate::directives::NameIndex::slot);
+            if let Some(answer) = slot.and_then(|slot| slots.get_mut(slot)) {
+                *answer = (MODELLED.contains(&name), read_by_tracer(name));
+            }
+        }
+        slots
+    });
+    if let Some(&answer) = directive
+        .name_index()
+        .and_then(|index| BY_SLOT.get(index.slot()))
+    {
+        return answer;
+    }
+    let name = directive.name(text);
+    (MODELLED.contains(&name.as_ref()), read_by_tracer(&name))
+}
+
 /// Directives that decide access (or rewrite the request) in ways lint403
 /// does not model: a trace that reaches one answers "unknown".
 pub const OPAQUE_ACCESS: &[&str] = &[
@@ -368,8 +393,8 @@ impl Lowerer<'_, '_> {
             } else if directive.is_named(text, "if")
                 || (directive.block().is_none()
                     && (!self.verdict_only || {
-                        let name = directive.name(text);
-                        MODELLED.contains(&name.as_ref()) || read_by_tracer(&name)
+                        let (modelled, read) = modelled_and_read(directive, text);
+                        modelled || read
                     }))
             {
                 count += 1;
@@ -724,7 +749,7 @@ impl Lowerer<'_, '_> {
                         format!("{other}: lint403 does not model what it does to a request"),
                     );
                 }
-                if self.verdict_only && !read_by_tracer(other) {
+                if self.verdict_only && !modelled_and_read(entry.directive, entry.text).1 {
                     return None;
                 }
                 // Named by the directive table's own text where nginx knows
@@ -1205,6 +1230,25 @@ pub fn if_condition(args: &[String]) -> Condition {
 mod tests {
     use lint403_core::model::RuleKind;
     use lint403_core::{CheckOptions, SourceFile, SourceMap, TraceOptions};
+
+    /// The answers kept by table slot are those of the lists, for every
+    /// name nginx knows and for names it does not.
+    #[test]
+    fn answers_by_table_slot_are_the_lists_answers() {
+        let names: Vec<&str> = crate::directives::names()
+            .chain(["access_by_lua", "modsecurity", "no_such_directive"])
+            .collect();
+        for name in names {
+            let text = format!("{name} x;");
+            let tree = crate::parse(&text).tree;
+            let directive = tree.directives().next().expect("one directive");
+            assert_eq!(
+                super::modelled_and_read(directive, &text),
+                (super::MODELLED.contains(&name), super::read_by_tracer(name)),
+                "{name}"
+            );
+        }
+    }
 
     /// `MODELLED` names exactly the directives of nginx's table that lower
     /// into a rule other than a setting (it sizes a verdict-only scope's

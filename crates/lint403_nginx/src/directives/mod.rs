@@ -402,6 +402,14 @@ pub struct NameIndex {
     len: u16,
 }
 
+impl NameIndex {
+    /// A slot of its own below [`table_len`], for tables kept beside
+    /// nginx's by name.
+    pub fn slot(self) -> usize {
+        usize::from(self.start)
+    }
+}
+
 /// The table's runs of entries by name: every directive of every
 /// configuration is looked up, and a binary search over the table's
 /// names cost ten string comparisons each.

@@ -264,6 +264,12 @@ impl Directive {
         }
     }
 
+    /// The name's place in nginx's directive table, `None` when nginx
+    /// does not know it.
+    pub fn name_index(&self) -> Option<crate::directives::NameIndex> {
+        self.known
+    }
+
     /// The entries of nginx's directive table for this name (empty when
     /// nginx does not know it).
     pub fn known(&self) -> &'static [crate::directives::DirectiveSpec] {
