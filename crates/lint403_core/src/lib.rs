@@ -15,6 +15,7 @@ pub mod digest;
 pub mod facts;
 pub mod fsview;
 pub mod glob;
+pub mod hashing;
 pub mod model;
 pub mod net;
 pub mod pattern;

@@ -11,7 +11,13 @@
 //! lint403 adds what nginx lacks: cycle detection, a depth limit and a limit
 //! on the files one glob or one configuration may pull in.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use lint403_core::hashing::FastHash;
+
+/// Keyed by paths and file ids, asked for every include of every file.
+type HashMap<K, V> = std::collections::HashMap<K, V, FastHash>;
+type HashSet<K> = std::collections::HashSet<K, FastHash>;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -112,7 +118,7 @@ impl LoadedConfig {
     /// lists are allocated once.
     pub fn block_count(&self, sources: &SourceMap) -> usize {
         *self.blocks.get_or_init(|| {
-            self.blocks_in_file(sources, self.root, &mut Vec::new(), &mut HashMap::new())
+            self.blocks_in_file(sources, self.root, &mut Vec::new(), &mut HashMap::default())
                 .0
         })
     }
@@ -219,15 +225,15 @@ pub fn load(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> Lo
         files: Vec::new(),
         includes: Vec::new(),
         diagnostics: Vec::new(),
-        by_key: HashMap::new(),
+        by_key: HashMap::default(),
         known_paths: sources
             .iter()
             .map(|(id, source)| (source.path.clone().into_os_string(), id))
             .collect(),
         file_budget_reported: false,
-        prefetched: HashMap::new(),
-        reached: HashSet::new(),
-        keys: HashMap::new(),
+        prefetched: HashMap::default(),
+        reached: HashSet::default(),
+        keys: HashMap::default(),
     };
     loader.add_parsed(file, &root_path, root_output);
     loader.follow_includes(sources, file, &root_path);
@@ -376,7 +382,7 @@ impl Loader<'_> {
     /// include each other's siblings freely).
     fn follow_includes(&mut self, sources: &mut SourceMap, root: FileId, root_path: &Path) {
         let mut stack: Vec<Frame> = Vec::new();
-        let mut on_stack: HashSet<OsString> = HashSet::new();
+        let mut on_stack: HashSet<OsString> = HashSet::default();
         let root_key = canonical_key(root_path);
         on_stack.insert(root_key.clone().into_os_string());
         stack.push(self.frame(sources, root, root_key, 0, None));
