@@ -470,18 +470,46 @@ pub(crate) fn is_main_config(path: &Path) -> bool {
 }
 
 /// Stable order: path, line, column, code.
+/// Where a finding sorts: its file's rank by path, line, column, code.
+type Place = (usize, usize, usize, &'static str);
+
 fn sort_diagnostics(report: &mut Report) {
     let sources = &report.sources;
-    report.diagnostics.sort_by_cached_key(|diagnostic| {
-        let file = sources.get(diagnostic.span.file);
-        let at = file.line_col(diagnostic.span.range.start);
-        (
-            file.path.clone(),
-            at.line,
-            at.column,
-            diagnostic.code.code,
-            diagnostic.message.clone(),
-        )
+    // Files are ranked by path once: comparing two paths goes component by
+    // component, and a large run sorts tens of thousands of findings.
+    let mut files: Vec<FileId> = report
+        .diagnostics
+        .iter()
+        .map(|diagnostic| diagnostic.span.file)
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    files.sort_by(|a, b| sources.get(*a).path.cmp(&sources.get(*b).path));
+    let mut rank_of = std::collections::HashMap::with_capacity(files.len());
+    let mut rank = 0;
+    for (index, file) in files.iter().enumerate() {
+        if index > 0 && sources.get(files[index - 1]).path != sources.get(*file).path {
+            rank += 1;
+        }
+        rank_of.insert(*file, rank);
+    }
+    let mut keyed: Vec<(Place, Diagnostic)> = report
+        .diagnostics
+        .drain(..)
+        .map(|diagnostic| {
+            let at = sources
+                .get(diagnostic.span.file)
+                .line_col(diagnostic.span.range.start);
+            let rank = rank_of.get(&diagnostic.span.file).copied().unwrap_or(0);
+            ((rank, at.line, at.column, diagnostic.code.code), diagnostic)
+        })
+        .collect();
+    // Stable, as the cached-key sort it replaces was.
+    keyed.sort_by(|(a, first), (b, second)| {
+        a.cmp(b).then_with(|| first.message.cmp(&second.message))
     });
+    report
+        .diagnostics
+        .extend(keyed.into_iter().map(|(_, diagnostic)| diagnostic));
     report.diagnostics.dedup();
 }
