@@ -504,7 +504,7 @@ fn sort_diagnostics(report: &mut Report) {
             ((rank, at.line, at.column, diagnostic.code.code), diagnostic)
         })
         .collect();
-    // Stable, as the cached-key sort it replaces was.
+    // Stable: findings that tie keep the order their checks gave them.
     keyed.sort_by(|(a, first), (b, second)| {
         a.cmp(b).then_with(|| first.message.cmp(&second.message))
     });

@@ -1,8 +1,9 @@
-//! A fast hasher for the maps keyed by paths and file ids that loading a
-//! large configuration asks hundreds of thousands of times: the standard
-//! library's `SipHash` spent about 300 instructions per path. The keys are
-//! the configuration's own file names and ids, not chosen by someone who
-//! could gain anything beyond a slower lookup by making them collide.
+//! A fast hasher for the maps keyed by paths, file ids and directive names
+//! that loading a large configuration asks hundreds of thousands of times:
+//! the standard library's `SipHash` spent about 300 instructions per path.
+//! The keys are the configuration's own file and directive names and ids,
+//! not chosen by someone who could gain anything beyond a slower lookup by
+//! making them collide.
 
 use std::hash::{BuildHasher, Hasher};
 

@@ -12,12 +12,6 @@
 //! on the files one glob or one configuration may pull in.
 
 use std::collections::VecDeque;
-
-use lint403_core::hashing::FastHash;
-
-/// Keyed by paths and file ids, asked for every include of every file.
-type HashMap<K, V> = std::collections::HashMap<K, V, FastHash>;
-type HashSet<K> = std::collections::HashSet<K, FastHash>;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -29,6 +23,10 @@ use crate::directives::{self, Context, EntriesKind};
 use crate::syntax::{
     parse, BodyKind, Directive, DirectiveEnd, Item, SyntaxError, SyntaxTree, Word,
 };
+
+/// Keyed by paths and file ids, asked for every include of every file.
+type HashMap<K, V> = std::collections::HashMap<K, V, lint403_core::hashing::FastHash>;
+type HashSet<K> = std::collections::HashSet<K, lint403_core::hashing::FastHash>;
 
 /// Includes nested deeper than this are not followed.
 pub const MAX_INCLUDE_DEPTH: usize = 64;

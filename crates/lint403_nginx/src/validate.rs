@@ -121,10 +121,7 @@ impl Checker<'_> {
             return block.map(|_| Context::Unknown);
         }
         let child = block.map(|_| Context::of_block(&name, self.context));
-        match specs
-            .iter()
-            .find(|spec| spec.contexts.contains(self.context))
-        {
+        match directives::first_allowed(specs, self.context) {
             None => diagnostics.push(self.not_allowed(&name)),
             Some(spec) => {
                 if let Some(problem) = self.shape_problem(&name, spec) {

@@ -374,7 +374,7 @@ pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
 
 /// Where the entries of `name` start in the table, `None` when nginx does
 /// not know the name: a parsed directive keeps it
-/// ([`crate::syntax::Directive::known`]), so that asking for its name or
+/// ([`crate::syntax::Directive::name_index`]), so that asking for its name or
 /// its entries reads neither the file's text nor a hash map again.
 pub fn name_index(name: &str) -> Option<NameIndex> {
     BY_NAME.get(name).copied()
@@ -414,10 +414,10 @@ impl NameIndex {
 /// configuration is looked up, and a binary search over the table's
 /// names cost ten string comparisons each.
 static BY_NAME: std::sync::LazyLock<
-    std::collections::HashMap<&'static str, NameIndex, NameHasher>,
+    std::collections::HashMap<&'static str, NameIndex, lint403_core::hashing::FastHash>,
 > = std::sync::LazyLock::new(|| {
     let table = table::DIRECTIVES;
-    let mut runs = std::collections::HashMap::with_hasher(NameHasher);
+    let mut runs = std::collections::HashMap::with_hasher(lint403_core::hashing::FastHash);
     let mut start = 0;
     while let Some(first) = table.get(start) {
         let len = table[start..]
@@ -438,31 +438,6 @@ static BY_NAME: std::sync::LazyLock<
     runs
 });
 
-/// FNV-1a: directive names are short and not chosen by an attacker who
-/// could make them collide to any effect beyond a slower lookup.
-#[derive(Clone, Copy, Default)]
-struct NameHasher;
-
-impl std::hash::BuildHasher for NameHasher {
-    type Hasher = Fnv;
-    fn build_hasher(&self) -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
 /// Whether nginx knows a directive of this name in any context.
 pub fn is_known(name: &str) -> bool {
     !lookup(name).is_empty()
@@ -472,9 +447,15 @@ pub fn is_known(name: &str) -> bool {
 /// allowed there (nginx scans its modules' command lists in order and
 /// skips the ones for other contexts).
 pub fn find(name: &str, context: Context) -> Option<&'static DirectiveSpec> {
-    lookup(name)
-        .iter()
-        .find(|spec| spec.contexts.contains(context))
+    first_allowed(lookup(name), context)
+}
+
+/// The first of a name's entries ([`lookup`]) allowed in `context`.
+pub fn first_allowed(
+    specs: &'static [DirectiveSpec],
+    context: Context,
+) -> Option<&'static DirectiveSpec> {
+    specs.iter().find(|spec| spec.contexts.contains(context))
 }
 
 /// Every context any entry of `name` allows, outermost first.

@@ -185,7 +185,7 @@ pub struct Directive {
     /// times in a large configuration, and comparing against the table's
     /// copy does not touch the file's text (scattered over tens of
     /// megabytes: each such read was a cache miss).
-    known: Option<crate::directives::NameIndex>,
+    in_table: Option<crate::directives::NameIndex>,
     /// Boxed slices rather than vectors: a large configuration holds a
     /// million directives, and neither list changes after parsing.
     pub args: Box<[Word]>,
@@ -250,7 +250,7 @@ impl Directive {
 
     /// The name's value (names are rarely quoted, but nginx allows it).
     pub fn name<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        match self.known {
+        match self.in_table {
             Some(index) => Cow::Borrowed(crate::directives::name_at(index)),
             None => self.name.value(text),
         }
@@ -258,7 +258,7 @@ impl Directive {
 
     /// Whether the name's value is exactly `expected`.
     pub fn is_named(&self, text: &str, expected: &str) -> bool {
-        match self.known {
+        match self.in_table {
             Some(index) => crate::directives::name_at(index) == expected,
             None => self.name.is(text, expected),
         }
@@ -267,13 +267,13 @@ impl Directive {
     /// The name's place in nginx's directive table, `None` when nginx
     /// does not know it.
     pub fn name_index(&self) -> Option<crate::directives::NameIndex> {
-        self.known
+        self.in_table
     }
 
     /// The entries of nginx's directive table for this name (empty when
     /// nginx does not know it).
     pub fn known(&self) -> &'static [crate::directives::DirectiveSpec] {
-        self.known.map_or(&[], crate::directives::specs_at)
+        self.in_table.map_or(&[], crate::directives::specs_at)
     }
 }
 

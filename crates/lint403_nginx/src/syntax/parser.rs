@@ -40,7 +40,7 @@ pub fn parse(text: &str) -> ParseOutput {
 /// The words, whitespace and comments of the statement being read.
 struct Pending {
     name: Word,
-    known: Option<crate::directives::NameIndex>,
+    in_table: Option<crate::directives::NameIndex>,
     args: Box<[Word]>,
     #[allow(clippy::box_collection)] // the directive's own field, moved in
     trivia: Option<Box<Vec<Trivia>>>,
@@ -49,7 +49,7 @@ struct Pending {
 impl Pending {
     fn into_directive(self, end: DirectiveEnd) -> Directive {
         Directive {
-            known: self.known,
+            in_table: self.in_table,
             name: self.name,
             args: self.args,
             trivia: self.trivia,
@@ -286,7 +286,7 @@ impl<'t> Parser<'t> {
     fn take_pending(&mut self) -> Option<Pending> {
         let name = self.pending.take()?;
         Some(Pending {
-            known: crate::directives::name_index(&name.value(self.text)),
+            in_table: crate::directives::name_index(&name.value(self.text)),
             name,
             args: self.words.drain(..).collect(),
             trivia: (!self.trivia.is_empty()).then(|| Box::new(self.trivia.drain(..).collect())),
