@@ -86,18 +86,30 @@ fn escape(input: &str) -> IResult<&str, &str> {
     recognize((char('\\'), opt(anychar))).parse(input)
 }
 
+/// Whether the escape pair `escaped` (a backslash and what follows) stands
+/// for something else in the stored value ([`super::Word::value`]): only
+/// `\"` `\'` `\\` `\t` `\r` `\n` do; `\.` of a regex stays as written, and a
+/// word of such escapes alone is read without a copy.
+fn is_reducing(escaped: &str) -> bool {
+    matches!(
+        escaped.as_bytes().get(1),
+        Some(b'"' | b'\'' | b'\\' | b't' | b'r' | b'n')
+    )
+}
+
 /// An unquoted word; the caller has checked that `input` does not start
 /// with whitespace, `;`, `{`, `}`, `#` or a quote. Returns the word and
-/// whether it holds a backslash.
+/// whether it holds an escape its value reduces ([`is_reducing`]).
 pub(super) fn bare_word(input: &str) -> IResult<&str, (&str, bool)> {
     let mut rest = input;
-    let mut has_backslash = false;
+    let mut reduces = false;
     loop {
         let (after, _) = till(&WORD_STOP)(rest)?;
         rest = after;
         if rest.starts_with('\\') {
-            has_backslash = true;
-            (rest, _) = escape(rest)?;
+            let escaped;
+            (rest, escaped) = escape(rest)?;
+            reduces |= is_reducing(escaped);
         } else if rest.starts_with('$') {
             (rest, _) = recognize((char('$'), take_while(|c| c == '{'))).parse(rest)?;
         } else {
@@ -106,7 +118,7 @@ pub(super) fn bare_word(input: &str) -> IResult<&str, (&str, bool)> {
     }
     let len = input.len() - rest.len();
     match input.get(..len) {
-        Some(word) if len > 0 => Ok((rest, (word, has_backslash))),
+        Some(word) if len > 0 => Ok((rest, (word, reduces))),
         _ => Err(nom::Err::Error(nom::error::Error::new(
             input,
             nom::error::ErrorKind::TakeTill1,
@@ -119,7 +131,8 @@ pub(super) struct Quoted<'t> {
     pub text: &'t str,
     pub quote: char,
     pub terminated: bool,
-    pub has_backslash: bool,
+    /// It holds an escape its value reduces ([`is_reducing`]).
+    pub has_escape: bool,
 }
 
 /// A `"..."` or `'...'` string, which may span lines; a backslash escapes
@@ -131,13 +144,14 @@ pub(super) fn quoted_word(input: &str) -> IResult<&str, Quoted<'_>> {
     } else {
         &SINGLE_QUOTED_STOP
     };
-    let mut has_backslash = false;
+    let mut reduces = false;
     loop {
         let (after, _) = till(stop)(rest)?;
         rest = after;
         if rest.starts_with('\\') {
-            has_backslash = true;
-            (rest, _) = escape(rest)?;
+            let escaped;
+            (rest, escaped) = escape(rest)?;
+            reduces |= is_reducing(escaped);
         } else if rest.is_empty() {
             return Ok((
                 rest,
@@ -145,7 +159,7 @@ pub(super) fn quoted_word(input: &str) -> IResult<&str, Quoted<'_>> {
                     text: input,
                     quote,
                     terminated: false,
-                    has_backslash,
+                    has_escape: reduces,
                 },
             ));
         } else {
@@ -157,7 +171,7 @@ pub(super) fn quoted_word(input: &str) -> IResult<&str, Quoted<'_>> {
                     text: input.get(..len).unwrap_or(input),
                     quote,
                     terminated: true,
-                    has_backslash,
+                    has_escape: reduces,
                 },
             ));
         }
@@ -211,7 +225,11 @@ mod tests {
         );
         let (rest, quoted) = quoted_word(r#""a\"b"x"#).unwrap_or(("", dummy()));
         assert_eq!((quoted.text, rest), (r#""a\"b""#, "x"));
-        assert!(quoted.has_backslash);
+        assert!(quoted.has_escape);
+        let (_, regex) = quoted_word(r#""\.php$""#).unwrap_or(("", dummy()));
+        assert!(!regex.has_escape, "`\\.` is kept as written");
+        let (_, doubled) = quoted_word(r#""a\\.b""#).unwrap_or(("", dummy()));
+        assert!(doubled.has_escape, "`\\\\` reduces to one backslash");
         let (rest, quoted) = quoted_word("'it\"s' ").unwrap_or(("", dummy()));
         assert_eq!((quoted.text, rest, quoted.quote), ("'it\"s'", " ", '\''));
         let (rest, quoted) = quoted_word("\"open").unwrap_or(("x", dummy()));
@@ -226,7 +244,7 @@ mod tests {
             text: "",
             quote: ' ',
             terminated: false,
-            has_backslash: false,
+            has_escape: false,
         }
     }
 

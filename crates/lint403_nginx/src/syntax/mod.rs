@@ -35,7 +35,9 @@ pub struct Word {
     pub quote: Quote,
     /// The file ended before the closing quote.
     pub unterminated: bool,
-    has_backslash: bool,
+    /// It holds an escape that [`Word::value`] reduces (`\"`, `\\`, `\n`,
+    /// ...); a regex's `\.` does not count, so its value is borrowed.
+    has_escape: bool,
 }
 
 impl Word {
@@ -43,7 +45,7 @@ impl Word {
         range: TextRange,
         quote: Quote,
         unterminated: bool,
-        has_backslash: bool,
+        has_escape: bool,
     ) -> Word {
         let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
         Word {
@@ -51,7 +53,7 @@ impl Word {
             end: offset(range.end),
             quote,
             unterminated,
-            has_backslash,
+            has_escape,
         }
     }
 
@@ -86,7 +88,7 @@ impl Word {
     /// and LF; every other backslash is kept (so a regex `\.` survives).
     pub fn value<'t>(&self, text: &'t str) -> Cow<'t, str> {
         let content = slice(text, self.content_range());
-        if !self.has_backslash {
+        if !self.has_escape {
             return Cow::Borrowed(content);
         }
         Cow::Owned(unescape(content))
@@ -95,7 +97,7 @@ impl Word {
     /// Whether the value is exactly `expected` (no allocation for the
     /// common unescaped case).
     pub fn is(&self, text: &str, expected: &str) -> bool {
-        if self.has_backslash {
+        if self.has_escape {
             return self.value(text) == expected;
         }
         // Asked millions of times per large configuration (is this an
@@ -622,6 +624,35 @@ mod tests {
         assert!(directives[2].known().is_empty());
         assert!(directives[3].known().is_empty());
         assert!(!directives[0].known().is_empty());
+    }
+
+    /// A word's value is the unescaping of its content, borrowed exactly
+    /// when unescaping changes nothing (a regex's `\.`): the lexer's
+    /// `has_escape` must never skip a reduction.
+    #[test]
+    fn a_value_is_borrowed_only_when_unescaping_changes_nothing() {
+        let text = concat!(
+            "location ~ \\.php$ { }\n",
+            "set $a \"x\\ty\" '\\'q\\'' \"\\\\.\" \\\\\\. a\\n \"\\d+\\\"\" end\\;\n",
+            "rewrite ^/(\\w+)\\.html$ /$1 last;\n",
+        );
+        let tree = parse(text).tree;
+        let mut words = 0;
+        for directive in tree.directives() {
+            for word in std::iter::once(&directive.name).chain(&directive.args) {
+                let content = slice(text, word.content_range());
+                let expected = unescape(content);
+                let value = word.value(text);
+                assert_eq!(value, expected, "{content:?}");
+                assert_eq!(
+                    matches!(value, Cow::Borrowed(_)),
+                    expected == content,
+                    "{content:?}"
+                );
+                words += 1;
+            }
+        }
+        assert!(words >= 14, "{words} words read");
     }
 
     #[test]

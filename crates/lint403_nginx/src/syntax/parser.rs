@@ -158,15 +158,15 @@ impl<'t> Parser<'t> {
                 }
                 '"' | '\'' => self.quoted(rest, start),
                 _ => {
-                    let (len, has_backslash) = bare_word(rest)
-                        .map_or((first.len_utf8(), false), |(_, (word, backslash))| {
-                            (word.len(), backslash)
+                    let (len, has_escape) = bare_word(rest)
+                        .map_or((first.len_utf8(), false), |(_, (word, escape))| {
+                            (word.len(), escape)
                         });
                     let range = TextRange::new(start, start + len);
                     self.observe(range, |_| range.start);
                     self.word_start_for_space = Some(range.start);
                     self.pos = range.end;
-                    self.push_word(Word::new(range, Quote::None, false, has_backslash));
+                    self.push_word(Word::new(range, Quote::None, false, has_escape));
                 }
             }
         }
@@ -199,7 +199,7 @@ impl<'t> Parser<'t> {
             range,
             quote,
             !quoted.terminated,
-            quoted.has_backslash,
+            quoted.has_escape,
         ));
         self.word_start_for_space = Some(content_start);
         if !quoted.terminated {
