@@ -62,15 +62,24 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         return;
     };
     nginx::walk(config, context.sources, |visit| {
-        let name = visit.name();
-        if name != "allow" && name != "deny" {
-            return;
-        }
-        let args = visit.args();
-        let Some(entry) = args.first() else {
+        // Asked of every directive of the configuration: names by their
+        // table entry, and only the first word read.
+        let name = if visit.directive.is_named(visit.text, "allow") {
+            "allow"
+        } else if visit.directive.is_named(visit.text, "deny") {
+            "deny"
+        } else {
             return;
         };
-        let Some((address, prefix)) = parse_cidr(entry) else {
+        let Some(entry) = visit
+            .directive
+            .args
+            .first()
+            .map(|word| word.value(visit.text))
+        else {
+            return;
+        };
+        let Some((address, prefix)) = parse_cidr(&entry) else {
             return;
         };
         let network = masked(address, prefix);
