@@ -128,7 +128,12 @@ impl ChildrenIndex {
 #[derive(Default)]
 struct PatternCache {
     /// Indexed by case-insensitivity.
-    by_source: [std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<Pattern>>>; 2],
+    /// Hashed with [`crate::hashing::FastHash`]: asked for every rewrite
+    /// rule of every traced request, `SipHash` of the pattern cost more
+    /// than most matches.
+    by_source: [std::sync::RwLock<
+        std::collections::HashMap<String, std::sync::Arc<Pattern>, crate::hashing::FastHash>,
+    >; 2],
 }
 
 impl Clone for PatternCache {

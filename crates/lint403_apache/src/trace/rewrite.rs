@@ -97,6 +97,82 @@ fn has_flag(flags: &[&str], names: &[&str]) -> bool {
     })
 }
 
+/// The flags [`run`] branches on, one bit each, found in one pass over a
+/// rule's flag words instead of a search per question (a rule list is run
+/// for every request a rule traces, and each rule was asked a dozen).
+mod flag {
+    pub const NOSUBREQ: u32 = 1;
+    pub const PROXY: u32 = 1 << 1;
+    pub const HANDLER: u32 = 1 << 2;
+    pub const NOCASE: u32 = 1 << 3;
+    pub const CHAIN: u32 = 1 << 4;
+    pub const FORBIDDEN: u32 = 1 << 5;
+    pub const GONE: u32 = 1 << 6;
+    pub const REDIRECT: u32 = 1 << 7;
+    pub const NOESCAPE: u32 = 1 << 8;
+    pub const UNSAFE_ALLOW_3F: u32 = 1 << 9;
+    pub const PASSTHROUGH: u32 = 1 << 10;
+    pub const QSAPPEND: u32 = 1 << 11;
+    pub const LAST: u32 = 1 << 12;
+    pub const NEXT: u32 = 1 << 13;
+
+    /// Each flag's names, as `mod_rewrite` accepts them (case aside);
+    /// [`super::flag_bits`] matches them, a test holds the two together.
+    #[cfg(test)]
+    pub const NAMES: &[(u32, &[&str])] = &[
+        (NOSUBREQ, &["NS", "nosubreq"]),
+        (PROXY, &["P", "proxy"]),
+        (HANDLER, &["H", "handler"]),
+        (NOCASE, &["NC", "nocase"]),
+        (CHAIN, &["C", "chain"]),
+        (FORBIDDEN, &["F", "forbidden"]),
+        (GONE, &["G", "gone"]),
+        (REDIRECT, &["R", "redirect"]),
+        (NOESCAPE, &["NE", "noescape"]),
+        (UNSAFE_ALLOW_3F, &["UnsafeAllow3F"]),
+        (PASSTHROUGH, &["PT", "passthrough"]),
+        (QSAPPEND, &["QSA", "qsappend"]),
+        (LAST, &["L", "last", "END"]),
+        (NEXT, &["N", "next"]),
+    ];
+}
+
+/// The [`flag`] bits of a rule's flag words (a flag's key is what stands
+/// before any `=`, as [`has_flag`] reads it, in any case).
+fn flag_bits(flags: &[&str]) -> u32 {
+    let mut bits = 0;
+    for word in flags {
+        let key = word
+            .bytes()
+            .position(|byte| byte == b'=')
+            .map_or(*word, |at| &word[..at]);
+        let mut lower = [0u8; 16];
+        let Some(buffer) = lower.get_mut(..key.len()) else {
+            continue;
+        };
+        buffer.copy_from_slice(key.as_bytes());
+        buffer.make_ascii_lowercase();
+        bits |= match &*buffer {
+            b"ns" | b"nosubreq" => flag::NOSUBREQ,
+            b"p" | b"proxy" => flag::PROXY,
+            b"h" | b"handler" => flag::HANDLER,
+            b"nc" | b"nocase" => flag::NOCASE,
+            b"c" | b"chain" => flag::CHAIN,
+            b"f" | b"forbidden" => flag::FORBIDDEN,
+            b"g" | b"gone" => flag::GONE,
+            b"r" | b"redirect" => flag::REDIRECT,
+            b"ne" | b"noescape" => flag::NOESCAPE,
+            b"unsafeallow3f" => flag::UNSAFE_ALLOW_3F,
+            b"pt" | b"passthrough" => flag::PASSTHROUGH,
+            b"qsa" | b"qsappend" => flag::QSAPPEND,
+            b"l" | b"last" | b"end" => flag::LAST,
+            b"n" | b"next" => flag::NEXT,
+            _ => 0,
+        };
+    }
+    bits
+}
+
 fn flag_value<'f>(flags: &[&'f str], names: &[&str]) -> Option<&'f str> {
     flags.iter().find_map(|flag| {
         let (key, value) = flag.split_once('=')?;
@@ -157,14 +233,13 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
         let pattern_text = args.first().map_or("", String::as_str);
         let target = args.get(1).map_or("", String::as_str);
         let flags = flags_of(args.get(2));
-        if has_flag(&flags, &["NS", "nosubreq"]) && lookup.is_subrequest() {
+        let bits = flag_bits(&flags);
+        let has = |bit: u32| bits & bit != 0;
+        if has(flag::NOSUBREQ) && lookup.is_subrequest() {
             index += 1;
             continue;
         }
-        if has_flag(&flags, &["P", "proxy"]) || has_flag(&flags, &["H", "handler"]) {
-            // Whether it matches still matters; only a match is unknown.
-        }
-        let nocase = has_flag(&flags, &["NC", "nocase"]);
+        let nocase = has(flag::NOCASE);
         let (negated, source) = match pattern_text.strip_prefix('!') {
             Some(rest) => (true, rest),
             None => (false, pattern_text),
@@ -191,7 +266,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
         } else {
             captures.unwrap_or_default()
         };
-        let chained = has_flag(&flags, &["C", "chain"]);
+        let chained = has(flag::CHAIN);
         if !matched {
             index = after_unapplied(entries, index, chained);
             continue;
@@ -224,18 +299,18 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             }
         }
         let span = entry.rule.span;
-        if has_flag(&flags, &["F", "forbidden"]) {
+        if has(flag::FORBIDDEN) {
             return Outcome::Status(403, span, "RewriteRule [F]".to_string());
         }
-        if has_flag(&flags, &["G", "gone"]) {
+        if has(flag::GONE) {
             return Outcome::Status(410, span, "RewriteRule [G]".to_string());
         }
-        if has_flag(&flags, &["P", "proxy"]) || has_flag(&flags, &["H", "handler"]) {
+        if has(flag::PROXY) || has(flag::HANDLER) {
             return Outcome::Unknown(
                 "a RewriteRule hands the request to a proxy or handler".to_string(),
             );
         }
-        let redirect = if has_flag(&flags, &["R", "redirect"]) {
+        let redirect = if has(flag::REDIRECT) {
             Some(match flag_value(&flags, &["R", "redirect"]) {
                 None => 302,
                 Some(code) => match code.to_ascii_lowercase().as_str() {
@@ -254,7 +329,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
                 Ok(found) => found,
                 Err(reason) => return Outcome::Unknown(reason),
             };
-            let noescape = has_flag(&flags, &["NE", "noescape"]);
+            let noescape = has(flag::NOESCAPE);
             let (path, query) = match expanded.split_once('?') {
                 Some((path, query)) => (path.to_string(), Some(query.to_string())),
                 None => (expanded.clone(), None),
@@ -271,7 +346,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
                 }
                 let question = expanded.find('?').unwrap_or(0);
                 if from_backref.get(question).copied().unwrap_or(false)
-                    && !has_flag(&flags, &["UnsafeAllow3F"])
+                    && !has(flag::UNSAFE_ALLOW_3F)
                 {
                     return Outcome::Status(
                         403,
@@ -291,24 +366,19 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
                 return Outcome::Redirect(302, span);
             }
             current = path;
-            changed = Some((
-                span,
-                has_flag(&flags, &["PT", "passthrough"]),
-                has_flag(&flags, &["QSA", "qsappend"]),
-                query,
-            ));
+            changed = Some((span, has(flag::PASSTHROUGH), has(flag::QSAPPEND), query));
         } else if let Some(code) = redirect {
             if !(300..400).contains(&code) {
                 return Outcome::Status(code, span, format!("RewriteRule [R={code}]"));
             }
         }
-        if has_flag(&flags, &["L", "last", "END"]) {
+        if has(flag::LAST) {
             break;
         }
         if let Some(skip) = flag_value(&flags, &["S", "skip"]) {
             index += skip.parse::<usize>().unwrap_or(0);
         }
-        if has_flag(&flags, &["N", "next"]) {
+        if has(flag::NEXT) {
             index = 0;
             continue;
         }
@@ -545,4 +615,50 @@ pub(super) fn parse_txt_map(text: &str) -> HashMap<String, String> {
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each bit is set exactly when the search by names says the flag is
+    /// there: every name in any case, with a value, beside other flags,
+    /// and names that only share a prefix with one.
+    #[test]
+    fn flag_bits_answer_as_the_search_by_names() {
+        let mut words: Vec<String> = Vec::new();
+        for (_, names) in flag::NAMES {
+            for name in *names {
+                words.push((*name).to_string());
+                words.push(name.to_ascii_lowercase());
+                words.push(name.to_ascii_uppercase());
+                words.push(format!("{name}=301"));
+                words.push(format!("{name}x"));
+            }
+        }
+        words.extend(["E=a:b", "QSD", "NCX", "", "=F", "S=2", "B", "END"].map(String::from));
+        let lists: Vec<Vec<&str>> = words
+            .iter()
+            .map(|word| vec![word.as_str()])
+            .chain(
+                words
+                    .windows(3)
+                    .map(|three| three.iter().map(String::as_str).collect()),
+            )
+            .collect();
+        for flags in &lists {
+            let bits = flag_bits(flags);
+            for (bit, names) in flag::NAMES {
+                assert_eq!(
+                    bits & bit != 0,
+                    has_flag(flags, names),
+                    "{flags:?} {names:?}"
+                );
+            }
+        }
+        assert_eq!(
+            flag_bits(&flags_of(Some(&"[nc,L,R=301]".to_string()))),
+            flag::NOCASE | flag::LAST | flag::REDIRECT
+        );
+    }
 }
