@@ -20,9 +20,15 @@ pub(super) fn entries(rules: &[Rule]) -> Vec<Entry<'_>> {
     let mut pending = Vec::new();
     for rule in rules {
         if let RuleKind::Setting { name, .. } = &rule.kind {
-            if name.eq_ignore_ascii_case("RewriteCond") {
+            // Every rule of a scope, for every request (a scope can hold
+            // hundreds of these): the shared `rewrite` is compared once.
+            let bytes = name.as_bytes();
+            if bytes.len() != "RewriteCond".len() || !is_letters(&bytes[..7], b"rewrite") {
+                continue;
+            }
+            if is_letters(&bytes[7..], b"cond") {
                 pending.push(rule);
-            } else if name.eq_ignore_ascii_case("RewriteRule") {
+            } else if is_letters(&bytes[7..], b"rule") {
                 out.push(Entry {
                     conds: std::mem::take(&mut pending),
                     rule,
@@ -31,6 +37,17 @@ pub(super) fn entries(rules: &[Rule]) -> Vec<Entry<'_>> {
         }
     }
     out
+}
+
+/// Whether `text` is the lower-case letters `lower` in any case: a byte
+/// with bit 5 set equals a lower-case letter only if it is that letter in
+/// either case, so one `or` per byte does what `eq_ignore_ascii_case` does.
+fn is_letters(text: &[u8], lower: &[u8]) -> bool {
+    text.len() == lower.len()
+        && text
+            .iter()
+            .zip(lower)
+            .all(|(&byte, &letter)| byte | 0x20 == letter)
 }
 
 /// The words [`run`] expands for `entry`: the rule's target and flags,
@@ -71,18 +88,21 @@ fn words(rule: &Rule) -> &[String] {
 /// The flags of a `[F,L]` word, borrowed from it (every rule of every
 /// request reads them).
 fn flags_of(text: Option<&String>) -> Vec<&str> {
-    let Some(text) = text else {
-        return Vec::new();
-    };
-    let inner = text
-        .strip_prefix('[')
-        .and_then(|rest| rest.strip_suffix(']'))
-        .unwrap_or(text);
+    flag_words(text).collect()
+}
+
+/// [`flags_of`] without collecting them: [`run`] reads a rule's flags
+/// once into bits, and only an applying rule's again.
+fn flag_words(text: Option<&String>) -> impl Iterator<Item = &str> + Clone {
+    let inner = text.map_or("", |text| {
+        text.strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .unwrap_or(text)
+    });
     inner
         .split(',')
         .map(str::trim)
         .filter(|flag| !flag.is_empty())
-        .collect()
 }
 
 fn has_flag(flags: &[&str], names: &[&str]) -> bool {
@@ -139,13 +159,13 @@ mod flag {
 
 /// The [`flag`] bits of a rule's flag words (a flag's key is what stands
 /// before any `=`, as [`has_flag`] reads it, in any case).
-fn flag_bits(flags: &[&str]) -> u32 {
+fn flag_bits<'w>(flags: impl IntoIterator<Item = &'w str>) -> u32 {
     let mut bits = 0;
     for word in flags {
         let key = word
             .bytes()
             .position(|byte| byte == b'=')
-            .map_or(*word, |at| &word[..at]);
+            .map_or(word, |at| &word[..at]);
         let mut lower = [0u8; 16];
         let Some(buffer) = lower.get_mut(..key.len()) else {
             continue;
@@ -173,8 +193,8 @@ fn flag_bits(flags: &[&str]) -> u32 {
     bits
 }
 
-fn flag_value<'f>(flags: &[&'f str], names: &[&str]) -> Option<&'f str> {
-    flags.iter().find_map(|flag| {
+fn flag_value<'f>(flags: impl IntoIterator<Item = &'f str>, names: &[&str]) -> Option<&'f str> {
+    flags.into_iter().find_map(|flag| {
         let (key, value) = flag.split_once('=')?;
         names
             .iter()
@@ -232,8 +252,8 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
         let args = words(entry.rule);
         let pattern_text = args.first().map_or("", String::as_str);
         let target = args.get(1).map_or("", String::as_str);
-        let flags = flags_of(args.get(2));
-        let bits = flag_bits(&flags);
+        let flags = flag_words(args.get(2));
+        let bits = flag_bits(flags.clone());
         let has = |bit: u32| bits & bit != 0;
         if has(flag::NOSUBREQ) && lookup.is_subrequest() {
             index += 1;
@@ -281,7 +301,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
                 Err(reason) => return Outcome::Unknown(reason),
             };
         // The rule applies.
-        for flag in &flags {
+        for flag in flags.clone() {
             if let Some(assignment) = flag
                 .strip_prefix("E=")
                 .or_else(|| flag.strip_prefix("env="))
@@ -311,7 +331,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             );
         }
         let redirect = if has(flag::REDIRECT) {
-            Some(match flag_value(&flags, &["R", "redirect"]) {
+            Some(match flag_value(flags.clone(), &["R", "redirect"]) {
                 None => 302,
                 Some(code) => match code.to_ascii_lowercase().as_str() {
                     "permanent" => 301,
@@ -375,7 +395,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
         if has(flag::LAST) {
             break;
         }
-        if let Some(skip) = flag_value(&flags, &["S", "skip"]) {
+        if let Some(skip) = flag_value(flags.clone(), &["S", "skip"]) {
             index += skip.parse::<usize>().unwrap_or(0);
         }
         if has(flag::NEXT) {
@@ -625,6 +645,27 @@ mod tests {
     /// there: every name in any case, with a value, beside other flags,
     /// and names that only share a prefix with one.
     #[test]
+    fn letters_compare_as_eq_ignore_ascii_case_does() {
+        let lower = b"rewritecond";
+        for name in ["RewriteCond", "rewritecond", "REWRITECOND", "rEwRiTeCoNd"] {
+            assert!(is_letters(name.as_bytes(), lower), "{name}");
+        }
+        // Every byte in every place: only the letter, either case, passes.
+        for at in 0..lower.len() {
+            for byte in 0..=255u8 {
+                let mut name = lower.to_vec();
+                name[at] = byte;
+                assert_eq!(
+                    is_letters(&name, lower),
+                    name.eq_ignore_ascii_case(lower),
+                    "{at} {byte}"
+                );
+            }
+        }
+        assert!(!is_letters(b"RewriteCon", lower));
+    }
+
+    #[test]
     fn flag_bits_answer_as_the_search_by_names() {
         let mut words: Vec<String> = Vec::new();
         for (_, names) in flag::NAMES {
@@ -647,7 +688,7 @@ mod tests {
             )
             .collect();
         for flags in &lists {
-            let bits = flag_bits(flags);
+            let bits = flag_bits(flags.iter().copied());
             for (bit, names) in flag::NAMES {
                 assert_eq!(
                     bits & bit != 0,
@@ -657,7 +698,7 @@ mod tests {
             }
         }
         assert_eq!(
-            flag_bits(&flags_of(Some(&"[nc,L,R=301]".to_string()))),
+            flag_bits(flag_words(Some(&"[nc,L,R=301]".to_string()))),
             flag::NOCASE | flag::LAST | flag::REDIRECT
         );
     }
