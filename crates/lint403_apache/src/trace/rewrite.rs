@@ -644,6 +644,57 @@ mod tests {
     /// Each bit is set exactly when the search by names says the flag is
     /// there: every name in any case, with a value, beside other flags,
     /// and names that only share a prefix with one.
+    struct Vars;
+
+    impl Lookup for Vars {
+        fn server_var(&self, name: &str) -> Option<String> {
+            (name == "HTTP_HOST").then(|| "ex.test".to_string())
+        }
+        fn file_test(&self, _: &str, _: &str) -> Option<bool> {
+            None
+        }
+        fn map(&self, map: &str, key: &str) -> Result<Option<String>, String> {
+            Ok((map == "m").then(|| format!("<{key}>")))
+        }
+        fn set_env(&mut self, _: &str, _: &str) {}
+        fn is_subrequest(&self) -> bool {
+            false
+        }
+        fn pattern(&self, source: &str, nocase: bool) -> std::sync::Arc<Pattern> {
+            std::sync::Arc::new(Pattern::new(source, nocase))
+        }
+    }
+
+    /// Plain text is copied; backreferences, variables and maps are
+    /// expanded, and each output byte knows whether a backreference gave it.
+    #[test]
+    fn expansion_keeps_plain_text_and_marks_backreferences() {
+        let groups = [Some("/all".to_string()), Some("é?x".to_string())];
+        let conds = [None, Some("c".to_string())];
+        let cases = [
+            ("/plain/päth", "/plain/päth"),
+            ("/a/$1/%1/b", "/a/é?x/c/b"),
+            ("%{HTTP_HOST}$", "ex.test$"),
+            ("100% \\$1 $x %", "100% $1 $x %"),
+            ("${m:$1|d}/ü", "<é?x>/ü"),
+            ("$9%9", ""),
+            ("", ""),
+        ];
+        for (text, expected) in cases {
+            let (out, origin) = expand(text, &groups, &conds, &mut Vars).unwrap_or_default();
+            assert_eq!(out, expected, "{text:?}");
+            assert_eq!(origin.len(), out.len(), "{text:?}");
+        }
+        let (out, origin) = expand("/a/$1", &groups, &conds, &mut Vars).unwrap_or_default();
+        let marked: String = out
+            .char_indices()
+            .filter(|&(at, _)| origin[at])
+            .map(|(_, c)| c)
+            .collect();
+        assert_eq!(marked, "é?x");
+        assert!(expand("%{NOPE}", &groups, &conds, &mut Vars).is_err());
+    }
+
     #[test]
     fn letters_compare_as_eq_ignore_ascii_case_does() {
         let lower = b"rewritecond";
