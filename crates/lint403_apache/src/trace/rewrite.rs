@@ -85,14 +85,9 @@ fn words(rule: &Rule) -> &[String] {
     }
 }
 
-/// The flags of a `[F,L]` word, borrowed from it (every rule of every
-/// request reads them).
-fn flags_of(text: Option<&String>) -> Vec<&str> {
-    flag_words(text).collect()
-}
-
-/// [`flags_of`] without collecting them: [`run`] reads a rule's flags
-/// once into bits, and only an applying rule's again.
+/// The flags of a `[F,L]` word, borrowed from it and not collected: a
+/// rule's or condition's flags are read once into bits ([`flag_bits`]),
+/// and only an applying rule's again.
 fn flag_words(text: Option<&String>) -> impl Iterator<Item = &str> + Clone {
     let inner = text.map_or("", |text| {
         text.strip_prefix('[')
@@ -105,21 +100,10 @@ fn flag_words(text: Option<&String>) -> impl Iterator<Item = &str> + Clone {
         .filter(|flag| !flag.is_empty())
 }
 
-fn has_flag(flags: &[&str], names: &[&str]) -> bool {
-    flags.iter().any(|flag| {
-        // A byte scan: flags are a few bytes, asked for on every rule of
-        // every request, and a `str` search sets up a searcher each time.
-        let key = flag
-            .bytes()
-            .position(|byte| byte == b'=')
-            .map_or(*flag, |at| &flag[..at]);
-        names.iter().any(|name| key.eq_ignore_ascii_case(name))
-    })
-}
-
 /// The flags [`run`] branches on, one bit each, found in one pass over a
-/// rule's flag words instead of a search per question (a rule list is run
-/// for every request a rule traces, and each rule was asked a dozen).
+/// rule's (or condition's) flag words instead of a search per question (a
+/// rule list is run for every request a rule traces, and each rule was asked
+/// a dozen).
 mod flag {
     pub const NOSUBREQ: u32 = 1;
     pub const PROXY: u32 = 1 << 1;
@@ -135,6 +119,8 @@ mod flag {
     pub const QSAPPEND: u32 = 1 << 11;
     pub const LAST: u32 = 1 << 12;
     pub const NEXT: u32 = 1 << 13;
+    /// A `RewriteCond`'s `[OR]`.
+    pub const ORNEXT: u32 = 1 << 14;
 
     /// Each flag's names, as `mod_rewrite` accepts them (case aside);
     /// [`super::flag_bits`] matches them, a test holds the two together.
@@ -154,11 +140,12 @@ mod flag {
         (QSAPPEND, &["QSA", "qsappend"]),
         (LAST, &["L", "last", "END"]),
         (NEXT, &["N", "next"]),
+        (ORNEXT, &["OR", "ornext"]),
     ];
 }
 
 /// The [`flag`] bits of a rule's flag words (a flag's key is what stands
-/// before any `=`, as [`has_flag`] reads it, in any case).
+/// before any `=`, in any case).
 fn flag_bits<'w>(flags: impl IntoIterator<Item = &'w str>) -> u32 {
     let mut bits = 0;
     for word in flags {
@@ -187,6 +174,7 @@ fn flag_bits<'w>(flags: impl IntoIterator<Item = &'w str>) -> u32 {
             b"qsa" | b"qsappend" => flag::QSAPPEND,
             b"l" | b"last" | b"end" => flag::LAST,
             b"n" | b"next" => flag::NEXT,
+            b"or" | b"ornext" => flag::ORNEXT,
             _ => 0,
         };
     }
@@ -424,10 +412,7 @@ fn after_unapplied(entries: &[Entry<'_>], index: usize, chained: bool) -> usize 
     let mut next = index + 1;
     if chained {
         while next < entries.len()
-            && has_flag(
-                &flags_of(words(entries[next - 1].rule).get(2)),
-                &["C", "chain"],
-            )
+            && flag_bits(flag_words(words(entries[next - 1].rule).get(2))) & flag::CHAIN != 0
         {
             next += 1;
         }
@@ -445,16 +430,17 @@ fn conditions(
     let mut index = 0;
     while index < conds.len() {
         let args = words(conds[index]);
-        let flags = flags_of(args.get(2));
-        let ornext = has_flag(&flags, &["OR", "ornext"]);
-        let (holds, found) = condition(args, &flags, rule_groups, &groups, keep_groups, lookup)?;
+        let bits = flag_bits(flag_words(args.get(2)));
+        let ornext = bits & flag::ORNEXT != 0;
+        let nocase = bits & flag::NOCASE != 0;
+        let (holds, found) = condition(args, nocase, rule_groups, &groups, keep_groups, lookup)?;
         if ornext {
             if !holds {
                 index += 1;
                 continue;
             }
             while index < conds.len()
-                && has_flag(&flags_of(words(conds[index]).get(2)), &["OR", "ornext"])
+                && flag_bits(flag_words(words(conds[index]).get(2))) & flag::ORNEXT != 0
             {
                 index += 1;
             }
@@ -473,7 +459,7 @@ type Groups = Vec<Option<String>>;
 
 fn condition(
     args: &[String],
-    flags: &[&str],
+    nocase: bool,
     rule_groups: &[Option<String>],
     cond_groups: &[Option<String>],
     keep_groups: bool,
@@ -485,7 +471,6 @@ fn condition(
         return Err("RewriteCond expr is not modelled".to_string());
     }
     let (value, _) = expand(test, rule_groups, cond_groups, lookup)?;
-    let nocase = has_flag(flags, &["NC", "nocase"]);
     let (negated, pattern) = match pattern.strip_prefix('!') {
         Some(rest) => (true, rest),
         None => (false, pattern),
@@ -640,6 +625,14 @@ pub(super) fn parse_txt_map(text: &str) -> HashMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The search by names the bits replaced, kept as their oracle.
+    fn has_flag(flags: &[&str], names: &[&str]) -> bool {
+        flags.iter().any(|flag| {
+            let key = flag.split_once('=').map_or(*flag, |(key, _)| key);
+            names.iter().any(|name| key.eq_ignore_ascii_case(name))
+        })
+    }
 
     /// Each bit is set exactly when the search by names says the flag is
     /// there: every name in any case, with a value, beside other flags,
