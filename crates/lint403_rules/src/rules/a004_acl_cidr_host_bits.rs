@@ -64,19 +64,14 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     nginx::walk(config, context.sources, |visit| {
         // Asked of every directive of the configuration: names by their
         // table entry, and only the first word read.
-        let name = if visit.directive.is_named(visit.text, "allow") {
+        let name = if visit.is("allow") {
             "allow"
-        } else if visit.directive.is_named(visit.text, "deny") {
+        } else if visit.is("deny") {
             "deny"
         } else {
             return;
         };
-        let Some(entry) = visit
-            .directive
-            .args
-            .first()
-            .map(|word| word.value(visit.text))
-        else {
+        let Some(entry) = visit.arg(0) else {
             return;
         };
         let Some((address, prefix)) = parse_cidr(&entry) else {

@@ -35,6 +35,20 @@ impl<'a> Visit<'a, '_> {
         self.directive.name(self.text)
     }
 
+    /// Whether the directive is named `name` (by its table entry when nginx
+    /// knows the name, without reading the text).
+    pub fn is(&self, name: &str) -> bool {
+        self.directive.is_named(self.text, name)
+    }
+
+    /// The unescaped value of argument `index`, without the others.
+    pub fn arg(&self, index: usize) -> Option<Cow<'a, str>> {
+        self.directive
+            .args
+            .get(index)
+            .map(|word| word.value(self.text))
+    }
+
     /// The unescaped argument values.
     pub fn args(&self) -> Vec<Cow<'a, str>> {
         self.directive
