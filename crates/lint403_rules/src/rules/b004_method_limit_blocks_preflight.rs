@@ -108,7 +108,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         if !refuses {
             continue;
         }
-        let Some(location) = tree.node(index).parent else {
+        let Some(location) = tree.node(index).parent() else {
             continue;
         };
         let Some(reason) = cross_origin(tree, location) else {

@@ -127,7 +127,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         let Some(parent_node) = tree
             .node(index)
-            .parent
+            .parent()
             .and_then(|parent| tree.effective_acl(parent))
         else {
             continue;
@@ -157,7 +157,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
                 continue;
             };
             method = (*limited).to_string();
-            if let Some(location) = tree.node(index).parent {
+            if let Some(location) = tree.node(index).parent() {
                 path = tree.sample_path(location);
             }
         }

@@ -180,7 +180,9 @@ fn walk_items<'a>(
 pub struct Node<'a> {
     /// The block directive (`None` for the root file).
     pub block: Option<Entry<'a>>,
-    pub parent: Option<usize>,
+    /// [`Node::parent`], `u32::MAX` for the root (a large configuration's
+    /// tree has hundreds of thousands of nodes; see `a_node_stays_small`).
+    parent: u32,
     pub entries: Vec<Entry<'a>>,
     /// (directive name, position in `entries`), sorted by name, then
     /// position, for a block of more than [`INDEXED_BLOCK`] directives: an
@@ -188,12 +190,12 @@ pub struct Node<'a> {
     /// `allow` lines once per location, and must not be scanned each time.
     /// Smaller blocks (nearly all of them) are scanned: an index would cost
     /// more to build and keep than the scans it saves.
-    by_name: Vec<(Cow<'a, str>, usize)>,
+    by_name: Box<[(Cow<'a, str>, usize)]>,
     /// Two bits per directive name standing here ([`name_bits`]):
     /// inheritance questions ask every ancestor of every location for
     /// names that most blocks do not hold, and this answers "not here"
     /// without a scan.
-    names_present: u128,
+    names_present: [u64; 2],
     /// Its `location` blocks in the order [`Tree::select`] tries them
     /// ([`LocationKind::selection_rank`]): exact ones, then prefixes
     /// longest first, then regexes, then named ones, each group (and each
@@ -203,7 +205,7 @@ pub struct Node<'a> {
     pub locations: Vec<Location<'a>>,
     /// Its `allow`/`deny` list, parsed on first use: rules ask for the list
     /// in effect at every location, and most locations inherit one.
-    acl: std::sync::OnceLock<Vec<AclEntry<'a>>>,
+    acl: std::sync::OnceLock<Box<[AclEntry<'a>]>>,
 }
 
 /// Blocks with more directives than this get a name index.
@@ -225,6 +227,17 @@ fn name_bits(name: &str) -> u128 {
 }
 
 impl<'a> Node<'a> {
+    /// The node of the block that holds this one; `None` for the root.
+    pub fn parent(&self) -> Option<usize> {
+        (self.parent != u32::MAX).then_some(self.parent as usize)
+    }
+
+    /// Whether every bit of `bits` ([`name_bits`]) is set here.
+    fn may_hold(&self, bits: u128) -> bool {
+        let present = u128::from(self.names_present[0]) | u128::from(self.names_present[1]) << 64;
+        present & bits == bits
+    }
+
     /// The `by_name` run of the directives named `name`.
     fn named(&self, name: &str) -> &[(Cow<'a, str>, usize)] {
         let start = self
@@ -356,10 +369,10 @@ impl<'a> Tree<'a> {
         let mut nodes = Vec::with_capacity(blocks + 1);
         nodes.push(Node {
             block: None,
-            parent: None,
+            parent: u32::MAX,
             entries: Vec::new(),
-            by_name: Vec::new(),
-            names_present: 0,
+            by_name: Box::default(),
+            names_present: [0; 2],
             locations: Vec::new(),
             acl: std::sync::OnceLock::new(),
         });
@@ -379,24 +392,29 @@ impl<'a> Tree<'a> {
         );
         for node in &mut tree.nodes {
             sort_for_selection(&mut node.locations);
-            node.names_present = node
+            // Sized from the block's items, so only blocks that include
+            // files grew; copying every list again to trim it cost more.
+            if node.entries.capacity() > 2 * node.entries.len() + 8 {
+                node.entries.shrink_to_fit();
+            }
+            let present = node
                 .entries
                 .iter()
                 .fold(0, |present, entry| present | name_bits(&entry.name()));
+            #[allow(clippy::cast_possible_truncation)] // the two halves
+            {
+                node.names_present = [present as u64, (present >> 64) as u64];
+            }
             if node.is_indexed() {
                 node.by_name = node
                     .entries
                     .iter()
                     .enumerate()
                     .map(|(position, entry)| (entry.name(), position))
-                    .collect();
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice();
                 // Stable: positions stay in reading order within a name.
                 node.by_name.sort_by(|a, b| a.0.cmp(&b.0));
-            }
-            // Sized from the block's items, so only blocks that include
-            // files grew; copying every list again to trim it cost more.
-            if node.entries.capacity() > 2 * node.entries.len() + 8 {
-                node.entries.shrink_to_fit();
             }
         }
         tree
@@ -463,10 +481,10 @@ impl<'a> Tree<'a> {
                     entry.child = u32::try_from(child).unwrap_or(u32::MAX);
                     self.nodes.push(Node {
                         block: Some(entry),
-                        parent: Some(node),
+                        parent: u32::try_from(node).unwrap_or(u32::MAX),
                         entries: Vec::with_capacity(block.items.len()),
-                        by_name: Vec::new(),
-                        names_present: 0,
+                        by_name: Box::default(),
+                        names_present: [0; 2],
                         locations: Vec::new(),
                         acl: std::sync::OnceLock::new(),
                     });
@@ -510,7 +528,7 @@ impl<'a> Tree<'a> {
 
     /// `index`, its parent, ..., the root.
     pub fn ancestors(&self, index: usize) -> impl Iterator<Item = usize> + use<'_, 'a> {
-        std::iter::successors(Some(index), |&i| self.nodes.get(i).and_then(|n| n.parent))
+        std::iter::successors(Some(index), |&i| self.nodes.get(i).and_then(Node::parent))
     }
 
     /// The directives named one of `names` standing directly in `index`.
@@ -519,12 +537,10 @@ impl<'a> Tree<'a> {
         index: usize,
         names: &'t [&'t str],
     ) -> impl Iterator<Item = &'t Entry<'a>> + 't {
-        let node = self.nodes.get(index).filter(|node| {
-            names.iter().any(|name| {
-                let bits = name_bits(name);
-                node.names_present & bits == bits
-            })
-        });
+        let node = self
+            .nodes
+            .get(index)
+            .filter(|node| names.iter().any(|name| node.may_hold(name_bits(name))));
         let indexed = node.is_some_and(Node::is_indexed);
         // A small block is scanned in reading order.
         let scanned = node
@@ -716,7 +732,7 @@ impl<'a> Tree<'a> {
                     subject,
                 })
             }));
-            list
+            list.into_boxed_slice()
         })
     }
 
@@ -736,7 +752,7 @@ impl<'a> Tree<'a> {
             let holder = if self.own(node, names).next().is_some() {
                 Some(node)
             } else {
-                match block.parent {
+                match block.parent() {
                     Some(parent) if parent < node => holders.get(parent),
                     Some(_) => self.effective(node, names),
                     None => None,
@@ -1201,6 +1217,15 @@ mod tests {
     fn an_acl_entry_stays_small() {
         assert!(std::mem::size_of::<Subject>() <= 18);
         assert!(std::mem::size_of::<AclEntry<'_>>() <= 48);
+    }
+
+    /// A large configuration's tree has hundreds of thousands of nodes
+    /// (303,000 at the benchmark's scale 100), each kept for the whole
+    /// check: 160 bytes before the parent became a `u32`, the name bits
+    /// two `u64`s and the name index and access list boxed slices.
+    #[test]
+    fn a_node_stays_small() {
+        assert!(std::mem::size_of::<Node<'_>>() <= 136);
     }
 
     #[test]
