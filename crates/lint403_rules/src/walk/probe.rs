@@ -67,7 +67,16 @@ impl<'c> Lowered<'c> {
             verdict_only: true,
             ..TraceOptions::default()
         };
-        let model = lower(context.config, &mut sources, &options);
+        let model = match context.config {
+            // A large configuration's servers are lowered side by side.
+            Loaded::Nginx(config) => lint403_nginx::lower::lower_on(
+                config,
+                &mut sources,
+                &options,
+                crate::threads_for(context),
+            ),
+            _ => lower(context.config, &mut sources, &options),
+        };
         if model.sites.is_empty() {
             return None;
         }
