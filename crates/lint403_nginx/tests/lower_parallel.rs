@@ -4,23 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use lint403_core::{read, CheckOptions, SourceMap, TraceOptions};
-
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else if path
-            .extension()
-            .is_some_and(|extension| extension == "conf")
-        {
-            out.push(path);
-        }
-    }
-}
 
 /// The model of `path` lowered on one thread and on `threads`, printed.
 fn lowered(path: &Path, options: &CheckOptions, threads: usize) -> [String; 2] {
@@ -48,11 +34,11 @@ fn lowered(path: &Path, options: &CheckOptions, threads: usize) -> [String; 2] {
 
 #[test]
 fn every_fixture_lowers_alike_on_several_threads() {
-    let mut files = Vec::new();
-    files_under(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nginx"),
-        &mut files,
-    );
+    let mut files = common::nginx_fixtures();
+    files.retain(|path| {
+        path.extension()
+            .is_some_and(|extension| extension == "conf")
+    });
     assert!(files.len() >= 20, "{files:?}");
     let mut servers = 0;
     for path in &files {

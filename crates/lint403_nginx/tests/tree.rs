@@ -4,29 +4,12 @@
 
 mod common;
 
-use std::path::Path;
-
 use lint403_core::{read, CheckOptions, SourceMap};
 use lint403_nginx::syntax::{BodyKind, DirectiveEnd, Item, Quote};
 
-fn fixture_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            fixture_files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_fixture_prints_back_byte_for_byte() {
-    let mut files = Vec::new();
-    fixture_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nginx"),
-        &mut files,
-    );
+    let files = common::nginx_fixtures();
     assert!(files.len() >= 6, "{files:?}");
     for path in files {
         let source = read::read_source(&path).unwrap_or_else(|e| panic!("{e}"));

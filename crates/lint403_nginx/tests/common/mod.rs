@@ -44,6 +44,28 @@ impl Drop for TempDir {
     }
 }
 
+/// Every file under `dir`, at any depth.
+pub fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Every file under `fixtures/nginx`.
+pub fn nginx_fixtures() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    files_under(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nginx"),
+        &mut files,
+    );
+    files
+}
+
 /// Checks a file on disk.
 pub fn check_path(path: &Path, options: &CheckOptions) -> (SourceMap, CheckOutput) {
     let mut sources = SourceMap::new();

@@ -1032,18 +1032,25 @@ impl<'a> Tree<'a> {
     }
 }
 
+/// An nginx text loaded as the file `path` (unit tests).
+#[cfg(test)]
+pub(crate) fn load_text(path: &str, text: &str) -> (SourceMap, LoadedConfig) {
+    let mut sources = SourceMap::new();
+    let file = sources.add(lint403_core::SourceFile::from_bytes(
+        path,
+        text.as_bytes().to_vec(),
+    ));
+    let config = lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+    (sources, config)
+}
+
 /// Runs one rule's check over an nginx text (unit tests).
 #[cfg(test)]
 pub(crate) fn run_check(
     check: fn(&crate::RuleContext<'_>, &mut Vec<lint403_core::Diagnostic>),
     text: &str,
 ) -> Vec<lint403_core::Diagnostic> {
-    let mut sources = SourceMap::new();
-    let file = sources.add(lint403_core::SourceFile::from_bytes(
-        "/tmp/lint403-unit/site.conf",
-        text.as_bytes().to_vec(),
-    ));
-    let config = lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+    let (sources, config) = load_text("/tmp/lint403-unit/site.conf", text);
     let context = crate::RuleContext::new(&sources, crate::Loaded::Nginx(&config));
     let mut out = Vec::new();
     check(&context, &mut out);
@@ -1273,13 +1280,7 @@ mod tests {
     }
 
     fn selected(text: &str, path: &str, dotfile: bool) -> Option<String> {
-        let mut sources = SourceMap::new();
-        let file = sources.add(lint403_core::SourceFile::from_bytes(
-            "/tmp/lint403-unit/site.conf",
-            text.as_bytes().to_vec(),
-        ));
-        let config =
-            lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+        let (sources, config) = load_text("/tmp/lint403-unit/site.conf", text);
         let tree = Tree::build(&config, &sources);
         let server = (0..tree.nodes.len()).find(|&i| tree.server_block_of(i) == Some(i))?;
         let matches = move |location: &Location<'_>| dotfile && location.pattern.contains("\\.");
@@ -1312,13 +1313,7 @@ mod tests {
     #[test]
     fn inheritance() {
         let text = "http {\n allow 10.0.0.0/8;\n deny all;\n server {\n  location /a/ { }\n  location /b/ { deny 10.9.9.9; }\n }\n}\n";
-        let mut sources = SourceMap::new();
-        let file = sources.add(lint403_core::SourceFile::from_bytes(
-            "/tmp/lint403-unit/nginx.conf",
-            text.as_bytes().to_vec(),
-        ));
-        let config =
-            lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+        let (sources, config) = load_text("/tmp/lint403-unit/nginx.conf", text);
         let tree = Tree::build(&config, &sources);
         let location = |path: &str| {
             (0..tree.nodes.len()).find(|&i| {
@@ -1343,13 +1338,7 @@ mod tests {
     fn fixed_path_answers_agree_with_asking() {
         let server = "server {\n location ~ \\.php$ { }\n location ~* \\.(?:JPG|png)$ { }\n location ~ /\\.(?!well-known) { }\n location /x/ { location ~ ^/x/y { } }\n}\n";
         let text = format!("http {{\n{server}{server}}}\n");
-        let mut sources = SourceMap::new();
-        let file = sources.add(lint403_core::SourceFile::from_bytes(
-            "/tmp/lint403-unit/nginx.conf",
-            text.into_bytes(),
-        ));
-        let config =
-            lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+        let (sources, config) = load_text("/tmp/lint403-unit/nginx.conf", &text);
         let tree = Tree::build(&config, &sources);
         let regexes = LocationRegexes::of(&tree);
         let paths = ["/a.php", "/b.jpg", "/.env", "/.well-known/x", "/x/y", "/"];
@@ -1475,13 +1464,7 @@ mod tests {
             let text = format!(
                 "http {{ server {{ {server} }} server {{ location /q {{ }} {server} }} }}\n"
             );
-            let mut sources = SourceMap::new();
-            let file = sources.add(lint403_core::SourceFile::from_bytes(
-                "/tmp/lint403-unit/nginx.conf",
-                text.into_bytes(),
-            ));
-            let config =
-                lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+            let (sources, config) = load_text("/tmp/lint403-unit/nginx.conf", &text);
             let tree = Tree::build(&config, &sources);
             let regexes = LocationRegexes::of(&tree);
             let mut chosen = std::collections::HashSet::new();
