@@ -199,9 +199,9 @@ pub struct Node<'a> {
     /// Its `location` blocks in the order [`Tree::select`] tries them
     /// ([`LocationKind::selection_rank`]): exact ones, then prefixes
     /// longest first, then regexes, then named ones, each group (and each
-    /// length of prefix) in reading order. Selection asks for
-    /// them for every probe of every rule, and scanning every location
-    /// three times was a tenth of a large check.
+    /// length of prefix) in reading order. Selection asks for them for
+    /// every probe of every rule, and scanning every location three times
+    /// took several per cent of a large check.
     pub locations: Vec<Location<'a>>,
     /// Its `allow`/`deny` list, parsed on first use: rules ask for the list
     /// in effect at every location, and most locations inherit one.
@@ -227,6 +227,20 @@ fn name_bits(name: &str) -> u128 {
 }
 
 impl<'a> Node<'a> {
+    /// A node for `block` under `parent` (`u32::MAX`: none), with room for
+    /// `capacity` entries.
+    fn new(block: Option<Entry<'a>>, parent: u32, capacity: usize) -> Node<'a> {
+        Node {
+            block,
+            parent,
+            entries: Vec::with_capacity(capacity),
+            by_name: Box::default(),
+            names_present: [0; 2],
+            locations: Vec::new(),
+            acl: std::sync::OnceLock::new(),
+        }
+    }
+
     /// The node of the block that holds this one; `None` for the root.
     pub fn parent(&self) -> Option<usize> {
         (self.parent != u32::MAX).then_some(self.parent as usize)
@@ -367,15 +381,7 @@ impl<'a> Tree<'a> {
         // into fresh memory, which the kernel zeroes page by page.
         let blocks = config.block_count(sources);
         let mut nodes = Vec::with_capacity(blocks + 1);
-        nodes.push(Node {
-            block: None,
-            parent: u32::MAX,
-            entries: Vec::new(),
-            by_name: Box::default(),
-            names_present: [0; 2],
-            locations: Vec::new(),
-            acl: std::sync::OnceLock::new(),
-        });
+        nodes.push(Node::new(None, u32::MAX, 0));
         let mut tree = Tree {
             nodes,
             root_context: config.root_context,
@@ -479,15 +485,11 @@ impl<'a> Tree<'a> {
                 if block.kind == lint403_nginx::syntax::BodyKind::Directives {
                     let child = self.nodes.len();
                     entry.child = u32::try_from(child).unwrap_or(u32::MAX);
-                    self.nodes.push(Node {
-                        block: Some(entry),
-                        parent: u32::try_from(node).unwrap_or(u32::MAX),
-                        entries: Vec::with_capacity(block.items.len()),
-                        by_name: Box::default(),
-                        names_present: [0; 2],
-                        locations: Vec::new(),
-                        acl: std::sync::OnceLock::new(),
-                    });
+                    self.nodes.push(Node::new(
+                        Some(entry),
+                        u32::try_from(node).unwrap_or(u32::MAX),
+                        block.items.len(),
+                    ));
                     self.add_items(config, sources, file, text, &block.items, child, files_open);
                 }
             }

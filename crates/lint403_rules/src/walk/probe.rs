@@ -67,16 +67,12 @@ impl<'c> Lowered<'c> {
             verdict_only: true,
             ..TraceOptions::default()
         };
-        let model = match context.config {
-            // A large configuration's servers are lowered side by side.
-            Loaded::Nginx(config) => lint403_nginx::lower::lower_on(
-                config,
-                &mut sources,
-                &options,
-                crate::threads_for(context),
-            ),
-            _ => lower(context.config, &mut sources, &options),
-        };
+        let model = lower(
+            context.config,
+            &mut sources,
+            &options,
+            crate::threads_for(context),
+        );
         if model.sites.is_empty() {
             return None;
         }
@@ -515,9 +511,16 @@ fn is_plain_host(name: &str) -> bool {
         && name.parse::<IpAddr>().is_err()
 }
 
-fn lower(config: Loaded<'_>, sources: &mut SourceMap, options: &TraceOptions) -> Model {
+/// The model of `config`; an nginx configuration's servers are lowered
+/// on up to `threads` threads.
+fn lower(
+    config: Loaded<'_>,
+    sources: &mut SourceMap,
+    options: &TraceOptions,
+    threads: usize,
+) -> Model {
     match config {
-        Loaded::Nginx(config) => lint403_nginx::lower(config, sources, options),
+        Loaded::Nginx(config) => lint403_nginx::lower::lower_on(config, sources, options, threads),
         Loaded::Apache(config) => lint403_apache::lower(config, sources, options),
         Loaded::Iis(config) => lint403_iis::lower(config, sources, options),
     }
