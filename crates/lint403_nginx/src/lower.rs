@@ -342,6 +342,7 @@ struct Lowerer<'a> {
 }
 
 /// One directive with its file, ready to read.
+#[derive(Clone, Copy)]
 struct Entry<'a> {
     file: FileId,
     text: &'a str,
@@ -506,11 +507,7 @@ impl<'a> Lowerer<'a> {
             ("server", Level::Http(http)) if entry.directive.block().is_some() => {
                 match &mut self.deferred {
                     Some(deferred) => deferred.push(Deferred {
-                        entry: Entry {
-                            file: entry.file,
-                            text: entry.text,
-                            directive: entry.directive,
-                        },
+                        entry: *entry,
                         files_open: self.files_open.clone(),
                         http,
                         gaps_before: self.model.gaps.len(),

@@ -364,13 +364,10 @@ fn sort_for_selection(locations: &mut [Location<'_>]) {
     if locations.len() < 2 {
         return;
     }
-    locations.sort_by(|a, b| {
-        let rank = a.kind.selection_rank().cmp(&b.kind.selection_rank());
-        if rank.is_eq() && a.kind.selection_rank() == 1 {
-            b.pattern.len().cmp(&a.pattern.len())
-        } else {
-            rank
-        }
+    locations.sort_by_key(|location| {
+        let rank = location.kind.selection_rank();
+        let longest_first = if rank == 1 { location.pattern.len() } else { 0 };
+        (rank, std::cmp::Reverse(longest_first))
     });
 }
 
