@@ -50,6 +50,26 @@ pub struct Model {
     children_index: std::sync::OnceLock<ChildrenIndex>,
     /// [`Model::gaps`] by file, by start, built on first use.
     gap_index: std::sync::OnceLock<GapIndex>,
+    /// What the dialect's tracer reads out of the rules once and keeps for
+    /// every later request ([`Model::tracer_memo`]).
+    tracer_memo: TracerMemo,
+}
+
+/// [`Model::tracer_memo`]'s slot; like [`PatternCache`], a copy of the
+/// model starts without it.
+#[derive(Default)]
+struct TracerMemo(std::sync::OnceLock<Box<dyn std::any::Any + Send + Sync>>);
+
+impl Clone for TracerMemo {
+    fn clone(&self) -> TracerMemo {
+        TracerMemo::default()
+    }
+}
+
+impl std::fmt::Debug for TracerMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TracerMemo")
+    }
 }
 
 /// For each file, `(start, index in Model::gaps)` sorted by start; and the
@@ -634,7 +654,23 @@ impl Model {
             kind_index: std::sync::OnceLock::new(),
             children_index: std::sync::OnceLock::new(),
             gap_index: std::sync::OnceLock::new(),
+            tracer_memo: TracerMemo::default(),
         }
+    }
+
+    /// What a tracer derives from the model's rules (the Apache tracer:
+    /// each scope's rewrite list with its flags and patterns read), built
+    /// by `build` on the first request and shared by every later one.
+    /// `None` when a value of another type was kept first: a model keeps
+    /// one, and the caller builds its own for the request.
+    pub fn tracer_memo<T: std::any::Any + Send + Sync>(
+        &self,
+        build: impl FnOnce(&Model) -> T,
+    ) -> Option<&T> {
+        self.tracer_memo
+            .0
+            .get_or_init(|| Box::new(build(self)))
+            .downcast_ref()
     }
 
     /// The gaps whose span lies within `span`, in the order of
@@ -917,6 +953,25 @@ mod tests {
             });
         }
         model
+    }
+
+    /// The memo is built once and kept; another type is refused rather
+    /// than mistaken for it; a copy of the model builds its own.
+    #[test]
+    fn a_tracer_memo_is_built_once_per_model() {
+        let model = model();
+        let builds = std::cell::Cell::new(0);
+        let build = |model: &Model| {
+            builds.set(builds.get() + 1);
+            model.scopes.len()
+        };
+        assert_eq!(model.tracer_memo(build), Some(&model.scopes.len()));
+        assert_eq!(model.tracer_memo(build), Some(&model.scopes.len()));
+        assert_eq!(builds.get(), 1);
+        assert_eq!(model.tracer_memo(|_| "another type"), None);
+        let copy = model.clone();
+        assert_eq!(copy.tracer_memo(|_| "another type"), Some(&"another type"));
+        assert_eq!(builds.get(), 1);
     }
 
     #[test]

@@ -73,6 +73,7 @@ fn traced(
     options: &TraceOptions,
     read_referer: &Cell<bool>,
 ) -> Verdict {
+    let own_lists = std::cell::OnceCell::new();
     let mut tracer = Tracer {
         model,
         options,
@@ -83,6 +84,7 @@ fn traced(
         authz_denied: false,
         read_referer,
         last_view: std::cell::RefCell::default(),
+        rewrite_lists: rewrite_lists(model, &own_lists),
     };
     if options.distribution_defaults {
         tracer.steps.push(Step::new(
@@ -128,6 +130,17 @@ fn traced(
     }
 }
 
+/// The model's rewrite lists, or lists of the request's own when the
+/// model keeps something else.
+fn rewrite_lists<'m>(
+    model: &'m Model,
+    own: &'m std::cell::OnceCell<rewrite::Lists>,
+) -> &'m rewrite::Lists {
+    model
+        .tracer_memo(rewrite::Lists::new)
+        .unwrap_or_else(|| own.get_or_init(|| rewrite::Lists::new(model)))
+}
+
 /// The sections that apply to `request`, in httpd's merge order (what
 /// [`crate::ApacheSelector`] answers): the virtual host, then the walk of
 /// the mapped file name (`Alias` applied, no rewrite, no filesystem view:
@@ -137,6 +150,7 @@ fn traced(
 pub(crate) fn select(model: &Model, request: &Request) -> lint403_core::model::Selection {
     let options = TraceOptions::default();
     let read_referer = Cell::new(false);
+    let own_lists = std::cell::OnceCell::new();
     let mut tracer = Tracer {
         model,
         options: &options,
@@ -147,6 +161,7 @@ pub(crate) fn select(model: &Model, request: &Request) -> lint403_core::model::S
         authz_denied: false,
         read_referer: &read_referer,
         last_view: std::cell::RefCell::default(),
+        rewrite_lists: rewrite_lists(model, &own_lists),
     };
     let mut selection = lint403_core::model::Selection::default();
     let Some((site, step)) = select::choose_site(model, request) else {
@@ -220,6 +235,8 @@ struct Tracer<'m> {
     read_referer: &'m Cell<bool>,
     /// The last [`Tracer::view`] made.
     last_view: std::cell::RefCell<Option<std::rc::Rc<Request>>>,
+    /// Each scope's rewrite list, read once per model.
+    rewrite_lists: &'m rewrite::Lists,
 }
 
 /// What the walk found on disk for the filename.
@@ -924,10 +941,10 @@ impl<'m> Tracer<'m> {
         if enabled != Some(true) {
             return Translate::Continue;
         }
-        let mut entries = rewrite::entries(&self.model.scope(own).rules);
+        let mut entries = self.rewrite_lists.entries(self.model, own);
         if inherit {
             if let Some(main) = main {
-                entries.extend(rewrite::entries(&self.model.scope(main).rules));
+                entries.extend(self.rewrite_lists.entries(self.model, main));
             }
         }
         if entries.is_empty() {
@@ -1751,7 +1768,7 @@ impl<'m> Tracer<'m> {
                 (_, Matcher::Regex(re) | Matcher::DirRegex(re)) => re.source.clone(),
                 _ => String::new(),
             };
-            let own_entries = rewrite::entries(&scope.rules);
+            let own_entries = self.rewrite_lists.entries(model, id);
             let base = conf.rewrite.clone();
             let enabled = rewrite_state
                 .or(base.as_ref().map(|b| b.enabled))
@@ -1760,7 +1777,7 @@ impl<'m> Tracer<'m> {
             let mut entries = own_entries;
             if rewrite_inherit {
                 if let Some(base) = &base {
-                    entries.extend(base.entries.iter().cloned());
+                    entries.extend(base.entries.iter().copied());
                 }
             }
             conf.rewrite = Some(RewriteConf {

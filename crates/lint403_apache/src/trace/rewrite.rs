@@ -3,40 +3,103 @@
 //! the lowering kept with their words.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use lint403_core::model::{Rule, RuleKind};
+use lint403_core::model::{Model, Rule, RuleKind, ScopeId};
 use lint403_core::{Pattern, Span};
 
-/// One `RewriteRule` with the conditions written before it.
-#[derive(Debug, Clone)]
-pub(super) struct Entry<'m> {
-    pub conds: Vec<&'m Rule>,
-    pub rule: &'m Rule,
+/// Each scope's rewrite list, read out of its rules on the first request
+/// that runs it and kept in the model ([`lint403_core::Model::tracer_memo`]):
+/// a list runs for every request a rule traces, and reading each rule's
+/// flags and looking up its pattern again every time took most of a run.
+pub(crate) struct Lists {
+    by_scope: Box<[OnceLock<Box<[Prepared]>>]>,
 }
 
-/// The rules of one scope, in order.
-pub(super) fn entries(rules: &[Rule]) -> Vec<Entry<'_>> {
+impl Lists {
+    pub(crate) fn new(model: &Model) -> Lists {
+        Lists {
+            by_scope: model.scopes.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// The `RewriteRule`s of `scope`, each with the `RewriteCond`s written
+    /// before it.
+    pub(super) fn entries<'m>(&'m self, model: &'m Model, scope: ScopeId) -> Vec<Entry<'m>> {
+        let rules = &model.scope(scope).rules;
+        let prepared: &[Prepared] = match self.by_scope.get(scope.0) {
+            Some(slot) => slot.get_or_init(|| prepare(model, rules)),
+            None => &[],
+        };
+        prepared
+            .iter()
+            .map(|prepared| Entry { prepared, rules })
+            .collect()
+    }
+}
+
+/// One `RewriteRule` and its conditions, read once.
+struct Prepared {
+    /// Index of the rule in its scope's rules.
+    rule: usize,
+    /// Each condition's index in the scope's rules, and its [`flag`] bits.
+    conds: Box<[(usize, u32)]>,
+    bits: u32,
+    /// A `!` before the pattern.
+    negated: bool,
+    pattern: std::sync::Arc<Pattern>,
+    /// [`reads_rule_groups`], [`reads_cond_groups`].
+    reads_rule_groups: bool,
+    reads_cond_groups: bool,
+}
+
+fn prepare(model: &Model, rules: &[Rule]) -> Box<[Prepared]> {
     let mut out = Vec::new();
     let mut pending = Vec::new();
-    for rule in rules {
+    for (index, rule) in rules.iter().enumerate() {
         if let RuleKind::Setting { name, .. } = &rule.kind {
-            // Every rule of a scope, for every request (a scope can hold
-            // hundreds of these): the shared `rewrite` is compared once.
             let bytes = name.as_bytes();
             if bytes.len() != "RewriteCond".len() || !is_letters(&bytes[..7], b"rewrite") {
                 continue;
             }
             if is_letters(&bytes[7..], b"cond") {
-                pending.push(rule);
+                pending.push((index, flag_bits(flag_words(words(rule).get(2)))));
             } else if is_letters(&bytes[7..], b"rule") {
-                out.push(Entry {
-                    conds: std::mem::take(&mut pending),
-                    rule,
+                let args = words(rule);
+                let bits = flag_bits(flag_words(args.get(2)));
+                let pattern_text = args.first().map_or("", String::as_str);
+                let (negated, source) = match pattern_text.strip_prefix('!') {
+                    Some(rest) => (true, rest),
+                    None => (false, pattern_text),
+                };
+                let conds: Vec<&Rule> = pending.iter().map(|(at, _)| &rules[*at]).collect();
+                out.push(Prepared {
+                    rule: index,
+                    bits,
+                    negated,
+                    pattern: model.pattern(source, bits & flag::NOCASE != 0),
+                    reads_rule_groups: reads_rule_groups(rule, &conds),
+                    reads_cond_groups: reads_cond_groups(rule, &conds),
+                    conds: std::mem::take(&mut pending).into_boxed_slice(),
                 });
             }
         }
     }
-    out
+    out.into_boxed_slice()
+}
+
+/// One `RewriteRule` of a scope with the conditions written before it.
+#[derive(Clone, Copy)]
+pub(super) struct Entry<'m> {
+    prepared: &'m Prepared,
+    /// The rules of the scope the entry is in.
+    rules: &'m [Rule],
+}
+
+impl<'m> Entry<'m> {
+    fn rule(self) -> &'m Rule {
+        &self.rules[self.prepared.rule]
+    }
 }
 
 /// Whether `text` is the lower-case letters `lower` in any case: a byte
@@ -50,19 +113,22 @@ fn is_letters(text: &[u8], lower: &[u8]) -> bool {
             .all(|(&byte, &letter)| byte | 0x20 == letter)
 }
 
-/// The words [`run`] expands for `entry`: the rule's target and flags,
+/// The words [`run`] expands for a rule: its target and flags,
 /// and each condition's test string (patterns are never expanded: the `$`
 /// of `RewriteCond %{HTTP_REFERER} !^$` is an anchor).
-fn expanded_words<'e>(entry: &'e Entry<'_>) -> impl Iterator<Item = &'e String> {
-    let rule_words = words(entry.rule).iter().skip(1);
-    let cond_tests = entry.conds.iter().filter_map(|cond| words(cond).first());
+fn expanded_words<'r>(rule: &'r Rule, conds: &[&'r Rule]) -> impl Iterator<Item = &'r String> {
+    let rule_words = words(rule).iter().skip(1);
+    let cond_tests: Vec<&'r String> = conds
+        .iter()
+        .filter_map(|cond| words(cond).first())
+        .collect();
     rule_words.chain(cond_tests)
 }
 
 /// Whether a `$` (a backreference to the rule's groups, or a `${map:…}`
 /// that may hold one) stands in what [`run`] expands for `entry`.
-fn reads_rule_groups(entry: &Entry<'_>) -> bool {
-    expanded_words(entry).any(|word| word.contains('$'))
+fn reads_rule_groups(rule: &Rule, conds: &[&Rule]) -> bool {
+    expanded_words(rule, conds).any(|word| word.contains('$'))
 }
 
 /// Whether a `%N` (a backreference to the last matched condition's
@@ -70,8 +136,8 @@ fn reads_rule_groups(entry: &Entry<'_>) -> bool {
 /// condition is only asked whether it holds, which the small matcher
 /// answers without building `regex`'s engines for every pattern of every
 /// request.
-fn reads_cond_groups(entry: &Entry<'_>) -> bool {
-    expanded_words(entry).any(|word| {
+fn reads_cond_groups(rule: &Rule, conds: &[&Rule]) -> bool {
+    expanded_words(rule, conds).any(|word| {
         word.as_bytes()
             .windows(2)
             .any(|pair| pair[0] == b'%' && pair[1].is_ascii_digit())
@@ -234,29 +300,25 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
     while index < entries.len() {
         rounds += 1;
         if rounds > 10_000 {
-            return Outcome::Status(500, entries[0].rule.span, "rewrite loop".to_string());
+            return Outcome::Status(500, entries[0].rule().span, "rewrite loop".to_string());
         }
-        let entry = &entries[index];
-        let args = words(entry.rule);
-        let pattern_text = args.first().map_or("", String::as_str);
+        let entry = entries[index];
+        let prepared = entry.prepared;
+        let args = words(entry.rule());
         let target = args.get(1).map_or("", String::as_str);
         let flags = flag_words(args.get(2));
-        let bits = flag_bits(flags.clone());
+        let bits = prepared.bits;
         let has = |bit: u32| bits & bit != 0;
         if has(flag::NOSUBREQ) && lookup.is_subrequest() {
             index += 1;
             continue;
         }
-        let nocase = has(flag::NOCASE);
-        let (negated, source) = match pattern_text.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, pattern_text),
-        };
-        let pattern = lookup.pattern(source, nocase);
+        let negated = prepared.negated;
+        let pattern = &prepared.pattern;
         // The groups are looked for only when a `$N` can read them: most
         // rules (`RewriteRule .* - [F]`) are asked whether they match, a
         // question the small matcher answers without `regex`'s engines.
-        let found = if !negated && reads_rule_groups(entry) {
+        let found = if !negated && prepared.reads_rule_groups {
             pattern.captures(&current)
         } else {
             pattern
@@ -265,7 +327,8 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
         };
         let Some(captures) = found else {
             return Outcome::Unknown(format!(
-                "the RewriteRule pattern {source:?} cannot be evaluated"
+                "the RewriteRule pattern {:?} cannot be evaluated",
+                pattern.source
             ));
         };
         let matched = captures.is_some() != negated;
@@ -279,15 +342,14 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
             index = after_unapplied(entries, index, chained);
             continue;
         }
-        let cond_groups =
-            match conditions(&entry.conds, &rule_groups, reads_cond_groups(entry), lookup) {
-                Ok(Some(groups)) => groups,
-                Ok(None) => {
-                    index = after_unapplied(entries, index, chained);
-                    continue;
-                }
-                Err(reason) => return Outcome::Unknown(reason),
-            };
+        let cond_groups = match conditions(entry, &rule_groups, lookup) {
+            Ok(Some(groups)) => groups,
+            Ok(None) => {
+                index = after_unapplied(entries, index, chained);
+                continue;
+            }
+            Err(reason) => return Outcome::Unknown(reason),
+        };
         // The rule applies.
         for flag in flags.clone() {
             if let Some(assignment) = flag
@@ -306,7 +368,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
                 }
             }
         }
-        let span = entry.rule.span;
+        let span = entry.rule().span;
         if has(flag::FORBIDDEN) {
             return Outcome::Status(403, span, "RewriteRule [F]".to_string());
         }
@@ -411,9 +473,7 @@ pub(super) fn run(entries: &[Entry<'_>], input: &str, lookup: &mut dyn Lookup) -
 fn after_unapplied(entries: &[Entry<'_>], index: usize, chained: bool) -> usize {
     let mut next = index + 1;
     if chained {
-        while next < entries.len()
-            && flag_bits(flag_words(words(entries[next - 1].rule).get(2))) & flag::CHAIN != 0
-        {
+        while next < entries.len() && entries[next - 1].prepared.bits & flag::CHAIN != 0 {
             next += 1;
         }
     }
@@ -421,27 +481,32 @@ fn after_unapplied(entries: &[Entry<'_>], index: usize, chained: bool) -> usize 
 }
 
 fn conditions(
-    conds: &[&Rule],
+    entry: Entry<'_>,
     rule_groups: &[Option<String>],
-    keep_groups: bool,
     lookup: &mut dyn Lookup,
 ) -> Result<Option<Vec<Option<String>>>, String> {
+    let keep_groups = entry.prepared.reads_cond_groups;
+    let conds = &entry.prepared.conds;
     let mut groups: Vec<Option<String>> = Vec::new();
     let mut index = 0;
     while index < conds.len() {
-        let args = words(conds[index]);
-        let bits = flag_bits(flag_words(args.get(2)));
+        let (at, bits) = conds[index];
         let ornext = bits & flag::ORNEXT != 0;
         let nocase = bits & flag::NOCASE != 0;
-        let (holds, found) = condition(args, nocase, rule_groups, &groups, keep_groups, lookup)?;
+        let (holds, found) = condition(
+            words(&entry.rules[at]),
+            nocase,
+            rule_groups,
+            &groups,
+            keep_groups,
+            lookup,
+        )?;
         if ornext {
             if !holds {
                 index += 1;
                 continue;
             }
-            while index < conds.len()
-                && flag_bits(flag_words(words(conds[index]).get(2))) & flag::ORNEXT != 0
-            {
+            while index < conds.len() && conds[index].1 & flag::ORNEXT != 0 {
                 index += 1;
             }
         } else if !holds {
