@@ -59,7 +59,9 @@ pub const DIRECTIVE_NOT_ALLOWED_HERE: Code = Code {
     summary: "a directive in a context, or with arguments, the server refuses",
     doc: r#"## What it does
 Reports a known directive in a context the server refuses, or with an argument count the server
-refuses: nginx `deny` inside `if`, `return` at `http` level, `valid_referers` at `http` level;
+refuses: nginx `deny` inside `if`, `return` at `http` level, `valid_referers` at `http` level, an
+`allow`/`deny` address nginx cannot read (`invalid parameter "1.2.3.4/33"`; nginx reads loosely
+written octets such as `010.0.0.1` but refuses `255.255.255.255` and a signed prefix `/+24`);
 Apache `<Directory>`, `<Location>`, `Define`, `Include` or `AllowOverride` in `.htaccess`.
 
 ## Why it causes 403

@@ -29,6 +29,13 @@ impl Cidr {
             Some(_) => return None,
             None => bits,
         };
+        Cidr::new(address, prefix)
+    }
+
+    /// `address/prefix`, host bits cleared; `None` for a prefix longer
+    /// than the address.
+    pub fn new(address: IpAddr, prefix: u8) -> Option<Cidr> {
+        let bits = if address.is_ipv4() { 32 } else { 128 };
         if prefix > bits {
             return None;
         }
@@ -56,13 +63,7 @@ impl Cidr {
             }
             _ => return None,
         };
-        let prefix = u8::try_from(prefix).ok()?;
-        let network = mask(address, prefix);
-        Some(Cidr {
-            network,
-            prefix,
-            had_host_bits: network != address,
-        })
+        Cidr::new(address, u8::try_from(prefix).ok()?)
     }
 
     pub fn host(address: IpAddr) -> Cidr {

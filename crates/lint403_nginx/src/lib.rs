@@ -10,6 +10,7 @@
 //!   directives outside their contexts, with a `{` or `;` where the other
 //!   belongs, with argument counts nginx refuses.
 
+pub mod address;
 pub mod directives;
 pub mod load;
 pub mod lower;

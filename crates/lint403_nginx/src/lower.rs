@@ -681,7 +681,7 @@ impl<'a> Lowerer<'a> {
                     Some("all") => Subject::All,
                     Some("unix:") => Subject::Unix,
                     Some(text) => {
-                        if let Some(cidr) = Cidr::parse(text) {
+                        if let Some(cidr) = crate::address::parse_cidr(text) {
                             Subject::Ip(cidr)
                         } else {
                             self.gap(span, format!("{name} {text}: not an address nginx accepts"));
@@ -984,7 +984,7 @@ impl<'a> Lowerer<'a> {
                     self.gap(entry_span, format!("geo {key} is not modelled"));
                 }
                 (key, Some(value)) => {
-                    if let (false, Some(cidr)) = (ranges, Cidr::parse(key)) {
+                    if let (false, Some(cidr)) = (ranges, crate::address::parse_geo_network(key)) {
                         networks.push((cidr, value, entry_span));
                     } else {
                         self.gap(entry_span, format!("geo entry {key:?} is not modelled"));

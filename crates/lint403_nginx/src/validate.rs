@@ -214,6 +214,11 @@ impl Checker<'_> {
                 return Some(problem);
             }
         }
+        if name == "allow" || name == "deny" {
+            if let Some(problem) = self.invalid_address(name) {
+                return Some(problem);
+            }
+        }
         if spec.flag {
             if let Some(value) = directive.args.first() {
                 let value_text = value.value(self.text);
@@ -236,6 +241,27 @@ impl Checker<'_> {
             }
         }
         None
+    }
+
+    /// An `allow`/`deny` address nginx cannot read (`ngx_ptocidr`; see
+    /// [`crate::address`]): nginx does not start.
+    fn invalid_address(&self, name: &str) -> Option<Diagnostic> {
+        let value = self.directive.args.first()?;
+        let text = value.value(self.text);
+        if text == "all" || text == "unix:" || crate::address::parse_cidr(&text).is_some() {
+            return None;
+        }
+        Some(
+            Diagnostic::new(
+                DIRECTIVE_NOT_ALLOWED_HERE,
+                Span::new(self.file, value.range()),
+                format!("invalid parameter \"{text}\""),
+            )
+            .with_label("not an address, a network, `all` or `unix:`")
+            .with_help(format!(
+                "write an address (`{name} 192.0.2.10;`), a network (`{name} 192.0.2.0/24;`), `{name} all;` or `{name} unix:;` (lower case); nginx refuses this and does not start"
+            )),
+        )
     }
 
     /// nginx refuses `none` or `blocked` unless a host name (or

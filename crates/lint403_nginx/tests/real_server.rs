@@ -252,6 +252,14 @@ fn cases() -> Vec<Case> {
         one("block inside map", "user nobody nogroup;\nevents {}\nhttp {\nmap $uri $x {\na {\n}\n}\n}\n".to_string(), Expect::Syntax("unexpected \"{\"", 5)),
         one("map entries", "user nobody nogroup;\nevents {}\nhttp {\nmap $uri $x {\ndefault 0;\n~^/a 1;\nhostnames;\n\"~b c\" 2;\n}\n}\n".to_string(), Expect::Accepted),
         one("unknown directive", in_location("foo bar;"), Expect::Other("unknown directive \"foo\"", LOCATION_BODY)),
+        one("allow: broadcast address", in_location("allow 255.255.255.255;"), Expect::Directive("invalid parameter \"255.255.255.255\"", LOCATION_BODY)),
+        one("allow: signed prefix", in_location("allow 1.2.3.4/+24;"), Expect::Directive("invalid parameter \"1.2.3.4/+24\"", LOCATION_BODY)),
+        one("deny: prefix too long", in_location("deny 1.2.3.4/33;"), Expect::Directive("invalid parameter \"1.2.3.4/33\"", LOCATION_BODY)),
+        one("deny: three octets", in_location("deny 10.1.2/8;"), Expect::Directive("invalid parameter \"10.1.2/8\"", LOCATION_BODY)),
+        one("allow: upper-case all", in_location("allow ALL;"), Expect::Directive("invalid parameter \"ALL\"", LOCATION_BODY)),
+        one("allow: zero groups at the end", in_location("allow 1:2:3:4:5:6:7::;"), Expect::Directive("invalid parameter \"1:2:3:4:5:6:7::\"", LOCATION_BODY)),
+        one("allow: addresses nginx reads loosely", in_location("allow 010.0.0.1;\nallow 1..3.4;\nallow 192.168.001.10/24;\nallow 1.2.3.4/032;\nallow :1::;\nallow ::ffff:001.2.3.4;\nallow 1:2:3:4:5::1.2.3.4;\nallow unix:;\ndeny all;"), Expect::Accepted),
+        one("geo: broadcast address", "user nobody nogroup;\nevents {}\nhttp {\ngeo $x {\n255.255.255.255 1;\n1..3.4 2;\n}\n}\n".to_string(), Expect::Accepted),
         Case {
             name: "include inside limit_except",
             files: vec![

@@ -1619,7 +1619,10 @@ pub fn parse_address(text: &str) -> Option<Cidr> {
             return Cidr::with_mask(address, mask);
         }
         let address = full_or_partial(address)?;
-        return Cidr::parse(&format!("{}/{mask}", address.network));
+        if mask.is_empty() || !mask.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        return Cidr::new(address.network, mask.parse().ok()?);
     }
     full_or_partial(text)
 }
@@ -1641,7 +1644,7 @@ fn full_or_partial(text: &str) -> Option<Cidr> {
         bytes[index] = octet.parse().ok()?;
     }
     let prefix = 8 * octets.len();
-    Cidr::parse(&format!("{}/{prefix}", IpAddr::from(bytes)))
+    Cidr::new(IpAddr::from(bytes), u8::try_from(prefix).ok()?)
 }
 
 /// One `Allow from` / `Deny from` host.

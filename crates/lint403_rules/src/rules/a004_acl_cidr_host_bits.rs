@@ -33,8 +33,6 @@
 //! - <https://nginx.org/en/docs/http/ngx_http_access_module.html>
 //! - nginx source `ngx_ptocidr` ("low address bits … are meaningless")
 
-use std::net::IpAddr;
-
 use lint403_core::{Code, Diagnostic, Dialect, Severity};
 
 use crate::registry::{Family, FixDifficulty, Likelihood, Rule};
@@ -74,13 +72,18 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let Some(entry) = visit.arg(0) else {
             return;
         };
-        let Some((address, prefix)) = parse_cidr(&entry) else {
+        // Only a prefixed address can have host bits; an address nginx
+        // refuses is the validator's finding.
+        let Some((address, _)) = entry.split_once('/') else {
             return;
         };
-        let network = masked(address, prefix);
-        if network == address {
+        let Some(cidr) = lint403_nginx::address::parse_cidr(&entry) else {
+            return;
+        };
+        if !cidr.had_host_bits {
             return;
         }
+        let (network, prefix) = (cidr.network, cidr.prefix);
         let effect = if name == "allow" {
             "lets in"
         } else {
@@ -102,43 +105,35 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     });
 }
 
-/// `a.b.c.d/n` or `x::y/n` as an address and a prefix length.
-fn parse_cidr(entry: &str) -> Option<(IpAddr, u32)> {
-    let (address, prefix) = entry.split_once('/')?;
-    let address: IpAddr = address.parse().ok()?;
-    let prefix: u32 = prefix.parse().ok()?;
-    let bits = if address.is_ipv4() { 32 } else { 128 };
-    (prefix <= bits).then_some((address, prefix))
-}
-
-fn masked(address: IpAddr, prefix: u32) -> IpAddr {
-    match address {
-        IpAddr::V4(v4) => {
-            let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
-            IpAddr::V4((u32::from(v4) & mask).into())
-        }
-        IpAddr::V6(v6) => {
-            let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
-            IpAddr::V6((u128::from(v6) & mask).into())
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use lint403_core::{SourceFile, SourceMap};
 
+    fn findings(text: &str) -> Vec<String> {
+        let mut sources = SourceMap::new();
+        let file = sources.add(SourceFile::from_bytes(
+            "/tmp/lint403-a004/nginx.conf",
+            text.as_bytes().to_vec(),
+        ));
+        let config =
+            lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
+        let context = crate::RuleContext::new(&sources, crate::Loaded::Nginx(&config));
+        let mut out = Vec::new();
+        super::check(&context, &mut out);
+        out.into_iter()
+            .map(|diagnostic| diagnostic.message)
+            .collect()
+    }
+
+    /// Addresses as nginx reads them (`nginx -t` warns about the first
+    /// two, refuses the third and accepts the last two silently).
     #[test]
-    fn masks() {
-        let (address, prefix) = parse_cidr("192.168.1.10/24").unwrap_or((IpAddr::from([0; 4]), 0));
-        assert_eq!(masked(address, prefix).to_string(), "192.168.1.0");
-        let (address, prefix) = parse_cidr("10.0.0.0/8").unwrap_or((IpAddr::from([0; 4]), 0));
-        assert_eq!(masked(address, prefix), address);
-        let (address, prefix) = parse_cidr("2001:db8::1/64").unwrap_or((IpAddr::from([0; 4]), 0));
-        assert_eq!(masked(address, prefix).to_string(), "2001:db8::");
-        assert!(parse_cidr("1.2.3.4/33").is_none());
-        assert!(parse_cidr("all").is_none());
-        let (address, prefix) = parse_cidr("1.2.3.4/0").unwrap_or((IpAddr::from([1; 4]), 9));
-        assert_eq!(masked(address, prefix).to_string(), "0.0.0.0");
+    fn host_bits_of_addresses_nginx_reads() {
+        let found = findings(
+            "http { server { location / {\n allow 192.168.001.10/24;\n deny 2001:db8::1/64;\n allow 1.2.3.4/+24;\n allow 10.0.0.0/008;\n allow 1.2.3.4/032;\n deny all;\n } } }\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("nginx uses 192.168.1.0/24"), "{found:?}");
+        assert!(found[1].contains("nginx uses 2001:db8::/64"), "{found:?}");
     }
 }

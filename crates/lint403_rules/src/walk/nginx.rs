@@ -649,17 +649,8 @@ impl Subject {
         if text == "unix:" {
             return Some(Subject::Unix);
         }
-        let (address, prefix) = match text.split_once('/') {
-            Some((address, prefix)) => (address, Some(prefix)),
-            None => (text, None),
-        };
-        let address: std::net::IpAddr = address.parse().ok()?;
-        let bits = if address.is_ipv4() { 32 } else { 128 };
-        let prefix: u8 = match prefix {
-            Some(prefix) => prefix.parse().ok()?,
-            None => bits,
-        };
-        (prefix <= bits).then(|| Subject::Net(mask(address, prefix), prefix))
+        let cidr = lint403_nginx::address::parse_cidr(text)?;
+        Some(Subject::Net(cidr.network, cidr.prefix))
     }
 
     /// Whether every client this matches is also matched by `other`.
