@@ -183,26 +183,11 @@ pub const COMMANDS: &[Command] = &[
 
 /// The table entry for `name` (case-insensitive; sections as `<Name`).
 pub fn find_command(name: &str) -> Option<&'static Command> {
-    let by_length = &*COMMANDS_BY_LENGTH;
-    let start = by_length.partition_point(|command| command.name.len() < name.len());
-    by_length
-        .get(start..)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|command| command.name.len() == name.len())
-        .find(|command| command.name.eq_ignore_ascii_case(name))
-        .copied()
+    COMMANDS_BY_NAME.get(name)
 }
 
-/// [`COMMANDS`] by name length, in table order within a length: every line
-/// of a configuration is looked up, and comparing it with each entry of
-/// the table took 4 % of a large check.
-static COMMANDS_BY_LENGTH: std::sync::LazyLock<Vec<&'static Command>> =
-    std::sync::LazyLock::new(|| {
-        let mut commands: Vec<&'static Command> = COMMANDS.iter().collect();
-        commands.sort_by_key(|command| command.name.len());
-        commands
-    });
+static COMMANDS_BY_NAME: std::sync::LazyLock<crate::names::ByName<Command>> =
+    std::sync::LazyLock::new(|| crate::names::ByName::new(COMMANDS, |command| command.name));
 
 /// The scope a line is read in.
 #[derive(Debug, Clone)]

@@ -15,6 +15,7 @@
 pub mod context;
 mod load;
 pub mod lower;
+mod names;
 mod select;
 pub mod syntax;
 mod trace;

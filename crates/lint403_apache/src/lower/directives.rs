@@ -178,8 +178,10 @@ const TABLE: &[(&str, &str, Class)] = &[
 
 /// The module and class of a directive httpd knows, if lint403 knows it.
 pub fn lookup(name: &str) -> Option<(&'static str, Class)> {
-    TABLE
-        .iter()
-        .find(|(known, _, _)| known.eq_ignore_ascii_case(name))
+    TABLE_BY_NAME
+        .get(name)
         .map(|(_, module, class)| (*module, *class))
 }
+
+static TABLE_BY_NAME: std::sync::LazyLock<crate::names::ByName<(&str, &str, Class)>> =
+    std::sync::LazyLock::new(|| crate::names::ByName::new(TABLE, |(name, _, _)| name));
