@@ -19,13 +19,20 @@ use lint403_core::Cidr;
 /// ([`Cidr::had_host_bits`] says whether nginx warns about them); `None`
 /// where nginx answers `invalid parameter` and does not start.
 pub fn parse_cidr(text: &str) -> Option<Cidr> {
-    let (address, prefix) = match text.split_once('/') {
-        Some((address, prefix)) => (address, Some(prefix)),
+    let text = text.as_bytes();
+    let (bytes, prefix) = match text.iter().position(|&byte| byte == b'/') {
+        Some(at) => (&text[..at], Some(&text[at + 1..])),
         None => (text, None),
     };
-    let address = ipv6(address.as_bytes())
-        .map(IpAddr::V6)
-        .or_else(|| ipv4(address.as_bytes()).map(IpAddr::V4))?;
+    // Without a colon no IPv6 reading succeeds: only IPv4 is tried (an
+    // access list of thousands of entries is read several times).
+    let address = if bytes.contains(&b':') {
+        ipv6(bytes)
+            .map(IpAddr::V6)
+            .or_else(|| ipv4(bytes).map(IpAddr::V4))?
+    } else {
+        IpAddr::V4(ipv4(bytes)?)
+    };
     let bits: u8 = if address.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
         None => bits,
@@ -45,12 +52,12 @@ pub fn parse_geo_network(text: &str) -> Option<Cidr> {
 
 /// `digits` as a number no greater than `limit`: one or more ASCII digits
 /// and nothing else.
-fn decimal_at_most(digits: &str, limit: u8) -> Option<u8> {
+fn decimal_at_most(digits: &[u8], limit: u8) -> Option<u8> {
     if digits.is_empty() {
         return None;
     }
     let mut value: u32 = 0;
-    for byte in digits.bytes() {
+    for &byte in digits {
         if !byte.is_ascii_digit() {
             return None;
         }
@@ -66,22 +73,27 @@ fn decimal_at_most(digits: &str, limit: u8) -> Option<u8> {
 /// any number of leading zeros.
 fn ipv4(text: &[u8]) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = text.split(|&byte| byte == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        let mut value: u16 = 0;
-        for &byte in part {
-            if !byte.is_ascii_digit() {
-                return None;
-            }
+    let mut index = 0;
+    let mut value: u16 = 0;
+    for &byte in text {
+        if byte == b'.' {
+            *octets.get_mut(index)? = u8::try_from(value).ok()?;
+            index += 1;
+            value = 0;
+        } else if byte.is_ascii_digit() {
             value = value * 10 + u16::from(byte - b'0');
             if value > 255 {
                 return None;
             }
+        } else {
+            return None;
         }
-        *octet = u8::try_from(value).ok()?;
     }
-    if parts.next().is_some() || octets == [255; 4] {
+    if index != 3 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    if octets == [255; 4] {
         return None;
     }
     Some(Ipv4Addr::from(octets))
@@ -92,7 +104,7 @@ fn ipv4(text: &[u8]) -> Option<Ipv4Addr> {
 /// the last two.
 fn ipv6(text: &[u8]) -> Option<Ipv6Addr> {
     let text = text.strip_prefix(b":").unwrap_or(text);
-    let mut groups: Vec<u16> = Vec::with_capacity(8);
+    let mut groups = Groups::default();
     // Where `::` stands, as a number of groups before it.
     let mut zeros_at: Option<usize> = None;
     // Where the group being read starts, once a colon has been read.
@@ -142,16 +154,39 @@ fn ipv6(text: &[u8]) -> Option<Ipv6Addr> {
     }
     match zeros_at {
         // `::` stands for one group at least.
-        Some(at) if groups.len() < 8 => {
-            let missing = 8 - groups.len();
-            groups.splice(at..at, std::iter::repeat_n(0, missing));
-        }
+        Some(at) if groups.len() < 8 => groups.insert_zeros(at, 8 - groups.len()),
         Some(_) => return None,
         None if groups.len() < 8 => return None,
         None => {}
     }
-    let groups: [u16; 8] = groups.try_into().ok()?;
-    Some(Ipv6Addr::from(groups))
+    Some(Ipv6Addr::from(groups.words))
+}
+
+/// Up to eight groups of an IPv6 address, in order.
+#[derive(Default)]
+struct Groups {
+    words: [u16; 8],
+    len: usize,
+}
+
+impl Groups {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, word: u16) {
+        if let Some(slot) = self.words.get_mut(self.len) {
+            *slot = word;
+            self.len += 1;
+        }
+    }
+
+    /// `count` zero groups put in before the group at `at`.
+    fn insert_zeros(&mut self, at: usize, count: usize) {
+        self.words.copy_within(at..self.len, at + count);
+        self.words[at..at + count].fill(0);
+        self.len += count;
+    }
 }
 
 #[cfg(test)]
