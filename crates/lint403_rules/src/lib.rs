@@ -49,8 +49,16 @@ pub struct RuleContext<'a> {
     nginx_tree: OnceLock<walk::nginx::Tree<'a>>,
     nginx_regexes: OnceLock<walk::nginx::LocationRegexes>,
     facts: &'a SiteFacts,
-    lowered: OnceLock<Option<walk::probe::Lowered<'a>>>,
+    lowered: std::sync::Mutex<LoweredSlot<'a>>,
     apache_scopes: OnceLock<Vec<walk::apache_scope::Scope>>,
+}
+
+/// [`RuleContext::lowered`]: not asked for yet, lowered (`None`: no
+/// site), or freed once the rules that read it were done.
+enum LoweredSlot<'a> {
+    Unbuilt,
+    Built(Option<std::sync::Arc<walk::probe::Lowered<'a>>>),
+    Released,
 }
 
 /// The facts of a run without `.lint403.yaml`.
@@ -64,7 +72,7 @@ impl<'a> RuleContext<'a> {
             nginx_tree: OnceLock::new(),
             nginx_regexes: OnceLock::new(),
             facts: &NO_FACTS,
-            lowered: OnceLock::new(),
+            lowered: std::sync::Mutex::new(LoweredSlot::Unbuilt),
             apache_scopes: OnceLock::new(),
         }
     }
@@ -81,21 +89,69 @@ impl<'a> RuleContext<'a> {
     }
 
     /// The configuration lowered into the shared model, once for every
-    /// rule that traces probes; `None` when it has no site.
-    pub fn lowered(&self) -> Option<&walk::probe::Lowered<'a>> {
-        self.lowered
-            .get_or_init(|| walk::probe::Lowered::of(self))
-            .as_ref()
+    /// rule that traces probes; `None` when it has no site. Only the rules
+    /// [`reads_model`] names ask for it: once they are done, [`run`] frees
+    /// it while the other rules go on (a model of a large configuration
+    /// takes as much memory as its syntax trees). Asked again after that,
+    /// it is lowered again.
+    pub fn lowered(&self) -> Option<std::sync::Arc<walk::probe::Lowered<'a>>> {
+        let mut slot = self
+            .lowered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let LoweredSlot::Built(lowered) = &*slot {
+            return lowered.clone();
+        }
+        let built = walk::probe::Lowered::of(self).map(std::sync::Arc::new);
+        *slot = LoweredSlot::Built(built.clone());
+        built
     }
 
-    /// The shared model the rules traced, if one was lowered (the views
+    /// Frees the model (on the side, for a large configuration): the
+    /// rules that read it are done.
+    fn release_model(&self) {
+        let taken = std::mem::replace(
+            &mut *self
+                .lowered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            LoweredSlot::Released,
+        );
+        if let LoweredSlot::Built(Some(lowered)) = taken {
+            if let Ok(lowered) = std::sync::Arc::try_unwrap(lowered) {
+                if threads_for(self) > 1 {
+                    lint403_core::cores::dispose(lowered.model);
+                }
+            }
+        }
+    }
+
+    /// Whether the model was lowered (and not yet freed).
+    #[cfg(test)]
+    fn holds_model(&self) -> bool {
+        matches!(
+            *self
+                .lowered
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            LoweredSlot::Built(_)
+        )
+    }
+
+    /// The shared model the rules traced, if it is still held (the views
     /// that borrow the configuration are dropped here): a large model is
     /// worth handing to [`lint403_core::cores::dispose`].
     pub fn into_model(self) -> Option<lint403_core::Model> {
-        self.lowered
+        let slot = self
+            .lowered
             .into_inner()
-            .flatten()
-            .map(|lowered| lowered.model)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match slot {
+            LoweredSlot::Built(Some(lowered)) => std::sync::Arc::try_unwrap(lowered)
+                .ok()
+                .map(|lowered| lowered.model),
+            _ => None,
+        }
     }
 
     /// An nginx configuration's block tree; `None` for the other dialects.
@@ -152,28 +208,46 @@ pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> V
         .filter(|rule| rule.dialects.contains(&dialect) && wanted(rule))
         .collect();
     let threads = threads_for(context);
+    // The model is freed when the last rule that reads it is done.
+    let readers = std::sync::atomic::AtomicUsize::new(
+        rules
+            .iter()
+            .filter(|rule| reads_model(rule.code.code, dialect))
+            .count(),
+    );
+    let done = |rule: &Rule| {
+        if reads_model(rule.code.code, dialect)
+            && readers.fetch_sub(1, std::sync::atomic::Ordering::AcqRel) == 1
+        {
+            context.release_model();
+        }
+    };
     if threads <= 1 {
         let mut diagnostics = Vec::new();
         for rule in &rules {
             (rule.check)(context, &mut diagnostics);
+            done(rule);
         }
         return diagnostics;
     }
     // Handed out in catalogue order, except that the rules that first
     // build the two costly shared views start at once on different
     // threads, so the views are built side by side rather than one
-    // waiting for the other.
+    // waiting for the other, and the other readers of the model come
+    // next, so that it is freed early.
     let mut order: Vec<usize> = (0..rules.len()).collect();
     order.sort_by_key(|&index| {
+        let code = rules[index].code.code;
         STARTS_FIRST
             .iter()
-            .position(|code| *code == rules[index].code.code)
-            .unwrap_or(STARTS_FIRST.len())
+            .position(|first| *first == code)
+            .unwrap_or(STARTS_FIRST.len() + usize::from(!reads_model(code, dialect)))
     });
     let mut found: Vec<(usize, Vec<Diagnostic>)> =
         lint403_core::cores::map(&order, threads, |&index| {
             let mut diagnostics = Vec::new();
             (rules[index].check)(context, &mut diagnostics);
+            done(rules[index]);
             (index, diagnostics)
         });
     found.sort_by_key(|(index, _)| *index);
@@ -187,6 +261,19 @@ pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> V
 /// that traces probes); A001 builds the nginx block tree or the Apache
 /// access scopes. Only the order of work depends on this list.
 const STARTS_FIRST: &[&str] = &["R003", "A001"];
+
+/// Whether the rule `code` may ask for [`RuleContext::lowered`] on a
+/// configuration of `dialect` (the others read the block tree, the
+/// access scopes or the syntax); a test runs every rule on every fixture
+/// and holds this list to what they ask.
+fn reads_model(code: &str, dialect: lint403_core::Dialect) -> bool {
+    use lint403_core::Dialect;
+    match dialect {
+        Dialect::Nginx => matches!(code, "A007" | "R003"),
+        Dialect::Apache => matches!(code, "A007" | "B001" | "B003" | "R001" | "R003"),
+        Dialect::Iis => matches!(code, "A007" | "B003"),
+    }
+}
 
 /// Below this much configuration text, starting threads costs more than
 /// the rules take (a `.htaccess` is checked in well under a millisecond).
@@ -218,4 +305,67 @@ pub fn find(code_or_name: &str) -> Option<&'static Rule> {
         rule.code.code.eq_ignore_ascii_case(code_or_name)
             || rule.code.name.eq_ignore_ascii_case(code_or_name)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use lint403_core::{CheckOptions, Dialect, SourceMap};
+
+    use super::{reads_model, Loaded, RuleContext, RULES};
+
+    /// Every rule on every fixture, each on a context of its own: a rule
+    /// that lowers the model must be one [`reads_model`] names, or the
+    /// model would be freed before it asks and lowered a second time.
+    #[test]
+    fn only_the_rules_named_as_readers_lower_the_model() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let mut checked = 0;
+        for (folder, dialect) in [
+            ("nginx", Dialect::Nginx),
+            ("apache", Dialect::Apache),
+            ("iis", Dialect::Iis),
+        ] {
+            for entry in walkdir::WalkDir::new(fixtures.join(folder)).sort_by_file_name() {
+                let Ok(entry) = entry else { continue };
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let Ok(source) = lint403_core::read::read_source(entry.path()) else {
+                    continue;
+                };
+                let mut sources = SourceMap::new();
+                let file = sources.add(source);
+                let options = CheckOptions::default();
+                let nginx;
+                let apache;
+                let iis;
+                let config = match dialect {
+                    Dialect::Nginx => {
+                        nginx = lint403_nginx::load(&mut sources, file, &options);
+                        Loaded::Nginx(&nginx)
+                    }
+                    Dialect::Apache => {
+                        apache = lint403_apache::load(&mut sources, file, &options);
+                        Loaded::Apache(&apache)
+                    }
+                    Dialect::Iis => {
+                        iis = lint403_iis::load(&mut sources, file, &options);
+                        Loaded::Iis(&iis)
+                    }
+                };
+                for rule in RULES.iter().filter(|rule| rule.dialects.contains(&dialect)) {
+                    let context = RuleContext::new(&sources, config);
+                    (rule.check)(&context, &mut Vec::new());
+                    assert!(
+                        !context.holds_model() || reads_model(rule.code.code, dialect),
+                        "{} lowers the model of {} but reads_model does not name it for {dialect:?}",
+                        rule.code.code,
+                        entry.path().display()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 1000, "{checked} rule runs");
+    }
 }

@@ -155,7 +155,7 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     {
         return;
     }
-    let probes = probe::Probes::trace(lowered, &paths);
+    let probes = probe::Probes::trace(&lowered, &paths);
     let mut reported = Vec::new();
     for site in probes.lowered.sites() {
         let refused = |path: &str| {

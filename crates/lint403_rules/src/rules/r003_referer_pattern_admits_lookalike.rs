@@ -329,7 +329,7 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         )
         .with_label("refuses other sites, but not look-alikes")
         .with_help(help);
-        out.push(match referer_policy_span(lowered, &policies, host) {
+        out.push(match referer_policy_span(&lowered, &policies, host) {
             Some(span) => diagnostic.with_related(span, "the Referers it accepts"),
             None => diagnostic,
         });
