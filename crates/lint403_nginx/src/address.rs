@@ -20,13 +20,23 @@ use lint403_core::Cidr;
 /// where nginx answers `invalid parameter` and does not start.
 pub fn parse_cidr(text: &str) -> Option<Cidr> {
     let text = text.as_bytes();
-    let (bytes, prefix) = match text.iter().position(|&byte| byte == b'/') {
+    // One pass for the `/` and for a colon: without one no IPv6 reading
+    // succeeds, and only IPv4 is tried (an access list of thousands of
+    // entries is read by the lowering, the block tree and two checks).
+    let mut slash = None;
+    let mut colon = false;
+    for (at, &byte) in text.iter().enumerate() {
+        if byte == b'/' {
+            slash = Some(at);
+            break;
+        }
+        colon |= byte == b':';
+    }
+    let (bytes, prefix) = match slash {
         Some(at) => (&text[..at], Some(&text[at + 1..])),
         None => (text, None),
     };
-    // Without a colon no IPv6 reading succeeds: only IPv4 is tried (an
-    // access list of thousands of entries is read several times).
-    let address = if bytes.contains(&b':') {
+    let address = if colon {
         ipv6(bytes)
             .map(IpAddr::V6)
             .or_else(|| ipv4(bytes).map(IpAddr::V4))?
