@@ -233,15 +233,15 @@ pub fn run_where(context: &RuleContext<'_>, wanted: impl Fn(&Rule) -> bool) -> V
     // Handed out in catalogue order, except that the rules that first
     // build the two costly shared views start at once on different
     // threads, so the views are built side by side rather than one
-    // waiting for the other, and the other readers of the model come
-    // next, so that it is freed early.
+    // waiting for the other. (Handing out the model's other readers next,
+    // to free it sooner, left a thread waiting for the model while it was
+    // lowered: the Apache part took longer.)
     let mut order: Vec<usize> = (0..rules.len()).collect();
     order.sort_by_key(|&index| {
-        let code = rules[index].code.code;
         STARTS_FIRST
             .iter()
-            .position(|first| *first == code)
-            .unwrap_or(STARTS_FIRST.len() + usize::from(!reads_model(code, dialect)))
+            .position(|code| *code == rules[index].code.code)
+            .unwrap_or(STARTS_FIRST.len())
     });
     let mut found: Vec<(usize, Vec<Diagnostic>)> =
         lint403_core::cores::map(&order, threads, |&index| {
