@@ -662,7 +662,8 @@ impl Model {
     /// each scope's rewrite list with its flags and patterns read), built
     /// by `build` on the first request and shared by every later one.
     /// `None` when a value of another type was kept first: a model keeps
-    /// one, and the caller builds its own for the request.
+    /// one, and the caller builds its own for the request. Like the
+    /// indexes above, ask once the model is complete.
     pub fn tracer_memo<T: std::any::Any + Send + Sync>(
         &self,
         build: impl FnOnce(&Model) -> T,

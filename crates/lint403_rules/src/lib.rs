@@ -95,10 +95,7 @@ impl<'a> RuleContext<'a> {
     /// takes as much memory as its syntax trees). Asked again after that,
     /// it is lowered again.
     pub fn lowered(&self) -> Option<std::sync::Arc<walk::probe::Lowered<'a>>> {
-        let mut slot = self
-            .lowered
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slot = self.slot();
         if let LoweredSlot::Built(lowered) = &*slot {
             return lowered.clone();
         }
@@ -107,16 +104,16 @@ impl<'a> RuleContext<'a> {
         built
     }
 
+    fn slot(&self) -> std::sync::MutexGuard<'_, LoweredSlot<'a>> {
+        self.lowered
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Frees the model (on the side, for a large configuration): the
     /// rules that read it are done.
     fn release_model(&self) {
-        let taken = std::mem::replace(
-            &mut *self
-                .lowered
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            LoweredSlot::Released,
-        );
+        let taken = std::mem::replace(&mut *self.slot(), LoweredSlot::Released);
         if let LoweredSlot::Built(Some(lowered)) = taken {
             if let Ok(lowered) = std::sync::Arc::try_unwrap(lowered) {
                 if threads_for(self) > 1 {
@@ -129,13 +126,7 @@ impl<'a> RuleContext<'a> {
     /// Whether the model was lowered (and not yet freed).
     #[cfg(test)]
     fn holds_model(&self) -> bool {
-        matches!(
-            *self
-                .lowered
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-            LoweredSlot::Built(_)
-        )
+        matches!(*self.slot(), LoweredSlot::Built(_))
     }
 
     /// The shared model the rules traced, if it is still held (the views

@@ -116,23 +116,20 @@ fn is_letters(text: &[u8], lower: &[u8]) -> bool {
 /// The words [`run`] expands for a rule: its target and flags,
 /// and each condition's test string (patterns are never expanded: the `$`
 /// of `RewriteCond %{HTTP_REFERER} !^$` is an anchor).
-fn expanded_words<'r>(rule: &'r Rule, conds: &[&'r Rule]) -> impl Iterator<Item = &'r String> {
+fn expanded_words<'r>(rule: &'r Rule, conds: &'r [&'r Rule]) -> impl Iterator<Item = &'r String> {
     let rule_words = words(rule).iter().skip(1);
-    let cond_tests: Vec<&'r String> = conds
-        .iter()
-        .filter_map(|cond| words(cond).first())
-        .collect();
+    let cond_tests = conds.iter().filter_map(|cond| words(cond).first());
     rule_words.chain(cond_tests)
 }
 
 /// Whether a `$` (a backreference to the rule's groups, or a `${map:…}`
-/// that may hold one) stands in what [`run`] expands for `entry`.
+/// that may hold one) stands in what [`run`] expands for the rule.
 fn reads_rule_groups(rule: &Rule, conds: &[&Rule]) -> bool {
     expanded_words(rule, conds).any(|word| word.contains('$'))
 }
 
 /// Whether a `%N` (a backreference to the last matched condition's
-/// groups) stands in what [`run`] expands for `entry`. Without one a
+/// groups) stands in what [`run`] expands for the rule. Without one a
 /// condition is only asked whether it holds, which the small matcher
 /// answers without building `regex`'s engines for every pattern of every
 /// request.
