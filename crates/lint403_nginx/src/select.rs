@@ -342,6 +342,11 @@ pub struct Found {
     /// and the groups' names.
     pub captures: Vec<Option<String>>,
     pub capture_names: Vec<Option<String>>,
+    /// The regex location whose groups are the captures, when they were
+    /// not looked for: a regex that names no group and that `regex` runs
+    /// matched (the groups are found when a `$1` is read, see
+    /// [`Found::groups`]; most requests read none).
+    pub captures_of: Option<lint403_core::model::ScopeId>,
     /// nginx would redirect to the URI with a `/` added (a prefix location
     /// ending in `/` whose handler is an upstream).
     pub auto_redirect: bool,
@@ -359,6 +364,7 @@ pub fn find_location(model: &Model, parent: lint403_core::model::ScopeId, uri: &
         scope: parent,
         captures: Vec::new(),
         capture_names: Vec::new(),
+        captures_of: None,
         auto_redirect: false,
         unknown: None,
     };
@@ -444,11 +450,26 @@ fn search(
             let Matcher::Regex(pattern) = &model.scope(child).matcher else {
                 continue;
             };
+            if groups_wait(pattern) {
+                match pattern.is_match(uri) {
+                    Some(true) => {
+                        found.scope = child;
+                        found.captures = Vec::new();
+                        found.capture_names = Vec::new();
+                        found.captures_of = Some(child);
+                        search(model, child, uri, found, depth + 1);
+                        return Rc::Ok;
+                    }
+                    Some(false) => continue,
+                    None => {}
+                }
+            }
             match pattern.captures(uri) {
                 Some(Some(groups)) => {
                     found.scope = child;
                     found.captures = groups;
                     found.capture_names = pattern.capture_names();
+                    found.captures_of = None;
                     search(model, child, uri, found, depth + 1);
                     return Rc::Ok;
                 }
@@ -466,6 +487,32 @@ fn search(
         }
     }
     rc
+}
+
+/// Whether a matching location's groups can be looked for later: the
+/// pattern names no group (a named group is a variable, set at once) and
+/// `regex` runs it (whose search for groups cannot fail where its match
+/// succeeded).
+fn groups_wait(pattern: &lint403_core::Pattern) -> bool {
+    let source = &pattern.source;
+    !source.contains("(?P<")
+        && !source.contains("(?<")
+        && matches!(pattern.engine(), lint403_core::pattern::Engine::Fast(_))
+}
+
+impl Found {
+    /// The groups of [`Found::captures_of`]'s regex matched against `uri`
+    /// (the URI the search was for).
+    pub fn groups(
+        model: &Model,
+        scope: lint403_core::model::ScopeId,
+        uri: &str,
+    ) -> Vec<Option<String>> {
+        match &model.scope(scope).matcher {
+            Matcher::Regex(pattern) => pattern.captures(uri).flatten().unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Whether a location hands requests to an upstream (`proxy_pass` and

@@ -85,7 +85,7 @@ pub fn trace_reading_referer(
         method: request.method.to_ascii_uppercase(),
         client: request.client_ip,
         realip_done: false,
-        captures: Vec::new(),
+        captures: Captures::Groups(Vec::new()),
         vars: HashMap::new(),
         uri_changes: MAX_URI_CHANGES + 1,
         internal: false,
@@ -104,6 +104,19 @@ pub fn trace_reading_referer(
     tracer.set_captures(captures.0, &captures.1);
     let verdict = tracer.run();
     (verdict, tracer.read_referer.get())
+}
+
+/// `$1`…: the groups of the last regex that matched.
+#[derive(Clone)]
+enum Captures {
+    Groups(Vec<Option<String>>),
+    /// Those of the regex location `scope` matched against `uri`, looked
+    /// for when first read (a location regex matches nearly every request
+    /// a rule traces, and few read a group).
+    OfLocation {
+        scope: lint403_core::model::ScopeId,
+        uri: String,
+    },
 }
 
 #[allow(clippy::struct_excessive_bools)] // nginx's own request flags
@@ -127,7 +140,7 @@ struct Tracer<'a> {
     client: IpAddr,
     /// realip has run (it runs once per request).
     realip_done: bool,
-    captures: Vec<Option<String>>,
+    captures: Captures,
     vars: HashMap<String, String>,
     uri_changes: u32,
     internal: bool,
@@ -289,7 +302,12 @@ impl Tracer<'_> {
             return Next::Unknown(reason);
         }
         self.location = found.scope;
-        if !found.captures.is_empty() {
+        if let Some(scope) = found.captures_of {
+            self.captures = Captures::OfLocation {
+                scope,
+                uri: self.uri.clone(),
+            };
+        } else if !found.captures.is_empty() {
             self.set_captures(found.captures, &found.capture_names);
         }
         let head = self.model.scope(found.scope).head;
@@ -614,6 +632,8 @@ impl Tracer<'_> {
                                 pattern.source,
                                 self.uri
                             );
+                            // As a failed `if` regex does: `$1`… are empty.
+                            self.captures = Captures::Groups(Vec::new());
                             continue;
                         }
                         Some(Some(groups)) => groups,

@@ -19,7 +19,19 @@ impl Tracer<'_> {
                     .insert(name.clone(), value.clone().unwrap_or_default());
             }
         }
-        self.captures = groups;
+        self.captures = super::Captures::Groups(groups);
+    }
+
+    /// `$group` of the last regex that matched.
+    fn capture(&mut self, group: usize) -> Option<String> {
+        if let super::Captures::OfLocation { scope, uri } = &self.captures {
+            let groups = crate::select::Found::groups(self.model, *scope, uri);
+            self.captures = super::Captures::Groups(groups);
+        }
+        match &self.captures {
+            super::Captures::Groups(groups) => groups.get(group).cloned().flatten(),
+            super::Captures::OfLocation { .. } => None,
+        }
     }
 
     /// An `if` condition.
@@ -49,7 +61,13 @@ impl Tracer<'_> {
                     TextTest::Matches(pattern) => {
                         match pattern.captures(value.as_deref().unwrap_or("")) {
                             None => Err(format!("lint403 cannot run the regex {}", pattern.source)),
-                            Some(None) => Ok(false),
+                            Some(None) => {
+                                // A regex of the rewrite module that does
+                                // not match empties `$1`… (nginx, probed:
+                                // `fixtures/trace/nginx/captures-lazy.case`).
+                                self.captures = super::Captures::Groups(Vec::new());
+                                Ok(false)
+                            }
                             Some(Some(groups)) => {
                                 self.set_captures(groups, &pattern.capture_names());
                                 Ok(true)
@@ -149,8 +167,8 @@ impl Tracer<'_> {
             if index < bytes.len() && bytes[index].is_ascii_digit() {
                 let group = usize::from(bytes[index] - b'0');
                 index += 1;
-                if let Some(Some(value)) = self.captures.get(group) {
-                    out.push_str(value);
+                if let Some(value) = self.capture(group) {
+                    out.push_str(&value);
                 }
                 continue;
             }
@@ -192,7 +210,7 @@ impl Tracer<'_> {
         }
         if name.bytes().all(|b| b.is_ascii_digit()) {
             let group: usize = name.parse().unwrap_or(usize::MAX);
-            return Ok(self.captures.get(group).cloned().flatten());
+            return Ok(self.capture(group));
         }
         if let Some(value) = self.global_variable(name)? {
             return Ok(Some(value));
