@@ -141,9 +141,6 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 /// Apache and IIS: a line that refuses a dotfile and the ACME challenge
 /// alike, found by tracing both on every site.
 fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let mut paths = probe::WELL_KNOWN.to_vec();
-    paths.extend_from_slice(probe::DOTFILES);
-    paths.extend_from_slice(ORDINARY);
     let Some(lowered) = context.lowered() else {
         return;
     };
@@ -155,15 +152,18 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     {
         return;
     }
-    let probes = probe::Probes::trace(&lowered, &paths);
     let mut reported = Vec::new();
-    for site in probes.lowered.sites() {
+    for site in lowered.sites() {
+        // Each path traced only when the answers before it leave the site
+        // a candidate: most sites serve the ACME path, and then nothing
+        // else is asked.
         let refused = |path: &str| {
-            probes
-                .of_site(site)
-                .find(|probe| probe.path == path)
-                .filter(|probe| probe.verdict.is_forbidden())
-                .and_then(|probe| probes.deciding(probe))
+            let verdict = lowered.trace(&lowered.request(site, path));
+            if verdict.is_forbidden() {
+                lowered.deciding(&verdict)
+            } else {
+                None
+            }
         };
         let Some(deciding) = refused(PROBE) else {
             continue;

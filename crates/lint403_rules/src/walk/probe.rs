@@ -32,18 +32,8 @@ pub const MUST_ALLOW: &[&str] = &[
     "/blog/2024/post",
 ];
 
-/// The ACME HTTP-01 challenge and the other `/.well-known/` files.
-pub const WELL_KNOWN: &[&str] = &["/.well-known/acme-challenge/t", "/.well-known/security.txt"];
-
 /// Dot-paths a dotfile block is meant to refuse (RULES.md §5.2).
 pub const DOTFILES: &[&str] = &["/.git/config", "/.env", "/.htpasswd"];
-
-/// The verdict of one probe on one site.
-pub struct Probe {
-    pub site: SiteId,
-    pub path: &'static str,
-    pub verdict: Verdict,
-}
 
 /// A configuration lowered into the model, ready to trace requests.
 pub struct Lowered<'c> {
@@ -152,40 +142,6 @@ impl<'c> Lowered<'c> {
 
     pub fn sites(&self) -> impl Iterator<Item = SiteId> {
         (0..self.model.sites.len()).map(SiteId)
-    }
-}
-
-/// A lowered configuration and the probes traced through it.
-pub struct Probes<'l, 'c> {
-    pub lowered: &'l Lowered<'c>,
-    pub probes: Vec<Probe>,
-}
-
-impl<'l, 'c> Probes<'l, 'c> {
-    /// Traces `paths` on every site of a lowered configuration.
-    pub fn trace(lowered: &'l Lowered<'c>, paths: &[&'static str]) -> Probes<'l, 'c> {
-        let mut probes = Vec::new();
-        for site in lowered.sites() {
-            for path in paths {
-                let verdict = lowered.trace(&lowered.request(site, path));
-                probes.push(Probe {
-                    site,
-                    path,
-                    verdict,
-                });
-            }
-        }
-        Probes { lowered, probes }
-    }
-
-    /// The deciding line of a probe, when it is in a file of the report.
-    pub fn deciding(&self, probe: &Probe) -> Option<Span> {
-        self.lowered.deciding(&probe.verdict)
-    }
-
-    /// The probes of one site.
-    pub fn of_site(&self, site: SiteId) -> impl Iterator<Item = &Probe> {
-        self.probes.iter().filter(move |probe| probe.site == site)
     }
 }
 
