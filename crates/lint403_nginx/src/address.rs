@@ -20,8 +20,8 @@ use lint403_core::Cidr;
 /// where nginx answers `invalid parameter` and does not start.
 pub fn parse_cidr(text: &str) -> Option<Cidr> {
     let text = text.as_bytes();
-    // One pass for the `/` and for a colon: without one no IPv6 reading
-    // succeeds, and only IPv4 is tried (an access list of thousands of
+    // One pass for the `/` and for a colon: with one only IPv6 can
+    // succeed, without one only IPv4 (an access list of thousands of
     // entries is read by the lowering, the block tree and two checks).
     let mut slash = None;
     let mut colon = false;
@@ -37,9 +37,7 @@ pub fn parse_cidr(text: &str) -> Option<Cidr> {
         None => (text, None),
     };
     let address = if colon {
-        ipv6(bytes)
-            .map(IpAddr::V6)
-            .or_else(|| ipv4(bytes).map(IpAddr::V4))?
+        IpAddr::V6(ipv6(bytes)?)
     } else {
         IpAddr::V4(ipv4(bytes)?)
     };

@@ -345,7 +345,7 @@ pub struct Found {
     /// The regex location whose groups are the captures, when they were
     /// not looked for: a regex that names no group and that `regex` runs
     /// matched (the groups are found when a `$1` is read, see
-    /// [`Found::groups`]; most requests read none).
+    /// [`location_captures`]; most requests read none).
     pub captures_of: Option<lint403_core::model::ScopeId>,
     /// nginx would redirect to the URI with a `/` added (a prefix location
     /// ending in `/` whose handler is an upstream).
@@ -500,18 +500,16 @@ fn groups_wait(pattern: &lint403_core::Pattern) -> bool {
         && matches!(pattern.engine(), lint403_core::pattern::Engine::Fast(_))
 }
 
-impl Found {
-    /// The groups of [`Found::captures_of`]'s regex matched against `uri`
-    /// (the URI the search was for).
-    pub fn groups(
-        model: &Model,
-        scope: lint403_core::model::ScopeId,
-        uri: &str,
-    ) -> Vec<Option<String>> {
-        match &model.scope(scope).matcher {
-            Matcher::Regex(pattern) => pattern.captures(uri).flatten().unwrap_or_default(),
-            _ => Vec::new(),
-        }
+/// The groups of the regex location `scope` matched against `uri` (for
+/// [`Found::captures_of`], with the URI the search was for).
+pub fn location_captures(
+    model: &Model,
+    scope: lint403_core::model::ScopeId,
+    uri: &str,
+) -> Vec<Option<String>> {
+    match &model.scope(scope).matcher {
+        Matcher::Regex(pattern) => pattern.captures(uri).flatten().unwrap_or_default(),
+        _ => Vec::new(),
     }
 }
 

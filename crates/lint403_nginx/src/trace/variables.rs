@@ -25,7 +25,7 @@ impl Tracer<'_> {
     /// `$group` of the last regex that matched.
     fn capture(&mut self, group: usize) -> Option<String> {
         if let super::Captures::OfLocation { scope, uri } = &self.captures {
-            let groups = crate::select::Found::groups(self.model, *scope, uri);
+            let groups = crate::select::location_captures(self.model, *scope, uri);
             self.captures = super::Captures::Groups(groups);
         }
         match &self.captures {

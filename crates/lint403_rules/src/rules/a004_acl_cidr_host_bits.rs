@@ -107,20 +107,9 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
 
 #[cfg(test)]
 mod tests {
-    use lint403_core::{SourceFile, SourceMap};
-
     fn findings(text: &str) -> Vec<String> {
-        let mut sources = SourceMap::new();
-        let file = sources.add(SourceFile::from_bytes(
-            "/tmp/lint403-a004/nginx.conf",
-            text.as_bytes().to_vec(),
-        ));
-        let config =
-            lint403_nginx::load(&mut sources, file, &lint403_core::CheckOptions::default());
-        let context = crate::RuleContext::new(&sources, crate::Loaded::Nginx(&config));
-        let mut out = Vec::new();
-        super::check(&context, &mut out);
-        out.into_iter()
+        crate::walk::nginx::run_check(super::check, text)
+            .into_iter()
             .map(|diagnostic| diagnostic.message)
             .collect()
     }
