@@ -55,6 +55,27 @@ pub struct Model {
     tracer_memo: TracerMemo,
 }
 
+/// Where a model's lists ended at one moment ([`Model::mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelMark {
+    sites: usize,
+    scopes: usize,
+    global: usize,
+    gaps: usize,
+}
+
+impl ModelMark {
+    /// The scopes the model held at the mark.
+    pub fn scopes(&self) -> usize {
+        self.scopes
+    }
+
+    /// The sites the model held at the mark.
+    pub fn sites(&self) -> usize {
+        self.sites
+    }
+}
+
 /// [`Model::tracer_memo`]'s slot; like [`PatternCache`], a copy of the
 /// model starts without it.
 #[derive(Default)]
@@ -819,6 +840,38 @@ impl Model {
         self.sites.shrink_to_fit();
         self.global.shrink_to_fit();
         self.gaps.shrink_to_fit();
+    }
+
+    /// How far the model's lists reach now, to go back to with
+    /// [`Model::truncate`].
+    pub fn mark(&self) -> ModelMark {
+        ModelMark {
+            sites: self.sites.len(),
+            scopes: self.scopes.len(),
+            global: self.global.len(),
+            gaps: self.gaps.len(),
+        }
+    }
+
+    /// Drops every site, scope, global rule and gap added since `mark`,
+    /// and the children the scopes before it were given since: the model
+    /// is the one it was at the mark (a lowering that hands out a few
+    /// servers at a time keeps the part they share and replaces the
+    /// rest). The indexes built on use are rebuilt on the next use; the
+    /// compiled patterns, kept by source, stay.
+    pub fn truncate(&mut self, mark: &ModelMark) {
+        self.sites.truncate(mark.sites);
+        self.scopes.truncate(mark.scopes);
+        self.global.truncate(mark.global);
+        self.gaps.truncate(mark.gaps);
+        for scope in &mut self.scopes {
+            scope.children.retain(|child| child.0 < mark.scopes);
+        }
+        self.global_index = std::sync::OnceLock::new();
+        self.kind_index = std::sync::OnceLock::new();
+        self.children_index = std::sync::OnceLock::new();
+        self.gap_index = std::sync::OnceLock::new();
+        self.tracer_memo = TracerMemo::default();
     }
 
     pub fn scope(&self, id: ScopeId) -> &Scope {

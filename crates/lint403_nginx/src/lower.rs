@@ -170,69 +170,8 @@ pub fn lower_on(
     threads: usize,
 ) -> Model {
     let sources: &SourceMap = sources;
-    let mut lowerer = Lowerer {
-        config,
-        sources,
-        model: Model::new(Dialect::Nginx),
-        files_open: Vec::new(),
-        verdict_only: options.verdict_only,
-        deferred: (threads > 1).then(Vec::new),
-    };
-    // Room for every scope at once: grown by doubling, the list of a
-    // configuration with hundreds of thousands of blocks was copied into
-    // fresh memory a dozen times.
-    lowerer
-        .model
-        .scopes
-        .reserve_exact(config.block_count(lowerer.sources) + 1);
-    lowerer.model.global.push(Rule {
-        span: Span::new(config.root, 0..0),
-        kind: RuleKind::Setting {
-            name: "conf-prefix".into(),
-            args: vec![config.include_root.display().to_string()],
-        },
-    });
-    let root_span = Span::new(config.root, 0..lowerer.sources.get(config.root).text.len());
-    let start = Span::new(config.root, 0..0);
-    match config.root_context {
-        Context::Main => lowerer.file(config.root, Level::Main),
-        Context::Http => {
-            let http = lowerer.add_scope(None, ScopeKind::Global, Matcher::All, root_span, start);
-            lowerer.file(config.root, Level::Http(http));
-        }
-        Context::Server
-        | Context::Location
-        | Context::IfInServer
-        | Context::IfInLocation
-        | Context::LimitExcept => {
-            let http = lowerer.add_scope(None, ScopeKind::Global, Matcher::All, root_span, start);
-            let server = lowerer.add_scope(
-                Some(http),
-                ScopeKind::Server,
-                Matcher::All,
-                root_span,
-                start,
-            );
-            let site = lowerer.model.sites.len();
-            lowerer.model.sites.push(Site {
-                span: root_span,
-                listen: Vec::new(),
-                names: Vec::new(),
-                document_roots: Vec::new(),
-                root: server,
-            });
-            lowerer.file(config.root, Level::Server(server, site));
-        }
-        _ => lowerer.model.gaps.push(Gap {
-            span: root_span,
-            reason: format!(
-                "a fragment in {} context holds no http configuration",
-                config.root_context.name()
-            ),
-        }),
-    }
+    let mut lowerer = Lowerer::outer(config, sources, options, threads, false);
     if let Some(deferred) = lowerer.deferred.take() {
-        let verdict_only = lowerer.verdict_only;
         // A few hundred at a time, so the servers' own models are not all
         // held beside the joined one.
         let mut outer = Outer {
@@ -241,28 +180,53 @@ pub fn lower_on(
             global: std::mem::take(&mut lowerer.model.global).into_iter(),
             global_taken: 0,
         };
-        let mut deferred = deferred.into_iter().peekable();
-        while deferred.peek().is_some() {
-            let chunk: Vec<Deferred<'_>> = deferred.by_ref().take(SERVERS_PER_CHUNK).collect();
-            let servers = lint403_core::cores::map(&chunk, threads, |server| {
-                let mut own = Lowerer {
-                    config,
-                    sources,
-                    model: Model::new(Dialect::Nginx),
-                    files_open: server.files_open.clone(),
-                    verdict_only,
-                    deferred: None,
-                };
-                own.server(&server.entry, None);
-                own.model
-            });
-            lowerer.join(chunk, servers, &mut outer);
+        for chunk in deferred.chunks(SERVERS_PER_CHUNK) {
+            let servers = lowerer.lower_servers(chunk, threads);
+            lowerer.join(chunk, servers, Some(&mut outer));
         }
         lowerer.model.gaps.extend(outer.gaps);
         lowerer.model.global.extend(outer.global);
     }
-    lowerer.finish_sites();
+    lowerer.finish_sites(0);
     lowerer.model
+}
+
+/// The configuration lowered a window of `servers_per_window` `server`
+/// blocks at a time: `visit` gets a model with what `http` and the main
+/// context hold and the window's servers (their sites numbered from the
+/// first, gaps and global rules after the shared ones) and where the
+/// shared part ends, and gives it back to be emptied of the window's
+/// servers before the next one. Traced with
+/// `Request::site` set, a window's site answers as in the whole model
+/// (every site is chosen by its `SiteId` there, and nginx never takes a
+/// request from one `server` to another); the whole model of a large
+/// configuration takes as much memory as its syntax trees, and a window
+/// a few megabytes. A configuration without `http` servers (a fragment of
+/// a `server`) is one window.
+pub fn lower_in_windows(
+    config: &LoadedConfig,
+    sources: &SourceMap,
+    options: &TraceOptions,
+    threads: usize,
+    servers_per_window: usize,
+    mut visit: impl FnMut(Model, &lint403_core::model::ModelMark) -> Model,
+) {
+    let mut lowerer = Lowerer::outer(config, sources, options, threads, true);
+    let deferred = lowerer.deferred.take().unwrap_or_default();
+    lowerer.finish_sites(0);
+    let shared = lowerer.model.mark();
+    if deferred.is_empty() {
+        visit(lowerer.model, &shared);
+        return;
+    }
+    for chunk in deferred.chunks(servers_per_window.max(1)) {
+        let servers = lowerer.lower_servers(chunk, threads);
+        lowerer.join(chunk, servers, None);
+        lowerer.finish_sites(shared.sites());
+        let window = std::mem::replace(&mut lowerer.model, Model::new(Dialect::Nginx));
+        lowerer.model = visit(window, &shared);
+        lowerer.model.truncate(&shared);
+    }
 }
 
 /// The rule an `if` leaves in its parent names the `if`'s scope by number
@@ -1077,6 +1041,104 @@ impl<'a> Lowerer<'a> {
 
     /// A `server` block: its scope (under `http`, when known), its site,
     /// and what it holds.
+    /// The lowerer after its one pass over the configuration, the
+    /// `server` blocks of `http` left in `deferred` when they are to be
+    /// lowered on several threads or in windows.
+    fn outer(
+        config: &'a LoadedConfig,
+        sources: &'a SourceMap,
+        options: &TraceOptions,
+        threads: usize,
+        windowed: bool,
+    ) -> Lowerer<'a> {
+        let defer_servers = threads > 1 || windowed;
+        let mut lowerer = Lowerer {
+            config,
+            sources,
+            model: Model::new(Dialect::Nginx),
+            files_open: Vec::new(),
+            verdict_only: options.verdict_only,
+            deferred: defer_servers.then(Vec::new),
+        };
+        // Room for every scope at once: grown by doubling, the list of a
+        // configuration with hundreds of thousands of blocks was copied
+        // into fresh memory a dozen times. (Not for windows, which hold a
+        // few hundred servers at a time.)
+        if !windowed {
+            lowerer
+                .model
+                .scopes
+                .reserve_exact(config.block_count(sources) + 1);
+        }
+        lowerer.model.global.push(Rule {
+            span: Span::new(config.root, 0..0),
+            kind: RuleKind::Setting {
+                name: "conf-prefix".into(),
+                args: vec![config.include_root.display().to_string()],
+            },
+        });
+        let root_span = Span::new(config.root, 0..sources.get(config.root).text.len());
+        let start = Span::new(config.root, 0..0);
+        match config.root_context {
+            Context::Main => lowerer.file(config.root, Level::Main),
+            Context::Http => {
+                let http =
+                    lowerer.add_scope(None, ScopeKind::Global, Matcher::All, root_span, start);
+                lowerer.file(config.root, Level::Http(http));
+            }
+            Context::Server
+            | Context::Location
+            | Context::IfInServer
+            | Context::IfInLocation
+            | Context::LimitExcept => {
+                let http =
+                    lowerer.add_scope(None, ScopeKind::Global, Matcher::All, root_span, start);
+                let server = lowerer.add_scope(
+                    Some(http),
+                    ScopeKind::Server,
+                    Matcher::All,
+                    root_span,
+                    start,
+                );
+                let site = lowerer.model.sites.len();
+                lowerer.model.sites.push(Site {
+                    span: root_span,
+                    listen: Vec::new(),
+                    names: Vec::new(),
+                    document_roots: Vec::new(),
+                    root: server,
+                });
+                lowerer.file(config.root, Level::Server(server, site));
+            }
+            _ => lowerer.model.gaps.push(Gap {
+                span: root_span,
+                reason: format!(
+                    "a fragment in {} context holds no http configuration",
+                    config.root_context.name()
+                ),
+            }),
+        }
+        lowerer
+    }
+
+    /// The deferred `servers`, each lowered into a model of its own, on
+    /// up to `threads` threads.
+    fn lower_servers(&self, servers: &[Deferred<'a>], threads: usize) -> Vec<Model> {
+        let (config, sources, verdict_only) = (self.config, self.sources, self.verdict_only);
+        lint403_core::cores::map(servers, threads, |server| {
+            let mut own = Lowerer {
+                config,
+                sources,
+                model: Model::new(Dialect::Nginx),
+                files_open: server.files_open.clone(),
+                verdict_only,
+                deferred: None,
+            };
+            own.server(&server.entry, None);
+            own.model
+        })
+    }
+
     fn server(&mut self, entry: &Entry<'a>, http: Option<ScopeId>) {
         let span = entry.span();
         let server = self.add_scope(http, ScopeKind::Server, Matcher::All, span, entry.head());
@@ -1097,18 +1159,25 @@ impl<'a> Lowerer<'a> {
     /// its `http`, their sites in order, their gaps and global rules at the
     /// place each server was met (taken in turn from `outer`, the one-pass
     /// walk's own).
-    fn join(&mut self, deferred: Vec<Deferred<'a>>, servers: Vec<Model>, outer: &mut Outer) {
-        for (server, own) in deferred.into_iter().zip(servers) {
-            let gaps_before = server.gaps_before - outer.gaps_taken;
-            self.model
-                .gaps
-                .extend(outer.gaps.by_ref().take(gaps_before));
-            outer.gaps_taken = server.gaps_before;
-            let global_before = server.global_before - outer.global_taken;
-            self.model
-                .global
-                .extend(outer.global.by_ref().take(global_before));
-            outer.global_taken = server.global_before;
+    fn join(
+        &mut self,
+        deferred: &[Deferred<'a>],
+        servers: Vec<Model>,
+        mut outer: Option<&mut Outer>,
+    ) {
+        for (server, own) in deferred.iter().zip(servers) {
+            if let Some(outer) = outer.as_deref_mut() {
+                let gaps_before = server.gaps_before - outer.gaps_taken;
+                self.model
+                    .gaps
+                    .extend(outer.gaps.by_ref().take(gaps_before));
+                outer.gaps_taken = server.gaps_before;
+                let global_before = server.global_before - outer.global_taken;
+                self.model
+                    .global
+                    .extend(outer.global.by_ref().take(global_before));
+                outer.global_taken = server.global_before;
+            }
             self.model.gaps.extend(own.gaps);
             self.model.global.extend(own.global);
             let base = self.model.scopes.len();
@@ -1135,10 +1204,11 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    /// Each site gets a default listen when it has none, and its server
-    /// scope inherits the http-level `root` as its document root.
-    fn finish_sites(&mut self) {
-        for index in 0..self.model.sites.len() {
+    /// Each site from `first` on gets a default listen when it has none,
+    /// and its server scope inherits the http-level `root` as its
+    /// document root.
+    fn finish_sites(&mut self, first: usize) {
+        for index in first..self.model.sites.len() {
             let root = self.model.sites[index].root;
             if self.model.sites[index].listen.is_empty() {
                 self.model.sites[index].listen.push(Listen {

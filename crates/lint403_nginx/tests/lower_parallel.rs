@@ -90,4 +90,97 @@ fn servers_in_includes_lower_alike_on_several_threads() {
         assert!(model.matches("reason:").count() >= 303, "gaps");
         assert!(slim.len() < model.len());
     }
+    for servers_per_window in [1, 7, 256] {
+        windows_answer_as_the_whole(&main, &options, servers_per_window);
+    }
+}
+
+/// Every site of `path`'s configuration answers the same requests alike
+/// in the whole model and in windows of `servers_per_window` servers.
+fn windows_answer_as_the_whole(path: &Path, options: &CheckOptions, servers_per_window: usize) {
+    let mut sources = SourceMap::new();
+    let source = read::read_source(path).unwrap_or_else(|error| panic!("{error}"));
+    let root = sources.add(source);
+    let config = lint403_nginx::load(&mut sources, root, options);
+    let trace = TraceOptions {
+        verdict_only: true,
+        ..TraceOptions::default()
+    };
+    let whole = lint403_nginx::lower::lower_on(&config, &mut sources, &trace, 1);
+    let answers = |model: &lint403_core::Model, site: usize| -> Vec<String> {
+        let mut out = Vec::new();
+        for path in [
+            "/",
+            "/exact",
+            "/loop",
+            "/x.php",
+            "/lua",
+            "/t",
+            "/.git/config",
+        ] {
+            for referer in [
+                None,
+                Some("https://evil.test/"),
+                Some("http://example.com/"),
+            ] {
+                let mut request = lint403_core::Request::new("GET", path);
+                request.site = Some(lint403_core::model::SiteId(site));
+                request.client_ip = std::net::IpAddr::from([203, 0, 113, 5]);
+                if let Some(referer) = referer {
+                    request.set_header("Referer", referer);
+                }
+                let verdict = lint403_nginx::trace(model, &request, &trace);
+                out.push(format!(
+                    "{path} {referer:?}: {:?} {:?} {:?} {:?}",
+                    verdict.status, verdict.outcome, verdict.decided_by, verdict.unknown
+                ));
+            }
+        }
+        out
+    };
+    let mut windows = 0;
+    let mut seen = 0;
+    lint403_nginx::lower::lower_in_windows(
+        &config,
+        &sources,
+        &trace,
+        2,
+        servers_per_window,
+        |window, _| {
+            windows += 1;
+            for site in 0..window.sites.len() {
+                assert_eq!(
+                    window.sites[site].span,
+                    whole.sites[seen].span,
+                    "{}: site {seen}",
+                    path.display()
+                );
+                assert_eq!(
+                    answers(&window, site),
+                    answers(&whole, seen),
+                    "{}: site {seen} in a window of {servers_per_window}",
+                    path.display()
+                );
+                seen += 1;
+            }
+            window
+        },
+    );
+    assert_eq!(seen, whole.sites.len(), "{}", path.display());
+    assert!(windows >= 1);
+}
+
+#[test]
+fn every_fixture_answers_alike_in_windows() {
+    let mut files = common::nginx_fixtures();
+    files.retain(|path| {
+        path.extension()
+            .is_some_and(|extension| extension == "conf")
+    });
+    assert!(files.len() >= 20, "{files:?}");
+    for path in &files {
+        for servers_per_window in [1, 2, 256] {
+            windows_answer_as_the_whole(path, &CheckOptions::default(), servers_per_window);
+        }
+    }
 }

@@ -260,7 +260,9 @@ const STARTS_FIRST: &[&str] = &["R003", "A001"];
 fn reads_model(code: &str, dialect: lint403_core::Dialect) -> bool {
     use lint403_core::Dialect;
     match dialect {
-        Dialect::Nginx => matches!(code, "A007" | "R003"),
+        // R003 lowers an nginx configuration a window of servers at a
+        // time (`Lowered::in_windows`), not into the shared model.
+        Dialect::Nginx => matches!(code, "A007"),
         Dialect::Apache => matches!(code, "A007" | "B001" | "B003" | "R001" | "R003"),
         Dialect::Iis => matches!(code, "A007" | "B003"),
     }

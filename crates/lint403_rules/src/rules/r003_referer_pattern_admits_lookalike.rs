@@ -278,29 +278,47 @@ fn unescaped_dot_variant(written: &str) -> Option<String> {
 }
 
 /// nginx and Apache: trace the site's own, a foreign and look-alike
-/// Referers through each referer gate.
+/// Referers through each referer gate. An nginx configuration is traced a
+/// window of servers at a time ([`probe::Lowered::in_windows`]); the line
+/// a finding names as the accepted Referers is looked for among the
+/// policies of all windows once they are done, as in the whole model.
 fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Some(lowered) = context.lowered() else {
-        return;
-    };
-    let gates = lowered.referer_gates();
-    if gates.is_empty() {
-        return;
+    let mut policies: Vec<PolicyNames> = Vec::new();
+    let mut found: Vec<(Diagnostic, String)> = Vec::new();
+    if let Loaded::Nginx(_) = context.config {
+        let mut decided_spans = std::collections::HashSet::new();
+        probe::Lowered::in_windows(context, |lowered| {
+            policies.extend(policy_names(lowered));
+            let gates = lowered.find_referer_gates(&mut decided_spans);
+            lookalike_findings(context, lowered, &gates, &mut found);
+        });
+    } else {
+        let Some(lowered) = context.lowered() else {
+            return;
+        };
+        let gates = lowered.referer_gates();
+        if gates.is_empty() {
+            return;
+        }
+        policies.extend(policy_names(&lowered));
+        lookalike_findings(context, &lowered, gates, &mut found);
     }
-    // The model's referer policies, in order: looked up for every finding,
-    // and a configuration has a rule per directive.
-    let policies: Vec<&lint403_core::model::Rule> = lowered
-        .model
-        .scopes
-        .iter()
-        .flat_map(|scope| &scope.rules)
-        .filter(|rule| {
-            matches!(
-                rule.kind,
-                lint403_core::model::RuleKind::RefererPolicy { .. }
-            )
-        })
-        .collect();
+    for (diagnostic, host) in found {
+        out.push(match referer_policy_span(&policies, &host) {
+            Some(span) => diagnostic.with_related(span, "the Referers it accepts"),
+            None => diagnostic,
+        });
+    }
+}
+
+/// A gate's finding when a look-alike of its host passes it, with the
+/// host.
+fn lookalike_findings(
+    context: &RuleContext<'_>,
+    lowered: &probe::Lowered<'_>,
+    gates: &[probe::RefererGate],
+    found: &mut Vec<(Diagnostic, String)>,
+) {
     for gate in gates {
         let host = &gate.host;
         let Some(lookalike) = lookalikes(host).into_iter().find(|referer| {
@@ -329,31 +347,55 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         )
         .with_label("refuses other sites, but not look-alikes")
         .with_help(help);
-        out.push(match referer_policy_span(&lowered, &policies, host) {
-            Some(span) => diagnostic.with_related(span, "the Referers it accepts"),
-            None => diagnostic,
-        });
+        found.push((diagnostic, host.clone()));
     }
 }
 
-/// The first of `policies` (`valid_referers` lines) that names `host`, if
-/// it is in the report.
-fn referer_policy_span(
-    lowered: &probe::Lowered<'_>,
-    policies: &[&lint403_core::model::Rule],
-    host: &str,
-) -> Option<Span> {
+/// What a referer policy (a `valid_referers` line) names, when its line
+/// is in the report.
+struct PolicyNames {
+    hosts: Box<[String]>,
+    regex_sources: Vec<String>,
+    span: Span,
+}
+
+/// The referer policies of the scopes `lowered` holds that an earlier
+/// window did not, in the model's order.
+fn policy_names(lowered: &probe::Lowered<'_>) -> Vec<PolicyNames> {
+    lowered
+        .new_scopes()
+        .iter()
+        .flat_map(|scope| &scope.rules)
+        .filter_map(|rule| {
+            let lint403_core::model::RuleKind::RefererPolicy { hosts, regexes, .. } = &rule.kind
+            else {
+                return None;
+            };
+            Some(PolicyNames {
+                hosts: hosts.clone(),
+                regex_sources: regexes
+                    .iter()
+                    .map(|pattern| pattern.source.clone())
+                    .collect(),
+                span: lowered.known(rule.span)?,
+            })
+        })
+        .collect()
+}
+
+/// The first of `policies` that names `host`.
+fn referer_policy_span(policies: &[PolicyNames], host: &str) -> Option<Span> {
     let escaped = host.replace('.', "\\.");
-    policies.iter().find_map(|rule| {
-        let lint403_core::model::RuleKind::RefererPolicy { hosts, regexes, .. } = &rule.kind else {
-            return None;
-        };
-        let names = hosts.iter().any(|name| name.contains(host))
-            || regexes
-                .iter()
-                .any(|pattern| pattern.source.contains(&escaped) || pattern.source.contains(host));
-        names.then(|| lowered.known(rule.span)).flatten()
-    })
+    policies
+        .iter()
+        .find(|policy| {
+            policy.hosts.iter().any(|name| name.contains(host))
+                || policy
+                    .regex_sources
+                    .iter()
+                    .any(|source| source.contains(&escaped) || source.contains(host))
+        })
+        .map(|policy| policy.span)
 }
 
 /// Referers from other hosts that a loose pattern for `host` admits.

@@ -45,6 +45,8 @@ pub struct Lowered<'c> {
     known_files: usize,
     /// [`Lowered::referer_gates`], found once for every rule that reads them.
     referer_gates: std::sync::OnceLock<Vec<RefererGate>>,
+    /// [`Lowered::new_scopes`] start here.
+    first_new_scope: usize,
 }
 
 impl<'c> Lowered<'c> {
@@ -72,7 +74,55 @@ impl<'c> Lowered<'c> {
             options,
             known_files: context.sources.len(),
             referer_gates: std::sync::OnceLock::new(),
+            first_new_scope: 0,
         })
+    }
+
+    /// nginx: the configuration lowered a window of `server` blocks at a
+    /// time ([`lint403_nginx::lower::lower_in_windows`]), each window
+    /// handed to `visit` as a model of its own and dropped before the
+    /// next, so a rule that traces every site needs a few megabytes where
+    /// the whole model of a large configuration takes as much as its
+    /// syntax trees. Windows without a site are skipped; for the other
+    /// dialects there is one window, the whole model.
+    pub fn in_windows(context: &RuleContext<'c>, mut visit: impl FnMut(&Lowered<'c>)) {
+        let Loaded::Nginx(config) = context.config else {
+            if let Some(lowered) = Lowered::of(context) {
+                visit(&lowered);
+            }
+            return;
+        };
+        let options = TraceOptions {
+            verdict_only: true,
+            ..TraceOptions::default()
+        };
+        let known_files = context.sources.len();
+        // The first window's scopes are all new; later ones repeat the
+        // shared part.
+        let mut first_new_scope = 0;
+        lint403_nginx::lower::lower_in_windows(
+            config,
+            context.sources,
+            &options,
+            crate::threads_for(context),
+            SERVERS_PER_WINDOW,
+            |model, shared| {
+                let first_new_scope = std::mem::replace(&mut first_new_scope, shared.scopes());
+                if model.sites.is_empty() {
+                    return model;
+                }
+                let lowered = Lowered {
+                    model,
+                    config: context.config,
+                    options: options.clone(),
+                    known_files,
+                    referer_gates: std::sync::OnceLock::new(),
+                    first_new_scope,
+                };
+                visit(&lowered);
+                lowered.model
+            },
+        );
     }
 
     /// An anonymous `GET path` from 203.0.113.5 to `site`: its first
@@ -140,6 +190,16 @@ impl<'c> Lowered<'c> {
             .collect()
     }
 
+    /// The scopes an earlier window of [`Lowered::in_windows`] did not
+    /// hold (all of them in the first window, and in a whole model), in
+    /// the model's order.
+    pub fn new_scopes(&self) -> &[lint403_core::model::Scope] {
+        self.model
+            .scopes
+            .get(self.first_new_scope..)
+            .unwrap_or_default()
+    }
+
     pub fn sites(&self) -> impl Iterator<Item = SiteId> {
         (0..self.model.sites.len()).map(SiteId)
     }
@@ -172,15 +232,21 @@ impl Lowered<'_> {
     /// the model tests the Referer at all (tracing is the expensive part),
     /// and once per configuration however many rules ask.
     pub fn referer_gates(&self) -> &[RefererGate] {
-        self.referer_gates.get_or_init(|| self.find_referer_gates())
+        self.referer_gates
+            .get_or_init(|| self.find_referer_gates(&mut std::collections::HashSet::new()))
     }
 
-    fn find_referer_gates(&self) -> Vec<RefererGate> {
+    /// The referer gates of the sites of this model whose deciding line
+    /// is not among `decided_spans` (the lines of the gates found before
+    /// it, in the windows of the same configuration), which it extends.
+    pub fn find_referer_gates(
+        &self,
+        decided_spans: &mut std::collections::HashSet<Span>,
+    ) -> Vec<RefererGate> {
         if !tests_referer(&self.model) {
             return Vec::new();
         }
         let mut gates: Vec<RefererGate> = Vec::new();
-        let mut decided_spans: std::collections::HashSet<Span> = std::collections::HashSet::new();
         for (site, scopes) in self.sites_reading_referer() {
             // What refuses a foreign Referer does not depend on the host
             // tried below: traced once per path, not once per host (every
@@ -275,6 +341,11 @@ impl Lowered<'_> {
             .collect()
     }
 }
+
+/// How many nginx `server` blocks a window of [`Lowered::in_windows`]
+/// holds: enough for the threads of the lowering to share, few enough
+/// that a window is a few megabytes.
+const SERVERS_PER_WINDOW: usize = 256;
 
 /// Hosts tried per site: its own names, then partners its checks name.
 const MAX_HOSTS_PER_SITE: usize = 4;
@@ -394,9 +465,15 @@ fn referer_patterns(condition: &lint403_core::model::Condition, out: &mut Vec<St
     }
 }
 
-/// Whether any rule of the model reads the Referer.
+/// Whether any rule or `if` of the model reads the Referer: the sites
+/// [`Lowered::sites_reading_referer`] gives are those of a model for which
+/// this is true (so a window of a model answers it for its own sites as
+/// the whole model would).
 fn tests_referer(model: &Model) -> bool {
-    model
+    model.scopes.iter().any(|scope| {
+        matches!(&scope.matcher, lint403_core::model::Matcher::If(condition)
+            if names_referer(condition))
+    }) || model
         .scopes
         .iter()
         .flat_map(|scope| &scope.rules)
@@ -568,5 +645,84 @@ mod tests {
             named += usize::from(super::names_referer(condition));
         }
         assert_eq!(named, 11);
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use lint403_core::{CheckOptions, SourceMap, Span};
+
+    use super::Lowered;
+    use crate::{Loaded, RuleContext};
+
+    /// Servers in three windows, each with a referer gate: most share one
+    /// included line (a gate is reported at its first site only, also
+    /// across windows), some have one of their own, and the `if` of one
+    /// site is the only place that site reads the Referer.
+    #[test]
+    fn windows_find_the_gates_of_the_whole_model() {
+        let dir =
+            std::env::temp_dir().join(format!("lint403-probe-windows-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("servers")).expect("temp dir");
+        std::fs::write(
+            dir.join("nginx.conf"),
+            "events {}\nhttp {\n  include servers/*.conf;\n}\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.join("hotlink.conf"),
+            "valid_referers none ~example\\.com;\nif ($invalid_referer) { return 403; }\n",
+        )
+        .expect("write");
+        let servers = 2 * super::SERVERS_PER_WINDOW + 40;
+        for index in 0..servers {
+            let guard = match index % 97 {
+                0 => format!("valid_referers none s{index}.example.com ~s{index}\\.example;\n    if ($invalid_referer) {{ return 403; }}"),
+                5 => "if ($http_referer ~ evil) { return 403; }".to_string(),
+                _ => "include hotlink.conf;".to_string(),
+            };
+            std::fs::write(
+                dir.join(format!("servers/{index:04}.conf")),
+                format!("server {{\n  listen 8080;\n  server_name s{index}.example.com;\n  location /images/ {{\n    {guard}\n  }}\n}}\n"),
+            )
+            .expect("write");
+        }
+        let mut sources = SourceMap::new();
+        let source = lint403_core::read::read_source(&dir.join("nginx.conf")).expect("read");
+        let root = sources.add(source);
+        let options = CheckOptions {
+            include_root: Some(dir.clone()),
+            ..CheckOptions::default()
+        };
+        let config = lint403_nginx::load(&mut sources, root, &options);
+        let context = RuleContext::new(&sources, Loaded::Nginx(&config));
+        let described = |lowered: &Lowered<'_>, gates: &[super::RefererGate]| -> Vec<String> {
+            gates
+                .iter()
+                .map(|gate| {
+                    let site = &lowered.model.site(gate.site).names;
+                    format!("{site:?} {} {} {:?}", gate.path, gate.host, gate.span)
+                })
+                .collect()
+        };
+        let whole = Lowered::of(&context).expect("sites");
+        let expected = described(&whole, whole.referer_gates());
+        let mut windows = 0;
+        let mut found = Vec::new();
+        let mut decided: std::collections::HashSet<Span> = std::collections::HashSet::new();
+        Lowered::in_windows(&context, |lowered| {
+            windows += 1;
+            found.extend(described(
+                lowered,
+                &lowered.find_referer_gates(&mut decided),
+            ));
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(windows, 3);
+        // One shared line, one per site with a policy of its own, and the
+        // sites with an `if` on the Referer.
+        assert!(expected.len() > servers / 97, "{expected:#?}");
+        assert_eq!(found, expected);
     }
 }
