@@ -380,7 +380,7 @@ impl Loader<'_> {
         }
         let optional = directive.is(text, "IncludeOptional");
         let span = Span::new(self.current_file(), directive.line_anchor(text));
-        let [argument] = directive.args.as_slice() else {
+        let [argument] = directive.args.as_ref() else {
             let name = if optional {
                 "IncludeOptional"
             } else {
@@ -398,7 +398,7 @@ impl Loader<'_> {
             return;
         };
         let written = argument.value(text).to_string();
-        let argument_span = Span::new(self.current_file(), argument.raw);
+        let argument_span = Span::new(self.current_file(), argument.raw());
         let requested = PathBuf::from(&written);
         let (full, unmapped) = if requested.is_absolute() {
             match self.options.map_absolute(&requested) {
@@ -774,7 +774,7 @@ fn walk_contexts(
             Node::Directive(directive) => {
                 let name = directive.name(text);
                 if let Some((message, help)) = check_command(name, &frame.scope) {
-                    report(loaded.file, directive.name_word.raw, message, help);
+                    report(loaded.file, directive.name_word.raw(), message, help);
                 }
                 let scope = frame.scope.clone();
                 for target in directive.included.iter().rev() {
@@ -790,7 +790,7 @@ fn walk_contexts(
             Node::Section(section) => {
                 let name = format!("<{}", section.open.name(text));
                 if let Some((message, help)) = check_command(&name, &frame.scope) {
-                    report(loaded.file, section.open.name_word.raw, message, help);
+                    report(loaded.file, section.open.name_word.raw(), message, help);
                 }
                 // httpd only looks at the last <If>-family section registered
                 // in the scope; other sections leave the chain as it was.

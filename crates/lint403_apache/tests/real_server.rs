@@ -1067,9 +1067,9 @@ fn conditional_starting_at(
         lint403_apache::syntax::Visit::Enter(lint403_apache::syntax::Node::Section(section))
             if section.kind.is_conditional() =>
         {
-            let start = file.line_col(section.open.line.range.start).line;
+            let start = file.line_col(section.open.line.range().start).line;
             let end = section.close.as_ref().map_or(usize::MAX, |close| {
-                file.line_col(close.line.range.start).line
+                file.line_col(close.line.range().start).line
             });
             start == opener && (start..=end).contains(&line)
         }
@@ -1084,9 +1084,9 @@ fn inside_conditional(tree: &lint403_apache::ParsedFile, text: &str, line: usize
         lint403_apache::syntax::Visit::Enter(lint403_apache::syntax::Node::Section(section))
             if section.kind.is_conditional() =>
         {
-            let start = file.line_col(section.open.line.range.start).line;
+            let start = file.line_col(section.open.line.range().start).line;
             let end = section.close.as_ref().map_or(usize::MAX, |close| {
-                file.line_col(close.line.range.start).line
+                file.line_col(close.line.range().start).line
             });
             (start..=end).contains(&line)
         }

@@ -104,7 +104,7 @@ fn hash_is_a_comment_only_first_on_the_line() {
     let ds = directives(&tree);
     assert_eq!(values(ds[0], text), ["all", "granted", "#", "office"]);
     assert_eq!(
-        &text[ds[0].args_range.start..ds[0].args_range.end],
+        &text[ds[0].args_range().start..ds[0].args_range().end],
         "all granted # office"
     );
 }
@@ -381,7 +381,7 @@ fn nul_bytes_end_the_line_httpd_sees() {
     let tree = round_trips(text);
     let ds = directives(&tree);
     assert_eq!(values(ds[0], text), ["all", "denied"]);
-    assert!(ds[0].line.ignored.is_some());
+    assert!(ds[0].line.ignored().is_some());
     assert_eq!(ds[1].name(text), "Next");
 }
 

@@ -220,14 +220,14 @@ fn directive_span(file: FileId, directive: &Directive) -> Span {
         file,
         directive
             .name_word
-            .raw
-            .cover(directive.args_range)
-            .cover(directive.name_word.raw),
+            .raw()
+            .cover(directive.args_range())
+            .cover(directive.name_word.raw()),
     )
 }
 
 fn open_span(file: FileId, section: &Section) -> Span {
-    let start = section.open.name_word.raw.start;
+    let start = section.open.name_word.raw().start;
     let end = section
         .open
         .gt
@@ -236,11 +236,13 @@ fn open_span(file: FileId, section: &Section) -> Span {
 }
 
 fn section_span(file: FileId, section: &Section) -> Span {
-    let start = section.open.name_word.raw.start;
+    let start = section.open.name_word.raw().start;
     let end = section
         .close
         .as_ref()
-        .map_or(section.open.line.range.end, |close| close.name_word.raw.end);
+        .map_or(section.open.line.range().end, |close| {
+            close.name_word.raw().end
+        });
     Span::new(file, TextRange::new(start, end.max(start)))
 }
 
@@ -441,7 +443,7 @@ impl Lowerer {
             ),
             SectionKind::If | SectionKind::ElseIf | SectionKind::Else => {
                 let raw = text
-                    .get(section.open.args_range.start..section.open.args_range.end)
+                    .get(section.open.args_range().start..section.open.args_range().end)
                     .unwrap_or_default()
                     .trim();
                 let raw = raw
@@ -668,7 +670,7 @@ impl Lowerer {
         let span = directive_span(file, directive);
         let args: Vec<String> = directive.arg_values(text).map(str::to_string).collect();
         let raw = text
-            .get(directive.args_range.start..directive.args_range.end)
+            .get(directive.args_range().start..directive.args_range().end)
             .unwrap_or_default()
             .to_string();
         if matches!(lower.as_str(), "include" | "includeoptional") {
@@ -1152,7 +1154,7 @@ impl Lowerer {
             match node {
                 Node::Directive(directive) if directive.is(text, "Require") => {
                     let raw = text
-                        .get(directive.args_range.start..directive.args_range.end)
+                        .get(directive.args_range().start..directive.args_range().end)
                         .unwrap_or_default();
                     let rule = require_line(raw, directive_span(file, directive))?;
                     if op == CombineOp::Any && is_negative(&rule) {

@@ -222,8 +222,8 @@ impl Builder<'_> {
             let mut directive = Directive {
                 line,
                 name_word,
-                args,
-                args_range: map.range(rest_at, args_end),
+                args: args.into_boxed_slice(),
+                args_range: super::tree::Offsets::of(map.range(rest_at, args_end)),
                 expanded,
                 included: Vec::new(),
             };
@@ -265,7 +265,7 @@ impl Builder<'_> {
                     if var.contains(':') {
                         self.errors.push(error(
                             codes::DIRECTIVE_NOT_ALLOWED_HERE,
-                            directive.args.first().map_or(directive.name_word.raw, |w| w.raw),
+                            directive.args.first().map_or(directive.name_word.raw(), Word::raw),
                             "name with ':'",
                             "Variable name must not contain ':'".to_string(),
                             "choose a name without ':' (`${a:b}` is how RewriteMap lookups are written)",
@@ -283,7 +283,7 @@ impl Builder<'_> {
                 )),
             }
         } else if name.eq_ignore_ascii_case("UnDefine") {
-            if let [var] = directive.args.as_slice() {
+            if let [var] = directive.args.as_ref() {
                 defines.undefine(var.value(text));
             }
         } else if name.eq_ignore_ascii_case("Include")
@@ -319,7 +319,7 @@ impl Builder<'_> {
             let gt = if first.quote == super::tree::Quote::None {
                 map.range(first.end - 1, first.end)
             } else {
-                name_word.raw
+                name_word.raw()
             };
             (Some(gt), rest_at, None)
         } else if let Some(position) = rest.rfind('>') {
@@ -344,8 +344,8 @@ impl Builder<'_> {
         let open = OpenTag {
             line,
             name_word,
-            args,
-            args_range: map.range(rest_at, args_trimmed_end),
+            args: args.into_boxed_slice(),
+            args_range: super::tree::Offsets::of(map.range(rest_at, args_trimmed_end)),
             gt,
             trailing,
             expanded,
@@ -354,7 +354,11 @@ impl Builder<'_> {
             && open.gt.is_some()
             && !if_version_closed(interpreted.get(rest_at..).unwrap_or_default());
         if open.gt.is_none() || if_version_unclosed {
-            let at = anchor(&open.line, open.name_word.raw.cover(open.args_range), text);
+            let at = anchor(
+                &open.line,
+                open.name_word.raw().cover(open.args_range()),
+                text,
+            );
             self.errors.push(error(
                 codes::SYNTAX_ERROR,
                 at,
@@ -365,13 +369,13 @@ impl Builder<'_> {
         }
         let depth = self.frames.len();
         let flattened = depth > MAX_SECTION_DEPTH;
-        let open_anchor = anchor(&open.line, open.name_word.raw, text);
+        let open_anchor = anchor(&open.line, open.name_word.raw(), text);
         if flattened {
             if !self.depth_reported {
                 self.depth_reported = true;
                 self.errors.push(error(
                     codes::LIMIT_EXCEEDED,
-                    open.name_word.raw,
+                    open.name_word.raw(),
                     "nested too deep",
                     format!(
                         "sections are nested more than {MAX_SECTION_DEPTH} deep here; lint403 reads deeper sections flat and checks only how they open and close"
@@ -450,7 +454,7 @@ impl Builder<'_> {
         let text = self.text;
         let top = self.frames.len() - 1;
         let barrier = self.barrier();
-        let at = anchor(&close.line, close.name_word.raw, text);
+        let at = anchor(&close.line, close.name_word.raw(), text);
         let after_slash = token.get(2..).unwrap_or_default();
         let name = after_slash.strip_suffix('>');
         let bare = name.unwrap_or(after_slash);
@@ -470,7 +474,7 @@ impl Builder<'_> {
             if barrier > 0 {
                 if let Some(open) = self.frames.get(barrier).and_then(|f| f.open.as_ref()) {
                     err.related.push((
-                        open.name_word.raw,
+                        open.name_word.raw(),
                         "the conditional section this line is in".to_string(),
                     ));
                 }
@@ -493,7 +497,7 @@ impl Builder<'_> {
             .frames
             .get(top)
             .and_then(|f| f.open.as_ref())
-            .map(|open| open.name_word.raw);
+            .map(|open| open.name_word.raw());
         if name.is_none() {
             self.nesting_error(error(
                 codes::SYNTAX_ERROR,
@@ -615,7 +619,11 @@ fn trailing_range(line: &str, rest_at: usize, map: &LineMap<'_>) -> Option<TextR
 impl Directive {
     /// The span errors about this directive point at.
     pub(crate) fn line_anchor(&self, text: &str) -> TextRange {
-        anchor(&self.line, self.name_word.raw.cover(self.args_range), text)
+        anchor(
+            &self.line,
+            self.name_word.raw().cover(self.args_range()),
+            text,
+        )
     }
 }
 

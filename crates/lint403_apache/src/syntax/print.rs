@@ -32,8 +32,8 @@ fn print_line(out: &mut String, line: &Line, text: &str) {
         out.push_str(slice(text, piece));
         previous_end = Some(piece.end);
     }
-    if let Some(ignored) = line.ignored {
+    if let Some(ignored) = line.ignored() {
         out.push_str(slice(text, ignored));
     }
-    out.push_str(slice(text, line.terminator));
+    out.push_str(slice(text, line.terminator()));
 }

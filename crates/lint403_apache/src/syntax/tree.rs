@@ -17,24 +17,49 @@ pub enum Quote {
     Single,
 }
 
+/// A byte range of the file as two `u32`s: a large configuration's tree
+/// holds millions of ranges (every line has several, every word two), and
+/// its files are far smaller than 4 GiB (an offset past that is clamped,
+/// never wrapped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct Offsets {
+    start: u32,
+    end: u32,
+}
+
+impl Offsets {
+    pub(super) fn of(range: TextRange) -> Offsets {
+        let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+        Offsets {
+            start: offset(range.start),
+            end: offset(range.end),
+        }
+    }
+
+    pub(super) fn range(self) -> TextRange {
+        TextRange::new(self.start as usize, self.end as usize)
+    }
+}
+
 /// Where a word's unescaped value lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum WordValue {
     /// A slice of the file: the value needed no unescaping, no joining of
     /// continued lines and no `${VAR}` substitution.
-    Source(TextRange),
+    Source(Offsets),
     /// The value as httpd sees it, built because it differs from any slice
-    /// of the file.
-    Owned(Box<str>),
+    /// of the file (boxed twice: a thin pointer keeps every word small, and
+    /// few words need one).
+    #[allow(clippy::box_collection)]
+    Owned(Box<String>),
 }
 
 /// One word as `ap_getword_conf` splits a line: a run of non-blank
 /// characters, or a quoted string.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
-    /// The bytes of the file the word came from, quotes included. When the
-    /// word came out of a `${VAR}` substitution this is the whole `${VAR}`.
-    pub raw: TextRange,
+    /// [`Word::raw`].
+    raw: Offsets,
     /// How the word was quoted.
     pub quote: Quote,
     /// For a quoted word: whether the closing quote was there (httpd takes
@@ -51,20 +76,26 @@ impl Word {
         value: TextRange,
     ) -> Word {
         Word {
-            raw,
+            raw: Offsets::of(raw),
             quote,
             closed,
-            value: WordValue::Source(value),
+            value: WordValue::Source(Offsets::of(value)),
         }
     }
 
     pub(crate) fn owned(raw: TextRange, quote: Quote, closed: bool, value: String) -> Word {
         Word {
-            raw,
+            raw: Offsets::of(raw),
             quote,
             closed,
-            value: WordValue::Owned(value.into_boxed_str()),
+            value: WordValue::Owned(Box::new(value)),
         }
+    }
+
+    /// The bytes of the file the word came from, quotes included. When the
+    /// word came out of a `${VAR}` substitution this is the whole `${VAR}`.
+    pub fn raw(&self) -> TextRange {
+        self.raw.range()
     }
 
     /// The value httpd sees: quotes removed, `\\` and `\<quote>` unescaped,
@@ -72,7 +103,9 @@ impl Word {
     /// the file this word was parsed from.
     pub fn value<'a>(&'a self, text: &'a str) -> &'a str {
         match &self.value {
-            WordValue::Source(range) => text.get(range.start..range.end).unwrap_or_default(),
+            WordValue::Source(range) => text
+                .get(range.start as usize..range.end as usize)
+                .unwrap_or_default(),
             WordValue::Owned(value) => value,
         }
     }
@@ -81,31 +114,39 @@ impl Word {
     /// slice of the file.
     pub fn source_range(&self) -> Option<TextRange> {
         match self.value {
-            WordValue::Source(range) => Some(range),
+            WordValue::Source(range) => Some(range.range()),
             WordValue::Owned(_) => None,
         }
     }
 
     /// The word as written in the file.
     pub fn raw_text<'a>(&self, text: &'a str) -> &'a str {
-        text.get(self.raw.start..self.raw.end).unwrap_or_default()
+        let raw = self.raw();
+        text.get(raw.start..raw.end).unwrap_or_default()
     }
 }
 
 /// One logical line: the physical lines that backslash-newline joined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
-    /// Every byte of every physical line it covers, terminator included.
-    pub range: TextRange,
-    first_piece: TextRange,
-    more_pieces: Vec<TextRange>,
-    /// The bytes from a NUL to the end of its physical line: httpd reads
-    /// lines as C strings and never sees them (the line ends there, so a
-    /// backslash after the NUL does not continue it).
-    pub ignored: Option<TextRange>,
-    /// The newline ending the last physical line; empty at end of file.
-    pub terminator: TextRange,
+    /// [`Line::range`].
+    range: Offsets,
+    first_piece: Offsets,
+    /// The pieces after the first (a thin pointer, null for the lines that
+    /// continue on no other, nearly all of them).
+    #[allow(clippy::box_collection)]
+    more_pieces: Option<Box<Vec<TextRange>>>,
+    /// [`Line::ignored`]; `start` is `u32::MAX` for none.
+    ignored: Offsets,
+    /// [`Line::terminator`].
+    terminator: Offsets,
 }
+
+/// [`Line::ignored`] when there is none.
+const NOTHING_IGNORED: Offsets = Offsets {
+    start: u32::MAX,
+    end: u32::MAX,
+};
 
 impl Line {
     pub(crate) fn new(
@@ -116,35 +157,55 @@ impl Line {
         terminator: TextRange,
     ) -> Line {
         Line {
-            range,
-            first_piece,
-            more_pieces,
-            ignored,
-            terminator,
+            range: Offsets::of(range),
+            first_piece: Offsets::of(first_piece),
+            more_pieces: (!more_pieces.is_empty()).then(|| Box::new(more_pieces)),
+            ignored: ignored.map_or(NOTHING_IGNORED, Offsets::of),
+            terminator: Offsets::of(terminator),
         }
+    }
+
+    /// Every byte of every physical line it covers, terminator included.
+    pub fn range(&self) -> TextRange {
+        self.range.range()
+    }
+
+    /// The bytes from a NUL to the end of its physical line: httpd reads
+    /// lines as C strings and never sees them (the line ends there, so a
+    /// backslash after the NUL does not continue it).
+    pub fn ignored(&self) -> Option<TextRange> {
+        (self.ignored != NOTHING_IGNORED).then(|| self.ignored.range())
+    }
+
+    /// The newline ending the last physical line; empty at end of file.
+    pub fn terminator(&self) -> TextRange {
+        self.terminator.range()
     }
 
     /// The content of each physical line, without the backslash-newline
     /// that continues it and without the final newline.
     pub fn pieces(&self) -> impl Iterator<Item = TextRange> + '_ {
-        std::iter::once(self.first_piece).chain(self.more_pieces.iter().copied())
+        std::iter::once(self.first_piece.range()).chain(self.continuation_pieces().iter().copied())
     }
 
     /// How many physical lines this logical line spans.
     pub fn physical_line_count(&self) -> usize {
-        1 + self.more_pieces.len()
+        1 + self.continuation_pieces().len()
     }
 
     /// The physical lines after the first: for a comment, the lines it
     /// swallowed through a trailing backslash.
     pub fn continuation_pieces(&self) -> &[TextRange] {
-        &self.more_pieces
+        self.more_pieces.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// The content of the last physical line. httpd numbers a logical line
     /// by its last physical line, so errors point here.
     pub fn last_piece(&self) -> TextRange {
-        self.more_pieces.last().copied().unwrap_or(self.first_piece)
+        self.continuation_pieces()
+            .last()
+            .copied()
+            .unwrap_or(self.first_piece.range())
     }
 }
 
@@ -187,9 +248,9 @@ pub struct Directive {
     /// The remaining words, as `ap_getword_conf` splits them. Modules with
     /// their own argument parsers (`Require`, `RewriteRule`) see
     /// [`Directive::args_range`] instead.
-    pub args: Vec<Word>,
-    /// Everything after the name, trimmed.
-    pub args_range: TextRange,
+    pub args: Box<[Word]>,
+    /// [`Directive::args_range`].
+    pub(super) args_range: Offsets,
     /// The logical line after `${VAR}` substitution, when a substitution
     /// happened.
     pub expanded: Option<Box<str>>,
@@ -199,6 +260,11 @@ pub struct Directive {
 }
 
 impl Directive {
+    /// Everything after the name, trimmed.
+    pub fn args_range(&self) -> TextRange {
+        self.args_range.range()
+    }
+
     /// The directive name as httpd looks it up (case-insensitively).
     pub fn name<'a>(&'a self, text: &'a str) -> &'a str {
         command_name(self.name_word.value(text))
@@ -323,9 +389,9 @@ pub struct OpenTag {
     /// The first word, `<Name` (or `<Name>` when nothing follows).
     pub name_word: Word,
     /// The words before the last `>` of the line.
-    pub args: Vec<Word>,
-    /// The raw text before the last `>`, trimmed.
-    pub args_range: TextRange,
+    pub args: Box<[Word]>,
+    /// [`OpenTag::args_range`].
+    pub(super) args_range: Offsets,
     /// The last `>` of the line; `None` when the line has none ("directive
     /// missing closing '>'").
     pub gt: Option<TextRange>,
@@ -336,6 +402,11 @@ pub struct OpenTag {
 }
 
 impl OpenTag {
+    /// The raw text before the last `>`, trimmed.
+    pub fn args_range(&self) -> TextRange {
+        self.args_range.range()
+    }
+
     /// The section name without `<` (and without a `>` glued to it).
     pub fn name<'a>(&'a self, text: &'a str) -> &'a str {
         let word = command_name(self.name_word.value(text));
@@ -489,5 +560,26 @@ impl<'a> Iterator for Walk<'a> {
         }
         let (_, section) = self.stack.pop()?;
         section.map(|section| (depth - 1, Visit::Leave(section)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A large virtual-host file has hundreds of thousands of lines, each
+    /// a node, and twice as many words: at 224 bytes a node and 48 a word,
+    /// the scale-100 benchmark's Apache part took 350 MiB.
+    #[test]
+    fn nodes_words_and_lines_stay_small() {
+        assert!(std::mem::size_of::<super::Node>() <= 136);
+        assert!(std::mem::size_of::<super::Word>() <= 32);
+        assert!(std::mem::size_of::<super::Line>() <= 40);
+    }
+
+    /// An offset past 4 GiB is clamped, not wrapped.
+    #[test]
+    fn offsets_past_u32_are_clamped() {
+        let range = lint403_core::TextRange::new(7, usize::MAX);
+        let kept = super::Offsets::of(range).range();
+        assert_eq!((kept.start, kept.end), (7, u32::MAX as usize));
     }
 }

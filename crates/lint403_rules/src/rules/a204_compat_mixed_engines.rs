@@ -101,7 +101,10 @@ fn collect(text: &str, file: lint403_core::FileId, nodes: &[Node], scope: &mut S
             Node::Directive(directive) => {
                 let args: Vec<&str> = directive.arg_values(text).collect();
                 let line = args.join(" ");
-                let span = Span::new(file, directive.name_word.raw.cover(directive.args_range));
+                let span = Span::new(
+                    file,
+                    directive.name_word.raw().cover(directive.args_range()),
+                );
                 let lower = line.to_ascii_lowercase();
                 if directive.is(text, "Order") {
                     scope.order_deny_first = Some(lower.replace(' ', "").starts_with("deny"));

@@ -271,7 +271,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         let options_span = Span::new(
             options_scope.file,
-            options.name_word.raw.cover(options.args_range),
+            options.name_word.raw().cover(options.args_range()),
         );
         let caveat = if scope.path.is_none() && !absolute {
             " (unless the server configuration grants SymLinksIfOwnerMatch here)"
@@ -284,7 +284,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             .unwrap_or("this .htaccess's directory");
         let mut diagnostic = Diagnostic::new(
             RULE.code,
-            Span::new(scope.file, rule.name_word.raw.cover(rule.args_range)),
+            Span::new(scope.file, rule.name_word.raw().cover(rule.args_range())),
             format!(
                 "FollowSymLinks and SymLinksIfOwnerMatch are both off for {path}{caveat}: mod_rewrite refuses every request there, matching or not — GET → 403 (AH00670)"
             ),
@@ -292,7 +292,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         .with_label("forbidden without a symlink option")
         .with_related(options_span, "the Options that turn both off")
         .with_related(
-            Span::new(scope.file, engine.name_word.raw.cover(engine.args_range)),
+            Span::new(scope.file, engine.name_word.raw().cover(engine.args_range())),
             "the engine is on here",
         )
         .with_help("add `+SymLinksIfOwnerMatch` (or `+FollowSymLinks`) to the Options of this directory");

@@ -86,7 +86,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let first = comment.line.pieces().next().unwrap_or(comment.text);
         let backslash = Span::new(
             visit.file,
-            TextRange::new(first.end, (first.end + 1).min(comment.line.range.end)),
+            TextRange::new(first.end, (first.end + 1).min(comment.line.range().end)),
         );
         out.push(
             Diagnostic::new(

@@ -139,8 +139,8 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             .map(|word| format!("`{word}`"))
             .collect();
         let extra = extra.join(", ");
-        let start = directive.args.get(hash).map_or(0, |word| word.raw.start);
-        let end = directive.args_range.end.max(start);
+        let start = directive.args.get(hash).map_or(0, |word| word.raw().start);
+        let end = directive.args_range().end.max(start);
         let span = Span::new(visit.file, TextRange::new(start, end));
         let (message, severity, label) = match effect {
             Effect::Silent(meaning) => (

@@ -68,7 +68,7 @@ impl<'a> Parent<'a> {
 
 /// The span of a section's opening tag (without text after its `>`).
 pub fn open_span(file: FileId, section: &Section) -> Span {
-    let start = section.open.name_word.raw.start;
+    let start = section.open.name_word.raw().start;
     let end = section
         .open
         .gt
@@ -120,7 +120,7 @@ impl<'a> Visit<'a, '_> {
     /// The span of a directive's name, or of a section's opening tag.
     pub fn name_span(&self) -> Span {
         match self.event {
-            Event::Directive(directive) => Span::new(self.file, directive.name_word.raw),
+            Event::Directive(directive) => Span::new(self.file, directive.name_word.raw()),
             Event::Enter(section) | Event::Leave(section) => open_span(self.file, section),
             Event::Comment(comment) => Span::new(self.file, comment.text),
         }
@@ -130,8 +130,11 @@ impl<'a> Visit<'a, '_> {
     pub fn span(&self) -> Span {
         match self.event {
             Event::Directive(directive) => {
-                let start = directive.name_word.raw.start;
-                let end = directive.args_range.end.max(directive.name_word.raw.end);
+                let start = directive.name_word.raw().start;
+                let end = directive
+                    .args_range()
+                    .end
+                    .max(directive.name_word.raw().end);
                 Span::new(self.file, TextRange::new(start, end))
             }
             _ => self.name_span(),
@@ -142,7 +145,7 @@ impl<'a> Visit<'a, '_> {
     pub fn arg_span(&self, index: usize) -> Span {
         self.words()
             .get(index)
-            .map_or_else(|| self.name_span(), |word| Span::new(self.file, word.raw))
+            .map_or_else(|| self.name_span(), |word| Span::new(self.file, word.raw()))
     }
 
     /// The innermost enclosing section.
@@ -426,7 +429,7 @@ fn overrides_from(
                 if directive.is(visit.text, "AllowOverride") {
                     let span = Span::new(
                         visit.file,
-                        directive.name_word.raw.cover(directive.args_range),
+                        directive.name_word.raw().cover(directive.args_range()),
                     );
                     entry.allow_override = Some((values, span));
                 } else {
@@ -497,7 +500,7 @@ fn overrides_from(
 
 /// A section's identity: its file and its opening tag's offset.
 fn parent_id(parent: &Parent<'_>) -> usize {
-    (parent.file.0 as usize) << 40 | parent.section.open.line.range.start
+    (parent.file.0 as usize) << 40 | parent.section.open.line.range().start
 }
 
 #[cfg(test)]

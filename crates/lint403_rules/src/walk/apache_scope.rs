@@ -61,7 +61,10 @@ fn line(text: &str, file: FileId, directive: &lint403_apache::syntax::Directive)
             .arg_values(text)
             .map(str::to_ascii_lowercase)
             .collect(),
-        span: Span::new(file, directive.name_word.raw.cover(directive.args_range)),
+        span: Span::new(
+            file,
+            directive.name_word.raw().cover(directive.args_range()),
+        ),
     }
 }
 
