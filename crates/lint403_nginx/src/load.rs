@@ -760,7 +760,7 @@ fn include_refs(tree: &SyntaxTree, text: &str) -> Vec<IncludeRef> {
             if name == "include" {
                 let usable = entries.is_none_or(EntriesKind::supports_include);
                 if let ([path], DirectiveEnd::Semicolon(_), true) =
-                    (&*directive.args, &directive.end, usable)
+                    (&*directive.args, &directive.end(), usable)
                 {
                     refs.push(IncludeRef {
                         name: directive.name.range(),

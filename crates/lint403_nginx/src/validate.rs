@@ -111,7 +111,7 @@ impl Checker<'_> {
             Context::Unknown => return block.map(|_| Context::Unknown),
             _ => {}
         }
-        if directive.end == DirectiveEnd::Missing {
+        if directive.end() == DirectiveEnd::Missing {
             // Cut short by a syntax error, already reported.
             return block.map(|_| Context::of_block(&name, self.context));
         }

@@ -123,7 +123,7 @@ fn terminator_line(file: &lint403_core::SourceFile, offset: usize) -> usize {
     for (_, directive) in tree.walk() {
         let range = directive.range();
         if range.start <= offset && offset < range.end.max(range.start + 1) {
-            let end = match &directive.end {
+            let end = match &directive.end() {
                 lint403_nginx::syntax::DirectiveEnd::Semicolon(semicolon) => {
                     semicolon.range().start
                 }

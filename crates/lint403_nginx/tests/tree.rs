@@ -81,7 +81,7 @@ fn words_keep_raw_text_value_and_quote_style() {
         ]
     );
     assert!(
-        matches!(directive.end, DirectiveEnd::Semicolon(semicolon) if &text[semicolon.range().start..semicolon.range().end] == ";")
+        matches!(directive.end(), DirectiveEnd::Semicolon(semicolon) if &text[semicolon.range().start..semicolon.range().end] == ";")
     );
     assert_eq!(directive.range().start, 0);
     assert_eq!(directive.range().end, text.len() - 1);

@@ -385,7 +385,7 @@ pub fn specs_at(index: NameIndex) -> &'static [DirectiveSpec] {
     let table = table::DIRECTIVES;
     let start = usize::from(index.start);
     table
-        .get(start..start + usize::from(index.len))
+        .get(start..start + usize::from(index.len.get()))
         .unwrap_or_default()
 }
 
@@ -395,11 +395,12 @@ pub fn name_at(index: NameIndex) -> &'static str {
 }
 
 /// A directive name's run of entries in the table (the table has far
-/// fewer than 65,536 entries; a test pins it).
+/// fewer than 65,536 entries; a test pins it). A run is never empty, so
+/// an `Option<NameIndex>` takes no more room than the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NameIndex {
     start: u16,
-    len: u16,
+    len: std::num::NonZeroU16,
 }
 
 impl NameIndex {
@@ -424,7 +425,8 @@ static BY_NAME: std::sync::LazyLock<
             .iter()
             .take_while(|spec| spec.name == first.name)
             .count();
-        if let (Ok(index_start), Ok(index_len)) = (u16::try_from(start), u16::try_from(len)) {
+        let index_len = u16::try_from(len).ok().and_then(std::num::NonZeroU16::new);
+        if let (Ok(index_start), Some(index_len)) = (u16::try_from(start), index_len) {
             runs.insert(
                 first.name,
                 NameIndex {

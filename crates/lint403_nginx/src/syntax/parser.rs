@@ -15,8 +15,8 @@ use lint403_core::TextRange;
 
 use super::lexer::{bare_word, comment, is_space, quoted_word, spaces};
 use super::{
-    lua, Block, BodyKind, Comment, Directive, DirectiveEnd, Item, ParseOutput, Quote, Semicolon,
-    SyntaxError, SyntaxTree, Trivia, Word,
+    lua, Block, BodyKind, Comment, Directive, Item, ParseOutput, Quote, Semicolon, SyntaxError,
+    SyntaxTree, Terminator, Trivia, Word,
 };
 use crate::directives::EntriesKind;
 
@@ -42,19 +42,12 @@ struct Pending {
     name: Word,
     in_table: Option<crate::directives::NameIndex>,
     args: Box<[Word]>,
-    #[allow(clippy::box_collection)] // the directive's own field, moved in
-    trivia: Option<Box<Vec<Trivia>>>,
+    trivia: Vec<Trivia>,
 }
 
 impl Pending {
-    fn into_directive(self, end: DirectiveEnd) -> Directive {
-        Directive {
-            in_table: self.in_table,
-            name: self.name,
-            args: self.args,
-            trivia: self.trivia,
-            end,
-        }
+    fn into_directive(self, end: Terminator) -> Directive {
+        Directive::new(self.name, self.in_table, self.args, self.trivia, end)
     }
 }
 
@@ -289,7 +282,11 @@ impl<'t> Parser<'t> {
             in_table: crate::directives::name_index(&name.value(self.text)),
             name,
             args: self.words.drain(..).collect(),
-            trivia: (!self.trivia.is_empty()).then(|| Box::new(self.trivia.drain(..).collect())),
+            trivia: if self.trivia.is_empty() {
+                Vec::new()
+            } else {
+                self.trivia.drain(..).collect()
+            },
         })
     }
 
@@ -302,7 +299,7 @@ impl<'t> Parser<'t> {
     fn semicolon(&mut self, range: TextRange) {
         if let Some(pending) = self.take_pending() {
             self.push_item(Item::Directive(
-                pending.into_directive(DirectiveEnd::Semicolon(Semicolon::at(range.start))),
+                pending.into_directive(Terminator::Semicolon(Semicolon::at(range.start))),
             ));
         } else {
             self.error(
@@ -408,7 +405,7 @@ impl<'t> Parser<'t> {
         };
         let item = match header {
             Some(pending) => {
-                Item::Directive(pending.into_directive(DirectiveEnd::Block(Box::new(block))))
+                Item::Directive(pending.into_directive(Terminator::Block(Box::new(block))))
             }
             None => Item::OrphanBlock(Box::new(block)),
         };
@@ -429,9 +426,7 @@ impl<'t> Parser<'t> {
                     "this directive is not terminated".to_string(),
                 )],
             );
-            self.push_item(Item::Directive(
-                pending.into_directive(DirectiveEnd::Missing),
-            ));
+            self.push_item(Item::Directive(pending.into_directive(Terminator::Missing)));
         }
         if let Some(too_deep) = &mut self.too_deep {
             if too_deep.depth > 0 {
@@ -469,7 +464,7 @@ impl<'t> Parser<'t> {
         };
         let item = match frame.header {
             Some(pending) => {
-                Item::Directive(pending.into_directive(DirectiveEnd::Block(Box::new(block))))
+                Item::Directive(pending.into_directive(Terminator::Block(Box::new(block))))
             }
             None => Item::OrphanBlock(Box::new(block)),
         };
@@ -520,9 +515,7 @@ impl<'t> Parser<'t> {
             );
         }
         if let Some(pending) = pending {
-            self.push_item(Item::Directive(
-                pending.into_directive(DirectiveEnd::Missing),
-            ));
+            self.push_item(Item::Directive(pending.into_directive(Terminator::Missing)));
         }
         if let Some(too_deep) = self.too_deep.take() {
             let len = self.text.len();

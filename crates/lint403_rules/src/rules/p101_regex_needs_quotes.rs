@@ -126,7 +126,8 @@ fn semicolon_splits(node: &crate::walk::nginx::Node<'_>, out: &mut Vec<Diagnosti
         if !cut || next.file != entry.file {
             continue;
         }
-        let lint403_nginx::syntax::DirectiveEnd::Semicolon(semicolon) = entry.directive.end else {
+        let lint403_nginx::syntax::DirectiveEnd::Semicolon(semicolon) = entry.directive.end()
+        else {
             continue;
         };
         let semicolon = semicolon.range();
