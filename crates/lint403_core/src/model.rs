@@ -1028,6 +1028,54 @@ mod tests {
         assert_eq!(builds.get(), 1);
     }
 
+    /// Truncated to a mark, the model is the one it was there, and its
+    /// indexes answer for it, not for what was dropped.
+    #[test]
+    fn a_model_truncated_to_a_mark_is_the_model_at_the_mark() {
+        let mut model = model();
+        let before = format!("{model:?}");
+        let servers_before = model
+            .children_of_kind(ScopeId(0), ScopeKind::Server)
+            .to_vec();
+        let mark = model.mark();
+        let extra = model.add_scope(
+            Some(ScopeId(0)),
+            Scope::new(
+                ScopeKind::Server,
+                Matcher::All,
+                span(0, 50, 60),
+                span(0, 50, 50),
+            ),
+        );
+        model.add_scope(
+            Some(extra),
+            Scope::new(
+                ScopeKind::Directory,
+                Matcher::All,
+                span(0, 52, 58),
+                span(0, 52, 52),
+            ),
+        );
+        model.gaps.push(Gap {
+            span: span(0, 51, 52),
+            reason: "dropped".into(),
+        });
+        // The indexes built here know the added scopes and gap.
+        let servers = model
+            .children_of_kind(ScopeId(0), ScopeKind::Server)
+            .to_vec();
+        assert_eq!(servers.len(), servers_before.len() + 1);
+        let gaps = model.gaps_within(span(0, 0, 100)).count();
+        model.truncate(&mark);
+        assert_eq!(format!("{model:?}"), before);
+        assert_eq!(
+            model.children_of_kind(ScopeId(0), ScopeKind::Server),
+            servers_before.as_slice()
+        );
+        assert_eq!(model.gaps_within(span(0, 0, 100)).count(), gaps - 1);
+        assert_eq!(model.mark(), mark);
+    }
+
     #[test]
     fn indexes_answer_what_a_scan_answers() {
         let model = model();

@@ -196,13 +196,13 @@ pub fn lower_on(
 /// context hold and the window's servers (their sites numbered from the
 /// first, gaps and global rules after the shared ones) and where the
 /// shared part ends, and gives it back to be emptied of the window's
-/// servers before the next one. Traced with
-/// `Request::site` set, a window's site answers as in the whole model
-/// (every site is chosen by its `SiteId` there, and nginx never takes a
-/// request from one `server` to another); the whole model of a large
-/// configuration takes as much memory as its syntax trees, and a window
-/// a few megabytes. A configuration without `http` servers (a fragment of
-/// a `server`) is one window.
+/// servers before the next one. Traced with `Request::site` set, a
+/// window's site answers as in the whole model (every site is chosen by
+/// its `SiteId` there, and nginx never takes a request from one `server`
+/// to another); the whole model of a large configuration takes as much
+/// memory as its syntax trees, and a window a few megabytes. A
+/// configuration without `http` servers (a fragment of a `server`) is one
+/// window.
 pub fn lower_in_windows(
     config: &LoadedConfig,
     sources: &SourceMap,

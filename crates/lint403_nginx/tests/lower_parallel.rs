@@ -8,12 +8,29 @@ use std::path::Path;
 
 use lint403_core::{read, CheckOptions, SourceMap, TraceOptions};
 
-/// The model of `path` lowered on one thread and on `threads`, printed.
-fn lowered(path: &Path, options: &CheckOptions, threads: usize) -> [String; 2] {
+/// The `.conf` files among the nginx fixtures.
+fn conf_fixtures() -> Vec<std::path::PathBuf> {
+    let mut files = common::nginx_fixtures();
+    files.retain(|path| {
+        path.extension()
+            .is_some_and(|extension| extension == "conf")
+    });
+    assert!(files.len() >= 20, "{files:?}");
+    files
+}
+
+/// The configuration `path` loads.
+fn load(path: &Path, options: &CheckOptions) -> (SourceMap, lint403_nginx::LoadedConfig) {
     let mut sources = SourceMap::new();
     let source = read::read_source(path).unwrap_or_else(|error| panic!("{error}"));
     let root = sources.add(source);
     let config = lint403_nginx::load(&mut sources, root, options);
+    (sources, config)
+}
+
+/// The model of `path` lowered on one thread and on `threads`, printed.
+fn lowered(path: &Path, options: &CheckOptions, threads: usize) -> [String; 2] {
+    let (mut sources, config) = load(path, options);
     [false, true].map(|verdict_only| {
         let trace = TraceOptions {
             verdict_only,
@@ -34,12 +51,7 @@ fn lowered(path: &Path, options: &CheckOptions, threads: usize) -> [String; 2] {
 
 #[test]
 fn every_fixture_lowers_alike_on_several_threads() {
-    let mut files = common::nginx_fixtures();
-    files.retain(|path| {
-        path.extension()
-            .is_some_and(|extension| extension == "conf")
-    });
-    assert!(files.len() >= 20, "{files:?}");
+    let files = conf_fixtures();
     let mut servers = 0;
     for path in &files {
         let [model, _] = lowered(path, &CheckOptions::default(), 3);
@@ -98,10 +110,7 @@ fn servers_in_includes_lower_alike_on_several_threads() {
 /// Every site of `path`'s configuration answers the same requests alike
 /// in the whole model and in windows of `servers_per_window` servers.
 fn windows_answer_as_the_whole(path: &Path, options: &CheckOptions, servers_per_window: usize) {
-    let mut sources = SourceMap::new();
-    let source = read::read_source(path).unwrap_or_else(|error| panic!("{error}"));
-    let root = sources.add(source);
-    let config = lint403_nginx::load(&mut sources, root, options);
+    let (mut sources, config) = load(path, options);
     let trace = TraceOptions {
         verdict_only: true,
         ..TraceOptions::default()
@@ -172,12 +181,7 @@ fn windows_answer_as_the_whole(path: &Path, options: &CheckOptions, servers_per_
 
 #[test]
 fn every_fixture_answers_alike_in_windows() {
-    let mut files = common::nginx_fixtures();
-    files.retain(|path| {
-        path.extension()
-            .is_some_and(|extension| extension == "conf")
-    });
-    assert!(files.len() >= 20, "{files:?}");
+    let files = conf_fixtures();
     for path in &files {
         for servers_per_window in [1, 2, 256] {
             windows_answer_as_the_whole(path, &CheckOptions::default(), servers_per_window);

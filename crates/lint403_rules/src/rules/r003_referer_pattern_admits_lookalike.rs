@@ -285,9 +285,9 @@ fn unescaped_dot_variant(written: &str) -> Option<String> {
 fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let mut policies: Vec<PolicyNames> = Vec::new();
     let mut found: Vec<(Diagnostic, String)> = Vec::new();
-    if let Loaded::Nginx(_) = context.config {
+    if let Loaded::Nginx(config) = context.config {
         let mut decided_spans = std::collections::HashSet::new();
-        probe::Lowered::in_windows(context, |lowered| {
+        probe::Lowered::in_windows(context, config, |lowered| {
             policies.extend(policy_names(lowered));
             let gates = lowered.find_referer_gates(&mut decided_spans);
             lookalike_findings(context, lowered, &gates, &mut found);
@@ -371,13 +371,14 @@ fn policy_names(lowered: &probe::Lowered<'_>) -> Vec<PolicyNames> {
             else {
                 return None;
             };
+            let span = lowered.known(rule.span)?;
             Some(PolicyNames {
                 hosts: hosts.clone(),
                 regex_sources: regexes
                     .iter()
                     .map(|pattern| pattern.source.clone())
                     .collect(),
-                span: lowered.known(rule.span)?,
+                span,
             })
         })
         .collect()

@@ -78,20 +78,17 @@ impl<'c> Lowered<'c> {
         })
     }
 
-    /// nginx: the configuration lowered a window of `server` blocks at a
+    /// An nginx configuration lowered a window of `server` blocks at a
     /// time ([`lint403_nginx::lower::lower_in_windows`]), each window
     /// handed to `visit` as a model of its own and dropped before the
     /// next, so a rule that traces every site needs a few megabytes where
     /// the whole model of a large configuration takes as much as its
-    /// syntax trees. Windows without a site are skipped; for the other
-    /// dialects there is one window, the whole model.
-    pub fn in_windows(context: &RuleContext<'c>, mut visit: impl FnMut(&Lowered<'c>)) {
-        let Loaded::Nginx(config) = context.config else {
-            if let Some(lowered) = Lowered::of(context) {
-                visit(&lowered);
-            }
-            return;
-        };
+    /// syntax trees. Windows without a site are skipped.
+    pub fn in_windows(
+        context: &RuleContext<'c>,
+        config: &lint403_nginx::LoadedConfig,
+        mut visit: impl FnMut(&Lowered<'c>),
+    ) {
         let options = TraceOptions {
             verdict_only: true,
             ..TraceOptions::default()
@@ -711,7 +708,7 @@ mod window_tests {
         let mut windows = 0;
         let mut found = Vec::new();
         let mut decided: std::collections::HashSet<Span> = std::collections::HashSet::new();
-        Lowered::in_windows(&context, |lowered| {
+        Lowered::in_windows(&context, &config, |lowered| {
             windows += 1;
             found.extend(described(
                 lowered,
