@@ -459,7 +459,7 @@ impl Loader<'_> {
         };
         for path in paths {
             if let Some(target) = self.include_file(&path, span, defines) {
-                directive.included.push(target);
+                directive.add_included(target);
             }
         }
     }
@@ -777,7 +777,7 @@ fn walk_contexts(
                     report(loaded.file, directive.name_word.raw(), message, help);
                 }
                 let scope = frame.scope.clone();
-                for target in directive.included.iter().rev() {
+                for target in directive.included().iter().rev() {
                     if let Some(included) = files.get(target.loaded) {
                         stack.push(WalkFrame {
                             file: target.loaded,

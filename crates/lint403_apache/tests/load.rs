@@ -147,7 +147,7 @@ fn includes_are_read_in_order_sharing_variables() {
         panic!("Include expected")
     };
     assert!(include.is(&root_text, "Include"));
-    let targets: Vec<usize> = include.included.iter().map(|t| t.loaded).collect();
+    let targets: Vec<usize> = include.included().iter().map(|t| t.loaded).collect();
     assert_eq!(targets, [1, 2]);
     // The last Define (b.conf) wins for the lines after the include.
     let Some(Node::Section(section)) = loaded.files[0].tree.nodes.get(1) else {

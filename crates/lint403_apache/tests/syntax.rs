@@ -326,14 +326,14 @@ fn define_and_variables_in_reading_order() {
     assert_eq!(values(ds[1], text), ["all", "granted"]);
     assert_eq!(ds[1].args[0].raw_text(text), "${X}");
     assert_eq!(ds[1].args[1].raw_text(text), "${X}");
-    assert_eq!(ds[1].expanded.as_deref(), Some("Require all granted"));
+    assert_eq!(ds[1].expanded(), Some("Require all granted"));
     assert_eq!(
         values(ds[2], text),
         ["all", "granted", "${map:key}", "${Nope}"]
     );
     assert_eq!(ds[2].args[2].raw_text(text), "${map:key}");
     assert_eq!(values(ds[4], text), ["${X}"]);
-    assert!(ds[4].expanded.is_none());
+    assert!(ds[4].expanded().is_none());
     assert!(!defines.is_defined("X"));
     let colon = tree
         .errors

@@ -675,7 +675,7 @@ impl Lowerer {
             .to_string();
         if matches!(lower.as_str(), "include" | "includeoptional") {
             if ctx.depth < crate::MAX_INCLUDE_DEPTH && ctx.nesting < MAX_LOWERING_NESTING {
-                for target in &directive.included {
+                for target in directive.included() {
                     if let Some(nodes) = files.included_nodes(target.loaded) {
                         let inner = Ctx {
                             file_index: target.loaded,

@@ -219,14 +219,13 @@ impl Builder<'_> {
         } else {
             let args = self.collect_words(&interpreted, rest_at, &map);
             let args_end = interpreted.trim_end_matches(is_space).len().max(rest_at);
-            let mut directive = Directive {
+            let mut directive = Directive::new(
                 line,
                 name_word,
-                args: args.into_boxed_slice(),
-                args_range: super::tree::Offsets::of(map.range(rest_at, args_end)),
+                args.into_boxed_slice(),
+                map.range(rest_at, args_end),
                 expanded,
-                included: Vec::new(),
-            };
+            );
             self.exec_on_read(&mut directive, defines, hook);
             self.push(Node::Directive(directive));
         }

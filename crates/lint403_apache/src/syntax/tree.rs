@@ -251,15 +251,62 @@ pub struct Directive {
     pub args: Box<[Word]>,
     /// [`Directive::args_range`].
     pub(super) args_range: Offsets,
-    /// The logical line after `${VAR}` substitution, when a substitution
-    /// happened.
-    pub expanded: Option<Box<str>>,
-    /// For `Include`/`IncludeOptional` read by [`load`](crate::load): the
-    /// files it pulled in, in the order httpd reads them.
-    pub included: Vec<IncludeTarget>,
+    /// [`Directive::expanded`] and [`Directive::included`], which few
+    /// directives have: a thin pointer, null for the others.
+    rare: Option<Box<Rare>>,
+}
+
+/// What few directives have.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Rare {
+    expanded: Option<Box<str>>,
+    included: Vec<IncludeTarget>,
 }
 
 impl Directive {
+    pub(crate) fn new(
+        line: Line,
+        name_word: Word,
+        args: Box<[Word]>,
+        args_range: TextRange,
+        expanded: Option<Box<str>>,
+    ) -> Directive {
+        Directive {
+            line,
+            name_word,
+            args,
+            args_range: Offsets::of(args_range),
+            rare: expanded.map(|expanded| {
+                Box::new(Rare {
+                    expanded: Some(expanded),
+                    included: Vec::new(),
+                })
+            }),
+        }
+    }
+
+    /// The logical line after `${VAR}` substitution, when a substitution
+    /// happened.
+    pub fn expanded(&self) -> Option<&str> {
+        self.rare.as_ref()?.expanded.as_deref()
+    }
+
+    /// For `Include`/`IncludeOptional` read by [`load`](crate::load): the
+    /// files it pulled in, in the order httpd reads them.
+    pub fn included(&self) -> &[IncludeTarget] {
+        self.rare
+            .as_ref()
+            .map_or(&[], |rare| rare.included.as_slice())
+    }
+
+    /// Records a file this `Include` pulled in.
+    pub(crate) fn add_included(&mut self, target: IncludeTarget) {
+        self.rare
+            .get_or_insert_with(Box::default)
+            .included
+            .push(target);
+    }
+
     /// Everything after the name, trimmed.
     pub fn args_range(&self) -> TextRange {
         self.args_range.range()
@@ -570,7 +617,7 @@ mod tests {
     /// the scale-100 benchmark's Apache part took 350 MiB.
     #[test]
     fn nodes_words_and_lines_stay_small() {
-        assert!(std::mem::size_of::<super::Node>() <= 136);
+        assert!(std::mem::size_of::<super::Node>() <= 104);
         assert!(std::mem::size_of::<super::Word>() <= 32);
         assert!(std::mem::size_of::<super::Line>() <= 40);
     }

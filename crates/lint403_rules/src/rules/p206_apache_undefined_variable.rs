@@ -159,7 +159,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             {
                 (
                     &directive.line,
-                    directive.expanded.as_deref(),
+                    directive.expanded(),
                     format!("`{}`", directive.name(visit.text)),
                 )
             }

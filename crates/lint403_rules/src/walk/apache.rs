@@ -245,7 +245,7 @@ impl<'a> State<'a> {
             match node {
                 Node::Directive(directive) => {
                     self.emit(file, text, Event::Directive(directive), visit);
-                    for target in &directive.included {
+                    for target in directive.included() {
                         self.file(target.loaded, visit);
                     }
                 }
