@@ -83,7 +83,8 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         };
         // The server(s) this list applies to.
-        let servers: Vec<usize> = match tree.server_of(index) {
+        let server = tree.server_of(index);
+        let servers: Vec<usize> = match server {
             Some(server) => vec![server],
             None => (0..tree.nodes.len())
                 .filter(|&s| {
@@ -102,8 +103,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         };
         let path = tree.sample_path(index);
         let address = listen.arg(0).unwrap_or_default();
-        out.push(
-            Diagnostic::new(
+        let diagnostic = Diagnostic::new(
                 RULE.code,
                 deny.entry.head_span(),
                 format!(
@@ -112,7 +112,12 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             )
             .with_label("refuses every IPv6 client")
             .with_related(listen.head_span(), "accepts IPv6 clients")
-            .with_help("add `allow` entries for the IPv6 ranges of the same clients (e.g. `allow ::1;` for local tools)"),
-        );
+            .with_help("add `allow` entries for the IPv6 ranges of the same clients (e.g. `allow ::1;` for local tools)");
+        if server.is_some() {
+            out.push(diagnostic);
+        } else {
+            // A list outside the servers names the first one it reaches.
+            context.report_once(&[deny.entry.span()], diagnostic, out);
+        }
     }
 }

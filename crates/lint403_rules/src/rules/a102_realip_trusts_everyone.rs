@@ -125,7 +125,12 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             if let Some(entry) = header.1 {
                 diagnostic = diagnostic.with_related(entry.head_span(), "read from this header");
             }
-            out.push(diagnostic);
+            if tree.server_of(index).is_some() {
+                out.push(diagnostic);
+            } else {
+                // Trusted outside the servers, it names the first list it opens.
+                context.report_once(&[trust.span()], diagnostic, out);
+            }
         }
     }
 }

@@ -149,7 +149,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let path = tree.sample_path(index);
-        out.push(
+        // A snippet's `valid_referers` that several servers include is
+        // reported once, through the first of them.
+        context.report_once(
+            &[referers.span()],
             Diagnostic::new(
                 RULE.code,
                 referers.head_span(),
@@ -161,6 +164,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             .with_related(condition.head_span(), "refuses when the Referer is not listed")
             .with_related(refusal.head_span(), "the 403")
             .with_help("add `none` (and usually `blocked`) to `valid_referers`"),
+            out,
         );
     }
 }

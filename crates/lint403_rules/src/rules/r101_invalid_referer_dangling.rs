@@ -91,25 +91,18 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         }
         out.push(diagnostic);
     }
-    unused(tree, out);
+    unused(context, tree, out);
 }
 
 /// `valid_referers` while nothing in the configuration reads
 /// `$invalid_referer` (a fragment's includer might: fragments are skipped).
-fn unused(tree: &Tree<'_>, out: &mut Vec<Diagnostic>) {
+fn unused(context: &RuleContext<'_>, tree: &Tree<'_>, out: &mut Vec<Diagnostic>) {
     if tree.fragment && tree.kind(0) != "http" {
         return;
     }
-    let read =
-        tree.nodes
-            .iter()
-            .flat_map(|node| node.entries.iter())
-            .any(|entry| {
-                entry.args().iter().any(|arg| {
-                    arg.contains("$invalid_referer") || arg.contains("${invalid_referer}")
-                })
-            });
-    if read {
+    // Asked of the whole configuration: a window of servers may hold the
+    // `valid_referers` while the `if` stands in another.
+    if context.nginx_reads_invalid_referer() {
         return;
     }
     for node in &tree.nodes {

@@ -135,7 +135,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         let path = tree.sample_path(index);
         let value = entry.arg(0).unwrap_or_default();
         let auth_name = auth.name();
-        out.push(
+        // Inherited by several servers, the pair is reported once, through
+        // the first location it opens.
+        context.report_once(
+            &[entry.span(), satisfy.span()],
             Diagnostic::new(
                 RULE.code,
                 entry.head_span(),
@@ -149,6 +152,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             .with_help(format!(
                 "replace `allow {value};` by the networks that may skip the password, followed by `deny all;`"
             )),
+            out,
         );
     }
 }

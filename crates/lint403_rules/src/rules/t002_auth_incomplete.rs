@@ -122,7 +122,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let path = tree.sample_path(index);
-        out.push(
+        // Inherited by several servers, it is reported once, through the
+        // first location it leaves open.
+        context.report_once(
+            &[auth.span()],
             Diagnostic::new(
                 RULE.code,
                 auth.head_span(),
@@ -132,6 +135,7 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
             )
             .with_label("no user file in effect")
             .with_help("add `auth_basic_user_file /path/to/htpasswd;` beside it (or in an enclosing block)"),
+            out,
         );
     }
 }

@@ -350,6 +350,11 @@ pub struct Tree<'a> {
     /// [`Tree::effective_entry`] of every node for each of [`INHERITED`],
     /// found on first use (asked of every location by several rules).
     inherited: [std::sync::OnceLock<Holders>; INHERITED.len()],
+    /// The `server` blocks of `http` the tree keeps ([`Tree::build_window`];
+    /// `None`: all of them).
+    window: Option<std::ops::Range<usize>>,
+    /// How many `server` blocks of `http` the build met, kept or not.
+    http_servers: usize,
 }
 
 const ACL_NAMES: &[&str] = &["allow", "deny"];
@@ -377,7 +382,53 @@ impl<'a> Tree<'a> {
         // doubling, a large configuration's list was copied a dozen times
         // into fresh memory, which the kernel zeroes page by page.
         let blocks = config.block_count(sources);
-        let mut nodes = Vec::with_capacity(blocks + 1);
+        let tree = Tree::build_keeping(config, sources, None, blocks + 1);
+        debug_assert_eq!(
+            tree.nodes.len(),
+            blocks + 1,
+            "the count walks as the build does"
+        );
+        tree
+    }
+
+    /// The tree with only the `server` blocks of `http` numbered
+    /// `servers` (in reading order, from 0) and everything outside them:
+    /// the main context, `http`'s own directives, `stream`, `mail`. A
+    /// rule that judges each node by what encloses it finds in the
+    /// windows together what it finds in the whole tree (nginx never
+    /// takes a request from one `server` to another), and a window of a
+    /// configuration with thousands of servers takes a few megabytes
+    /// where the whole tree takes a hundred.
+    pub fn build_window(
+        config: &'a LoadedConfig,
+        sources: &'a SourceMap,
+        servers: std::ops::Range<usize>,
+        http_servers: usize,
+    ) -> Tree<'a> {
+        // The window's share of the blocks, and some room: servers differ
+        // in size, and a list grown by doubling is copied each time.
+        let capacity = if servers.is_empty() {
+            1
+        } else {
+            let share = config.block_count(sources) * servers.len() / http_servers.max(1);
+            share + share / 4 + 64
+        };
+        Tree::build_keeping(config, sources, Some(servers), capacity)
+    }
+
+    /// How many `server` blocks stand in `http`, those a window left out
+    /// included.
+    pub fn http_servers(&self) -> usize {
+        self.http_servers
+    }
+
+    fn build_keeping(
+        config: &'a LoadedConfig,
+        sources: &'a SourceMap,
+        window: Option<std::ops::Range<usize>>,
+        capacity: usize,
+    ) -> Tree<'a> {
+        let mut nodes = Vec::with_capacity(capacity);
         nodes.push(Node::new(None, u32::MAX, 0));
         let mut tree = Tree {
             nodes,
@@ -385,14 +436,11 @@ impl<'a> Tree<'a> {
             fragment: config.fragment,
             acl_holders: std::sync::OnceLock::new(),
             inherited: Default::default(),
+            window,
+            http_servers: 0,
         };
         let mut files_open = Vec::new();
         tree.add_file(config, sources, config.root, 0, &mut files_open);
-        debug_assert_eq!(
-            tree.nodes.len(),
-            blocks + 1,
-            "the count walks as the build does"
-        );
         for node in &mut tree.nodes {
             sort_for_selection(&mut node.locations);
             // Sized from the block's items, so only blocks that include
@@ -462,6 +510,7 @@ impl<'a> Tree<'a> {
         node: usize,
         files_open: &mut Vec<FileId>,
     ) {
+        let in_http = self.kind(node) == "http";
         for item in items {
             let Item::Directive(directive) = item else {
                 continue;
@@ -470,6 +519,9 @@ impl<'a> Tree<'a> {
                 for &target in config.include_targets(file, directive) {
                     self.add_file(config, sources, target, node, files_open);
                 }
+                continue;
+            }
+            if in_http && directive.is_named(text, "server") && self.leaves_out_server(directive) {
                 continue;
             }
             let mut entry = Entry {
@@ -504,6 +556,21 @@ impl<'a> Tree<'a> {
                 target.entries.push(entry);
             }
         }
+    }
+
+    /// Counts a `server` of `http`; whether the window leaves it out.
+    fn leaves_out_server(&mut self, directive: &Directive) -> bool {
+        if directive
+            .block()
+            .is_none_or(|block| block.kind != lint403_nginx::syntax::BodyKind::Directives)
+        {
+            return false;
+        }
+        let ordinal = self.http_servers;
+        self.http_servers += 1;
+        self.window
+            .as_ref()
+            .is_some_and(|window| !window.contains(&ordinal))
     }
 
     pub fn node(&self, index: usize) -> &Node<'a> {
