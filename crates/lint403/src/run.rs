@@ -206,6 +206,7 @@ fn check_one(
                 });
                 let checked = gathered(checked);
                 lint403_core::cores::dispose(loaded);
+                lint403_core::pattern::forget_unused();
                 checked
             } else {
                 let output = lint403_nginx::check_loaded(&loaded, sources);
@@ -220,6 +221,7 @@ fn check_one(
             if large {
                 let checked = gathered((output, lints));
                 lint403_core::cores::dispose(loaded);
+                lint403_core::pattern::forget_unused();
                 checked
             } else {
                 (output, lints)

@@ -414,6 +414,8 @@ fn run_in_windows(
                     == 1
                 {
                     drop(lock(&slot.context).take());
+                    // The window's location regexes, unless another holds them.
+                    lint403_core::pattern::forget_unused();
                 }
                 (rule, diagnostics)
             }

@@ -187,13 +187,16 @@ struct Caches {
 #[derive(Clone)]
 pub struct Fast(Arc<Machine>);
 
+/// The automata behind a pointer: about 830 bytes, where a small matcher
+/// takes a few hundred, and a large configuration keeps tens of
+/// thousands of small matchers that never build them.
 enum Machine {
-    Automata(Automata),
+    Automata(Box<Automata>),
     Small {
         small: small::Small,
         source: Box<str>,
         case_insensitive: bool,
-        automata: OnceLock<Option<Automata>>,
+        automata: OnceLock<Option<Box<Automata>>>,
     },
 }
 
@@ -223,7 +226,7 @@ impl Fast {
     fn new(pattern: &str, case_insensitive: bool) -> Option<Fast> {
         Fast::small(pattern, case_insensitive).or_else(|| {
             Automata::new(pattern, case_insensitive)
-                .map(|automata| Fast(Arc::new(Machine::Automata(automata))))
+                .map(|automata| Fast(Arc::new(Machine::Automata(Box::new(automata)))))
         })
     }
 
@@ -253,8 +256,8 @@ impl Fast {
                 automata,
                 ..
             } => automata
-                .get_or_init(|| Automata::new(source, *case_insensitive))
-                .as_ref(),
+                .get_or_init(|| Automata::new(source, *case_insensitive).map(Box::new))
+                .as_deref(),
         }
     }
 
@@ -627,6 +630,17 @@ impl Compiled {
         }
     }
 
+    fn forget_unused(&self) {
+        if let Ok(mut cache) = self.by_case.lock() {
+            for patterns in cache.iter_mut() {
+                patterns.retain(|_, known| match known {
+                    Known::SurelyFast => true,
+                    Known::Built(engine) => Arc::strong_count(engine) > 1,
+                });
+            }
+        }
+    }
+
     fn get(&self, source: &str, case_insensitive: bool) -> Arc<Engine> {
         if let Some(Known::Built(engine)) = self.known(source, case_insensitive) {
             return engine;
@@ -679,6 +693,14 @@ pub fn compiled(source: &str, case_insensitive: bool) -> Arc<Engine> {
     COMPILED.get(source, case_insensitive)
 }
 
+/// Drops the compiled patterns nothing but the cache holds: a large
+/// configuration's thousands of location regexes (about 7 KB each) are
+/// not asked for again once its rules are done with them, and the next
+/// configuration compiles its own.
+pub fn forget_unused() {
+    COMPILED.forget_unused();
+}
+
 fn compile(source: &str, case_insensitive: bool) -> Engine {
     if let Some(regex) = Fast::new(source, case_insensitive) {
         return Engine::Fast(regex);
@@ -714,6 +736,39 @@ impl PartialEq for Pattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A small matcher is kept by the thousand; the automata it may never
+    /// build stay behind a pointer.
+    #[test]
+    fn a_machine_stays_small() {
+        assert!(
+            std::mem::size_of::<Machine>() <= 64,
+            "{}",
+            std::mem::size_of::<Machine>()
+        );
+    }
+
+    /// A pattern someone holds stays in the cache; one only the cache held
+    /// leaves it at [`forget_unused`], and is compiled again when asked.
+    #[test]
+    fn forgetting_keeps_what_is_held() {
+        let (held_text, dropped_text) =
+            (r"^/forget-test/held/[0-9]+$", r"^/forget-test/gone/[0-9]+$");
+        let held = compiled(held_text, false);
+        drop(compiled(dropped_text, true));
+        let cached =
+            |text: &str, case_insensitive: bool| COMPILED.known(text, case_insensitive).is_some();
+        assert!(cached(dropped_text, true));
+        forget_unused();
+        assert!(cached(held_text, false));
+        assert!(!cached(dropped_text, true));
+        assert!(Arc::ptr_eq(&held, &compiled(held_text, false)));
+        let again = compiled(dropped_text, true);
+        assert!(
+            matches!(again.as_ref(), Engine::Fast(fast) if fast.is_match("/forget-test/GONE/7"))
+        );
+        assert!(cached(dropped_text, true));
+    }
 
     #[test]
     fn engines_in_order() {
