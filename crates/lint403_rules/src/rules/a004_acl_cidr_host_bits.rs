@@ -59,7 +59,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let Loaded::Nginx(config) = context.config else {
         return;
     };
-    nginx::walk(config, context.sources, |visit| {
+    // What a line means does not depend on where it is included: each
+    // file is read once (a snippet included by every server was walked
+    // once per server, and its findings were the same each time).
+    nginx::each_directive(config, context.sources, |visit| {
         // Asked of every directive of the configuration: names by their
         // table entry, and only the first word read.
         let name = if visit.is("allow") {

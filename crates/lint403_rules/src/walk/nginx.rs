@@ -1,5 +1,6 @@
-//! nginx: every directive in reading order, `include`s replaced by what
-//! they load, each with the chain of blocks that encloses it.
+//! nginx: the configuration as a tree of blocks, `include`s replaced by
+//! what they load ([`Tree`]), and every directive of its files on its
+//! own ([`each_directive`]).
 
 use std::borrow::Cow;
 
@@ -12,7 +13,7 @@ pub struct Visit<'a, 'p> {
     pub file: FileId,
     pub text: &'a str,
     pub directive: &'a Directive,
-    /// Enclosing block directives, outermost first (across files).
+    /// Enclosing block directives of its own file, outermost first.
     pub parents: &'p [Parent<'a>],
 }
 
@@ -79,63 +80,33 @@ impl<'a> Visit<'a, '_> {
     }
 }
 
-/// Calls `visit` for every directive of the configuration in reading order.
-/// An `include` is visited itself, then what it loaded, in its place.
-pub fn walk<'a>(
+/// Calls `visit` once for every directive of every file of the
+/// configuration, nested ones too, file by file in the order they were
+/// first reached: for the questions a line answers on its own, wherever
+/// it is included (`parents` holds the blocks within its own file only).
+pub fn each_directive<'a>(
     config: &'a LoadedConfig,
     sources: &'a SourceMap,
     mut visit: impl FnMut(&Visit<'a, '_>),
 ) {
     let mut parents: Vec<Parent<'a>> = Vec::new();
-    let mut files_open: Vec<FileId> = Vec::new();
-    walk_file(
-        config,
-        sources,
-        config.root,
-        &mut parents,
-        &mut files_open,
-        &mut visit,
-    );
-}
-
-fn walk_file<'a>(
-    config: &'a LoadedConfig,
-    sources: &'a SourceMap,
-    file: FileId,
-    parents: &mut Vec<Parent<'a>>,
-    files_open: &mut Vec<FileId>,
-    visit: &mut impl FnMut(&Visit<'a, '_>),
-) {
-    if files_open.contains(&file) {
-        return;
+    for loaded in &config.files {
+        let text = sources.get(loaded.id).text.as_str();
+        each_in(
+            loaded.id,
+            text,
+            &loaded.tree.items,
+            &mut parents,
+            &mut visit,
+        );
     }
-    let Some(loaded) = config.file(file) else {
-        return;
-    };
-    files_open.push(file);
-    let text = sources.get(file).text.as_str();
-    walk_items(
-        config,
-        sources,
-        file,
-        text,
-        &loaded.tree.items,
-        parents,
-        files_open,
-        visit,
-    );
-    files_open.pop();
 }
 
-#[allow(clippy::too_many_arguments)] // the walk's state, threaded through recursion
-fn walk_items<'a>(
-    config: &'a LoadedConfig,
-    sources: &'a SourceMap,
+fn each_in<'a>(
     file: FileId,
     text: &'a str,
     items: &'a [Item],
     parents: &mut Vec<Parent<'a>>,
-    files_open: &mut Vec<FileId>,
     visit: &mut impl FnMut(&Visit<'a, '_>),
 ) {
     for item in items {
@@ -148,28 +119,13 @@ fn walk_items<'a>(
             directive,
             parents,
         });
-        if directive.is_named(text, "include") {
-            for &target in config.include_targets(file, directive) {
-                walk_file(config, sources, target, parents, files_open, visit);
-            }
-        }
         if let Some(block) = directive.block() {
-            // Nesting is bounded by the parser (deeper blocks are raw).
             parents.push(Parent {
                 file,
                 text,
                 directive,
             });
-            walk_items(
-                config,
-                sources,
-                file,
-                text,
-                &block.items,
-                parents,
-                files_open,
-                visit,
-            );
+            each_in(file, text, &block.items, parents, visit);
             parents.pop();
         }
     }
