@@ -33,7 +33,9 @@ use lint403_core::model::{
     Action, AuthKind, Condition, FileTest, Gap, Inheritance, Listen, Matcher, Rule, RuleKind,
     Satisfy, Scope, ScopeId, ScopeKind, Site, Subject, TextTest,
 };
-use lint403_core::{Cidr, Dialect, FileId, Model, Pattern, SourceMap, Span, TraceOptions};
+use lint403_core::{
+    Cidr, Dialect, FileId, Model, Pattern, SourceMap, Span, TextRange, TraceOptions,
+};
 
 use crate::directives::Context;
 use crate::syntax::{BodyKind, Directive, Item};
@@ -203,16 +205,34 @@ pub fn lower_on(
 /// memory as its syntax trees, and a window a few megabytes. A
 /// configuration without `http` servers (a fragment of a `server`) is one
 /// window.
+///
+/// With `mentioning`, a server whose text (its includes followed) does not
+/// hold that word, ASCII case aside, nor a variable a `map` outside the
+/// servers sets from it, is left out (all are kept when anything else
+/// outside the servers but a `log_format` holds it): a rule about the
+/// Referer needs only the servers that read it.
 pub fn lower_in_windows(
     config: &LoadedConfig,
     sources: &SourceMap,
     options: &TraceOptions,
     threads: usize,
     servers_per_window: usize,
+    mentioning: Option<&str>,
     mut visit: impl FnMut(Model, &lint403_core::model::ModelMark) -> Model,
 ) {
     let mut lowerer = Lowerer::outer(config, sources, options, threads, true);
-    let deferred = lowerer.deferred.take().unwrap_or_default();
+    let mut deferred = lowerer.deferred.take().unwrap_or_default();
+    if let Some(word) = mentioning {
+        if let Some(search) = Mentions::for_servers(config, sources, word) {
+            deferred.retain(|server| {
+                search.in_server(
+                    server.entry.file,
+                    server.entry.directive,
+                    &mut server.files_open.clone(),
+                )
+            });
+        }
+    }
     lowerer.finish_sites(0);
     let shared = lowerer.model.mark();
     if deferred.is_empty() {
@@ -226,6 +246,202 @@ pub fn lower_in_windows(
         let window = std::mem::replace(&mut lowerer.model, Model::new(Dialect::Nginx));
         lowerer.model = visit(window, &shared);
         lowerer.model.truncate(&shared);
+    }
+}
+
+/// Whether words stand in a part of the configuration
+/// ([`lower_in_windows`]): in a directive's name or arguments, or in a raw
+/// body, ASCII case aside; comments do not count.
+struct Mentions<'a> {
+    config: &'a LoadedConfig,
+    sources: &'a SourceMap,
+    words: Vec<String>,
+}
+
+/// What the part outside the servers does with the words.
+#[derive(Default)]
+struct SharedUse {
+    /// Something other than a `log_format` or a `map` holds one.
+    elsewhere: bool,
+    /// Variables `map`s set from one.
+    variables: Vec<String>,
+}
+
+impl<'a> Mentions<'a> {
+    /// The words a server must hold to be kept: `word` and the variables
+    /// set from it outside the servers, followed from `map` to `map`;
+    /// `None` when every server is to be kept.
+    fn for_servers(
+        config: &'a LoadedConfig,
+        sources: &'a SourceMap,
+        word: &str,
+    ) -> Option<Mentions<'a>> {
+        let mut search = Mentions {
+            config,
+            sources,
+            words: vec![word.to_ascii_lowercase()],
+        };
+        let in_http = matches!(config.root_context, Context::Http);
+        loop {
+            let mut shared = SharedUse::default();
+            search.shared_file(config.root, in_http, &mut Vec::new(), &mut shared);
+            if shared.elsewhere {
+                return None;
+            }
+            let before = search.words.len();
+            for variable in shared.variables {
+                if !search.words.contains(&variable) {
+                    search.words.push(variable);
+                }
+            }
+            if search.words.len() == before {
+                return Some(search);
+            }
+        }
+    }
+
+    fn in_text(&self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        self.words.iter().any(|word| {
+            let word = word.as_bytes();
+            let Some(&first) = word.first() else {
+                return true;
+            };
+            memchr::memchr2_iter(first, first.to_ascii_uppercase(), bytes).any(|at| {
+                bytes
+                    .get(at..at + word.len())
+                    .is_some_and(|candidate| candidate.eq_ignore_ascii_case(word))
+            })
+        })
+    }
+
+    /// Whether a `server` block holds a word: its text (comments too), or
+    /// a file it includes.
+    fn in_server(&self, file: FileId, server: &Directive, files_open: &mut Vec<FileId>) -> bool {
+        let text = self.sources.get(file).text.as_str();
+        let range = server.range();
+        self.in_text(text.get(range.start..range.end).unwrap_or_default())
+            || server
+                .block()
+                .is_some_and(|block| self.in_included(file, &block.items, files_open))
+    }
+
+    /// Whether a file the `include`s among `items` (nested ones too) load
+    /// holds a word.
+    fn in_included(&self, file: FileId, items: &[Item], files_open: &mut Vec<FileId>) -> bool {
+        let text = self.sources.get(file).text.as_str();
+        items.iter().any(|item| {
+            let Item::Directive(directive) = item else {
+                return false;
+            };
+            if directive.is_named(text, "include") {
+                return self
+                    .config
+                    .include_targets(file, directive)
+                    .iter()
+                    .any(|&target| self.in_whole_file(target, files_open));
+            }
+            directive
+                .block()
+                .is_some_and(|block| self.in_included(file, &block.items, files_open))
+        })
+    }
+
+    fn in_whole_file(&self, file: FileId, files_open: &mut Vec<FileId>) -> bool {
+        if files_open.contains(&file) {
+            return false;
+        }
+        let Some(loaded) = self.config.file(file) else {
+            return false;
+        };
+        files_open.push(file);
+        let found = self.in_text(&self.sources.get(file).text)
+            || self.in_included(file, &loaded.tree.items, files_open);
+        files_open.pop();
+        found
+    }
+
+    fn shared_file(
+        &self,
+        file: FileId,
+        in_http: bool,
+        files_open: &mut Vec<FileId>,
+        shared: &mut SharedUse,
+    ) {
+        if files_open.contains(&file) {
+            return;
+        }
+        let Some(loaded) = self.config.file(file) else {
+            return;
+        };
+        files_open.push(file);
+        self.shared_items(file, &loaded.tree.items, in_http, files_open, shared);
+        files_open.pop();
+    }
+
+    /// What `items` outside the servers of `http` do with the words.
+    fn shared_items(
+        &self,
+        file: FileId,
+        items: &[Item],
+        in_http: bool,
+        files_open: &mut Vec<FileId>,
+        shared: &mut SharedUse,
+    ) {
+        let text = self.sources.get(file).text.as_str();
+        let slice = |range: TextRange| text.get(range.start..range.end).unwrap_or_default();
+        for item in items {
+            match item {
+                Item::Directive(directive) if directive.is_named(text, "include") => {
+                    for &target in self.config.include_targets(file, directive) {
+                        self.shared_file(target, in_http, files_open, shared);
+                    }
+                }
+                Item::Directive(directive) => {
+                    let Some(block) = directive.block() else {
+                        // The tracer reads no log format.
+                        shared.elsewhere |= self.in_text(slice(directive.range()))
+                            && !directive.is_named(text, "log_format");
+                        continue;
+                    };
+                    if in_http && directive.is_named(text, "server") {
+                        continue;
+                    }
+                    if directive.is_named(text, "map") {
+                        let held = self.in_text(slice(directive.range()))
+                            || self.in_included(file, &block.items, files_open);
+                        let variable = match directive.args.as_ref() {
+                            [_, variable] => variable
+                                .value(text)
+                                .strip_prefix('$')
+                                .map(|name| name.trim_matches(['{', '}']).to_ascii_lowercase()),
+                            _ => None,
+                        };
+                        match (held, variable) {
+                            (false, _) => {}
+                            (true, Some(variable)) if !variable.is_empty() => {
+                                shared.variables.push(variable);
+                            }
+                            (true, _) => shared.elsewhere = true,
+                        }
+                        continue;
+                    }
+                    shared.elsewhere |= self.in_text(slice(directive.head_range()));
+                    self.shared_items(
+                        file,
+                        &block.items,
+                        directive.is_named(text, "http"),
+                        files_open,
+                        shared,
+                    );
+                }
+                Item::Raw(range) => shared.elsewhere |= self.in_text(slice(*range)),
+                Item::OrphanBlock(block) => {
+                    self.shared_items(file, &block.items, false, files_open, shared);
+                }
+                Item::Comment(_) | Item::StraySemicolon(_) | Item::StrayClose(_) => {}
+            }
+        }
     }
 }
 

@@ -155,6 +155,7 @@ fn windows_answer_as_the_whole(path: &Path, options: &CheckOptions, servers_per_
         &trace,
         2,
         servers_per_window,
+        None,
         |window, _| {
             windows += 1;
             for site in 0..window.sites.len() {

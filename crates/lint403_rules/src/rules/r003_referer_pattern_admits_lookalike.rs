@@ -287,7 +287,9 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     let mut found: Vec<(Diagnostic, String)> = Vec::new();
     if let Loaded::Nginx(config) = context.config {
         let mut decided_spans = std::collections::HashSet::new();
-        probe::Lowered::in_windows(context, config, |lowered| {
+        // A server that never names the Referer (nor `http` a variable
+        // read from it) has no gate to trace.
+        probe::Lowered::in_windows(context, config, Some("referer"), |lowered| {
             policies.extend(policy_names(lowered));
             let gates = lowered.find_referer_gates(&mut decided_spans);
             lookalike_findings(context, lowered, &gates, &mut found);

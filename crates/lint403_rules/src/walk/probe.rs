@@ -84,9 +84,14 @@ impl<'c> Lowered<'c> {
     /// next, so a rule that traces every site needs a few megabytes where
     /// the whole model of a large configuration takes as much as its
     /// syntax trees. Windows without a site are skipped.
+    ///
+    /// With `mentioning`, only the servers whose text holds that word
+    /// (unless the part outside the servers does; see
+    /// [`lint403_nginx::lower::lower_in_windows`]).
     pub fn in_windows(
         context: &RuleContext<'c>,
         config: &lint403_nginx::LoadedConfig,
+        mentioning: Option<&str>,
         mut visit: impl FnMut(&Lowered<'c>),
     ) {
         let options = TraceOptions {
@@ -103,6 +108,7 @@ impl<'c> Lowered<'c> {
             &options,
             crate::threads_for(context),
             SERVERS_PER_WINDOW,
+            mentioning,
             |model, shared| {
                 let first_new_scope = std::mem::replace(&mut first_new_scope, shared.scopes());
                 if model.sites.is_empty() {
@@ -652,19 +658,28 @@ mod window_tests {
     use super::Lowered;
     use crate::{Loaded, RuleContext};
 
-    /// Servers in three windows, each with a referer gate: most share one
-    /// included line (a gate is reported at its first site only, also
-    /// across windows), some have one of their own, and the `if` of one
-    /// site is the only place that site reads the Referer.
-    #[test]
-    fn windows_find_the_gates_of_the_whole_model() {
-        let dir =
-            std::env::temp_dir().join(format!("lint403-probe-windows-{}", std::process::id()));
+    /// A configuration of `servers` servers (under `http`, which holds
+    /// `http_extra` too) and its gates found in windows with and without
+    /// leaving out the servers that do not name the Referer, with the
+    /// number of windows and of sites lowered each way; and the gates of
+    /// the whole model.
+    struct Found {
+        whole: Vec<String>,
+        windowed: [Vec<String>; 2],
+        windows: [usize; 2],
+        sites: [usize; 2],
+    }
+
+    fn gates_in_windows(label: &str, http_extra: &str, servers: usize) -> Found {
+        let dir = std::env::temp_dir().join(format!(
+            "lint403-probe-windows-{label}-{}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("servers")).expect("temp dir");
         std::fs::write(
             dir.join("nginx.conf"),
-            "events {}\nhttp {\n  include servers/*.conf;\n}\n",
+            format!("events {{}}\nhttp {{\n  {http_extra}\n  include servers/*.conf;\n}}\n"),
         )
         .expect("write");
         std::fs::write(
@@ -672,11 +687,14 @@ mod window_tests {
             "valid_referers none ~example\\.com;\nif ($invalid_referer) { return 403; }\n",
         )
         .expect("write");
-        let servers = 2 * super::SERVERS_PER_WINDOW + 40;
         for index in 0..servers {
-            let guard = match index % 97 {
-                0 => format!("valid_referers none s{index}.example.com ~s{index}\\.example;\n    if ($invalid_referer) {{ return 403; }}"),
-                5 => "if ($http_referer ~ evil) { return 403; }".to_string(),
+            let guard = match (index % 97, index % 7) {
+                (0, _) => format!("valid_referers none s{index}.example.com ~s{index}\\.example;\n    if ($invalid_referer) {{ return 403; }}"),
+                (5, _) => "if ($http_referer ~ evil) { return 403; }".to_string(),
+                // Only through a variable `http` may set from the Referer.
+                (_, 3) => "if ($from_search) { return 403; }".to_string(),
+                // Nothing about the Referer.
+                (_, 4) => "return 200;".to_string(),
                 _ => "include hotlink.conf;".to_string(),
             };
             std::fs::write(
@@ -704,22 +722,112 @@ mod window_tests {
                 .collect()
         };
         let whole = Lowered::of(&context).expect("sites");
-        let expected = described(&whole, whole.referer_gates());
-        let mut windows = 0;
-        let mut found = Vec::new();
-        let mut decided: std::collections::HashSet<Span> = std::collections::HashSet::new();
-        Lowered::in_windows(&context, &config, |lowered| {
-            windows += 1;
-            found.extend(described(
-                lowered,
-                &lowered.find_referer_gates(&mut decided),
-            ));
+        let whole = described(&whole, whole.referer_gates());
+        let mut windows = [0; 2];
+        let mut sites = [0; 2];
+        let windowed = [None, Some("referer")].map(|mentioning| {
+            let slot = usize::from(mentioning.is_some());
+            let mut found = Vec::new();
+            let mut decided: std::collections::HashSet<Span> = std::collections::HashSet::new();
+            Lowered::in_windows(&context, &config, mentioning, |lowered| {
+                windows[slot] += 1;
+                sites[slot] += lowered.model.sites.len();
+                found.extend(described(
+                    lowered,
+                    &lowered.find_referer_gates(&mut decided),
+                ));
+            });
+            found
         });
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(windows, 3);
+        Found {
+            whole,
+            windowed,
+            windows,
+            sites,
+        }
+    }
+
+    /// Servers in three windows, each with a referer gate: most share one
+    /// included line (a gate is reported at its first site only, also
+    /// across windows), some have one of their own, the `if` of one site
+    /// is the only place that site reads the Referer, and some read it
+    /// only through a `map` of `http`. Leaving out the servers that never
+    /// name it (a `log_format` of `http` that does is not a reader) finds
+    /// the same gates.
+    #[test]
+    fn windows_find_the_gates_of_the_whole_model() {
+        let servers = 2 * super::SERVERS_PER_WINDOW + 40;
+        let found = gates_in_windows(
+            "map",
+            "log_format main '$http_referer';\n  map $http_referer $from_search { ~google 1; default 0; }",
+            servers,
+        );
+        assert_eq!(found.windows[0], 3);
         // One shared line, one per site with a policy of its own, and the
         // sites with an `if` on the Referer.
-        assert!(expected.len() > servers / 97, "{expected:#?}");
-        assert_eq!(found, expected);
+        assert!(found.whole.len() > servers / 97, "{:#?}", found.whole);
+        assert_eq!(found.windowed[0], found.whole);
+        assert_eq!(found.windowed[1], found.whole);
+        assert_eq!(found.sites[0], servers);
+        // The servers that `return 200` are left out.
+        assert_eq!(
+            found.sites[1],
+            servers
+                - (0..servers)
+                    .filter(|i| i % 97 != 0 && i % 97 != 5 && i % 7 == 4)
+                    .count()
+        );
+    }
+
+    /// When `http` reads the Referer elsewhere than in a `map` or a
+    /// `log_format`, every server is kept.
+    #[test]
+    fn a_shared_reader_keeps_every_server() {
+        let servers = 300;
+        let found = gates_in_windows(
+            "shared",
+            "proxy_set_header X-From $http_referer;\n  map $http_referer $from_search { ~google 1; default 0; }",
+            servers,
+        );
+        assert_eq!(found.windowed[1], found.whole);
+        assert_eq!(found.sites, [servers, servers]);
+    }
+
+    /// On every nginx fixture and corpus file, the servers left out for
+    /// not naming the Referer hold no gate.
+    #[test]
+    fn leaving_out_servers_that_never_name_the_referer_loses_no_gate() {
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/nginx");
+        let corpus = std::env::var_os("LINT403_CORPUS")
+            .map(|corpus| std::path::PathBuf::from(corpus).join("nginx"));
+        let mut gates = 0;
+        for dir in std::iter::once(fixtures).chain(corpus) {
+            for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+                let Ok(entry) = entry else { continue };
+                let Ok(source) = lint403_core::read::read_source(entry.path()) else {
+                    continue;
+                };
+                let mut sources = SourceMap::new();
+                let root = sources.add(source);
+                let config = lint403_nginx::load(&mut sources, root, &CheckOptions::default());
+                let context = RuleContext::new(&sources, Loaded::Nginx(&config));
+                let [all, named] =
+                    [None, Some("referer")].map(|mentioning| {
+                        let mut found = Vec::new();
+                        let mut decided = std::collections::HashSet::new();
+                        Lowered::in_windows(&context, &config, mentioning, |lowered| {
+                            found.extend(lowered.find_referer_gates(&mut decided).iter().map(
+                                |gate| format!("{} {} {:?}", gate.path, gate.host, gate.span),
+                            ));
+                        });
+                        found
+                    });
+                assert_eq!(all, named, "{}", entry.path().display());
+                gates += all.len();
+            }
+        }
+        assert!(gates >= 5, "{gates} gates");
     }
 }
