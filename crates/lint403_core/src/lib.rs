@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod dialect;
 pub mod digest;
 pub mod facts;
+pub mod fit;
 pub mod fsview;
 pub mod glob;
 pub mod hashing;

@@ -833,13 +833,13 @@ impl Model {
     /// per directive): call once the model is complete.
     pub fn shrink_to_fit(&mut self) {
         for scope in &mut self.scopes {
-            scope.rules.shrink_to_fit();
-            scope.children.shrink_to_fit();
+            crate::fit::exactly_in(&mut scope.rules);
+            crate::fit::exactly_in(&mut scope.children);
         }
-        self.scopes.shrink_to_fit();
-        self.sites.shrink_to_fit();
-        self.global.shrink_to_fit();
-        self.gaps.shrink_to_fit();
+        crate::fit::exactly_in(&mut self.scopes);
+        crate::fit::exactly_in(&mut self.sites);
+        crate::fit::exactly_in(&mut self.global);
+        crate::fit::exactly_in(&mut self.gaps);
     }
 
     /// How far the model's lists reach now, to go back to with

@@ -226,7 +226,8 @@ fn line_starts(text: &str) -> Vec<u32> {
             starts.push(start);
         }
     }
-    starts
+    // Kept for the whole run, one per line: without the room a guess left.
+    crate::fit::exactly(starts)
 }
 
 fn clamp_to_char_boundary(text: &str, offset: usize) -> usize {

@@ -426,7 +426,9 @@ impl Builder<'_> {
             (false, Some(open)) => self.push(Node::Section(Box::new(Section {
                 kind: frame.kind,
                 open,
-                body: frame.body,
+                // Without the room pushing left: a vhost file has tens of
+                // thousands of sections.
+                body: lint403_core::fit::exactly(frame.body),
                 close,
                 flattened: false,
             }))),
@@ -596,7 +598,7 @@ impl Builder<'_> {
         let nodes = self
             .frames
             .pop()
-            .map(|frame| frame.body)
+            .map(|frame| lint403_core::fit::exactly(frame.body))
             .unwrap_or_default();
         ParsedFile {
             nodes,
