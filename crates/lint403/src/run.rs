@@ -133,7 +133,7 @@ pub fn check(request: &CheckRequest) -> Report {
         } else {
             SourceMap::new()
         };
-        let units = parallel_map(phase, |(path, input)| {
+        let units = checked_apart_by_size(phase, |(path, input)| {
             check_file(request, path, input, base.clone())
         });
         for unit in units {
@@ -453,6 +453,40 @@ impl Merged {
 
 /// `work` over `items` on every core, results in the order of `items`
 /// ([`lint403_core::cores::map`], with each item moved into its work).
+/// A file at least this large is checked on its own, before the others of
+/// its phase: it runs its rules on every core itself
+/// ([`lint403_rules::is_large`]), and checked beside a thousand small
+/// files it held its peak while their sources and findings piled up
+/// (scale-100 benchmark: 30–35 MiB more at the whole check's peak).
+const CHECKED_ALONE_BYTES: u64 = 1 << 20;
+
+/// `work` over a phase's files, the large ones one at a time first, then
+/// the others in parallel; the results in the order of `phase`.
+fn checked_apart_by_size<R: Send>(
+    phase: Vec<(PathBuf, Input)>,
+    work: impl Fn((PathBuf, Input)) -> R + Sync,
+) -> Vec<R> {
+    let (alone, together): (Vec<_>, Vec<_>) =
+        phase
+            .into_iter()
+            .enumerate()
+            .partition(|(_, (path, input))| {
+                !matches!(input, Input::Stdin(_))
+                    && std::fs::metadata(path).is_ok_and(|meta| meta.len() >= CHECKED_ALONE_BYTES)
+            });
+    if alone.is_empty() {
+        return parallel_map(together.into_iter().map(|(_, item)| item).collect(), work);
+    }
+    let mut done: Vec<(usize, R)> = alone
+        .into_iter()
+        .map(|(index, item)| (index, work(item)))
+        .collect();
+    let (indexes, items): (Vec<usize>, Vec<_>) = together.into_iter().unzip();
+    done.extend(indexes.into_iter().zip(parallel_map(items, &work)));
+    done.sort_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
 fn parallel_map<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
     // Each cell is handed to exactly one thread, which takes its item out.
     let cells: Vec<std::sync::Mutex<Option<T>>> = items
@@ -536,4 +570,50 @@ fn sort_diagnostics(report: &mut Report) {
         .diagnostics
         .extend(keyed.into_iter().map(|(_, diagnostic)| diagnostic));
     report.diagnostics.dedup();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::{checked_apart_by_size, Input, CHECKED_ALONE_BYTES};
+
+    /// A large file is checked first and alone; the results come in the
+    /// phase's order all the same.
+    #[test]
+    fn a_large_file_is_checked_first_and_results_keep_their_order() {
+        let dir = std::env::temp_dir().join(format!("lint403-apart-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let sizes = [
+            10,
+            20,
+            usize::try_from(CHECKED_ALONE_BYTES).unwrap_or(1 << 20),
+            30,
+        ];
+        let phase: Vec<(PathBuf, Input)> = sizes
+            .iter()
+            .enumerate()
+            .map(|(index, &size)| {
+                let path = dir.join(format!("{index}.conf"));
+                std::fs::write(&path, "#".repeat(size)).expect("write");
+                (path, Input::Found)
+            })
+            .collect();
+        let started = std::sync::Mutex::new(Vec::new());
+        let results = checked_apart_by_size(phase, |(path, _)| {
+            let name = path
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned());
+            started.lock().expect("lock").push(name.clone());
+            name
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+        let names: Vec<String> = (0..sizes.len())
+            .map(|index| format!("{index}.conf"))
+            .collect();
+        assert_eq!(results, names.iter().cloned().map(Some).collect::<Vec<_>>());
+        let started = started.into_inner().expect("lock");
+        assert_eq!(started.first(), Some(&Some("2.conf".to_string())));
+    }
 }
