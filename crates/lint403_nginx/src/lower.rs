@@ -250,8 +250,9 @@ pub fn lower_in_windows(
 }
 
 /// Whether words stand in a part of the configuration
-/// ([`lower_in_windows`]): in a directive's name or arguments, or in a raw
-/// body, ASCII case aside; comments do not count.
+/// ([`lower_in_windows`]), ASCII case aside: outside the servers, in a
+/// directive's name or arguments or a raw body; in a server, anywhere in
+/// its text or a file it includes (comments too: a server is kept on less).
 struct Mentions<'a> {
     config: &'a LoadedConfig,
     sources: &'a SourceMap,

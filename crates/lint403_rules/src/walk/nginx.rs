@@ -8,34 +8,14 @@ use lint403_core::{FileId, SourceMap, Span};
 use lint403_nginx::syntax::{Directive, Item};
 use lint403_nginx::LoadedConfig;
 
-/// A directive and where it stands.
-pub struct Visit<'a, 'p> {
-    pub file: FileId,
-    pub text: &'a str,
-    pub directive: &'a Directive,
-    /// Enclosing block directives of its own file, outermost first.
-    pub parents: &'p [Parent<'a>],
-}
-
-/// An enclosing block directive.
-#[derive(Clone, Copy)]
-pub struct Parent<'a> {
+/// A directive of a file.
+pub struct Visit<'a> {
     pub file: FileId,
     pub text: &'a str,
     pub directive: &'a Directive,
 }
 
-impl Parent<'_> {
-    pub fn name(&self) -> Cow<'_, str> {
-        self.directive.name(self.text)
-    }
-}
-
-impl<'a> Visit<'a, '_> {
-    pub fn name(&self) -> Cow<'a, str> {
-        self.directive.name(self.text)
-    }
-
+impl<'a> Visit<'a> {
     /// Whether the directive is named `name` (by its table entry when nginx
     /// knows the name, without reading the text).
     pub fn is(&self, name: &str) -> bool {
@@ -50,65 +30,31 @@ impl<'a> Visit<'a, '_> {
             .map(|word| word.value(self.text))
     }
 
-    /// The unescaped argument values.
-    pub fn args(&self) -> Vec<Cow<'a, str>> {
-        self.directive
-            .args
-            .iter()
-            .map(|word| word.value(self.text))
-            .collect()
-    }
-
-    pub fn span(&self) -> Span {
-        Span::new(self.file, self.directive.range())
-    }
-
-    pub fn name_span(&self) -> Span {
-        Span::new(self.file, self.directive.name.range())
-    }
-
+    /// Argument `index`'s span (the name's when there is none).
     pub fn arg_span(&self, index: usize) -> Span {
         self.directive.args.get(index).map_or_else(
-            || self.name_span(),
+            || Span::new(self.file, self.directive.name.range()),
             |word| Span::new(self.file, word.range()),
         )
-    }
-
-    /// The innermost enclosing block.
-    pub fn parent(&self) -> Option<&Parent<'a>> {
-        self.parents.last()
     }
 }
 
 /// Calls `visit` once for every directive of every file of the
 /// configuration, nested ones too, file by file in the order they were
 /// first reached: for the questions a line answers on its own, wherever
-/// it is included (`parents` holds the blocks within its own file only).
+/// it is included.
 pub fn each_directive<'a>(
     config: &'a LoadedConfig,
     sources: &'a SourceMap,
-    mut visit: impl FnMut(&Visit<'a, '_>),
+    mut visit: impl FnMut(&Visit<'a>),
 ) {
-    let mut parents: Vec<Parent<'a>> = Vec::new();
     for loaded in &config.files {
         let text = sources.get(loaded.id).text.as_str();
-        each_in(
-            loaded.id,
-            text,
-            &loaded.tree.items,
-            &mut parents,
-            &mut visit,
-        );
+        each_in(loaded.id, text, &loaded.tree.items, &mut visit);
     }
 }
 
-fn each_in<'a>(
-    file: FileId,
-    text: &'a str,
-    items: &'a [Item],
-    parents: &mut Vec<Parent<'a>>,
-    visit: &mut impl FnMut(&Visit<'a, '_>),
-) {
+fn each_in<'a>(file: FileId, text: &'a str, items: &'a [Item], visit: &mut impl FnMut(&Visit<'a>)) {
     for item in items {
         let Item::Directive(directive) = item else {
             continue;
@@ -117,16 +63,10 @@ fn each_in<'a>(
             file,
             text,
             directive,
-            parents,
         });
+        // Nesting is bounded by the parser (deeper blocks are raw).
         if let Some(block) = directive.block() {
-            parents.push(Parent {
-                file,
-                text,
-                directive,
-            });
-            each_in(file, text, &block.items, parents, visit);
-            parents.pop();
+            each_in(file, text, &block.items, visit);
         }
     }
 }
