@@ -1023,7 +1023,7 @@ pub struct LocationRegexes {
     /// Slots in [`LocationRegexes::engines`] by pattern text, indexed by
     /// the case-insensitive flag: the same text under `~` and `~*` is two
     /// patterns.
-    by_case: [std::collections::HashMap<String, usize>; 2],
+    by_case: [std::collections::HashMap<String, usize, lint403_core::hashing::FastHash>; 2],
     /// Each distinct pattern with its engine, compiled on first use. Each
     /// slot keeps its engine, so a test does not take the process-wide
     /// cache's lock.
