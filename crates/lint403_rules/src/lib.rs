@@ -245,7 +245,9 @@ impl<'a> RuleContext<'a> {
         }
     }
 
-    /// An nginx configuration's block tree; `None` for the other dialects.
+    /// An nginx configuration's block tree (in a window's context, the
+    /// window's: [`walk::nginx::Tree::build_window`]); `None` for the
+    /// other dialects.
     pub fn nginx_tree(&self) -> Option<&walk::nginx::Tree<'a>> {
         let Loaded::Nginx(config) = self.config else {
             return None;
