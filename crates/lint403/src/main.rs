@@ -1,9 +1,7 @@
-// The check allocates and frees millions of small nodes per large
-// configuration; mimalloc's thread-local free lists cost a fraction of
-// glibc malloc's there (see docs/performance.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: lint403_alloc::Allocator = lint403_alloc::Allocator;
 
 fn main() -> std::process::ExitCode {
+    lint403_alloc::tune();
     lint403::cli::main()
 }

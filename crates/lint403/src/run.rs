@@ -140,6 +140,20 @@ pub fn check(request: &CheckRequest) -> Report {
             merged.add(&mut report, unit);
         }
     }
+    for (file, reason) in report.sources.unpark() {
+        let path = report.sources.get(file).path.display().to_string();
+        report.diagnostics.push(
+            Diagnostic::new(
+                codes::FILE_UNREADABLE,
+                Span::new(file, TextRange::empty(0)),
+                format!(
+                    "cannot read {path} again to show its findings: {reason}; \
+                     they are listed without its text"
+                ),
+            )
+            .with_help("check again once the file is no longer being changed"),
+        );
+    }
     let dialect_of = |path: &Path| request.dialect.or_else(|| request.config.dialect_of(path));
     crate::expect::check(&request.config, &mut report, &dialect_of);
     let files: Vec<(FileId, Dialect)> = report
@@ -282,6 +296,9 @@ enum Unit {
         file: FileId,
         dialect: Dialect,
         output: CheckOutput,
+        /// Whether the texts it read may be set aside once it is merged
+        /// ([`SourceMap::park`]).
+        parkable: bool,
     },
     Unreadable {
         path: PathBuf,
@@ -301,6 +318,15 @@ fn stable_partition<T>(items: &mut Vec<T>, keep: impl Fn(&T) -> bool) -> usize {
     kept
 }
 
+/// A checked unit that read at least this much text from disk has its
+/// files' texts set aside once merged ([`SourceMap::park`]) and read again
+/// when the run is done: the size at which its rules run on every core
+/// ([`lint403_rules::is_large`]); a repository of small files keeps its
+/// texts and reads each file once. An Apache unit keeps its texts: the
+/// rules of a `.htaccess` load a main server configuration again, with
+/// the files it includes, from the run's sources.
+const PARKED_MIN_BYTES: usize = 256 * 1024;
+
 fn is_htaccess(path: &Path) -> bool {
     path.file_name()
         .is_some_and(|name| name.to_string_lossy().eq_ignore_ascii_case(".htaccess"))
@@ -311,6 +337,7 @@ fn is_htaccess(path: &Path) -> bool {
 fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: SourceMap) -> Unit {
     let seeded = sources.len();
     let explicit = !matches!(input, Input::Found);
+    let from_disk = !matches!(input, Input::Stdin(_));
     let source = match input {
         Input::Stdin(source) => source,
         Input::Found | Input::Named => match read::read_source(&path) {
@@ -344,6 +371,11 @@ fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: Sour
         path_map: request.config.paths.clone(),
     };
     let output = check_one(&mut sources, file, dialect, &options, &request.config);
+    let read: usize = sources
+        .iter()
+        .skip(seeded)
+        .map(|(_, source)| source.text.len())
+        .sum();
     Unit::Checked {
         path,
         sources,
@@ -351,6 +383,7 @@ fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: Sour
         file,
         dialect,
         output,
+        parkable: from_disk && read >= PARKED_MIN_BYTES && dialect != Dialect::Apache,
     }
 }
 
@@ -405,6 +438,7 @@ impl Merged {
                 file,
                 dialect,
                 output,
+                parkable,
             } => {
                 if !self.first_sight(&path) {
                     // Checked already, in the context of an earlier file.
@@ -418,10 +452,19 @@ impl Merged {
                     .map(|index| FileId(u32::try_from(index).unwrap_or(u32::MAX)))
                     .collect();
                 for (id, source) in sources.iter().skip(seeded) {
+                    let known = report.sources.len();
                     let id = *self
                         .ids
                         .entry(source.path.clone())
                         .or_insert_with(|| report.sources.add_shared(sources.shared(id)));
+                    if parkable
+                        && id.0 as usize >= known
+                        && !lint403_rules::walk::run_sources::is_read_by_htaccess_rules(
+                            &source.path,
+                        )
+                    {
+                        report.sources.park(id);
+                    }
                     map.push(id);
                 }
                 let remap = |id: FileId| map[id.0 as usize];

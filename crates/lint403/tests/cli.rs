@@ -2,6 +2,7 @@
 //! binary: JSON shape and order, exit codes, unreadable inputs, dialect
 //! detection.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -362,4 +363,61 @@ fn hostile_inputs_each_get_a_diagnostic_and_the_rest_is_still_checked() {
             "every diagnostic has a help line: {diagnostic}"
         );
     }
+}
+
+/// The texts of a large configuration are set aside once it is checked
+/// and read again for the report: its findings keep their lines, their
+/// snippets and their suppressions.
+#[test]
+fn a_large_configurations_findings_keep_their_text() {
+    let dir = Scratch::new("large");
+    dir.write(
+        "nginx/nginx.conf",
+        "events {}\nhttp {\n    include conf.d/*.conf;\n}\n",
+    );
+    // Well above the 256 KiB from which texts are set aside.
+    let mut padding = String::new();
+    for n in 0..4000 {
+        let port = 20000 + n % 1000;
+        let _ = write!(
+            padding,
+            "server {{\n    listen {port};\n    server_name s{n}.example;\n    \
+             location / {{ root /srv/{n}; }}\n}}\n"
+        );
+    }
+    let findings = "server {\n    listen 80;\n    server_name ünï.example;\n    \
+                    location /admin/ {\n        deny all;\n        allow 10.1.2.3;\n    }\n    \
+                    location /ops/ {\n        deny all;\n        \
+                    # lint403: ignore[A001] the allow documents who asked\n        \
+                    allow 10.1.2.4;\n    }\n}\n";
+    let text = padding + findings;
+    assert!(text.len() > 300 * 1024);
+    dir.write("nginx/conf.d/sites.conf", &text);
+    let line = 4000 * 5 + 6;
+
+    let concise = lint403(&["check", ".", "--isolated", "--format", "concise"], &dir.0);
+    let concise = String::from_utf8_lossy(&concise.stdout);
+    let a001: Vec<&str> = concise.lines().filter(|l| l.contains(" A001 ")).collect();
+    assert_eq!(
+        a001,
+        vec![format!("nginx/conf.d/sites.conf:{line}:9: A001 acl-entry-shadowed [error] GET /admin/ from 10.1.2.3 → 403: `deny all` matches first, so `allow 10.1.2.3` is never reached").as_str()],
+        "one finding, at its line, the other suppressed:\n{concise}"
+    );
+    let full = lint403(
+        &[
+            "check",
+            ".",
+            "--isolated",
+            "--format",
+            "full",
+            "--color",
+            "never",
+        ],
+        &dir.0,
+    );
+    let full = String::from_utf8_lossy(&full.stdout);
+    assert!(
+        full.contains(&format!("{line} │         allow 10.1.2.3;")),
+        "the snippet shows the file's text:\n{full}"
+    );
 }

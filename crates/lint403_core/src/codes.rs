@@ -123,7 +123,9 @@ pub const FILE_UNREADABLE: Code = Code {
     doc: r"## What it does
 Reports a configuration file that exists in name but cannot be read: a directory where a file is
 expected, a FIFO or socket, a dangling symbolic link, a symbolic link loop, a permission error,
-or a file larger than lint403 reads.
+or a file larger than lint403 reads. Also a file of a large configuration that changed or
+vanished while it was checked: its text is read again to show the findings, which are then
+listed without it.
 
 ## Why it causes 403
 lint403 cannot say what such a file allows or denies, and the server usually cannot read it

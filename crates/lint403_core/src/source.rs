@@ -100,6 +100,30 @@ pub struct SourceFile {
     /// As `u32`: half the memory of `usize` offsets, and a text too long
     /// for them (over 4 GiB) is never read (see `read::MAX_FILE_SIZE`).
     line_starts: Vec<u32>,
+    /// Set while the text is set aside ([`SourceMap::park`]): what the
+    /// bytes read were, to tell them from what is on disk when they are
+    /// read again.
+    parked: Option<Fingerprint>,
+}
+
+/// A file's length and a hash of its bytes: enough to tell whether a file
+/// read twice in one run changed in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint {
+    length: usize,
+    hash: u64,
+}
+
+impl Fingerprint {
+    fn of(bytes: &[u8]) -> Fingerprint {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = crate::hashing::FastHash.build_hasher();
+        hasher.write(bytes);
+        Fingerprint {
+            length: bytes.len(),
+            hash: hasher.finish(),
+        }
+    }
 }
 
 impl SourceFile {
@@ -132,7 +156,14 @@ impl SourceFile {
             text,
             encoding,
             line_starts,
+            parked: None,
         }
+    }
+
+    /// Whether the text is set aside ([`SourceMap::park`]): it reads as
+    /// empty until [`SourceMap::unpark`].
+    pub fn is_parked(&self) -> bool {
+        self.parked.is_some()
     }
 
     /// The file's bytes exactly as read (empty when it could not be read).
@@ -312,6 +343,57 @@ impl SourceMap {
         self.add_shared(std::sync::Arc::new(file))
     }
 
+    /// Sets the text of `id` aside (reads as empty, [`SourceFile::is_parked`])
+    /// until [`SourceMap::unpark`] reads the file again. For the files of a
+    /// large configuration that was checked and that no file checked later
+    /// reads: their texts are only needed again to show the findings, and
+    /// held meanwhile they sat under the next large configuration's peak
+    /// (65 MiB of the scale-100 benchmark's 355). Files of the shared part
+    /// ([`SourceMap::frozen`]) and files not read from disk stay as they are.
+    pub fn park(&mut self, id: FileId) {
+        let Some(index) = (id.0 as usize).checked_sub(self.frozen.len()) else {
+            return;
+        };
+        let Some(slot) = self.own.get_mut(index) else {
+            return;
+        };
+        if slot.parked.is_some() {
+            return;
+        }
+        let parked = SourceFile {
+            path: slot.path.clone(),
+            original: None,
+            text: String::new(),
+            encoding: slot.encoding,
+            line_starts: vec![0],
+            parked: Some(Fingerprint::of(slot.bytes())),
+        };
+        *slot = std::sync::Arc::new(parked);
+    }
+
+    /// Reads every parked file again. A file that cannot be read, or whose
+    /// bytes are not the ones checked (it changed during the run), stays
+    /// parked, with the reason: its findings' offsets are not about what is
+    /// on disk now.
+    pub fn unpark(&mut self) -> Vec<(FileId, String)> {
+        let first = self.frozen.len();
+        let mut failed = Vec::new();
+        for (index, slot) in self.own.iter_mut().enumerate() {
+            let Some(checked) = slot.parked else {
+                continue;
+            };
+            let id = FileId(u32::try_from(first + index).unwrap_or(u32::MAX));
+            match crate::read::read_source(&slot.path) {
+                Ok(file) if Fingerprint::of(file.bytes()) == checked => {
+                    *slot = std::sync::Arc::new(file);
+                }
+                Ok(_) => failed.push((id, "it changed while it was checked".to_string())),
+                Err(error) => failed.push((id, error.to_string())),
+            }
+        }
+        failed
+    }
+
     /// Adds a file another map holds too, without copying it.
     pub fn add_shared(&mut self, file: std::sync::Arc<SourceFile>) -> FileId {
         let id = FileId(u32::try_from(self.len()).unwrap_or(u32::MAX));
@@ -464,5 +546,60 @@ mod tests {
         let emoji = file.text.find('😀').unwrap_or_default();
         assert_eq!(file.original_offset(emoji), 10);
         assert_eq!(file.original_offset(emoji + 4), 14);
+    }
+
+    /// A parked file reads as empty, and unparking reads it again: its
+    /// text, encoding and lines are those it was checked with.
+    #[test]
+    fn a_parked_file_comes_back_as_it_was_read() {
+        let dir = std::env::temp_dir().join(format!("lint403-park-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (same, changed, gone) = (
+            dir.join("same.conf"),
+            dir.join("changed.conf"),
+            dir.join("gone.conf"),
+        );
+        let text = "server {\n    deny all;\n}\n";
+        for path in [&same, &changed, &gone] {
+            std::fs::write(path, text).expect("write");
+        }
+        let mut sources = SourceMap::new();
+        let kept = sources.add(SourceFile::from_bytes("kept.conf", b"stays".to_vec()));
+        let mut sources = sources.frozen();
+        let ids: Vec<FileId> = [&same, &changed, &gone]
+            .into_iter()
+            .map(|path| sources.add(crate::read::read_source(path).expect("read")))
+            .collect();
+        for &id in &ids {
+            sources.park(id);
+            assert!(sources.get(id).is_parked());
+            assert_eq!(sources.get(id).text, "");
+            assert_eq!(sources.get(id).line_count(), 1);
+        }
+        // The shared part is other maps' too, and is left as it is.
+        sources.park(kept);
+        assert!(!sources.get(kept).is_parked());
+
+        std::fs::write(&changed, text.replace("deny", "allow")).expect("write");
+        std::fs::remove_file(&gone).expect("remove");
+        let failed = sources.unpark();
+        let _ = std::fs::remove_dir_all(&dir);
+
+        let reasons: Vec<FileId> = failed.iter().map(|(id, _)| *id).collect();
+        assert_eq!(reasons, vec![ids[1], ids[2]]);
+        assert_eq!(failed[0].1, "it changed while it was checked");
+        assert!(!sources.get(ids[0]).is_parked());
+        assert_eq!(sources.get(ids[0]).text, text);
+        assert_eq!(sources.get(ids[0]).line_col(16).line, 2);
+        assert!(
+            sources.get(ids[1]).is_parked(),
+            "a changed file stays parked"
+        );
+        assert!(
+            sources.get(ids[2]).is_parked(),
+            "a vanished file stays parked"
+        );
+        assert_eq!(sources.get(kept).text, "stays");
     }
 }

@@ -90,6 +90,16 @@ fn is_named_main(source: &SourceFile) -> bool {
     !source.text.is_empty() && lint403_apache::is_main_config_name(&source.path)
 }
 
+/// Whether the rules of a `.htaccess` may read the file at `path` from
+/// the run's sources ([`parent_candidates`], [`main_configurations`]): a
+/// file whose resolved name is `.htaccess`, or a main configuration. Such
+/// a file keeps its text for the whole run; any other may have it set
+/// aside (`SourceMap::park`) once checked.
+pub fn is_read_by_htaccess_rules(path: &Path) -> bool {
+    lint403_apache::is_main_config_name(path)
+        || canonical_path(path).file_name() == Some(std::ffi::OsStr::new(".htaccess"))
+}
+
 /// What a file of the run can be to [`parent_candidates`].
 enum Candidate {
     /// A `.htaccess`, with its directory.
