@@ -121,3 +121,54 @@ fn gitlab_fingerprints_are_unique() {
         .collect();
     assert_eq!(prints.len(), issues.len());
 }
+
+/// A file whose text was set aside and could not be read again (it
+/// vanished during the run) keeps findings whose offsets point past its
+/// empty text: every format still renders them, naming the file, and the
+/// full format draws no snippet rather than failing.
+#[test]
+fn findings_of_a_file_that_vanished_during_the_run_render_in_every_format() {
+    use lint403::run::{CheckedFile, Report};
+    use lint403_core::{codes, Diagnostic, Dialect, SourceMap, Span, TextRange};
+
+    let dir = std::env::temp_dir().join(format!("lint403-vanished-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("sites.conf");
+    std::fs::write(&path, "server {\n    listen 80;\n    deny all;\n}\n").expect("write");
+    let mut sources = SourceMap::new();
+    let file = sources.add(lint403_core::read::read_source(&path).expect("read"));
+    sources.park(file);
+    std::fs::remove_file(&path).expect("remove");
+    let failed = sources.unpark();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(failed.len(), 1, "the file is gone: {failed:?}");
+
+    let report = Report {
+        sources,
+        files: vec![CheckedFile {
+            file,
+            dialect: Dialect::Nginx,
+            parsed: true,
+        }],
+        diagnostics: vec![Diagnostic::new(
+            codes::SYNTAX_ERROR,
+            Span::new(file, TextRange::new(27, 36)),
+            "a finding made while the file was there",
+        )
+        .with_related(Span::new(file, TextRange::new(9, 20)), "related")],
+        undetected: Vec::new(),
+    };
+    let rendered = [
+        lint403::render::full::render(&report, false),
+        lint403::render::concise::render(&report),
+        lint403::render::json::render(&report),
+        lint403::render::sarif::render(&report),
+        lint403::render::github::render(&report),
+        lint403::render::checkstyle::render(&report),
+        lint403::render::gitlab::render(&report),
+    ];
+    for output in rendered {
+        assert!(output.contains("sites.conf"), "names the file:\n{output}");
+    }
+}
