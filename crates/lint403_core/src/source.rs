@@ -349,7 +349,8 @@ impl SourceMap {
     /// reads: their texts are only needed again to show the findings, and
     /// held meanwhile they sat under the next large configuration's peak
     /// (65 MiB of the scale-100 benchmark's 355). Files of the shared part
-    /// ([`SourceMap::frozen`]) and files not read from disk stay as they are.
+    /// ([`SourceMap::frozen`]) stay as they are; the caller parks only files
+    /// it read from disk.
     pub fn park(&mut self, id: FileId) {
         let Some(index) = (id.0 as usize).checked_sub(self.frozen.len()) else {
             return;
@@ -371,24 +372,35 @@ impl SourceMap {
         *slot = std::sync::Arc::new(parked);
     }
 
-    /// Reads every parked file again. A file that cannot be read, or whose
-    /// bytes are not the ones checked (it changed during the run), stays
-    /// parked, with the reason: its findings' offsets are not about what is
-    /// on disk now.
+    /// Reads every parked file again, on every core. A file that cannot be
+    /// read, or whose bytes are not the ones checked (it changed during the
+    /// run), stays parked, with the reason: its findings' offsets are not
+    /// about what is on disk now.
     pub fn unpark(&mut self) -> Vec<(FileId, String)> {
+        let parked: Vec<(usize, PathBuf, Fingerprint)> = self
+            .own
+            .iter()
+            .enumerate()
+            .filter_map(|(index, slot)| Some((index, slot.path.clone(), slot.parked?)))
+            .collect();
+        let read = crate::cores::map(&parked, crate::cores::available(), |(_, path, checked)| {
+            match crate::read::read_source(path) {
+                Ok(file) if Fingerprint::of(file.bytes()) == *checked => Ok(file),
+                Ok(_) => Err("it changed while it was checked".to_string()),
+                Err(error) => Err(error.to_string()),
+            }
+        });
         let first = self.frozen.len();
         let mut failed = Vec::new();
-        for (index, slot) in self.own.iter_mut().enumerate() {
-            let Some(checked) = slot.parked else {
-                continue;
-            };
-            let id = FileId(u32::try_from(first + index).unwrap_or(u32::MAX));
-            match crate::read::read_source(&slot.path) {
-                Ok(file) if Fingerprint::of(file.bytes()) == checked => {
-                    *slot = std::sync::Arc::new(file);
+        for ((index, _, _), file) in parked.into_iter().zip(read) {
+            match file {
+                Ok(file) => self.own[index] = std::sync::Arc::new(file),
+                Err(reason) => {
+                    failed.push((
+                        FileId(u32::try_from(first + index).unwrap_or(u32::MAX)),
+                        reason,
+                    ));
                 }
-                Ok(_) => failed.push((id, "it changed while it was checked".to_string())),
-                Err(error) => failed.push((id, error.to_string())),
             }
         }
         failed
