@@ -10,9 +10,9 @@ pub use mimalloc::MiMalloc as Allocator;
 /// before mimalloc gives it back to the system. mimalloc's own default is
 /// a second: long enough that the memory of a large nginx configuration,
 /// freed once checked, was still held while the next large file (an
-/// Apache configuration) was parsed, and the two peaks added up (scale-100
-/// benchmark: 310–335 MiB at 1000 ms, 265–272 MiB at 50 ms, 259 MiB at 0 ms
-/// for 0.5 s more system time).
+/// Apache configuration) was parsed, and the two peaks added up (the
+/// delays measured, and what each cost in system time, are in
+/// `docs/performance.md`, twelfth session).
 pub const PURGE_DELAY_MS: i32 = 50;
 
 /// mimalloc's index of the purge delay among its options
@@ -52,9 +52,8 @@ mod tests {
     }
 
     /// Option 15 is the purge delay: it starts at mimalloc's default of
-    /// 1000 ms, and [`tune`] sets it. A
-    /// mimalloc whose options were renumbered fails here rather than
-    /// having some other option set.
+    /// 1000 ms, and [`tune`] sets it. A mimalloc whose options were
+    /// renumbered fails here rather than having some other option set.
     #[test]
     fn tune_sets_the_purge_delay() {
         if std::env::var_os(PURGE_DELAY_VARIABLE).is_some() {
