@@ -383,12 +383,16 @@ fn run_in_windows(
         .filter(|&&rule| !windowed(rules[rule]))
         .map(|&rule| Work::Rule(rule))
         .collect();
-    for (window, slot) in windows.iter().enumerate() {
-        for &rule in order.iter().filter(|&&rule| windowed(rules[rule])) {
-            work.push(Work::Window { window, rule });
-            slot.rules_left
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
+    let windowed_rules: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&rule| windowed(rules[rule]))
+        .collect();
+    for (window, rule) in window_order(windows.len(), &windowed_rules) {
+        work.push(Work::Window { window, rule });
+        windows[window]
+            .rules_left
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
     let found: Vec<(usize, Vec<Diagnostic>)> = lint403_core::cores::map(&work, threads, |piece| {
         let mut diagnostics = Vec::new();
@@ -425,6 +429,31 @@ fn run_in_windows(
     });
     let once = std::mem::take(&mut *lock(&context.across_windows.first_window_findings));
     join_findings(&rules, found, once)
+}
+
+/// The order in which the windows' rules are handed out: each window's
+/// first rule, which builds the window's block tree, comes before the rest
+/// of the previous window. A thread that takes a window's second rule
+/// while the first still builds the tree waits for it; in window order,
+/// one core stood idle for every window's tree (a tenth of the nginx
+/// part's time at scale 100). Ahead by one window, the tree is built while
+/// the other threads finish the window before, and one more tree stands
+/// at a time. Each rule still sees the windows in reading order.
+fn window_order(windows: usize, rules: &[usize]) -> Vec<(usize, usize)> {
+    let Some((&first, rest)) = rules.split_first() else {
+        return Vec::new();
+    };
+    let mut order = Vec::with_capacity(windows * rules.len());
+    if windows > 0 {
+        order.push((0, first));
+    }
+    for window in 0..windows {
+        if window + 1 < windows {
+            order.push((window + 1, first));
+        }
+        order.extend(rest.iter().map(|&rule| (window, rule)));
+    }
+    order
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -602,7 +631,9 @@ pub fn find(code_or_name: &str) -> Option<&'static Rule> {
 mod tests {
     use lint403_core::{CheckOptions, Diagnostic, Dialect, SourceMap};
 
-    use super::{reads_model, reads_tree, run_in_windows, Loaded, RuleContext, RULES};
+    use super::{
+        reads_model, reads_tree, run_in_windows, window_order, Loaded, RuleContext, RULES,
+    };
 
     /// A run's findings as the report shows them: in order, each once.
     fn as_reported(mut diagnostics: Vec<Diagnostic>) -> Vec<String> {
@@ -645,6 +676,48 @@ mod tests {
                     .is_some_and(|extension| extension == "conf")
             })
             .collect()
+    }
+
+    /// Every window's rules are handed out once; each window's first rule
+    /// comes before the rest of the window before it, and every rule sees
+    /// the windows in reading order.
+    #[test]
+    fn window_order_builds_each_tree_a_window_ahead() {
+        assert_eq!(
+            window_order(3, &[7, 8, 9]),
+            [
+                (0, 7),
+                (1, 7),
+                (0, 8),
+                (0, 9),
+                (2, 7),
+                (1, 8),
+                (1, 9),
+                (2, 8),
+                (2, 9)
+            ]
+        );
+        assert_eq!(window_order(1, &[7, 8]), [(0, 7), (0, 8)]);
+        assert_eq!(window_order(0, &[7, 8]), []);
+        assert_eq!(window_order(4, &[]), []);
+        for (windows, rules) in [(1, 1), (2, 1), (5, 3), (36, 20)] {
+            let rule_list: Vec<usize> = (0..rules).collect();
+            let order = window_order(windows, &rule_list);
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            let expected: Vec<(usize, usize)> = (0..windows)
+                .flat_map(|window| (0..rules).map(move |rule| (window, rule)))
+                .collect();
+            assert_eq!(sorted, expected);
+            for rule in 0..rules {
+                let seen: Vec<usize> = order
+                    .iter()
+                    .filter(|(_, r)| *r == rule)
+                    .map(|(window, _)| *window)
+                    .collect();
+                assert!(seen.windows(2).all(|pair| pair[0] < pair[1]), "{seen:?}");
+            }
+        }
     }
 
     /// The block-tree rules on windows of servers find what they find on

@@ -57,11 +57,19 @@ impl Bytes {
     }
 
     fn range(low: u8, high: u8) -> Bytes {
-        let mut set = Bytes::default();
-        for byte in low..=high.min(127) {
-            set.0[usize::from(byte >> 6)] |= 1 << (byte & 63);
+        let high = high.min(127);
+        if low > high {
+            return Bytes::default();
         }
-        set
+        // Bits `low..=high` of a 128-bit set, without a step per byte.
+        let width = u32::from(high - low) + 1;
+        let run = if width == 128 {
+            u128::MAX
+        } else {
+            ((1u128 << width) - 1) << low
+        };
+        #[allow(clippy::cast_possible_truncation)]
+        Bytes([run as u64, (run >> 64) as u64])
     }
 
     /// The one byte of a set of one (an escaped character), which may end
@@ -600,30 +608,47 @@ impl Branch {
 /// positions accepting each class. There are at most 128 classes, one per
 /// byte; a pattern has a handful (`\.php$` four: `.`, `p`, `h`, the rest).
 fn byte_classes(accepts: &[Bytes]) -> (Box<[u8]>, Box<[u64]>) {
-    let mut positions_of = [0u64; 128];
+    // A counted repetition copies its set once per position
+    // (`[a-z_]{2,32}`): the bytes of each distinct set are visited once.
+    let mut distinct: Vec<(Bytes, u64)> = Vec::new();
     for (position, set) in accepts.iter().enumerate() {
+        match distinct.iter_mut().find(|(known, _)| known == set) {
+            Some((_, positions)) => *positions |= 1 << position,
+            None => distinct.push((*set, 1 << position)),
+        }
+    }
+    let mut positions_of = [0u64; 128];
+    for (set, positions) in &distinct {
         for (half, &word) in set.0.iter().enumerate() {
             for bit in bits(word) {
-                if let Some(positions) = positions_of.get_mut(half * 64 + bit) {
-                    *positions |= 1 << position;
+                if let Some(slot) = positions_of.get_mut(half * 64 + bit) {
+                    *slot |= positions;
                 }
             }
         }
     }
     let mut accepted_by: Vec<u64> = Vec::new();
-    let class_of: Vec<u8> = positions_of
-        .iter()
-        .map(|&positions| {
-            let class = accepted_by
-                .iter()
-                .position(|&known| known == positions)
-                .unwrap_or_else(|| {
-                    accepted_by.push(positions);
-                    accepted_by.len() - 1
-                });
-            u8::try_from(class).unwrap_or(u8::MAX)
-        })
-        .collect();
+    let mut class_of = vec![0u8; positions_of.len()];
+    // Neighbouring bytes mostly share a class (ranges, the bytes no
+    // position accepts): the class is looked for only where it changes.
+    let mut previous: Option<(u64, u8)> = None;
+    for (slot, &positions) in class_of.iter_mut().zip(&positions_of) {
+        let class = match previous {
+            Some((known, class)) if known == positions => class,
+            _ => {
+                let index = accepted_by
+                    .iter()
+                    .position(|&known| known == positions)
+                    .unwrap_or_else(|| {
+                        accepted_by.push(positions);
+                        accepted_by.len() - 1
+                    });
+                u8::try_from(index).unwrap_or(u8::MAX)
+            }
+        };
+        previous = Some((positions, class));
+        *slot = class;
+    }
     (class_of.into_boxed_slice(), accepted_by.into_boxed_slice())
 }
 
@@ -745,6 +770,63 @@ mod tests {
                     "{pattern:?} should be in the subset"
                 );
             }
+        }
+    }
+
+    /// A range holds exactly the bytes from its low to its high end (none
+    /// past ASCII), for every pair of ends.
+    #[test]
+    fn ranges_hold_the_bytes_between_their_ends() {
+        for low in 0..=255u8 {
+            for high in [0, 1, 62, 63, 64, 65, 100, 126, 127, 128, 255] {
+                let set = Bytes::range(low, high);
+                for byte in 0..=255u8 {
+                    let expected = byte < 128 && low <= byte && byte <= high;
+                    assert_eq!(set.contains(byte), expected, "{low}-{high}: {byte}");
+                }
+            }
+        }
+    }
+
+    /// Each byte's class stands for exactly the positions accepting it,
+    /// however the sets repeat or overlap.
+    #[test]
+    fn byte_classes_give_each_byte_its_accepting_positions() {
+        let lower = Bytes::range(b'a', b'z');
+        let sets = [
+            vec![],
+            vec![
+                Bytes::of(b'.'),
+                Bytes::of(b'p'),
+                Bytes::of(b'h'),
+                Bytes::of(b'p'),
+            ],
+            vec![lower; 40],
+            vec![
+                lower,
+                Bytes::of(b'\n').complement(),
+                Bytes::digits(),
+                lower,
+                Bytes::word(),
+                Bytes::default(),
+                Bytes::range(0, 127),
+            ],
+        ];
+        for accepts in sets {
+            let (class_of, accepted_by) = byte_classes(&accepts);
+            for byte in 0..128u8 {
+                let expected = accepts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, set)| set.contains(byte))
+                    .fold(0u64, |positions, (position, _)| positions | 1 << position);
+                let class = usize::from(class_of[usize::from(byte)]);
+                assert_eq!(accepted_by[class], expected, "{accepts:?}: {byte}");
+            }
+            let mut distinct = accepted_by.to_vec();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), accepted_by.len(), "a class is listed twice");
         }
     }
 
