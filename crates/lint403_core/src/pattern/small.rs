@@ -35,16 +35,17 @@ struct Branch {
     nullable: bool,
     first: u64,
     last: u64,
-    /// The positions that may follow each position.
-    follow: Box<[u64]>,
-    /// The positions each position may follow.
-    precede: Box<[u64]>,
+    /// How many positions the branch has.
+    positions: usize,
+    /// In one block (a pattern is built in thousands per configuration,
+    /// and each block is an allocation): the positions that may follow
+    /// each position, then the positions each position may follow, then
+    /// the positions that accept the bytes of each class.
+    masks: Box<[u64]>,
     /// The class of each ASCII byte: bytes every position treats alike
     /// share one. A step of the simulation is then one mask, not a test
     /// per live position (the test per position was most of a match).
-    class_of: Box<[u8]>,
-    /// The positions that accept the bytes of each class.
-    accepted_by: Box<[u64]>,
+    class_of: [u8; 128],
 }
 
 /// A set of ASCII bytes.
@@ -437,22 +438,33 @@ const EMPTY: Fragment = Fragment {
     last: 0,
 };
 
-#[derive(Default)]
+/// The positions numbered so far, on the stack: at most
+/// [`MAX_POSITIONS`] of them.
 struct Builder {
-    follow: Vec<u64>,
-    accepts: Vec<Bytes>,
+    follow: [u64; MAX_POSITIONS],
+    accepts: [Bytes; MAX_POSITIONS],
+    len: usize,
 }
 
 impl Builder {
+    fn new() -> Builder {
+        Builder {
+            follow: [0; MAX_POSITIONS],
+            accepts: [Bytes::default(); MAX_POSITIONS],
+            len: 0,
+        }
+    }
+
     fn fragment(&mut self, node: &Node) -> Option<Fragment> {
         match node {
             Node::Set(set) => {
-                if self.accepts.len() == MAX_POSITIONS {
+                if self.len == MAX_POSITIONS {
                     return None;
                 }
-                let position = 1 << self.accepts.len();
-                self.accepts.push(*set);
-                self.follow.push(0);
+                let position = 1 << self.len;
+                self.accepts[self.len] = *set;
+                self.follow[self.len] = 0;
+                self.len += 1;
                 Some(Fragment {
                     nullable: false,
                     first: position,
@@ -516,26 +528,41 @@ impl Builder {
 
 impl Branch {
     fn build(node: &Node, at_start: bool, at_end: bool) -> Option<Branch> {
-        let mut builder = Builder::default();
+        let mut builder = Builder::new();
         let whole = builder.fragment(node)?;
-        let mut precede = vec![0; builder.follow.len()];
-        for (before, &after) in builder.follow.iter().enumerate() {
+        let positions = builder.len;
+        let follow = &builder.follow[..positions];
+        let mut precede = [0u64; MAX_POSITIONS];
+        for (before, &after) in follow.iter().enumerate() {
             for position in bits(after) {
                 precede[position] |= 1 << before;
             }
         }
-        let (class_of, accepted_by) = byte_classes(&builder.accepts);
+        let (class_of, accepted_by) = byte_classes(&builder.accepts[..positions]);
+        let mut masks = Vec::with_capacity(2 * positions + accepted_by.len());
+        masks.extend_from_slice(follow);
+        masks.extend_from_slice(&precede[..positions]);
+        masks.extend_from_slice(&accepted_by);
         Some(Branch {
             at_start,
             at_end,
             nullable: whole.nullable,
             first: whole.first,
             last: whole.last,
-            follow: builder.follow.into_boxed_slice(),
-            precede: precede.into_boxed_slice(),
+            positions,
+            masks: masks.into_boxed_slice(),
             class_of,
-            accepted_by,
         })
+    }
+
+    fn follow(&self) -> &[u64] {
+        self.masks.get(..self.positions).unwrap_or_default()
+    }
+
+    fn precede(&self) -> &[u64] {
+        self.masks
+            .get(self.positions..2 * self.positions)
+            .unwrap_or_default()
     }
 
     fn is_match(&self, text: &[u8]) -> bool {
@@ -545,11 +572,12 @@ impl Branch {
         if self.at_end {
             return self.is_match_backwards(text);
         }
+        let follow = self.follow();
         let mut reached = 0u64;
         for (index, &byte) in text.iter().enumerate() {
             let mut next = 0;
             for position in bits(reached) {
-                next |= self.follow[position];
+                next |= follow[position];
             }
             if !self.at_start || index == 0 {
                 next |= self.first;
@@ -572,6 +600,7 @@ impl Branch {
         let Some((&end, before)) = text.split_last() else {
             return false;
         };
+        let precede = self.precede();
         let mut reached = self.accepting(self.last, end);
         let mut start = before.len();
         loop {
@@ -584,7 +613,7 @@ impl Branch {
             start -= 1;
             let mut previous = 0;
             for position in bits(reached) {
-                previous |= self.precede[position];
+                previous |= precede[position];
             }
             reached = self.accepting(previous, text[start]);
         }
@@ -596,7 +625,7 @@ impl Branch {
         let accepting = self
             .class_of
             .get(usize::from(byte))
-            .and_then(|&class| self.accepted_by.get(usize::from(class)))
+            .and_then(|&class| self.masks.get(2 * self.positions + usize::from(class)))
             .copied()
             .unwrap_or(0);
         candidates & accepting
@@ -607,10 +636,10 @@ impl Branch {
 /// byte (bytes accepted by the same positions share a class) and the
 /// positions accepting each class. There are at most 128 classes, one per
 /// byte; a pattern has a handful (`\.php$` four: `.`, `p`, `h`, the rest).
-fn byte_classes(accepts: &[Bytes]) -> (Box<[u8]>, Box<[u64]>) {
+fn byte_classes(accepts: &[Bytes]) -> ([u8; 128], Vec<u64>) {
     // A counted repetition copies its set once per position
     // (`[a-z_]{2,32}`): the bytes of each distinct set are visited once.
-    let mut distinct: Vec<(Bytes, u64)> = Vec::new();
+    let mut distinct: Vec<(Bytes, u64)> = Vec::with_capacity(accepts.len());
     for (position, set) in accepts.iter().enumerate() {
         match distinct.iter_mut().find(|(known, _)| known == set) {
             Some((_, positions)) => *positions |= 1 << position,
@@ -627,8 +656,8 @@ fn byte_classes(accepts: &[Bytes]) -> (Box<[u8]>, Box<[u64]>) {
             }
         }
     }
-    let mut accepted_by: Vec<u64> = Vec::new();
-    let mut class_of = vec![0u8; positions_of.len()];
+    let mut accepted_by: Vec<u64> = Vec::with_capacity(2 * distinct.len() + 1);
+    let mut class_of = [0u8; 128];
     // Neighbouring bytes mostly share a class (ranges, the bytes no
     // position accepts): the class is looked for only where it changes.
     let mut previous: Option<(u64, u8)> = None;
@@ -649,7 +678,7 @@ fn byte_classes(accepts: &[Bytes]) -> (Box<[u8]>, Box<[u64]>) {
         previous = Some((positions, class));
         *slot = class;
     }
-    (class_of.into_boxed_slice(), accepted_by.into_boxed_slice())
+    (class_of, accepted_by)
 }
 
 /// The indexes of the set bits of `set`, lowest first.
@@ -823,7 +852,7 @@ mod tests {
                 let class = usize::from(class_of[usize::from(byte)]);
                 assert_eq!(accepted_by[class], expected, "{accepts:?}: {byte}");
             }
-            let mut distinct = accepted_by.to_vec();
+            let mut distinct = accepted_by.clone();
             distinct.sort_unstable();
             distinct.dedup();
             assert_eq!(distinct.len(), accepted_by.len(), "a class is listed twice");

@@ -47,6 +47,8 @@ pub struct Lowered<'c> {
     referer_gates: std::sync::OnceLock<Vec<RefererGate>>,
     /// [`Lowered::new_scopes`] start here.
     first_new_scope: usize,
+    /// The threads a search over its sites may use.
+    threads: usize,
 }
 
 impl<'c> Lowered<'c> {
@@ -75,6 +77,7 @@ impl<'c> Lowered<'c> {
             known_files: context.sources.len(),
             referer_gates: std::sync::OnceLock::new(),
             first_new_scope: 0,
+            threads: crate::threads_for(context),
         })
     }
 
@@ -121,6 +124,7 @@ impl<'c> Lowered<'c> {
                     known_files,
                     referer_gates: std::sync::OnceLock::new(),
                     first_new_scope,
+                    threads: crate::threads_for(context),
                 };
                 visit(&lowered);
                 lowered.model
@@ -249,65 +253,110 @@ impl Lowered<'_> {
         if !tests_referer(&self.model) {
             return Vec::new();
         }
+        let reading = self.sites_reading_referer();
+        // Sites are searched on every core, then their gates are taken in
+        // site order, each deciding line once: the gates of a search site
+        // after site. A site skips a line an earlier site already found
+        // (as the search in order does; a later site's find does not count).
+        let found_by: std::sync::Mutex<std::collections::HashMap<Span, usize>> =
+            std::sync::Mutex::default();
+        let before: &std::collections::HashSet<Span> = decided_spans;
+        let per_site = lint403_core::cores::map(&reading, self.threads, |(site, scopes)| {
+            let order = site.0;
+            let decided_earlier = |span: &Span| {
+                before.contains(span)
+                    || lock(&found_by)
+                        .get(span)
+                        .is_some_and(|&finder| finder < order)
+            };
+            self.site_referer_gates(*site, scopes, decided_earlier, |span| {
+                let mut found_by = lock(&found_by);
+                let finder = found_by.entry(span).or_insert(order);
+                *finder = (*finder).min(order);
+            })
+        });
+        let mut gates = Vec::new();
+        for gate in per_site.into_iter().flatten() {
+            if decided_spans.insert(gate.span) {
+                gates.push(gate);
+            }
+        }
+        gates
+    }
+
+    /// The gates of one site, each deciding line once, leaving out the
+    /// lines `decided_earlier` says a search before it found; `found`
+    /// hears of each line as it is found.
+    fn site_referer_gates(
+        &self,
+        site: SiteId,
+        scopes: &[ScopeId],
+        decided_earlier: impl Fn(&Span) -> bool,
+        found: impl Fn(Span),
+    ) -> Vec<RefererGate> {
+        // What refuses a foreign Referer does not depend on the host
+        // tried below: traced once per path, not once per host (every
+        // host any policy of the configuration names is tried on every
+        // site, so per host it grew with sites × hosts).
+        // A refusal the trace reached without reading the Referer is
+        // the same for the site's own Referers: no gate, and nothing
+        // to trace for them.
+        let refusals: Vec<Option<Span>> = GUARDED
+            .iter()
+            .map(|path| {
+                let mut request = self.request(site, path);
+                request.set_header("Referer", "https://evil.test/page");
+                let (foreign, read_referer) = self.trace_reading_referer(&request);
+                (foreign.is_forbidden() && read_referer)
+                    .then(|| self.deciding(&foreign))
+                    .flatten()
+            })
+            .collect();
+        if refusals.iter().all(Option::is_none) {
+            return Vec::new();
+        }
+        let mut hosts = self.hosts(site);
+        for host in referer_hosts_in(scopes.iter().map(|id| self.model.scope(*id))) {
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+        // The site's own names first; a few named partners after them.
+        hosts.truncate(MAX_HOSTS_PER_SITE);
         let mut gates: Vec<RefererGate> = Vec::new();
-        for (site, scopes) in self.sites_reading_referer() {
-            // What refuses a foreign Referer does not depend on the host
-            // tried below: traced once per path, not once per host (every
-            // host any policy of the configuration names is tried on every
-            // site, so per host it grew with sites × hosts).
-            // A refusal the trace reached without reading the Referer is
-            // the same for the site's own Referers: no gate, and nothing
-            // to trace for them.
-            let refusals: Vec<Option<Span>> = GUARDED
-                .iter()
-                .map(|path| {
-                    let mut request = self.request(site, path);
-                    request.set_header("Referer", "https://evil.test/page");
-                    let (foreign, read_referer) = self.trace_reading_referer(&request);
-                    (foreign.is_forbidden() && read_referer)
-                        .then(|| self.deciding(&foreign))
-                        .flatten()
-                })
-                .collect();
-            if refusals.iter().all(Option::is_none) {
-                continue;
-            }
-            let mut hosts = self.hosts(site);
-            for host in referer_hosts_in(scopes.iter().map(|id| self.model.scope(*id))) {
-                if !hosts.contains(&host) {
-                    hosts.push(host);
+        for host in hosts {
+            for (path, refusal) in GUARDED.iter().zip(&refusals) {
+                let Some(span) = *refusal else {
+                    continue;
+                };
+                if gates.iter().any(|gate| gate.span == span) || decided_earlier(&span) {
+                    continue;
                 }
-            }
-            // The site's own names first; a few named partners after them.
-            hosts.truncate(MAX_HOSTS_PER_SITE);
-            for host in hosts {
-                for (path, refusal) in GUARDED.iter().zip(&refusals) {
-                    let Some(span) = *refusal else {
-                        continue;
-                    };
-                    if decided_spans.contains(&span) {
-                        continue;
-                    }
-                    let own_passes = [
-                        format!("https://{host}/page"),
-                        format!("http://{host}/page"),
-                    ]
-                    .iter()
-                    .any(|own| !self.with_referer(site, path, Some(own)).is_forbidden());
-                    if own_passes {
-                        decided_spans.insert(span);
-                        gates.push(RefererGate {
-                            site,
-                            path,
-                            host: host.clone(),
-                            span,
-                        });
-                    }
+                let own_passes = [
+                    format!("https://{host}/page"),
+                    format!("http://{host}/page"),
+                ]
+                .iter()
+                .any(|own| !self.with_referer(site, path, Some(own)).is_forbidden());
+                if own_passes {
+                    found(span);
+                    gates.push(RefererGate {
+                        site,
+                        path,
+                        host: host.clone(),
+                        span,
+                    });
                 }
             }
         }
         gates
     }
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Lowered<'_> {
@@ -723,6 +772,15 @@ mod window_tests {
         };
         let whole = Lowered::of(&context).expect("sites");
         let whole = described(&whole, whole.referer_gates());
+        // Searched on several threads, the sites give the gates of the
+        // search in order: a line shared by many servers (hotlink.conf)
+        // is the first site's gate.
+        for threads in [1, 2, 3] {
+            let mut lowered = Lowered::of(&context).expect("sites");
+            lowered.threads = threads;
+            let found = lowered.find_referer_gates(&mut std::collections::HashSet::new());
+            assert_eq!(described(&lowered, &found), whole, "{threads} threads");
+        }
         let mut windows = [0; 2];
         let mut sites = [0; 2];
         let windowed = [None, Some("referer")].map(|mentioning| {
