@@ -456,7 +456,8 @@ fn window_order(windows: usize, rules: &[usize]) -> Vec<(usize, usize)> {
     order
 }
 
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// The value behind `mutex`, also when a panicking thread held it.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

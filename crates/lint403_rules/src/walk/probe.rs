@@ -255,9 +255,9 @@ impl Lowered<'_> {
         }
         let reading = self.sites_reading_referer();
         // Sites are searched on every core, then their gates are taken in
-        // site order, each deciding line once: the gates of a search site
-        // after site. A site skips a line an earlier site already found
-        // (as the search in order does; a later site's find does not count).
+        // site order, each deciding line once: the gates the search in
+        // order finds. A site skips a line an earlier site already found,
+        // as the search in order does; a later site's find does not count.
         let found_by: std::sync::Mutex<std::collections::HashMap<Span, usize>> =
             std::sync::Mutex::default();
         let before: &std::collections::HashSet<Span> = decided_spans;
@@ -265,12 +265,12 @@ impl Lowered<'_> {
             let order = site.0;
             let decided_earlier = |span: &Span| {
                 before.contains(span)
-                    || lock(&found_by)
+                    || crate::lock(&found_by)
                         .get(span)
                         .is_some_and(|&finder| finder < order)
             };
             self.site_referer_gates(*site, scopes, decided_earlier, |span| {
-                let mut found_by = lock(&found_by);
+                let mut found_by = crate::lock(&found_by);
                 let finder = found_by.entry(span).or_insert(order);
                 *finder = (*finder).min(order);
             })
@@ -351,12 +351,6 @@ impl Lowered<'_> {
         }
         gates
     }
-}
-
-fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Lowered<'_> {
