@@ -102,6 +102,7 @@ impl<'c> Lowered<'c> {
             ..TraceOptions::default()
         };
         let known_files = context.sources.len();
+        let threads = crate::threads_for(context);
         // The first window's scopes are all new; later ones repeat the
         // shared part.
         let mut first_new_scope = 0;
@@ -109,7 +110,7 @@ impl<'c> Lowered<'c> {
             config,
             context.sources,
             &options,
-            crate::threads_for(context),
+            threads,
             SERVERS_PER_WINDOW,
             mentioning,
             |model, shared| {
@@ -124,7 +125,7 @@ impl<'c> Lowered<'c> {
                     known_files,
                     referer_gates: std::sync::OnceLock::new(),
                     first_new_scope,
-                    threads: crate::threads_for(context),
+                    threads,
                 };
                 visit(&lowered);
                 lowered.model
