@@ -393,8 +393,8 @@ impl Config {
 
     /// `path` relative to the configuration's directory, `/`-separated.
     fn relative(&self, path: &Path) -> String {
-        let dir = std::fs::canonicalize(self.dir()).unwrap_or_else(|_| self.dir());
-        let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let dir = lint403_core::paths::canonical_or_same(&self.dir());
+        let absolute = lint403_core::paths::canonical_or_same(path);
         // A file outside the directory is reached with `..` segments.
         let dir_parts: Vec<_> = dir.components().collect();
         let file_parts: Vec<_> = absolute.components().collect();

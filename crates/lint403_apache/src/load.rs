@@ -148,7 +148,6 @@ fn load_here(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> L
             );
         }
     }
-    let default_root = default_include_root(&path);
     let mut loader = Loader {
         known: None,
         sources,
@@ -158,7 +157,8 @@ fn load_here(sources: &mut SourceMap, file: FileId, options: &CheckOptions) -> L
         current: Vec::new(),
         chain: Vec::new(),
         server_root: None,
-        default_root,
+        default_root: std::cell::OnceCell::new(),
+        root_file: path.clone(),
         htaccess,
     };
     let mut defines = Defines::default();
@@ -284,7 +284,11 @@ struct Loader<'a> {
     /// Canonical paths of the files being read, for cycle detection.
     chain: Vec<PathBuf>,
     server_root: Option<ServerRoot>,
-    default_root: PathBuf,
+    /// [`default_include_root`] of `root_file`, looked for at the first
+    /// relative include: a `.htaccess` (most files of a run) has none,
+    /// and the walk up asks the disk twice for every directory above it.
+    default_root: std::cell::OnceCell<PathBuf>,
+    root_file: PathBuf,
     htaccess: bool,
 }
 
@@ -316,7 +320,7 @@ impl Loader<'_> {
         let chained = if root_of_htaccess {
             source.path.clone()
         } else {
-            std::fs::canonicalize(&source.path).unwrap_or_else(|_| source.path.clone())
+            lint403_core::paths::canonical_or_same(&source.path)
         };
         let options = if root_of_htaccess {
             ParseOptions::htaccess()
@@ -364,11 +368,11 @@ impl Loader<'_> {
     fn base(&self) -> PathBuf {
         match &self.server_root {
             Some(ServerRoot::Readable(root) | ServerRoot::Unmapped(root)) => root.clone(),
-            None => self
-                .options
-                .include_root
-                .clone()
-                .unwrap_or_else(|| self.default_root.clone()),
+            None => self.options.include_root.clone().unwrap_or_else(|| {
+                self.default_root
+                    .get_or_init(|| default_include_root(&self.root_file))
+                    .clone()
+            }),
         }
     }
 
@@ -470,7 +474,7 @@ impl Loader<'_> {
         span: Span,
         defines: &mut Defines,
     ) -> Option<IncludeTarget> {
-        let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let canonical = lint403_core::paths::canonical_or_same(path);
         if self.chain.contains(&canonical) {
             self.report(
                 Diagnostic::new(
@@ -650,7 +654,7 @@ fn directory_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), ResolveEr
             }
             continue;
         }
-        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let canonical = lint403_core::paths::canonical_or_same(&path);
         if depth > MAX_DIRECTORY_DEPTH || !visited.insert(canonical) {
             continue;
         }

@@ -19,6 +19,7 @@ pub mod glob;
 pub mod hashing;
 pub mod model;
 pub mod net;
+pub mod paths;
 pub mod pattern;
 pub mod read;
 pub mod request;

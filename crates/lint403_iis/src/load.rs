@@ -164,7 +164,7 @@ struct Loader<'s, 'o> {
 
 /// A path's identity for cycle detection: canonical when it exists.
 fn identity(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    lint403_core::paths::canonical_or_same(path)
 }
 
 impl Loader<'_, '_> {

@@ -958,7 +958,7 @@ fn collect_configs(
     if depth > MAX_FOLDER_DEPTH || found.len() > MAX_FOLDER_CONFIGS {
         return;
     }
-    let identity = std::fs::canonicalize(directory).unwrap_or_else(|_| directory.to_path_buf());
+    let identity = lint403_core::paths::canonical_or_same(directory);
     if !visited.insert(identity) {
         return;
     }

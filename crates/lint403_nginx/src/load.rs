@@ -736,7 +736,7 @@ impl Loader<'_> {
 /// The identity of a file for cycle detection: its canonical path when it
 /// has one (so a symlink and its target are one file).
 fn canonical_key(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    lint403_core::paths::canonical_or_same(path)
 }
 
 /// The `include FILE;` directives of a tree that nginx would follow: in

@@ -74,8 +74,8 @@ pub fn repo_path(path: &std::path::Path) -> String {
     let relative = std::env::current_dir()
         .ok()
         .and_then(|here| {
-            let absolute = std::fs::canonicalize(path).ok()?;
-            let here = std::fs::canonicalize(here).ok()?;
+            let absolute = lint403_core::paths::canonicalize(path).ok()?;
+            let here = lint403_core::paths::canonicalize(&here).ok()?;
             absolute
                 .strip_prefix(here)
                 .ok()

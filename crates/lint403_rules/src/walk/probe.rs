@@ -529,8 +529,15 @@ fn tests_referer(model: &Model) -> bool {
 }
 
 fn reads_referer(args: &[String]) -> bool {
-    args.first()
-        .is_some_and(|first| first.to_ascii_lowercase().contains("http_referer"))
+    const NAME: &[u8] = b"http_referer";
+    // Asked of every setting of a model, most of which are short words
+    // that cannot hold the name: no lowered copy of each.
+    args.first().is_some_and(|first| {
+        first
+            .as_bytes()
+            .windows(NAME.len())
+            .any(|window| window.eq_ignore_ascii_case(NAME))
+    })
 }
 
 /// The regex sources a model's refusals can hang on: scope matchers, and

@@ -198,7 +198,7 @@ pub fn canonical_path(path: &std::path::Path) -> std::path::PathBuf {
         if let Some(known) = cache.borrow().get(path) {
             return known.clone();
         }
-        let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let resolved = lint403_core::paths::canonical_or_same(path);
         let mut cache = cache.borrow_mut();
         if cache.len() >= CANONICAL_LIMIT {
             cache.clear();
