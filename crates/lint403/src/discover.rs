@@ -129,6 +129,126 @@ pub fn discover(paths: &[PathBuf], exclusions: &Exclusions) -> Vec<Found> {
             });
             continue;
         }
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let ahead = ReadAhead::new(path);
+        std::thread::scope(|scope| {
+            for _ in 0..READ_AHEAD_THREADS {
+                scope.spawn(|| ahead.work(&done));
+            }
+            walk_directory(path, exclusions, &mut found);
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            ahead.wake_all();
+        });
+    }
+    found
+}
+
+/// Threads that read the walked tree's directories ahead of the walk.
+const READ_AHEAD_THREADS: usize = 8;
+
+/// Directories read, and their entries looked at, ahead of the walk and
+/// on several threads, so that the walk finds them in the kernel's
+/// caches: where they are not (a fresh checkout, a machine that gave
+/// its caches back), the walk waits on the disk for one directory after
+/// another (the scale-100 benchmark's 4,200 directories: 0.3–0.4 s with
+/// one core a quarter busy). It changes nothing the walk finds: the walk
+/// alone decides what is checked and in which order; the read-ahead
+/// leaves out links and the directories the walk never enters.
+struct ReadAhead {
+    queue: std::sync::Mutex<ReadAheadQueue>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct ReadAheadQueue {
+    directories: Vec<PathBuf>,
+    /// Threads reading a directory now (which may add more).
+    busy: usize,
+}
+
+impl ReadAhead {
+    fn new(root: &Path) -> ReadAhead {
+        ReadAhead {
+            queue: std::sync::Mutex::new(ReadAheadQueue {
+                directories: vec![root.to_path_buf()],
+                busy: 0,
+            }),
+            ready: std::sync::Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReadAheadQueue> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn wake_all(&self) {
+        let _queue = self.lock();
+        self.ready.notify_all();
+    }
+
+    /// Reads directories until none is left or the walk is `done`.
+    fn work(&self, done: &std::sync::atomic::AtomicBool) {
+        let is_done = || done.load(std::sync::atomic::Ordering::Relaxed);
+        loop {
+            let directory = {
+                let mut queue = self.lock();
+                loop {
+                    if is_done() {
+                        return;
+                    }
+                    if let Some(directory) = queue.directories.pop() {
+                        queue.busy += 1;
+                        break directory;
+                    }
+                    if queue.busy == 0 {
+                        return;
+                    }
+                    queue = self
+                        .ready
+                        .wait(queue)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            };
+            let below = if is_done() {
+                Vec::new()
+            } else {
+                read_ahead_of(&directory)
+            };
+            let mut queue = self.lock();
+            queue.busy -= 1;
+            queue.directories.extend(below);
+            self.ready.notify_all();
+        }
+    }
+}
+
+/// Reads `directory` and looks at each entry (as the walk will), and
+/// returns the directories in it the walk may enter.
+fn read_ahead_of(directory: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return Vec::new();
+    };
+    let mut below = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_directory = std::fs::metadata(&path).is_ok_and(|meta| meta.is_dir());
+        let is_link = entry.file_type().is_ok_and(|kind| kind.is_symlink());
+        let skipped = SKIPPED_DIRECTORIES
+            .iter()
+            .any(|skipped| entry.file_name() == *skipped);
+        if is_directory && !is_link && !skipped {
+            below.push(path);
+        }
+    }
+    below
+}
+
+/// The files under the directory `path` the walk takes, in a stable
+/// order, and what it could not follow, added to `found`.
+fn walk_directory(path: &Path, exclusions: &Exclusions, found: &mut Vec<Found>) {
+    {
         let root = absolute(path);
         let mut stack = if exclusions.gitignore {
             ancestor_gitignores(&root)
@@ -143,7 +263,7 @@ pub fn discover(paths: &[PathBuf], exclusions: &Exclusions) -> Vec<Found> {
             let entry = match entry {
                 Ok(entry) => entry,
                 Err(error) => {
-                    broken(&mut found, &error);
+                    broken(found, &error);
                     continue;
                 }
             };
@@ -183,7 +303,6 @@ pub fn discover(paths: &[PathBuf], exclusions: &Exclusions) -> Vec<Found> {
             }
         }
     }
-    found
 }
 
 fn broken(found: &mut Vec<Found>, error: &walkdir::Error) {
@@ -212,5 +331,86 @@ fn without_dot_prefix(path: PathBuf) -> PathBuf {
     match path.strip_prefix(".") {
         Ok(rest) if !rest.as_os_str().is_empty() => rest.to_path_buf(),
         _ => path,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree with nested directories, a link back to its root, a `.git`
+    /// directory and files, in a fresh temporary directory.
+    fn tree(label: &str) -> PathBuf {
+        let root =
+            std::env::temp_dir().join(format!("lint403-read-ahead-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let made = std::fs::create_dir_all(root.join("a/b/c"))
+            .and_then(|()| std::fs::create_dir_all(root.join("d")))
+            .and_then(|()| std::fs::create_dir_all(root.join(".git/objects")))
+            .and_then(|()| std::fs::write(root.join("a/b/nginx.conf"), "events {}\n"))
+            .and_then(|()| std::os::unix::fs::symlink("../..", root.join("a/b/up")));
+        assert!(made.is_ok(), "fixture tree not made: {made:?}");
+        root
+    }
+
+    #[test]
+    fn read_ahead_enters_directories_but_not_links_or_skipped_ones() {
+        let root = tree("entries");
+        let mut below = read_ahead_of(&root.join("a/b"));
+        below.sort();
+        assert_eq!(below, [root.join("a/b/c")]);
+        let mut top = read_ahead_of(&root);
+        top.sort();
+        assert_eq!(top, [root.join("a"), root.join("d")]);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn read_ahead_threads_end_when_the_tree_is_read() {
+        let root = tree("threads");
+        let ahead = std::sync::Arc::new(ReadAhead::new(&root));
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (ended, ends) = std::sync::mpsc::channel();
+        for _ in 0..4 {
+            let (ahead, done, ended) = (ahead.clone(), done.clone(), ended.clone());
+            std::thread::spawn(move || {
+                ahead.work(&done);
+                let _ = ended.send(());
+            });
+        }
+        for _ in 0..4 {
+            assert!(
+                ends.recv_timeout(std::time::Duration::from_secs(20))
+                    .is_ok(),
+                "a read-ahead thread did not end"
+            );
+        }
+        assert!(ahead.lock().directories.is_empty());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn the_walk_finds_the_same_files_whatever_the_read_ahead_does() {
+        let root = tree("walk");
+        let found = discover(std::slice::from_ref(&root), &Exclusions::new(false));
+        let files: Vec<String> = found
+            .iter()
+            .map(|found| match found {
+                Found::File { path, .. } => path.display().to_string(),
+                Found::Broken { path, reason } => format!("{}: {reason}", path.display()),
+            })
+            .collect();
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(
+            files,
+            [
+                root.join("a/b/nginx.conf").display().to_string(),
+                format!(
+                    "{}: symbolic link loop back to {}",
+                    root.join("a/b/up").display(),
+                    root.display()
+                ),
+            ]
+        );
     }
 }
