@@ -134,8 +134,8 @@ pub fn check(request: &CheckRequest) -> Report {
         } else {
             SourceMap::new()
         };
-        let units = checked_apart_by_size(phase, |(path, input)| {
-            check_file(request, path, input, base.clone())
+        let units = checked_apart_by_size(phase, |(path, input), beside_large| {
+            check_file(request, path, input, base.clone(), beside_large)
         });
         for unit in units {
             merged.add(&mut report, unit);
@@ -335,7 +335,18 @@ fn is_htaccess(path: &Path) -> bool {
 
 /// Checks one file in a source map of its own, seeded with `sources`
 /// (files other units checked that this one's rules may consult).
-fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: SourceMap) -> Unit {
+///
+/// A file checked `beside_large` (a large file of its phase) sets aside
+/// the texts it read from disk as soon as it is done
+/// ([`SourceMap::park`]): its results wait for the large file, and its
+/// texts would sit under that file's peak.
+fn check_file(
+    request: &CheckRequest,
+    path: PathBuf,
+    input: Input,
+    sources: SourceMap,
+    beside_large: bool,
+) -> Unit {
     let seeded = sources.len();
     let explicit = !matches!(input, Input::Found);
     let from_disk = !matches!(input, Input::Stdin(_));
@@ -377,6 +388,21 @@ fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: Sour
         .skip(seeded)
         .map(|(_, source)| source.text.len())
         .sum();
+    let parkable =
+        from_disk && (read >= PARKED_MIN_BYTES || beside_large) && dialect != Dialect::Apache;
+    if parkable && beside_large {
+        let own: Vec<FileId> = sources
+            .iter()
+            .skip(seeded)
+            .filter(|(_, source)| {
+                !lint403_rules::walk::run_sources::is_read_by_htaccess_rules(&source.path)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        for id in own {
+            sources.park(id);
+        }
+    }
     Unit::Checked {
         path,
         sources,
@@ -384,7 +410,7 @@ fn check_file(request: &CheckRequest, path: PathBuf, input: Input, sources: Sour
         file,
         dialect,
         output,
-        parkable: from_disk && read >= PARKED_MIN_BYTES && dialect != Dialect::Apache,
+        parkable,
     }
 }
 
@@ -504,11 +530,20 @@ impl Merged {
 /// (scale-100 benchmark: 30–35 MiB more at the whole check's peak).
 const CHECKED_ALONE_BYTES: u64 = 1 << 20;
 
-/// `work` over a phase's files, the large ones one at a time first, then
-/// the others in parallel; the results in the order of `phase`.
+/// A file of a phase waiting for a thread, then its result.
+type Cell<R> = (Option<(PathBuf, Input)>, Option<R>);
+
+/// `work` over a phase's files, the results in the order of `phase`: the
+/// large ones one at a time, each on every core, and beside them one
+/// thread working through the small ones, which every core takes up once
+/// the large ones are done. A large file's check has stretches on one
+/// core (reading and parsing a 15 MB virtual-host file, its sections'
+/// context checks), where the other cores had nothing to do. `work` is
+/// told whether a small file is checked beside a large one: its results
+/// then wait under the large file's peak, so it sets its texts aside.
 fn checked_apart_by_size<R: Send>(
     phase: Vec<(PathBuf, Input)>,
-    work: impl Fn((PathBuf, Input)) -> R + Sync,
+    work: impl Fn((PathBuf, Input), bool) -> R + Sync,
 ) -> Vec<R> {
     let (alone, together): (Vec<_>, Vec<_>) =
         phase
@@ -519,14 +554,56 @@ fn checked_apart_by_size<R: Send>(
                     && std::fs::metadata(path).is_ok_and(|meta| meta.len() >= CHECKED_ALONE_BYTES)
             });
     if alone.is_empty() {
-        return parallel_map(together.into_iter().map(|(_, item)| item).collect(), work);
+        return parallel_map(
+            together.into_iter().map(|(_, item)| item).collect(),
+            |item| work(item, false),
+        );
     }
-    let mut done: Vec<(usize, R)> = alone
-        .into_iter()
-        .map(|(index, item)| (index, work(item)))
-        .collect();
     let (indexes, items): (Vec<usize>, Vec<_>) = together.into_iter().unzip();
-    done.extend(indexes.into_iter().zip(parallel_map(items, &work)));
+    // Each cell is handed to exactly one thread, which takes its item out
+    // and leaves the result.
+    let cells: Vec<std::sync::Mutex<Cell<R>>> = items
+        .into_iter()
+        .map(|item| std::sync::Mutex::new((Some(item), None)))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let large_done = std::sync::atomic::AtomicBool::new(false);
+    let work_through = || loop {
+        let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(cell) = cells.get(index) else {
+            return;
+        };
+        let beside = !large_done.load(std::sync::atomic::Ordering::Acquire);
+        let lock = || {
+            cell.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let item = lock().0.take();
+        if let Some(item) = item {
+            let result = work(item, beside);
+            lock().1 = Some(result);
+        }
+    };
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let helper = scope.spawn(work_through);
+        let done: Vec<(usize, R)> = alone
+            .into_iter()
+            .map(|(index, item)| (index, work(item, false)))
+            .collect();
+        large_done.store(true, std::sync::atomic::Ordering::Release);
+        let more = lint403_core::cores::available().saturating_sub(1).max(1);
+        lint403_core::cores::map(&vec![(); more], more, |()| work_through());
+        if let Err(panic) = helper.join() {
+            std::panic::resume_unwind(panic);
+        }
+        done
+    });
+    done.extend(indexes.into_iter().zip(cells).filter_map(|(index, cell)| {
+        let (_, result) = cell
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        result.map(|result| (index, result))
+    }));
     done.sort_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, result)| result).collect()
 }
@@ -622,19 +699,16 @@ mod tests {
 
     use super::{checked_apart_by_size, Input, CHECKED_ALONE_BYTES};
 
-    /// A large file is checked first and alone; the results come in the
-    /// phase's order all the same.
+    /// A large file is checked with at most one small file beside it, which
+    /// is told so; the results come in the phase's order all the same.
     #[test]
-    fn a_large_file_is_checked_first_and_results_keep_their_order() {
+    fn small_files_are_checked_one_at_a_time_beside_a_large_one() {
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let dir = std::env::temp_dir().join(format!("lint403-apart-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let sizes = [
-            10,
-            20,
-            usize::try_from(CHECKED_ALONE_BYTES).unwrap_or(1 << 20),
-            30,
-        ];
+        let large = usize::try_from(CHECKED_ALONE_BYTES).unwrap_or(1 << 20);
+        let sizes = [10, 20, large, 30, 40, 50, 60];
         let phase: Vec<(PathBuf, Input)> = sizes
             .iter()
             .enumerate()
@@ -644,12 +718,36 @@ mod tests {
                 (path, Input::Found)
             })
             .collect();
-        let started = std::sync::Mutex::new(Vec::new());
-        let results = checked_apart_by_size(phase, |(path, _)| {
+        let large_running = AtomicBool::new(false);
+        let small_running = AtomicUsize::new(0);
+        let most_beside = AtomicUsize::new(0);
+        let told_wrong = AtomicBool::new(false);
+        let results = checked_apart_by_size(phase, |(path, _), beside| {
             let name = path
                 .file_name()
                 .map(|name| name.to_string_lossy().into_owned());
-            started.lock().expect("lock").push(name.clone());
+            if name.as_deref() == Some("2.conf") {
+                large_running.store(true, Ordering::SeqCst);
+                // Until a small file has run beside it (or long enough
+                // that none ever will).
+                let since = std::time::Instant::now();
+                while most_beside.load(Ordering::SeqCst) == 0
+                    && since.elapsed() < std::time::Duration::from_secs(10)
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                large_running.store(false, Ordering::SeqCst);
+                told_wrong.fetch_or(beside, Ordering::SeqCst);
+            } else {
+                let running = small_running.fetch_add(1, Ordering::SeqCst) + 1;
+                if large_running.load(Ordering::SeqCst) {
+                    most_beside.fetch_max(running, Ordering::SeqCst);
+                    told_wrong.fetch_or(!beside, Ordering::SeqCst);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                small_running.fetch_sub(1, Ordering::SeqCst);
+            }
             name
         });
         let _ = std::fs::remove_dir_all(&dir);
@@ -657,7 +755,11 @@ mod tests {
             .map(|index| format!("{index}.conf"))
             .collect();
         assert_eq!(results, names.iter().cloned().map(Some).collect::<Vec<_>>());
-        let started = started.into_inner().expect("lock");
-        assert_eq!(started.first(), Some(&Some("2.conf".to_string())));
+        assert_eq!(
+            most_beside.load(Ordering::SeqCst),
+            1,
+            "one small file at a time beside the large one"
+        );
+        assert!(!told_wrong.load(Ordering::SeqCst));
     }
 }
