@@ -532,7 +532,14 @@ fn condition(
     if test.eq_ignore_ascii_case("expr") {
         return Err("RewriteCond expr is not modelled".to_string());
     }
-    let (value, _) = expand(test, rule_groups, cond_groups, lookup)?;
+    // Most test strings are one variable (`%{HTTP_REFERER}`): read it
+    // without building the expansion's record of where each byte came from.
+    let value = match whole_server_variable(test) {
+        Some(name) => lookup
+            .server_var(name)
+            .ok_or_else(|| format!("%{{{name}}} is not modelled"))?,
+        None => expand(test, rule_groups, cond_groups, lookup)?.0,
+    };
     let (negated, pattern) = match pattern.strip_prefix('!') {
         Some(rest) => (true, rest),
         None => (false, pattern),
@@ -599,6 +606,13 @@ fn condition(
 
 /// Expands `$N`, `%N`, `%{VAR}` and `${map:key|default}`; also says, for
 /// each byte of the result, whether it came from a backreference.
+/// `NAME` when `text` is `%{NAME}` and nothing else, as [`expand`] reads
+/// it (up to the first `}`).
+fn whole_server_variable(text: &str) -> Option<&str> {
+    let name = text.strip_prefix("%{")?.strip_suffix('}')?;
+    (!name.contains('}')).then_some(name)
+}
+
 fn expand(
     text: &str,
     rule_groups: &[Option<String>],
@@ -660,9 +674,12 @@ fn expand(
                 }
             }
         }
-        let width = text[i..].chars().next().map_or(1, char::len_utf8);
-        push(&mut out, &mut origin, &text[i..i + width], false);
-        i += width;
+        // Up to the next byte that may start an escape or a reference (all
+        // ASCII, so the run ends on a character boundary), at once.
+        let run = memchr::memchr3(b'\\', b'$', b'%', &bytes[i + 1..])
+            .map_or(bytes.len(), |at| i + 1 + at);
+        push(&mut out, &mut origin, &text[i..run], false);
+        i = run;
     }
     Ok((out, origin))
 }
@@ -748,6 +765,34 @@ mod tests {
             .collect();
         assert_eq!(marked, "é?x");
         assert!(expand("%{NOPE}", &groups, &conds, &mut Vars).is_err());
+    }
+
+    /// A test string that is one variable is read as `expand` reads it.
+    #[test]
+    fn a_lone_variable_reads_as_its_expansion() {
+        for text in [
+            "%{HTTP_HOST}",
+            "%{NOPE}",
+            "%{HTTP_HOST}}",
+            "%{HTTP}HOST}",
+            "%{}",
+            "x%{HTTP_HOST}",
+            "%{HTTP_HOST",
+            "%1",
+        ] {
+            let expanded = expand(text, &[], &[], &mut Vars).map(|(out, _)| out);
+            match whole_server_variable(text) {
+                Some(name) => assert_eq!(
+                    Vars.server_var(name).ok_or(()),
+                    expanded.map_err(|_| ()),
+                    "{text:?}"
+                ),
+                None => assert!(
+                    !matches!(text, "%{HTTP_HOST}" | "%{NOPE}" | "%{}"),
+                    "{text:?} is one variable"
+                ),
+            }
+        }
     }
 
     #[test]
