@@ -149,14 +149,17 @@ impl Engine {
     }
 }
 
-/// `A/|A$` for a pattern `A(/|$)` whose `A` has no alternation: the
-/// same texts match (only the groups differ, and groups are asked of
-/// `regex`'s engines, built from the pattern as written), and the small
-/// matcher takes a `$` at the end of a branch, not inside a group. Apache
-/// `Redirect /old /new` is lowered to such a pattern, one per line of a
-/// configuration that can hold tens of thousands.
+/// `A/|A$` for a pattern `A(/|$)` or `A(?:/|$)` whose `A` has no
+/// alternation: the same texts match (only the groups differ, and groups
+/// are asked of `regex`'s engines, built from the pattern as written), and
+/// the small matcher takes a `$` at the end of a branch, not inside a
+/// group. Apache `Redirect /old /new` is lowered to such a pattern, one
+/// per line of a configuration that can hold tens of thousands; hotlink
+/// conditions end the host so (`^https?://(www\.)?example\.com(?:/|$)`).
 fn slash_or_end_distributed(pattern: &str) -> Option<String> {
-    let stem = pattern.strip_suffix("(/|$)")?;
+    let stem = pattern
+        .strip_suffix("(/|$)")
+        .or_else(|| pattern.strip_suffix("(?:/|$)"))?;
     let trailing_backslashes = stem.bytes().rev().take_while(|&byte| byte == b'\\').count();
     if stem.contains('|') || trailing_backslashes % 2 == 1 {
         return None;
@@ -794,6 +797,9 @@ mod tests {
             r"^(/|$)",
             r"^/a[0-9]+(/|$)",
             r"/x(/|$)",
+            r"^/old/page\-12\.html(?:/|$)",
+            r"^https?://(?:www\.)?example\.com(?:/|$)",
+            r"/x(?:/|$)",
         ];
         for source in patterns {
             for case_insensitive in [false, true] {
@@ -820,6 +826,12 @@ mod tests {
                     "/y/x",
                     "/y/x/z",
                     "/xz",
+                    "https://example.com",
+                    "https://example.com/",
+                    "https://www.example.com/page",
+                    "http://EXAMPLE.com.evil.test/",
+                    "https://example.community/",
+                    "https://evil.test/?https://example.com/",
                 ];
                 for text in texts {
                     assert_eq!(
@@ -832,6 +844,8 @@ mod tests {
         }
         assert_eq!(slash_or_end_distributed(r"^/a|b(/|$)"), None);
         assert_eq!(slash_or_end_distributed(r"^/a\(/|$)"), None);
+        assert_eq!(slash_or_end_distributed(r"^/a|b(?:/|$)"), None);
+        assert_eq!(slash_or_end_distributed(r"^/a\(?:/|$)"), None);
     }
 
     /// The superset pattern turns texts down, never changes an answer:
