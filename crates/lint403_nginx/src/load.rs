@@ -350,6 +350,16 @@ struct Prefetched {
 /// Globs that match fewer files are read in turn.
 const PREFETCH_MIN_FILES: usize = 8;
 
+/// Threads that read a glob's files ahead of the threads that parse them:
+/// where the kernel's caches do not hold the files, a parser waited on
+/// the disk for each file in turn (the scale-100 benchmark's nginx part:
+/// its loading took 0.45 s with both cores two-thirds busy, against 0.2 s
+/// with the files cached).
+const PREFETCH_READERS: usize = 4;
+
+/// A file read ahead, until its parser takes it.
+type ReadSlot = std::sync::Mutex<Option<std::io::Result<lint403_core::SourceFile>>>;
+
 /// A file whose includes are being followed.
 struct Frame {
     file: FileId,
@@ -700,19 +710,54 @@ impl Loader<'_> {
         if threads <= 1 {
             return;
         }
-        let done = lint403_core::cores::map(&wanted, threads, |path| {
-            let read = read::read_source(path).map(|source| {
-                let output = parse(&source.text);
-                let refs = include_refs(&output.tree, &source.text);
-                (source, output, refs)
+        // Each file is read by whichever thread comes first: a reader
+        // ahead of the parsers, or the parser that needs it (a `OnceLock`
+        // being filled makes the other wait).
+        let reads: Vec<std::sync::OnceLock<ReadSlot>> =
+            wanted.iter().map(|_| std::sync::OnceLock::new()).collect();
+        let read_at = |index: usize| {
+            reads.get(index).map(|slot| {
+                slot.get_or_init(|| std::sync::Mutex::new(Some(read::read_source(wanted[index]))))
+            })
+        };
+        let next_read = std::sync::atomic::AtomicUsize::new(0);
+        let all_parsed = std::sync::atomic::AtomicBool::new(false);
+        let indexes: Vec<usize> = (0..wanted.len()).collect();
+        let done = std::thread::scope(|scope| {
+            for _ in 0..PREFETCH_READERS {
+                scope.spawn(|| {
+                    while !all_parsed.load(std::sync::atomic::Ordering::Relaxed) {
+                        let index = next_read.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if read_at(index).is_none() {
+                            return;
+                        }
+                    }
+                });
+            }
+            let done = lint403_core::cores::map(&indexes, threads, |&index| {
+                let path = wanted[index];
+                let taken = read_at(index).and_then(|slot| {
+                    slot.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take()
+                });
+                let read = taken
+                    .unwrap_or_else(|| read::read_source(path))
+                    .map(|source| {
+                        let output = parse(&source.text);
+                        let refs = include_refs(&output.tree, &source.text);
+                        (source, output, refs)
+                    });
+                (
+                    path.as_os_str().to_owned(),
+                    Prefetched {
+                        key: canonical_key(path),
+                        read,
+                    },
+                )
             });
-            (
-                path.as_os_str().to_owned(),
-                Prefetched {
-                    key: canonical_key(path),
-                    read,
-                },
-            )
+            all_parsed.store(true, std::sync::atomic::Ordering::Relaxed);
+            done
         });
         self.prefetched.extend(done);
     }
