@@ -40,6 +40,23 @@ pub fn read_source(path: &Path) -> io::Result<SourceFile> {
     Ok(decode(path, bytes))
 }
 
+/// Reads a regular file (as [`read_source`] would) into `buffer` a piece
+/// at a time and keeps nothing: so that the kernel's caches hold it when
+/// it is read for real. Anything else (a FIFO, a directory, a missing
+/// file) is left alone.
+pub fn warm(path: &Path, buffer: &mut [u8]) {
+    use std::io::Read;
+    let readable = fs::metadata(path)
+        .is_ok_and(|metadata| metadata.is_file() && metadata.len() <= MAX_FILE_SIZE);
+    if !readable || buffer.is_empty() {
+        return;
+    }
+    let Ok(mut file) = fs::File::open(path) else {
+        return;
+    };
+    while matches!(file.read(buffer), Ok(read) if read > 0) {}
+}
+
 /// Decodes bytes as UTF-16 when they start with a UTF-16 BOM, else as
 /// UTF-8 (with or without BOM).
 pub fn decode(path: &Path, bytes: Vec<u8>) -> SourceFile {
@@ -61,4 +78,40 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> SourceFile {
         .map(|unit| unit.unwrap_or('\u{FFFD}'))
         .collect();
     SourceFile::with_text(path.to_path_buf(), bytes, text, encoding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Warming goes through a regular file and leaves alone what
+    /// `read_source` refuses, without waiting on a FIFO no one writes to.
+    #[test]
+    fn warming_never_waits_on_what_read_source_refuses() {
+        let dir = std::env::temp_dir().join(format!("lint403-warm-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let made = fs::create_dir_all(dir.join("sub"))
+            .and_then(|()| fs::write(dir.join("file.conf"), "x".repeat(200_000)));
+        assert!(made.is_ok(), "{made:?}");
+        let fifo = dir.join("fifo");
+        let fifo_made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(fifo_made.is_ok_and(|status| status.success()), "mkfifo");
+        let (done, finished) = std::sync::mpsc::channel();
+        let paths = [
+            dir.join("file.conf"),
+            fifo,
+            dir.join("sub"),
+            dir.join("missing"),
+        ];
+        std::thread::spawn(move || {
+            let mut buffer = vec![0; 4096];
+            for path in &paths {
+                warm(path, &mut buffer);
+            }
+            let _ = done.send(());
+        });
+        let ended = finished.recv_timeout(std::time::Duration::from_secs(20));
+        let _ = fs::remove_dir_all(&dir);
+        assert!(ended.is_ok(), "warming waited on something");
+    }
 }
