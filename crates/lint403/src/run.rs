@@ -586,13 +586,12 @@ impl Merged {
     }
 }
 
-/// `work` over `items` on every core, results in the order of `items`
-/// ([`lint403_core::cores::map`], with each item moved into its work).
-/// A file at least this large is checked on its own, before the others of
-/// its phase: it runs its rules on every core itself
-/// ([`lint403_rules::is_large`]), and checked beside a thousand small
-/// files it held its peak while their sources and findings piled up
-/// (scale-100 benchmark: 30–35 MiB more at the whole check's peak).
+/// A file at least this large is checked with at most one small file of
+/// its phase beside it ([`checked_apart_by_size`]): it runs its rules on
+/// every core itself ([`lint403_rules::is_large`]), and checked beside a
+/// thousand small files it held its peak while their sources and findings
+/// piled up (scale-100 benchmark: 30–35 MiB more at the whole check's
+/// peak).
 const CHECKED_ALONE_BYTES: u64 = 1 << 20;
 
 /// A file of a phase waiting for a thread, then its result.
@@ -673,6 +672,8 @@ fn checked_apart_by_size<R: Send>(
     done.into_iter().map(|(_, result)| result).collect()
 }
 
+/// `work` over `items` on every core, results in the order of `items`
+/// ([`lint403_core::cores::map`], with each item moved into its work).
 fn parallel_map<T: Send, R: Send>(items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
     // Each cell is handed to exactly one thread, which takes its item out.
     let cells: Vec<std::sync::Mutex<Option<T>>> = items
