@@ -248,59 +248,55 @@ fn read_ahead_of(directory: &Path) -> Vec<PathBuf> {
 /// The files under the directory `path` the walk takes, in a stable
 /// order, and what it could not follow, added to `found`.
 fn walk_directory(path: &Path, exclusions: &Exclusions, found: &mut Vec<Found>) {
-    {
-        let root = absolute(path);
-        let mut stack = if exclusions.gitignore {
-            ancestor_gitignores(&root)
-        } else {
-            Vec::new()
+    let root = absolute(path);
+    let mut stack = if exclusions.gitignore {
+        ancestor_gitignores(&root)
+    } else {
+        Vec::new()
+    };
+    let mut walk = WalkDir::new(path)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = walk.next() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                broken(found, &error);
+                continue;
+            }
         };
-        let mut walk = WalkDir::new(path)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter();
-        while let Some(entry) = walk.next() {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(error) => {
-                    broken(found, &error);
-                    continue;
+        let is_dir = entry.file_type().is_dir();
+        let relative = entry.path().strip_prefix(path).unwrap_or(entry.path());
+        let at = root.join(relative);
+        // Leave the matchers of directories the walk has moved out of.
+        while stack.last().is_some_and(|(dir, _)| !at.starts_with(dir)) {
+            stack.pop();
+        }
+        if entry.depth() > 0 {
+            let skipped_name = is_dir
+                && SKIPPED_DIRECTORIES
+                    .iter()
+                    .any(|skipped| entry.file_name() == *skipped);
+            if skipped_name || exclusions.excluded(&at, is_dir) || git_ignored(&stack, &at, is_dir)
+            {
+                if is_dir {
+                    walk.skip_current_dir();
                 }
-            };
-            let is_dir = entry.file_type().is_dir();
-            let relative = entry.path().strip_prefix(path).unwrap_or(entry.path());
-            let at = root.join(relative);
-            // Leave the matchers of directories the walk has moved out of.
-            while stack.last().is_some_and(|(dir, _)| !at.starts_with(dir)) {
-                stack.pop();
+                continue;
             }
-            if entry.depth() > 0 {
-                let skipped_name = is_dir
-                    && SKIPPED_DIRECTORIES
-                        .iter()
-                        .any(|skipped| entry.file_name() == *skipped);
-                if skipped_name
-                    || exclusions.excluded(&at, is_dir)
-                    || git_ignored(&stack, &at, is_dir)
-                {
-                    if is_dir {
-                        walk.skip_current_dir();
-                    }
-                    continue;
+        }
+        if is_dir {
+            if exclusions.gitignore {
+                if let Some(matcher) = gitignore_of(entry.path()) {
+                    stack.push((at, matcher));
                 }
             }
-            if is_dir {
-                if exclusions.gitignore {
-                    if let Some(matcher) = gitignore_of(entry.path()) {
-                        stack.push((at, matcher));
-                    }
-                }
-            } else if detect::is_candidate(entry.path()) {
-                found.push(Found::File {
-                    path: without_dot_prefix(entry.into_path()),
-                    explicit: false,
-                });
-            }
+        } else if detect::is_candidate(entry.path()) {
+            found.push(Found::File {
+                path: without_dot_prefix(entry.into_path()),
+                explicit: false,
+            });
         }
     }
 }

@@ -14,6 +14,14 @@ pub const MAX_FILE_SIZE: u64 = 256 * 1024 * 1024;
 /// transcoded; everything else is read as UTF-8 with invalid bytes kept as
 /// placeholders.
 pub fn read_source(path: &Path) -> io::Result<SourceFile> {
+    regular_file(path)?;
+    let bytes = fs::read(path)?;
+    Ok(decode(path, bytes))
+}
+
+/// Whether `path` is a regular file lint403 reads (following symlinks, at
+/// most [`MAX_FILE_SIZE`]); if not, why.
+fn regular_file(path: &Path) -> io::Result<()> {
     let metadata = fs::metadata(path).map_err(|error| {
         if error.kind() == io::ErrorKind::NotFound && path.symlink_metadata().is_ok() {
             io::Error::new(io::ErrorKind::NotFound, "dangling symbolic link")
@@ -36,8 +44,7 @@ pub fn read_source(path: &Path) -> io::Result<SourceFile> {
             MAX_FILE_SIZE / 1024 / 1024
         )));
     }
-    let bytes = fs::read(path)?;
-    Ok(decode(path, bytes))
+    Ok(())
 }
 
 /// Reads a regular file (as [`read_source`] would) into `buffer` a piece
@@ -46,9 +53,7 @@ pub fn read_source(path: &Path) -> io::Result<SourceFile> {
 /// file) is left alone.
 pub fn warm(path: &Path, buffer: &mut [u8]) {
     use std::io::Read;
-    let readable = fs::metadata(path)
-        .is_ok_and(|metadata| metadata.is_file() && metadata.len() <= MAX_FILE_SIZE);
-    if !readable || buffer.is_empty() {
+    if buffer.is_empty() || regular_file(path).is_err() {
         return;
     }
     let Ok(mut file) = fs::File::open(path) else {
