@@ -387,6 +387,7 @@ fn check(args: &CheckArgs) -> ExitCode {
         exclusions,
     };
     let report = run::check(&request);
+    lint403_alloc::keep_freed_memory();
     for path in &report.undetected {
         eprintln!(
             "lint403: {}: cannot tell which server this file is for; pass --dialect nginx|apache|iis",
