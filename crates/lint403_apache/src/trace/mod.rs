@@ -374,12 +374,27 @@ fn tests_referer_header(condition: &Condition) -> bool {
 /// Whether the server variable `name` (`HTTP_REFERER`, `HTTP:Referer`) is
 /// the Referer header.
 fn is_referer_variable(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    upper
-        .strip_prefix("HTTP:")
-        .or_else(|| upper.strip_prefix("HTTP_"))
-        .is_some_and(|header| header.replace('_', "-") == "REFERER")
+    // `REFERER` has no `-`, so no `_` may stand for one.
+    header_of_variable(name).is_some_and(|(header, _)| header.eq_ignore_ascii_case("REFERER"))
 }
+
+/// The header an `HTTP:Name` or `HTTP_NAME` variable reads (the prefix in
+/// any case), and whether its `_` stand for `-` (the second form).
+fn header_of_variable(name: &str) -> Option<(&str, bool)> {
+    let prefix = name.get(..5)?;
+    let header = name.get(5..)?;
+    if prefix.eq_ignore_ascii_case("HTTP:") {
+        Some((header, false))
+    } else if prefix.eq_ignore_ascii_case("HTTP_") {
+        Some((header, true))
+    } else {
+        None
+    }
+}
+
+/// The longest server variable name [`server_variable`] knows, past which
+/// a name is none of them.
+const LONGEST_SERVER_VARIABLE: usize = "REQUEST_PROTOCOL".len();
 
 impl Variables for Vars<'_> {
     fn get(&self, name: &str) -> Option<String> {
@@ -430,18 +445,28 @@ fn server_variable(
     env: &Env,
     port: u16,
 ) -> Option<String> {
-    let upper = name.to_ascii_uppercase();
-    if let Some(header) = upper.strip_prefix("HTTP:") {
+    // Asked for every condition of every rewrite rule a trace runs: the
+    // name is uppercased on the stack, not into a new string.
+    let header = header_of_variable(name);
+    if let Some((header, false)) = header {
         return Some(request.header(header).unwrap_or("").to_string());
     }
     if let Some(var) = name.strip_prefix("ENV:") {
         return Some(env.get(var).cloned().unwrap_or_default());
     }
-    if let Some(header) = upper.strip_prefix("HTTP_") {
-        let header = header.replace('_', "-");
+    if let Some((header, true)) = header {
+        let header = if header.contains('_') {
+            std::borrow::Cow::Owned(header.replace('_', "-"))
+        } else {
+            std::borrow::Cow::Borrowed(header)
+        };
         return Some(request.header(&header).unwrap_or("").to_string());
     }
-    Some(match upper.as_str() {
+    let mut buffer = [0u8; LONGEST_SERVER_VARIABLE];
+    let upper = buffer.get_mut(..name.len())?;
+    upper.copy_from_slice(name.as_bytes());
+    upper.make_ascii_uppercase();
+    Some(match std::str::from_utf8(upper).ok()? {
         "REMOTE_ADDR" | "REMOTE_HOST" => request.client_ip.to_string(),
         "REQUEST_METHOD" => request.method.clone(),
         "REQUEST_PROTOCOL" | "SERVER_PROTOCOL" => "HTTP/1.1".to_string(),
@@ -2585,7 +2610,48 @@ impl rewrite::Lookup for RewriteLookup<'_> {
 
 #[cfg(test)]
 mod tests {
-    use lint403_core::{CheckOptions, SourceFile, SourceMap, TraceOptions};
+    use lint403_core::{CheckOptions, Request, SourceFile, SourceMap, TraceOptions};
+
+    /// Both spellings of a header variable, in any case; `_` stands for
+    /// `-` in the second only; server variables in any case; a name
+    /// longer than every server variable is none of them.
+    #[test]
+    fn variables_are_read_in_any_case_without_copies() {
+        for name in [
+            "HTTP_REFERER",
+            "http_referer",
+            "HTTP:Referer",
+            "Http:REFERER",
+        ] {
+            assert!(super::is_referer_variable(name), "{name}");
+        }
+        for name in [
+            "HTTP_REFERER_X",
+            "HTTP:Refer_er",
+            "HTTPREFERER",
+            "REFERER",
+            "HTTP_",
+            "",
+        ] {
+            assert!(!super::is_referer_variable(name), "{name}");
+        }
+        let mut request = Request::new("GET", "/a");
+        request.set_header("User-Agent", "curl/8");
+        request.set_header("X_Odd", "odd");
+        let env = super::Env::new();
+        let read = |name: &str| super::server_variable(name, &request, "/srv/a", &env, 80);
+        assert_eq!(read("HTTP_USER_AGENT").as_deref(), Some("curl/8"));
+        assert_eq!(read("http:user-agent").as_deref(), Some("curl/8"));
+        assert_eq!(read("HTTP:X_Odd").as_deref(), Some("odd"));
+        assert_eq!(read("HTTP_X_ODD").as_deref(), Some(""));
+        assert_eq!(read("HTTP_ACCEPT").as_deref(), Some(""));
+        assert_eq!(read("request_uri").as_deref(), Some("/a"));
+        assert_eq!(read("Request_Protocol").as_deref(), Some("HTTP/1.1"));
+        assert_eq!(read("REQUEST_FILENAME").as_deref(), Some("/srv/a"));
+        assert_eq!(read("REQUEST_PROTOCOLS"), None);
+        assert_eq!(read("NO_SUCH"), None);
+        assert_eq!(read("é"), None);
+    }
 
     /// Whether tracing `GET path` (with a foreign Referer) through the
     /// configuration `text` read the Referer, and whether the verdict is
