@@ -24,23 +24,29 @@ const MAX_DEPTH: u32 = 16;
 #[derive(Debug)]
 pub(super) enum Small {
     Branches(Box<[Branch]>),
-    Literal(Literal),
+    Literal(Box<Literal>),
 }
 
-/// A pattern that is one run of literal characters, perhaps anchored, or
-/// followed by `(/|$)`: the `Redirect /old` lines Apache configurations
-/// hold by the thousand are lowered to `^/old(/|$)`, and many location and
-/// `SetEnvIf` patterns are plain text (`\.php$`, `AhrefsBot`). Recognised
+/// A pattern of literal characters, perhaps anchored, or followed by
+/// `(/|$)`, with groups of literal alternatives (`\.(?:gif|png)$`): the
+/// `Redirect /old` lines Apache configurations hold by the thousand are
+/// lowered to `^/old(/|$)`, and many location and `SetEnvIf` patterns are
+/// plain text (`\.php$`, `AhrefsBot`) or lists of extensions. Recognised
 /// in one scan and matched by comparing bytes, where building the position
 /// automaton took some ten thousand instructions.
 #[derive(Debug)]
 pub(super) struct Literal {
-    /// The characters, escapes resolved (lowercase under
+    /// Every text the pattern spells, escapes resolved (lowercase under
     /// `case_insensitive`).
-    text: Box<[u8]>,
+    texts: Box<[Box<[u8]>]>,
     case_insensitive: bool,
     at_start: bool,
     end: LiteralEnd,
+    /// The bytes a text must have at the anchored edge (its first byte
+    /// under `^`, else its last under `$`) for a match, when one edge is
+    /// anchored and no spelled text is empty: most texts asked are turned
+    /// down by that one byte, as the automaton turns them down.
+    edge: Option<Bytes>,
 }
 
 /// What must follow the literal text.
@@ -52,6 +58,10 @@ enum LiteralEnd {
     /// `(/|$)` or `(?:/|$)`: a `/` or the end of the text.
     SlashOrTextEnd,
 }
+
+/// Texts a [`Literal`] may spell; past that, groups multiply into more
+/// comparisons than the automaton's steps.
+const MAX_LITERAL_TEXTS: usize = 32;
 
 impl Literal {
     /// The literal that `pattern` (ASCII) is, if it is one; escapes follow
@@ -72,36 +82,160 @@ impl Literal {
         } else {
             (rest, LiteralEnd::Anything)
         };
-        let mut text = Vec::with_capacity(rest.len());
+        let mut texts: Vec<Vec<u8>> = vec![Vec::with_capacity(rest.len())];
         let mut bytes = rest.iter();
         while let Some(&byte) = bytes.next() {
-            let literal = match byte {
-                b'\\' => {
-                    let &escaped = bytes.next()?;
-                    (escaped.is_ascii_punctuation() && !matches!(escaped, b'<' | b'>'))
-                        .then_some(escaped)?
+            if byte == b'(' {
+                let alternatives = Literal::group(&mut bytes, case_insensitive)?;
+                if texts.len() * alternatives.len() > MAX_LITERAL_TEXTS {
+                    return None;
                 }
-                b'*' | b'+' | b'?' | b'{' | b'}' | b'[' | b']' | b'(' | b')' | b'^' | b'$'
-                | b'|' | b'.' => return None,
-                b' '..=b'~' => byte,
-                _ => return None,
-            };
-            text.push(if case_insensitive {
-                literal.to_ascii_lowercase()
-            } else {
-                literal
-            });
+                texts = texts
+                    .iter()
+                    .flat_map(|text| {
+                        alternatives
+                            .iter()
+                            .map(move |alternative| [text.as_slice(), alternative].concat())
+                    })
+                    .collect();
+                continue;
+            }
+            let literal = Literal::character(byte, &mut bytes, case_insensitive)?;
+            Literal::append(&mut texts, literal)?;
         }
+        let edge_byte = |text: &Vec<u8>| {
+            if at_start {
+                text.first().copied()
+            } else if end == LiteralEnd::TextEnd {
+                text.last().copied()
+            } else {
+                None
+            }
+        };
+        let edge = texts.iter().try_fold(Bytes::default(), |edge, text| {
+            let byte = Bytes::of(edge_byte(text)?);
+            Some(edge.union(if case_insensitive {
+                byte.folded()
+            } else {
+                byte
+            }))
+        });
         Some(Literal {
-            text: text.into_boxed_slice(),
+            texts: texts.into_iter().map(Vec::into_boxed_slice).collect(),
             case_insensitive,
             at_start,
             end,
+            edge,
         })
     }
 
+    /// After `(`: `?:` or nothing, then literal alternatives up to `)`.
+    fn group(bytes: &mut std::slice::Iter<'_, u8>, case_insensitive: bool) -> Option<Vec<Vec<u8>>> {
+        if bytes.as_slice().first() == Some(&b'?') {
+            if bytes.as_slice().get(1) != Some(&b':') {
+                return None;
+            }
+            bytes.next();
+            bytes.next();
+        }
+        let mut alternatives = Vec::new();
+        // The texts of the alternative being read.
+        let mut current = vec![Vec::new()];
+        loop {
+            let &byte = bytes.next()?;
+            match byte {
+                b')' | b'|' => {
+                    alternatives.append(&mut current);
+                    if alternatives.len() > MAX_LITERAL_TEXTS {
+                        return None;
+                    }
+                    if byte == b')' {
+                        return Some(alternatives);
+                    }
+                    current.push(Vec::new());
+                }
+                _ => {
+                    let literal = Literal::character(byte, bytes, case_insensitive)?;
+                    Literal::append(&mut current, literal)?;
+                }
+            }
+        }
+    }
+
+    /// Each text followed by `literal`, and also without it when it is
+    /// optional (`woff2?`).
+    fn append(texts: &mut Vec<Vec<u8>>, (byte, optional): (u8, bool)) -> Option<()> {
+        if optional {
+            if 2 * texts.len() > MAX_LITERAL_TEXTS {
+                return None;
+            }
+            let without = texts.clone();
+            for text in texts.iter_mut() {
+                text.push(byte);
+            }
+            texts.extend(without);
+        } else {
+            for text in texts.iter_mut() {
+                text.push(byte);
+            }
+        }
+        Some(())
+    }
+
+    /// The character `byte` (and, after a `\`, the next) stands for, if it
+    /// stands for itself, and whether a `?` makes it optional.
+    fn character(
+        byte: u8,
+        bytes: &mut std::slice::Iter<'_, u8>,
+        case_insensitive: bool,
+    ) -> Option<(u8, bool)> {
+        let literal = match byte {
+            b'\\' => {
+                let &escaped = bytes.next()?;
+                (escaped.is_ascii_punctuation() && !matches!(escaped, b'<' | b'>'))
+                    .then_some(escaped)?
+            }
+            b'*' | b'+' | b'?' | b'{' | b'}' | b'[' | b']' | b'(' | b')' | b'^' | b'$' | b'|'
+            | b'.' => return None,
+            b' '..=b'~' => byte,
+            _ => return None,
+        };
+        // A quantifier binds to the character before it: `?` makes it
+        // optional; the others (and a second quantifier) are the
+        // automaton's.
+        let optional = bytes.as_slice().first() == Some(&b'?');
+        if optional {
+            bytes.next();
+        }
+        if matches!(bytes.as_slice().first(), Some(b'*' | b'+' | b'?' | b'{')) {
+            return None;
+        }
+        let literal = if case_insensitive {
+            literal.to_ascii_lowercase()
+        } else {
+            literal
+        };
+        Some((literal, optional))
+    }
+
     fn is_match(&self, text: &[u8]) -> bool {
-        let length = self.text.len();
+        if let Some(edge) = self.edge {
+            let byte = if self.at_start {
+                text.first()
+            } else {
+                text.last()
+            };
+            if !byte.is_some_and(|&byte| edge.contains(byte)) {
+                return false;
+            }
+        }
+        self.texts
+            .iter()
+            .any(|literal| self.spelled_in(literal, text))
+    }
+
+    fn spelled_in(&self, literal: &[u8], text: &[u8]) -> bool {
+        let length = literal.len();
         let Some(last_start) = text.len().checked_sub(length) else {
             return false;
         };
@@ -112,20 +246,27 @@ impl Literal {
         } else {
             0..=last_start
         };
+        // From the end: the texts of a list (`\.(?:gif|png)$`) mostly
+        // differ there, and a path is turned down at its last byte.
+        let same = |candidate: &[u8]| {
+            candidate
+                .iter()
+                .rev()
+                .zip(literal.iter().rev())
+                .all(|(&byte, &expected)| {
+                    byte == expected
+                        || (self.case_insensitive && byte.to_ascii_lowercase() == expected)
+                })
+        };
         starts.into_iter().any(|start| {
-            let candidate = &text[start..start + length];
-            let same = if self.case_insensitive {
-                candidate.eq_ignore_ascii_case(&self.text)
-            } else {
-                *candidate == *self.text
-            };
-            same && match self.end {
-                LiteralEnd::Anything => true,
-                LiteralEnd::TextEnd => start + length == text.len(),
-                LiteralEnd::SlashOrTextEnd => {
-                    text.get(start + length).is_none_or(|&next| next == b'/')
+            same(&text[start..start + length])
+                && match self.end {
+                    LiteralEnd::Anything => true,
+                    LiteralEnd::TextEnd => start + length == text.len(),
+                    LiteralEnd::SlashOrTextEnd => {
+                        text.get(start + length).is_none_or(|&next| next == b'/')
+                    }
                 }
-            }
         })
     }
 }
@@ -249,7 +390,7 @@ impl Small {
             return None;
         }
         if let Some(literal) = Literal::parse(pattern.as_bytes(), case_insensitive) {
-            return Some(Small::Literal(literal));
+            return Some(Small::Literal(Box::new(literal)));
         }
         // A `$` inside a group is left to `regex` below: such a pattern is
         // refused, and its caller tries it with the `$` distributed.
@@ -1085,6 +1226,15 @@ mod tests {
             "$",
             "",
             "#&~- /",
+            r"\.(?:gif|png|jpe)$",
+            "^/(?:old|new)(/|$)",
+            "(a|)b",
+            "(?:)",
+            "^(?:x|y)(?:1|2)$",
+            "ahrefs(bot|spider)",
+            r"\.(?:woff2?|jpe?g|svg)$",
+            "^/a?b?c?$",
+            "colou?r",
         ] {
             for case_insensitive in [false, true] {
                 assert!(
@@ -1097,7 +1247,10 @@ mod tests {
                 assert!(agree(pattern, case_insensitive, &texts));
             }
         }
-        for pattern in [r"a\d", "a.b", "a+", r"a\", r"a\(/|$)", "a(b|$)", r"\<"] {
+        for pattern in [
+            r"a\d", "a.b", "a+", r"a\", r"a\(/|$)", "a(b|$)", r"\<", "(?:a|b)?", "a??", "a?+",
+            "a*", "(a(b))", "(?i)a", "(?P<n>a)", "(a|b", "a)",
+        ] {
             assert!(
                 !matches!(Small::new(pattern, false), Some(Small::Literal(_))),
                 "{pattern:?} is not a literal"
