@@ -179,7 +179,8 @@ fn check_phases(
     report: &mut Report,
 ) {
     let mut merged = Merged::default();
-    for (phase, seeded) in phases {
+    let mut phases = phases.into_iter();
+    while let Some((phase, seeded)) = phases.next() {
         let phase: Vec<(PathBuf, Input)> = phase
             .into_iter()
             .filter(|(path, _)| {
@@ -200,8 +201,28 @@ fn check_phases(
         } else {
             SourceMap::new()
         };
+        // A phase of one file that reads every file still to check is the
+        // run's last work.
+        let still_to_check: Option<HashSet<PathBuf>> = (phase.len() == 1).then(|| {
+            phases
+                .as_slice()
+                .iter()
+                .flat_map(|(later, _)| later)
+                .filter_map(|(path, _)| {
+                    let canonical = merged.canonical(path);
+                    (!merged.seen.contains(&canonical)).then_some(canonical)
+                })
+                .collect()
+        });
         let units = checked_apart_by_size(phase, |(path, input), beside_large| {
-            check_file(request, path, input, base.clone(), beside_large)
+            check_file(
+                request,
+                path,
+                input,
+                base.clone(),
+                beside_large,
+                still_to_check.as_ref(),
+            )
         });
         for unit in units {
             merged.add(report, unit);
@@ -270,12 +291,15 @@ fn apply_config(report: &mut Report, config: &Config) {
     }
 }
 
+/// `is_last_work` says, once a file is loaded, whether nothing is checked
+/// after it: its findings then need not be gathered for a next file.
 fn check_one(
     sources: &mut SourceMap,
     file: FileId,
     dialect: Dialect,
     options: &CheckOptions,
     config: &Config,
+    is_last_work: &dyn Fn(&SourceMap) -> bool,
 ) -> CheckOutput {
     let (mut output, lints) = match dialect {
         Dialect::Nginx => {
@@ -292,7 +316,11 @@ fn check_one(
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                     (output, lints)
                 });
-                let checked = gathered(checked);
+                let checked = if is_last_work(sources) {
+                    checked
+                } else {
+                    gathered(checked)
+                };
                 lint403_core::cores::dispose(loaded);
                 lint403_core::pattern::forget_unused();
                 checked
@@ -307,7 +335,11 @@ fn check_one(
             let large = lint403_rules::is_large(sources, Loaded::Apache(&loaded));
             let lints = lint(sources, Loaded::Apache(&loaded), config, large);
             if large {
-                let checked = gathered((output, lints));
+                let checked = if is_last_work(sources) {
+                    (output, lints)
+                } else {
+                    gathered((output, lints))
+                };
                 lint403_core::cores::dispose(loaded);
                 lint403_core::pattern::forget_unused();
                 checked
@@ -327,7 +359,7 @@ fn check_one(
 }
 
 /// A large configuration's findings copied into fresh memory before its
-/// trees are freed: made by the rules while the trees were built and
+/// trees are freed (unless nothing is checked after it): made by the rules while the trees were built and
 /// read, they are spread over the memory the trees took, and every page
 /// one of them stays on can be neither given back to the system nor
 /// reused whole by the next large file (with freed memory given back at
@@ -419,6 +451,7 @@ fn check_file(
     input: Input,
     sources: SourceMap,
     beside_large: bool,
+    still_to_check: Option<&HashSet<PathBuf>>,
 ) -> Unit {
     let seeded = sources.len();
     let explicit = !matches!(input, Input::Found);
@@ -455,7 +488,16 @@ fn check_file(
         follow_absolute_includes: false,
         path_map: request.config.paths.clone(),
     };
-    let output = check_one(&mut sources, file, dialect, &options, &request.config);
+    let is_last_work =
+        |sources: &SourceMap| still_to_check.is_some_and(|left| reads_all(sources, seeded, left));
+    let output = check_one(
+        &mut sources,
+        file,
+        dialect,
+        &options,
+        &request.config,
+        &is_last_work,
+    );
     let read: usize = sources
         .iter()
         .skip(seeded)
@@ -485,6 +527,20 @@ fn check_file(
         output,
         parkable,
     }
+}
+
+/// Whether the files `sources` read itself (past its first `seeded`)
+/// include every path of `paths` (resolved paths).
+fn reads_all(sources: &SourceMap, seeded: usize, paths: &HashSet<PathBuf>) -> bool {
+    if paths.is_empty() {
+        return true;
+    }
+    let read: HashSet<PathBuf> = sources
+        .iter()
+        .skip(seeded)
+        .map(|(_, source)| lint403_core::paths::canonical_or_same(&source.path))
+        .collect();
+    paths.iter().all(|path| read.contains(path))
 }
 
 /// The merge of units into one report, in order.
@@ -780,7 +836,44 @@ fn sort_diagnostics(report: &mut Report) {
 mod tests {
     use std::path::PathBuf;
 
-    use super::{checked_apart_by_size, Input, CHECKED_ALONE_BYTES};
+    use super::{checked_apart_by_size, reads_all, Input, CHECKED_ALONE_BYTES};
+
+    /// A unit is the run's last work when it read every file still to
+    /// check (through a link too), its seeded files not counted.
+    #[test]
+    fn the_last_work_reads_every_file_still_to_check() {
+        use lint403_core::{SourceFile, SourceMap};
+        let dir = std::env::temp_dir().join(format!("lint403-last-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("conf.d")).unwrap_or_default();
+        for name in [
+            "nginx.conf",
+            "conf.d/a.conf",
+            "conf.d/b.conf",
+            "seeded.conf",
+        ] {
+            std::fs::write(dir.join(name), "events {}\n").unwrap_or_default();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(dir.join("conf.d"), dir.join("linked")).unwrap_or_default();
+        let resolved = |name: &str| lint403_core::paths::canonical_or_same(&dir.join(name));
+        let mut sources = SourceMap::new();
+        sources.add(SourceFile::from_bytes(dir.join("seeded.conf"), Vec::new()));
+        for name in ["nginx.conf", "linked/a.conf"] {
+            sources.add(SourceFile::from_bytes(dir.join(name), Vec::new()));
+        }
+        let left = |names: &[&str]| names.iter().map(|name| resolved(name)).collect();
+        assert!(reads_all(&sources, 1, &left(&[])));
+        assert!(reads_all(&sources, 1, &left(&["conf.d/a.conf"])));
+        assert!(!reads_all(
+            &sources,
+            1,
+            &left(&["conf.d/a.conf", "conf.d/b.conf"])
+        ));
+        assert!(!reads_all(&sources, 1, &left(&["seeded.conf"])));
+        assert!(reads_all(&sources, 0, &left(&["seeded.conf"])));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// A large file is checked with at most one small file beside it, which
     /// is told so; the results come in the phase's order all the same.
