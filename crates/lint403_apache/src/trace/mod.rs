@@ -393,7 +393,8 @@ fn header_of_variable(name: &str) -> Option<(&str, bool)> {
 }
 
 /// The longest server variable name [`server_variable`] knows, past which
-/// a name is none of them.
+/// a name is none of them (a longer name added to its list must raise it;
+/// the unit test reads the longest ones).
 const LONGEST_SERVER_VARIABLE: usize = "REQUEST_PROTOCOL".len();
 
 impl Variables for Vars<'_> {
