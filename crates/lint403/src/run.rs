@@ -787,11 +787,14 @@ pub(crate) fn is_main_config(path: &Path) -> bool {
         })
 }
 
-/// Stable order: path, line, column, code.
 /// Where a finding sorts: its file's rank by path, line, column, code.
 type Place = (usize, usize, usize, &'static str);
 
-fn sort_diagnostics(report: &mut Report) {
+/// Findings whose places are found together by one thread.
+const FINDINGS_PER_BLOCK: usize = 2048;
+
+/// Stable order: path, line, column, code; duplicates dropped.
+pub fn sort_diagnostics(report: &mut Report) {
     let sources = &report.sources;
     // Files are ranked by path once: comparing two paths goes component by
     // component, and a large run sorts tens of thousands of findings.
@@ -811,16 +814,26 @@ fn sort_diagnostics(report: &mut Report) {
         }
         rank_of.insert(*file, rank);
     }
-    let mut keyed: Vec<(Place, Diagnostic)> = report
-        .diagnostics
-        .drain(..)
-        .map(|diagnostic| {
-            let at = sources
-                .get(diagnostic.span.file)
-                .line_col(diagnostic.span.range.start);
-            let rank = rank_of.get(&diagnostic.span.file).copied().unwrap_or(0);
-            ((rank, at.line, at.column, diagnostic.code.code), diagnostic)
+    // Positions are found on every core, a block of findings at a time
+    // (tens of thousands of them at the end of a large run).
+    let blocks: Vec<&[Diagnostic]> = report.diagnostics.chunks(FINDINGS_PER_BLOCK).collect();
+    let places: Vec<Place> =
+        lint403_core::cores::map(&blocks, lint403_core::cores::available(), |block| {
+            block
+                .iter()
+                .map(|diagnostic| {
+                    let at = sources
+                        .get(diagnostic.span.file)
+                        .line_col(diagnostic.span.range.start);
+                    let rank = rank_of.get(&diagnostic.span.file).copied().unwrap_or(0);
+                    (rank, at.line, at.column, diagnostic.code.code)
+                })
+                .collect::<Vec<Place>>()
         })
+        .concat();
+    let mut keyed: Vec<(Place, Diagnostic)> = places
+        .into_iter()
+        .zip(report.diagnostics.drain(..))
         .collect();
     // Stable: findings that tie keep the order their checks gave them.
     keyed.sort_by(|(a, first), (b, second)| {

@@ -172,3 +172,65 @@ fn findings_of_a_file_that_vanished_during_the_run_render_in_every_format() {
         assert!(output.contains("sites.conf"), "names the file:\n{output}");
     }
 }
+
+/// A run with more findings than one thread renders or places at once:
+/// the concise lines keep the report's order, each at its own line, and
+/// the sort puts findings given out of order back in order.
+#[test]
+fn many_findings_render_in_order_across_threads() {
+    use lint403::run::{CheckedFile, Report};
+    use lint403_core::{codes, Diagnostic, Dialect, SourceFile, SourceMap, Span, TextRange};
+
+    const LINES: usize = 7_000;
+    let text = (0..LINES).fold(String::new(), |mut text, line| {
+        use std::fmt::Write;
+        let _ = writeln!(text, "deny {line};");
+        text
+    });
+    let mut sources = SourceMap::new();
+    let file = sources.add(SourceFile::from_bytes(
+        "many.conf",
+        text.clone().into_bytes(),
+    ));
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+        .take(LINES)
+        .collect();
+    let finding = |line: usize| {
+        Diagnostic::new(
+            codes::SYNTAX_ERROR,
+            Span::new(file, TextRange::new(starts[line] + 5, starts[line] + 6)),
+            format!("finding {line}"),
+        )
+    };
+    let in_order = Report {
+        sources: sources.clone(),
+        files: vec![CheckedFile {
+            file,
+            dialect: Dialect::Nginx,
+            parsed: true,
+        }],
+        diagnostics: (0..LINES).map(finding).collect(),
+        undetected: Vec::new(),
+    };
+    let rendered = lint403::render::concise::render(&in_order);
+    let lines: Vec<&str> = rendered.lines().collect();
+    assert_eq!(lines.len(), LINES);
+    for (line, rendered) in lines.iter().enumerate() {
+        let expected = format!("many.conf:{}:6: ", line + 1);
+        assert!(
+            rendered.starts_with(&expected),
+            "{rendered:?} for line {line}"
+        );
+        assert!(
+            rendered.ends_with(&format!("finding {line}")),
+            "{rendered:?}"
+        );
+    }
+    let mut shuffled = in_order;
+    shuffled.diagnostics = (0..LINES)
+        .map(|index| finding((index * 4_001) % LINES))
+        .collect();
+    lint403::run::sort_diagnostics(&mut shuffled);
+    assert_eq!(lint403::render::concise::render(&shuffled), rendered);
+}
