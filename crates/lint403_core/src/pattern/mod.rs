@@ -157,9 +157,7 @@ impl Engine {
 /// per line of a configuration that can hold tens of thousands; hotlink
 /// conditions end the host so (`^https?://(www\.)?example\.com(?:/|$)`).
 fn slash_or_end_distributed(pattern: &str) -> Option<String> {
-    let stem = pattern
-        .strip_suffix("(/|$)")
-        .or_else(|| pattern.strip_suffix("(?:/|$)"))?;
+    let stem = small::slash_or_end_stem(pattern)?;
     let trailing_backslashes = stem.bytes().rev().take_while(|&byte| byte == b'\\').count();
     if stem.contains('|') || trailing_backslashes % 2 == 1 {
         return None;

@@ -63,27 +63,62 @@ enum LiteralEnd {
 /// comparisons than the automaton's steps.
 const MAX_LITERAL_TEXTS: usize = 32;
 
+/// The pattern before a `(/|$)` or `(?:/|$)` that ends it: "a `/` or the
+/// end of the text", which the position automaton cannot hold (a `$`
+/// inside a group) and a [`Literal`] or the distributed form can.
+pub(super) fn slash_or_end_stem(pattern: &str) -> Option<&str> {
+    pattern
+        .strip_suffix("(/|$)")
+        .or_else(|| pattern.strip_suffix("(?:/|$)"))
+}
+
+/// Whether a backslash and `byte` stand for `byte` itself: ASCII
+/// punctuation, but `\<` and `\>`, which `regex` refuses (word boundaries
+/// there).
+fn escapes_itself(byte: u8) -> bool {
+    byte.is_ascii_punctuation() && !matches!(byte, b'<' | b'>')
+}
+
+/// Whether `byte`, unescaped, stands for itself: printable ASCII that is
+/// none of the syntax characters.
+fn stands_for_itself(byte: u8) -> bool {
+    matches!(byte, b' '..=b'~')
+        && !matches!(
+            byte,
+            b'*' | b'+'
+                | b'?'
+                | b'{'
+                | b'}'
+                | b'['
+                | b']'
+                | b'('
+                | b')'
+                | b'^'
+                | b'$'
+                | b'|'
+                | b'.'
+                | b'\\'
+        )
+}
+
 impl Literal {
     /// The literal that `pattern` (ASCII) is, if it is one; escapes follow
     /// [`Parser::escape`], and every byte [`Parser::atom`] takes as itself
     /// is taken so here.
-    fn parse(pattern: &[u8], case_insensitive: bool) -> Option<Literal> {
-        let (at_start, rest) = match pattern.split_first() {
-            Some((b'^', rest)) => (true, rest),
-            _ => (false, pattern),
+    fn parse(pattern: &str, case_insensitive: bool) -> Option<Literal> {
+        let (at_start, rest) = match pattern.strip_prefix('^') {
+            Some(rest) => (true, rest),
+            None => (false, pattern),
         };
-        let (rest, end) = if let Some(stem) = rest
-            .strip_suffix(b"(/|$)")
-            .or_else(|| rest.strip_suffix(b"(?:/|$)"))
-        {
+        let (rest, end) = if let Some(stem) = slash_or_end_stem(rest) {
             (stem, LiteralEnd::SlashOrTextEnd)
-        } else if let Some(stem) = rest.strip_suffix(b"$") {
+        } else if let Some(stem) = rest.strip_suffix('$') {
             (stem, LiteralEnd::TextEnd)
         } else {
             (rest, LiteralEnd::Anything)
         };
         let mut texts: Vec<Vec<u8>> = vec![Vec::with_capacity(rest.len())];
-        let mut bytes = rest.iter();
+        let mut bytes = rest.as_bytes().iter();
         while let Some(&byte) = bytes.next() {
             if byte == b'(' {
                 let alternatives = Literal::group(&mut bytes, case_insensitive)?;
@@ -192,12 +227,9 @@ impl Literal {
         let literal = match byte {
             b'\\' => {
                 let &escaped = bytes.next()?;
-                (escaped.is_ascii_punctuation() && !matches!(escaped, b'<' | b'>'))
-                    .then_some(escaped)?
+                escapes_itself(escaped).then_some(escaped)?
             }
-            b'*' | b'+' | b'?' | b'{' | b'}' | b'[' | b']' | b'(' | b')' | b'^' | b'$' | b'|'
-            | b'.' => return None,
-            b' '..=b'~' => byte,
+            _ if stands_for_itself(byte) => byte,
             _ => return None,
         };
         // A quantifier binds to the character before it: `?` makes it
@@ -389,12 +421,12 @@ impl Small {
         if !pattern.is_ascii() {
             return None;
         }
-        if let Some(literal) = Literal::parse(pattern.as_bytes(), case_insensitive) {
+        if let Some(literal) = Literal::parse(pattern, case_insensitive) {
             return Some(Small::Literal(Box::new(literal)));
         }
-        // A `$` inside a group is left to `regex` below: such a pattern is
-        // refused, and its caller tries it with the `$` distributed.
-        if pattern.ends_with("(/|$)") || pattern.ends_with("(?:/|$)") {
+        // The parser below refuses a `$` inside a group; the caller tries
+        // such a pattern with the `$` distributed.
+        if slash_or_end_stem(pattern).is_some() {
             return None;
         }
         let mut parser = Parser {
@@ -514,8 +546,7 @@ impl Parser<'_> {
             b'[' => self.class().map(Node::Set),
             b'.' => Some(Node::Set(Bytes::of(b'\n').complement())),
             b'\\' => self.escape().map(|set| Node::Set(self.cased(set))),
-            b'*' | b'+' | b'?' | b'{' | b'}' | b']' | b'^' | b'$' | b')' | b'|' => None,
-            b' '..=b'~' => Some(Node::Set(self.cased(Bytes::of(byte)))),
+            _ if stands_for_itself(byte) => Some(Node::Set(self.cased(Bytes::of(byte)))),
             _ => None,
         }
     }
@@ -560,8 +591,7 @@ impl Parser<'_> {
             b'W' => Some(Bytes::word().complement()),
             b's' => Some(Bytes::space()),
             b'S' => Some(Bytes::space().complement()),
-            b'<' | b'>' => None,
-            _ if byte.is_ascii_punctuation() => Some(Bytes::of(byte)),
+            _ if escapes_itself(byte) => Some(Bytes::of(byte)),
             _ => None,
         }
     }
