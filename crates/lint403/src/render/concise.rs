@@ -9,18 +9,8 @@ use crate::render::positions;
 use crate::run::Report;
 
 pub fn render(report: &Report) -> String {
-    // Lines are written a block of findings at a time on every core: a
-    // large run's tens of thousands of positions and lines took a fifth of
-    // a second on one core at its end, while the others stood idle.
-    let blocks: Vec<&[Diagnostic]> = report.diagnostics.chunks(FINDINGS_PER_BLOCK).collect();
-    lint403_core::cores::map(&blocks, lint403_core::cores::available(), |block| {
-        render_block(report, block)
-    })
-    .concat()
+    crate::run::by_blocks(&report.diagnostics, |block| render_block(report, block)).concat()
 }
-
-/// Findings rendered together by one thread.
-const FINDINGS_PER_BLOCK: usize = 2048;
 
 fn render_block(report: &Report, diagnostics: &[Diagnostic]) -> String {
     let mut out = String::new();
