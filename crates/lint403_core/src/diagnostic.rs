@@ -1,5 +1,6 @@
 //! The one diagnostic type every pass produces and every front end renders.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::codes::Code;
@@ -32,7 +33,7 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Label {
     pub span: Span,
-    pub message: String,
+    pub message: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,9 +43,12 @@ pub struct Diagnostic {
     /// The deciding span; for a file-level problem an empty range at 0.
     pub span: Span,
     /// Text of the primary label (short; the message says the rest).
-    pub label: Option<String>,
+    /// Labels, help lines and related notes are mostly fixed texts, held
+    /// without a copy: a large repository has tens of thousands of
+    /// findings, and a copy of each text was a third of their memory.
+    pub label: Option<Cow<'static, str>>,
     pub message: String,
-    pub help: Option<String>,
+    pub help: Option<Cow<'static, str>>,
     pub related: Vec<Label>,
 }
 
@@ -63,19 +67,22 @@ impl Diagnostic {
     }
 
     #[must_use]
-    pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
+    pub fn with_label(mut self, label: impl Into<Cow<'static, str>>) -> Diagnostic {
         self.label = Some(label.into());
         self
     }
 
     #[must_use]
-    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+    pub fn with_help(mut self, help: impl Into<Cow<'static, str>>) -> Diagnostic {
         self.help = Some(help.into());
         self
     }
 
     #[must_use]
-    pub fn with_related(mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn with_related(mut self, span: Span, message: impl Into<Cow<'static, str>>) -> Diagnostic {
+        // Most findings have one or two related notes: room for exactly
+        // those, not the four a first push makes room for.
+        self.related.reserve_exact(1);
         self.related.push(Label {
             span,
             message: message.into(),

@@ -153,10 +153,10 @@ impl SyntaxError {
     pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
         let mut diagnostic =
             Diagnostic::new(self.code(), Span::new(file, self.range), &self.message)
-                .with_label(&self.label)
-                .with_help(&self.help);
+                .with_label(self.label.clone())
+                .with_help(self.help.clone());
         if let Some((range, message)) = &self.related {
-            diagnostic = diagnostic.with_related(Span::new(file, *range), message);
+            diagnostic = diagnostic.with_related(Span::new(file, *range), message.clone());
         }
         diagnostic
     }

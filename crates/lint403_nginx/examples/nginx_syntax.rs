@@ -53,8 +53,8 @@ fn main() {
             {
                 if let Some(block) = inner.block() {
                     findings.push((
-                        block.open.start,
-                        block.open.start,
+                        block.open().start,
+                        block.open().start,
                         "unexpected \"{\"".to_string(),
                     ));
                 }

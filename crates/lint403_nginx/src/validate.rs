@@ -94,7 +94,7 @@ impl Checker<'_> {
                         diagnostics.push(
                             Diagnostic::new(
                                 SYNTAX_ERROR,
-                                Span::new(self.file, block.open),
+                                Span::new(self.file, block.open()),
                                 "unexpected \"{\"",
                             )
                             .with_label(format!("a block inside `{}`", kind.directive_name()))

@@ -127,7 +127,7 @@ fn terminator_line(file: &lint403_core::SourceFile, offset: usize) -> usize {
                 lint403_nginx::syntax::DirectiveEnd::Semicolon(semicolon) => {
                     semicolon.range().start
                 }
-                lint403_nginx::syntax::DirectiveEnd::Block(block) => block.open.start,
+                lint403_nginx::syntax::DirectiveEnd::Block(block) => block.open().start,
                 lint403_nginx::syntax::DirectiveEnd::Missing => range.end,
             };
             line = file.line_col(end).line;

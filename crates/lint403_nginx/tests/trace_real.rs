@@ -385,7 +385,7 @@ fn wrap(fragment: &Fragment, port: u16, prefix: &Path) -> String {
                     if let Some(block) = directive.block() {
                         let has = block.directives().any(|d| d.is_named(&text, "listen"));
                         if !has {
-                            inserts.push(block.open.end);
+                            inserts.push(block.open().end);
                         }
                     }
                 }

@@ -96,8 +96,8 @@ fn blocks_have_open_and_close_spans_and_comments_are_nodes() {
         .next()
         .and_then(|d| d.block())
         .unwrap_or_else(|| panic!());
-    assert_eq!(&text[http.open.start..http.open.end], "{");
-    assert_eq!(http.close.map(|c| &text[c.start..c.end]), Some("}"));
+    assert_eq!(&text[http.open().start..http.open().end], "{");
+    assert_eq!(http.close().map(|c| &text[c.start..c.end]), Some("}"));
     assert_eq!(http.kind, BodyKind::Directives);
     let comment = http.items.iter().find_map(|item| match item {
         Item::Comment(comment) => Some(comment.text(text)),

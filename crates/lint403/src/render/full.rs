@@ -197,19 +197,19 @@ fn prepare(sources: &mut Sources<'_>, diagnostic: &Diagnostic) -> Rendered {
     let mut related = Vec::new();
     if source.is_some() {
         labels.push(LabeledSpan::new_primary_with_span(
-            diagnostic.label.clone(),
+            diagnostic.label.as_deref().map(str::to_string),
             span(diagnostic.span.range),
         ));
     }
     for label in &diagnostic.related {
         if label.span.file == file && source.is_some() {
             labels.push(LabeledSpan::new_with_span(
-                Some(label.message.clone()),
+                Some(label.message.to_string()),
                 span(label.span.range),
             ));
         } else {
             related.push(Rendered {
-                message: label.message.clone(),
+                message: label.message.to_string(),
                 code: String::new(),
                 severity: miette::Severity::Advice,
                 help: None,
@@ -241,7 +241,7 @@ fn prepare(sources: &mut Sources<'_>, diagnostic: &Diagnostic) -> Rendered {
             Severity::Warning => miette::Severity::Warning,
             Severity::Info => miette::Severity::Advice,
         },
-        help: diagnostic.help.clone(),
+        help: diagnostic.help.as_deref().map(str::to_string),
         url: doc_url(&diagnostic.code),
         source,
         labels,

@@ -360,9 +360,14 @@ impl Semicolon {
 
     /// The one byte of the `;`.
     pub fn range(self) -> TextRange {
-        let start = self.at as usize;
-        TextRange::new(start, start.saturating_add(1))
+        one_byte(self.at)
     }
+}
+
+/// The range of the one byte at `offset`.
+fn one_byte(offset: u32) -> TextRange {
+    let start = offset as usize;
+    TextRange::new(start, start.saturating_add(1))
 }
 
 /// What a block's body holds.
@@ -382,25 +387,56 @@ pub enum BodyKind {
 /// `{ ... }`
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block {
-    /// The `{`.
-    pub open: TextRange,
+    /// The offset of the `{`, and of the `}` ([`NO_CLOSE`] when the file
+    /// ended first): one byte each, kept as `u32` like a [`Word`]'s
+    /// offsets. A large configuration holds hundreds of thousands of
+    /// blocks, and two ranges of `usize`s made each block 72 bytes
+    /// instead of 40.
+    open: u32,
+    close: u32,
     pub kind: BodyKind,
     pub items: Vec<Item>,
-    /// The `}`; `None` when the file ended first.
-    pub close: Option<TextRange>,
 }
 
+/// [`Block::close`] for a block the file ended in.
+const NO_CLOSE: u32 = u32::MAX;
+
 impl Block {
+    pub(crate) fn new(
+        open: TextRange,
+        kind: BodyKind,
+        items: Vec<Item>,
+        close: Option<TextRange>,
+    ) -> Block {
+        let offset = |at: usize| u32::try_from(at).unwrap_or(NO_CLOSE - 1);
+        Block {
+            open: offset(open.start),
+            close: close.map_or(NO_CLOSE, |close| offset(close.start)),
+            kind,
+            items,
+        }
+    }
+
+    /// The `{`.
+    pub fn open(&self) -> TextRange {
+        one_byte(self.open)
+    }
+
+    /// The `}`; `None` when the file ended first.
+    pub fn close(&self) -> Option<TextRange> {
+        (self.close != NO_CLOSE).then(|| one_byte(self.close))
+    }
+
     pub fn range(&self) -> TextRange {
-        let end = self.close.map_or_else(
+        let end = self.close().map_or_else(
             || {
                 self.items
                     .last()
-                    .map_or(self.open.end, |item| item.range().end)
+                    .map_or(self.open().end, |item| item.range().end)
             },
             |close| close.end,
         );
-        TextRange::new(self.open.start, end)
+        TextRange::new(self.open as usize, end)
     }
 
     /// The directives directly in this block (not nested ones).
@@ -522,8 +558,8 @@ impl SyntaxTree {
                     leaf(*range);
                 }
                 Item::OrphanBlock(block) => {
-                    leaf(block.open);
-                    if let Some(close) = block.close {
+                    leaf(block.open());
+                    if let Some(close) = block.close() {
                         stack.push(Step::Leaf(close));
                     }
                     stack.push(Step::Items(block.items.iter()));
@@ -536,8 +572,8 @@ impl SyntaxTree {
                         DirectiveEnd::Semicolon(semicolon) => leaf(semicolon.range()),
                         DirectiveEnd::Missing => {}
                         DirectiveEnd::Block(block) => {
-                            leaf(block.open);
-                            if let Some(close) = block.close {
+                            leaf(block.open());
+                            if let Some(close) = block.close() {
                                 stack.push(Step::Leaf(close));
                             }
                             stack.push(Step::Items(block.items.iter()));
@@ -628,10 +664,10 @@ pub struct SyntaxError {
 impl SyntaxError {
     pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
         let mut diagnostic = Diagnostic::new(self.code, Span::new(file, self.range), &self.message)
-            .with_label(&self.label)
-            .with_help(&self.help);
+            .with_label(self.label.clone())
+            .with_help(self.help.clone());
         for (range, message) in &self.related {
-            diagnostic = diagnostic.with_related(Span::new(file, *range), message);
+            diagnostic = diagnostic.with_related(Span::new(file, *range), message.clone());
         }
         diagnostic
     }
@@ -757,6 +793,7 @@ mod size_tests {
             std::mem::size_of::<Option<crate::directives::NameIndex>>(),
             4
         );
+        assert!(std::mem::size_of::<super::Block>() <= 40);
     }
 
     /// Comments between a directive's words are kept with its end, and

@@ -397,12 +397,12 @@ impl<'t> Parser<'t> {
         if body_end > body_start {
             items.push(Item::Raw(TextRange::new(body_start, body_end)));
         }
-        let block = Block {
+        let block = Block::new(
             open,
-            kind: BodyKind::Lua,
+            BodyKind::Lua,
             items,
-            close: close.map(|close| TextRange::new(close, close + 1)),
-        };
+            close.map(|close| TextRange::new(close, close + 1)),
+        );
         let item = match header {
             Some(pending) => {
                 Item::Directive(pending.into_directive(Terminator::Block(Box::new(block))))
@@ -456,12 +456,7 @@ impl<'t> Parser<'t> {
 
     fn close_frame(&mut self, frame: Frame, close: Option<TextRange>) {
         let start = frame.items_start.min(self.items.len());
-        let block = Block {
-            open: frame.open,
-            kind: frame.kind,
-            items: self.items.split_off(start),
-            close,
-        };
+        let block = Block::new(frame.open, frame.kind, self.items.split_off(start), close);
         let item = match frame.header {
             Some(pending) => {
                 Item::Directive(pending.into_directive(Terminator::Block(Box::new(block))))
