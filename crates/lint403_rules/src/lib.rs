@@ -51,6 +51,7 @@ pub struct RuleContext<'a> {
     facts: &'a SiteFacts,
     lowered: std::sync::Mutex<LoweredSlot<'a>>,
     apache_scopes: OnceLock<Vec<walk::apache_scope::Scope>>,
+    iis_elements: OnceLock<walk::iis::Elements<'a>>,
     /// The `server` blocks of `http` [`RuleContext::nginx_tree`] keeps
     /// (`None`: all); see [`run_in_windows`].
     nginx_window: Option<ServerWindow>,
@@ -119,6 +120,7 @@ impl<'a> RuleContext<'a> {
             facts: &NO_FACTS,
             lowered: std::sync::Mutex::new(LoweredSlot::Unbuilt),
             apache_scopes: OnceLock::new(),
+            iis_elements: OnceLock::new(),
             nginx_window: None,
             across_windows: std::sync::Arc::default(),
         }
@@ -271,6 +273,18 @@ impl<'a> RuleContext<'a> {
         };
         self.apache_scopes
             .get_or_init(|| walk::apache_scope::scopes(config, self.sources))
+    }
+
+    /// A web.config's elements in the order [`walk::iis::walk`] visits
+    /// them; `None` for the other dialects.
+    pub fn iis_elements(&self) -> Option<&walk::iis::Elements<'a>> {
+        let Loaded::Iis(config) = self.config else {
+            return None;
+        };
+        Some(
+            self.iis_elements
+                .get_or_init(|| walk::iis::Elements::of(config)),
+        )
     }
 
     /// An nginx configuration's regex `location` patterns, compiled;

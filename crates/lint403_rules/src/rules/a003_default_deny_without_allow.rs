@@ -117,10 +117,10 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         check_apache(context, out);
         return;
     }
-    let Loaded::Iis(config) = context.config else {
+    let Loaded::Iis(_) = context.config else {
         return;
     };
-    iis::walk(config, |visit| {
+    iis::walk(context, |visit| {
         if visit.name() == "ipSecurity"
             && visit.path_ends_with("system.webServer/security/ipSecurity")
         {

@@ -127,8 +127,8 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    if let Loaded::Iis(config) = context.config {
-        check_iis(config, out);
+    if let Loaded::Iis(_) = context.config {
+        check_iis(context, out);
     }
     if let Loaded::Apache(_) = context.config {
         traced(context, out);
@@ -231,8 +231,8 @@ fn in_root_directory(model: &lint403_core::Model, span: Span) -> bool {
     })
 }
 
-fn check_iis(config: &lint403_iis::LoadedConfig, out: &mut Vec<Diagnostic>) {
-    iis::walk(config, |visit| {
+fn check_iis(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    iis::walk(context, |visit| {
         if !visit.is_rewrite_rule_list() {
             return;
         }

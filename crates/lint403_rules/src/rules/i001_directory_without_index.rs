@@ -113,14 +113,14 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         nginx_front_controller(context, out);
         return;
     }
-    let Loaded::Iis(config) = context.config else {
+    let Loaded::Iis(_) = context.config else {
         return;
     };
     let mut findings = Vec::new();
     // directoryBrowse@enabled by URL prefix (the last one written wins).
     let mut browse: HashMap<String, bool> = HashMap::new();
     let mut served_elsewhere = false;
-    iis::walk(config, |visit| match visit.name() {
+    iis::walk(context, |visit| match visit.name() {
         "defaultDocument" if visit.path_ends_with("system.webServer/defaultDocument") => {
             let prefix = visit.url_prefix();
             if !iis::is_true(visit.attr_value("enabled"), true) {

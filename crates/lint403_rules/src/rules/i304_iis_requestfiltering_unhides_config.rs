@@ -95,14 +95,14 @@ enum Kind {
 }
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Iis(config) = context.config else {
+    let Loaded::Iis(_) = context.config else {
         return;
     };
     let mut found: Vec<(Kind, Span, String)> = Vec::new();
     // A handler or MIME type that would answer /web.config once request
     // filtering lets it through.
     let mut served: Option<Span> = None;
-    iis::walk(config, |visit| {
+    iis::walk(context, |visit| {
         let kind = match visit.name() {
             "add"
                 if served.is_none()

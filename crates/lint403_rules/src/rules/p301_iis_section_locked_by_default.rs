@@ -103,10 +103,10 @@ const APP_HOST_ONLY: &[&str] = &[
 ];
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Iis(config) = context.config else {
+    let Loaded::Iis(_) = context.config else {
         return;
     };
-    iis::walk(config, |visit| {
+    iis::walk(context, |visit| {
         if visit.in_application_host(context.sources) {
             return;
         }

@@ -70,10 +70,10 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Iis(config) = context.config else {
+    let Loaded::Iis(_) = context.config else {
         return;
     };
-    iis::walk(config, |visit| {
+    iis::walk(context, |visit| {
         let name = visit.name();
         if name != "clear" && name != "remove" {
             return;

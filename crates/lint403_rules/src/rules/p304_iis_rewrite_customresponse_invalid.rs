@@ -76,10 +76,10 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Iis(config) = context.config else {
+    let Loaded::Iis(_) = context.config else {
         return;
     };
-    iis::walk(config, |visit| {
+    iis::walk(context, |visit| {
         if visit.name() != "action"
             || !(visit.path_ends_with("system.webServer/rewrite/rules/rule/action")
                 || visit.path_ends_with("system.webServer/rewrite/globalRules/rule/action"))

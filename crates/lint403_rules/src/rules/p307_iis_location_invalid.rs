@@ -105,12 +105,12 @@ const GROUPS: [&str; 10] = [
 ];
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    let Loaded::Iis(config) = context.config else {
+    let Loaded::Iis(_) = context.config else {
         return;
     };
     // (normalized path, section) → the first element setting it.
     let mut seen: HashMap<(String, String), Span> = HashMap::new();
-    iis::walk(config, |visit| {
+    iis::walk(context, |visit| {
         if visit.name() != "location" || visit.path() != "configuration/location" {
             return;
         }

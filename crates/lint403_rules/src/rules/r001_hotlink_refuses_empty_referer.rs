@@ -120,8 +120,8 @@ const MEDIA_DIRS: [&str; 12] = [
 ];
 
 fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
-    if let Loaded::Iis(config) = context.config {
-        check_iis(config, out);
+    if let Loaded::Iis(_) = context.config {
+        check_iis(context, out);
         return;
     }
     if let Loaded::Apache(_) = context.config {
@@ -217,8 +217,8 @@ fn traced(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_iis(config: &lint403_iis::LoadedConfig, out: &mut Vec<Diagnostic>) {
-    iis::walk(config, |visit| {
+fn check_iis(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
+    iis::walk(context, |visit| {
         if visit.name() != "rule"
             || !(visit.path_ends_with("system.webServer/rewrite/rules/rule")
                 || visit.path_ends_with("system.webServer/rewrite/globalRules/rule"))

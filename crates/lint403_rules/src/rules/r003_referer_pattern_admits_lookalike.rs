@@ -116,13 +116,13 @@ fn check(context: &RuleContext<'_>, out: &mut Vec<Diagnostic>) {
         traced(context, out);
         return;
     }
-    let Loaded::Iis(config) = context.config else {
+    let Loaded::Iis(_) = context.config else {
         return;
     };
     let Some(host_re) = HOST.as_ref() else {
         return;
     };
-    iis::walk(config, |visit| {
+    iis::walk(context, |visit| {
         if visit.name() != "rule"
             || !(visit.path_ends_with("system.webServer/rewrite/rules/rule")
                 || visit.path_ends_with("system.webServer/rewrite/globalRules/rule"))

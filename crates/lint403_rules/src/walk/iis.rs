@@ -10,6 +10,8 @@
 use lint403_core::{FileId, SourceMap, Span};
 use lint403_iis::{Attribute, Element, LoadedConfig, Node};
 
+use crate::RuleContext;
+
 /// An element and where it stands.
 pub struct Visit<'a, 'p> {
     pub file: FileId,
@@ -304,32 +306,107 @@ impl<'a> RewriteRule<'a> {
 
 /// Calls `visit` for every element of the configuration in document
 /// order, a `configSource` section replaced by the root of its file.
-pub fn walk<'a>(config: &'a LoadedConfig, mut visit: impl FnMut(&Visit<'a, '_>)) {
-    let Some(document) = config.document(config.root) else {
+/// The order is found once per configuration ([`RuleContext::iis_elements`]):
+/// eighteen rules walk every web.config, and walking it anew for each
+/// (following `configSource`, building paths) cost a quarter of the IIS
+/// part's instructions (callgrind, scale-10 benchmark: 387 M → 291 M).
+pub fn walk<'a>(context: &RuleContext<'a>, mut visit: impl FnMut(&Visit<'a, '_>)) {
+    let Some(elements) = context.iis_elements() else {
         return;
     };
-    let mut state = State {
-        parents: Vec::new(),
-        pending: Vec::new(),
-        path: String::new(),
-        path_lengths: Vec::new(),
-    };
-    enter(config, config.root, &document.root, &mut state, &mut visit);
-    while let Some(children) = state.pending.last_mut() {
-        match children.next() {
-            Some(Node::Element(element)) => {
-                let file = state.parents.last().map_or(config.root, |p| p.file);
-                enter(config, file, element, &mut state, &mut visit);
-            }
-            Some(_) => {}
-            None => {
-                state.pending.pop();
-                state.parents.pop();
-                if let Some(length) = state.path_lengths.pop() {
-                    state.path.truncate(length);
+    let mut parents: Vec<Parent<'a>> = Vec::new();
+    for entry in &elements.entries {
+        parents.truncate(entry.depth as usize);
+        let start = entry.path_start as usize;
+        let end = start + entry.path_len as usize;
+        visit(&Visit {
+            file: entry.file,
+            element: entry.element,
+            parents: &parents,
+            element_path: &elements.paths[start..end],
+        });
+        parents.push(Parent {
+            file: entry.file,
+            element: entry.element,
+        });
+    }
+}
+
+/// The elements of a configuration in the order [`walk`] visits them.
+pub struct Elements<'a> {
+    entries: Vec<ElementEntry<'a>>,
+    /// The element paths of the entries, one after another.
+    paths: String,
+}
+
+struct ElementEntry<'a> {
+    file: FileId,
+    element: &'a Element,
+    /// How many elements enclose it.
+    depth: u32,
+    path_start: u32,
+    path_len: u32,
+}
+
+impl<'a> Elements<'a> {
+    /// The elements of `config`, walked from its root document.
+    pub fn of(config: &'a LoadedConfig) -> Elements<'a> {
+        let mut elements = Elements {
+            entries: Vec::new(),
+            paths: String::new(),
+        };
+        let Some(document) = config.document(config.root) else {
+            return elements;
+        };
+        let mut state = State {
+            parents: Vec::new(),
+            pending: Vec::new(),
+            path: String::new(),
+            path_lengths: Vec::new(),
+        };
+        enter(
+            config,
+            config.root,
+            &document.root,
+            &mut state,
+            &mut elements,
+        );
+        while let Some(children) = state.pending.last_mut() {
+            match children.next() {
+                Some(Node::Element(element)) => {
+                    let file = state.parents.last().map_or(config.root, |p| p.file);
+                    enter(config, file, element, &mut state, &mut elements);
+                }
+                Some(_) => {}
+                None => {
+                    state.pending.pop();
+                    state.parents.pop();
+                    if let Some(length) = state.path_lengths.pop() {
+                        state.path.truncate(length);
+                    }
                 }
             }
         }
+        elements
+    }
+
+    fn add(&mut self, file: FileId, element: &'a Element, depth: usize, path: &str) {
+        // Offsets of u32: a web.config is read whole, and is far smaller.
+        let (Ok(depth), Ok(path_start), Ok(path_len)) = (
+            u32::try_from(depth),
+            u32::try_from(self.paths.len()),
+            u32::try_from(path.len()),
+        ) else {
+            return;
+        };
+        self.paths.push_str(path);
+        self.entries.push(ElementEntry {
+            file,
+            element,
+            depth,
+            path_start,
+            path_len,
+        });
     }
 }
 
@@ -349,17 +426,12 @@ fn enter<'a>(
     file: FileId,
     element: &'a Element,
     state: &mut State<'a>,
-    visit: &mut impl FnMut(&Visit<'a, '_>),
+    elements: &mut Elements<'a>,
 ) {
     let (file, element) = resolve(config, file, element, &state.parents);
     let before = state.path.len();
     state.path.push_str(element.name.local());
-    visit(&Visit {
-        file,
-        element,
-        parents: &state.parents,
-        element_path: &state.path,
-    });
+    elements.add(file, element, state.parents.len(), &state.path);
     if element.name.local() == "location" {
         state.path.truncate(before);
     } else {
@@ -423,8 +495,9 @@ mod tests {
             text.as_bytes().to_vec(),
         ));
         let config = lint403_iis::load(&mut sources, file, &CheckOptions::default());
+        let context = crate::RuleContext::new(&sources, crate::Loaded::Iis(&config));
         let mut out = Vec::new();
-        walk(&config, |visit| {
+        walk(&context, |visit| {
             out.push((
                 visit.path().to_owned(),
                 visit.location_path().map(str::to_owned),
