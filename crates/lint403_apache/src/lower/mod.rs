@@ -665,14 +665,13 @@ impl Lowerer {
         scope: ScopeId,
         ctx: &Ctx,
     ) {
-        let name = directive.name(text).to_string();
+        let name = directive.name(text);
         let lower = name.to_ascii_lowercase();
         let span = directive_span(file, directive);
         let args: Vec<String> = directive.arg_values(text).map(str::to_string).collect();
         let raw = text
             .get(directive.args_range().start..directive.args_range().end)
-            .unwrap_or_default()
-            .to_string();
+            .unwrap_or_default();
         if matches!(lower.as_str(), "include" | "includeoptional") {
             if ctx.depth < crate::MAX_INCLUDE_DEPTH && ctx.nesting < MAX_LOWERING_NESTING {
                 for target in directive.included() {
@@ -690,7 +689,7 @@ impl Lowerer {
             return;
         }
         if self.htaccess {
-            match lookup_directive(&name) {
+            match lookup_directive(name) {
                 Some((module, _)) if !self.module_loaded(module) => {
                     self.invalid(
                         scope,
@@ -721,7 +720,7 @@ impl Lowerer {
                 });
         if server_level
             && matches!(
-                lookup_directive(&name),
+                lookup_directive(name),
                 Some((_, Class::AuthConfig | Class::Limit))
             )
         {
@@ -736,7 +735,7 @@ impl Lowerer {
             return;
         }
         match lower.as_str() {
-            "require" => match require_line(&raw, span) {
+            "require" => match require_line(raw, span) {
                 Ok(rule) => self.add_require(scope, rule),
                 Err(message) => self.invalid(scope, span, message),
             },
@@ -812,7 +811,7 @@ impl Lowerer {
                         if let Some(target) = self.model.scopes.get_mut(scope.0) {
                             target.access_inheritance = Inheritance::Merge(merging);
                         }
-                        self.setting(scope, span, &name, args);
+                        self.setting(scope, span, name, args);
                     }
                     None => self.invalid(
                         scope,
@@ -863,7 +862,7 @@ impl Lowerer {
             "sslrequiressl" => self.push(scope, span, RuleKind::TlsRequirement { required: true }),
             "rewriterule" => self.rewrite_rule(scope, span, &args),
             "rewriteengine" | "rewriteoptions" | "rewritebase" | "rewritecond" | "rewritemap" => {
-                self.setting(scope, span, &name, args);
+                self.setting(scope, span, name, args);
             }
             "redirect" | "redirectmatch" | "redirectpermanent" | "redirecttemp" => {
                 self.redirect(scope, span, &lower, &args);
@@ -873,7 +872,7 @@ impl Lowerer {
             }
             "options" => {
                 let indexes = options_indexes(&args);
-                self.setting(scope, span, &name, args);
+                self.setting(scope, span, name, args);
                 if let Some(autoindex) = indexes {
                     self.push(
                         scope,
@@ -912,7 +911,7 @@ impl Lowerer {
                 if let Some(facts) = facts {
                     facts.document_root = Some((root, Some(span)));
                 }
-                self.setting(scope, span, &name, args);
+                self.setting(scope, span, name, args);
             }
             "servername" => {
                 if let Some(first) = args.first() {
@@ -940,7 +939,7 @@ impl Lowerer {
             }
             "accessfilename" => {
                 self.access_file_name = args.first().cloned();
-                self.setting(scope, span, &name, args);
+                self.setting(scope, span, name, args);
             }
             "alias" | "aliasmatch" => {
                 if let Some(target) = args.get(1) {
@@ -948,10 +947,10 @@ impl Lowerer {
                         self.alias_targets.push(target.clone());
                     }
                 }
-                self.setting(scope, span, &name, args);
+                self.setting(scope, span, name, args);
             }
             "scriptalias" | "scriptaliasmatch" => {
-                self.setting(scope, span, &name, args.clone());
+                self.setting(scope, span, name, args.clone());
                 self.gap(
                     span,
                     "CGI scripts (ScriptAlias) answer what the script decides",
@@ -960,7 +959,7 @@ impl Lowerer {
             "sethandler" | "addhandler" | "removehandler" | "proxypass" | "proxypassmatch"
             | "fallbackresource" | "action" => {
                 self.setting(scope, span, HANDLER, {
-                    let mut words = vec![name.clone()];
+                    let mut words = vec![name.to_string()];
                     words.extend(args);
                     words
                 });
@@ -977,14 +976,14 @@ impl Lowerer {
             | "mergeslashes"
             | "allowencodedslashes"
             | "acceptpathinfo"
-            | "errordocument" => self.setting(scope, span, &name, args),
+            | "errordocument" => self.setting(scope, span, name, args),
             _ => {
-                if let Some((_, class)) = lookup_directive(&name) {
+                if let Some((_, class)) = lookup_directive(name) {
                     // Known, and irrelevant to the status: kept so that a
                     // `.htaccess` still needs its override class.
                     if self.htaccess {
                         let _ = class;
-                        self.setting(scope, span, &name, args);
+                        self.setting(scope, span, name, args);
                     }
                 } else if !is_irrelevant(&lower) {
                     self.gap(span, format!("{name} is not modelled"));
