@@ -307,45 +307,49 @@ impl<'a> RewriteRule<'a> {
 /// Calls `visit` for every element of the configuration in document
 /// order, a `configSource` section replaced by the root of its file.
 /// The order is found once per configuration ([`RuleContext::iis_elements`]):
-/// eighteen rules walk every web.config, and walking it anew for each
-/// (following `configSource`, building paths) cost a quarter of the IIS
-/// part's instructions (callgrind, scale-10 benchmark: 387 M → 291 M).
+/// eighteen rules walk every web.config, and finding it anew for each
+/// (following `configSource`) cost a sixth of the IIS part's
+/// instructions (callgrind on one core, scale-10 benchmark: 386 M → 320 M).
 pub fn walk<'a>(context: &RuleContext<'a>, mut visit: impl FnMut(&Visit<'a, '_>)) {
     let Some(elements) = context.iis_elements() else {
         return;
     };
     let mut parents: Vec<Parent<'a>> = Vec::new();
-    for entry in &elements.entries {
-        parents.truncate(entry.depth as usize);
-        let start = entry.path_start as usize;
-        let end = start + entry.path_len as usize;
+    // The path, and its length before each open element added its name
+    // (the paths are built here rather than kept: a deep document's would
+    // take memory in proportion to its depth times its size).
+    let mut path = String::new();
+    let mut path_lengths: Vec<usize> = Vec::new();
+    for &(parent, depth) in &elements.entries {
+        let depth = depth as usize;
+        parents.truncate(depth);
+        if let Some(&length) = path_lengths.get(depth) {
+            path.truncate(length);
+        }
+        path_lengths.truncate(depth);
+        let before = path.len();
+        let name = parent.element.name.local();
+        path.push_str(name);
         visit(&Visit {
-            file: entry.file,
-            element: entry.element,
+            file: parent.file,
+            element: parent.element,
             parents: &parents,
-            element_path: &elements.paths[start..end],
+            element_path: &path,
         });
-        parents.push(Parent {
-            file: entry.file,
-            element: entry.element,
-        });
+        if name == "location" {
+            path.truncate(before);
+        } else {
+            path.push('/');
+        }
+        path_lengths.push(before);
+        parents.push(parent);
     }
 }
 
-/// The elements of a configuration in the order [`walk`] visits them.
+/// The elements of a configuration in the order [`walk`] visits them,
+/// each with how many elements enclose it.
 pub struct Elements<'a> {
-    entries: Vec<ElementEntry<'a>>,
-    /// The element paths of the entries, one after another.
-    paths: String,
-}
-
-struct ElementEntry<'a> {
-    file: FileId,
-    element: &'a Element,
-    /// How many elements enclose it.
-    depth: u32,
-    path_start: u32,
-    path_len: u32,
+    entries: Vec<(Parent<'a>, u32)>,
 }
 
 impl<'a> Elements<'a> {
@@ -353,7 +357,6 @@ impl<'a> Elements<'a> {
     pub fn of(config: &'a LoadedConfig) -> Elements<'a> {
         let mut elements = Elements {
             entries: Vec::new(),
-            paths: String::new(),
         };
         let Some(document) = config.document(config.root) else {
             return elements;
@@ -361,8 +364,6 @@ impl<'a> Elements<'a> {
         let mut state = State {
             parents: Vec::new(),
             pending: Vec::new(),
-            path: String::new(),
-            path_lengths: Vec::new(),
         };
         enter(
             config,
@@ -381,44 +382,17 @@ impl<'a> Elements<'a> {
                 None => {
                     state.pending.pop();
                     state.parents.pop();
-                    if let Some(length) = state.path_lengths.pop() {
-                        state.path.truncate(length);
-                    }
                 }
             }
         }
         elements
     }
-
-    fn add(&mut self, file: FileId, element: &'a Element, depth: usize, path: &str) {
-        // Offsets of u32: a web.config is read whole, and is far smaller.
-        let (Ok(depth), Ok(path_start), Ok(path_len)) = (
-            u32::try_from(depth),
-            u32::try_from(self.paths.len()),
-            u32::try_from(path.len()),
-        ) else {
-            return;
-        };
-        self.paths.push_str(path);
-        self.entries.push(ElementEntry {
-            file,
-            element,
-            depth,
-            path_start,
-            path_len,
-        });
-    }
 }
 
-/// The walk's explicit stack.
+/// The finding walk's explicit stack.
 struct State<'a> {
     parents: Vec<Parent<'a>>,
     pending: Vec<std::slice::Iter<'a, Node>>,
-    /// The path of the innermost open element plus a `/` (`location`
-    /// elements left out).
-    path: String,
-    /// The length of `path` before each open element added its name.
-    path_lengths: Vec<usize>,
 }
 
 fn enter<'a>(
@@ -429,16 +403,11 @@ fn enter<'a>(
     elements: &mut Elements<'a>,
 ) {
     let (file, element) = resolve(config, file, element, &state.parents);
-    let before = state.path.len();
-    state.path.push_str(element.name.local());
-    elements.add(file, element, state.parents.len(), &state.path);
-    if element.name.local() == "location" {
-        state.path.truncate(before);
-    } else {
-        state.path.push('/');
-    }
-    state.path_lengths.push(before);
-    state.parents.push(Parent { file, element });
+    // At most the number of elements read, far below u32::MAX.
+    let depth = u32::try_from(state.parents.len()).unwrap_or(u32::MAX);
+    let parent = Parent { file, element };
+    elements.entries.push((parent, depth));
+    state.parents.push(parent);
     state.pending.push(element.children.iter());
 }
 
