@@ -551,8 +551,10 @@ struct Merged {
     /// Report file of each path, so a file read by two units is one file.
     ids: std::collections::HashMap<PathBuf, FileId>,
     listed: HashSet<FileId>,
-    /// Resolved paths, by the path as found or read.
-    canonical: std::collections::HashMap<PathBuf, PathBuf>,
+    /// Resolved paths, by the path as found or read (as written: a path's
+    /// own `Hash` reads it component by component).
+    canonical:
+        std::collections::HashMap<std::ffi::OsString, PathBuf, lint403_core::hashing::FastHash>,
     /// Report files whose texts may be set aside ([`SourceMap::park`])
     /// once a later phase has files to check.
     waiting_to_park: Vec<FileId>,
@@ -562,11 +564,12 @@ impl Merged {
     /// `path` with its links resolved, each path resolved once per run
     /// (a phase looks again at every file the earlier ones checked).
     fn canonical(&mut self, path: &Path) -> PathBuf {
-        if let Some(known) = self.canonical.get(path) {
+        if let Some(known) = self.canonical.get(path.as_os_str()) {
             return known.clone();
         }
         let resolved = lint403_core::paths::canonical_or_same(path);
-        self.canonical.insert(path.to_path_buf(), resolved.clone());
+        self.canonical
+            .insert(path.as_os_str().to_os_string(), resolved.clone());
         resolved
     }
 

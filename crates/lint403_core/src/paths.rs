@@ -10,13 +10,18 @@
 //! resolved in full), and a file is its directory and one `lstat`.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{LazyLock, Mutex, PoisonError};
 
-/// Resolved directories, by the absolute path they were asked under.
-static DIRECTORIES: LazyLock<Mutex<HashMap<PathBuf, PathBuf>>> = LazyLock::new(Mutex::default);
+use crate::hashing::FastHash;
+
+/// Resolved directories, by the absolute path they were asked under, as
+/// written (a path's own `Hash` reads it component by component, which
+/// cost more than the lookup it served).
+static DIRECTORIES: LazyLock<Mutex<HashMap<OsString, PathBuf, FastHash>>> =
+    LazyLock::new(Mutex::default);
 
 /// How many directories are kept before the cache starts over.
 const DIRECTORY_LIMIT: usize = 1 << 16;
@@ -75,7 +80,7 @@ fn directory(path: &Path) -> io::Result<PathBuf> {
     let known = {
         let known = DIRECTORIES.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
-            if let Some(resolved) = known.get(base) {
+            if let Some(resolved) = known.get(base.as_os_str()) {
                 break Some(resolved.clone());
             }
             match (base.parent(), base.components().next_back()) {
@@ -94,7 +99,7 @@ fn directory(path: &Path) -> io::Result<PathBuf> {
         None => std::fs::canonicalize(base)?,
     };
     let mut asked = base.to_path_buf();
-    let mut found = vec![(asked.clone(), resolved.clone())];
+    let mut found = vec![(asked.clone().into_os_string(), resolved.clone())];
     for name in below.into_iter().rev() {
         asked.push(name);
         resolved = if std::fs::symlink_metadata(&asked)?.file_type().is_symlink() {
@@ -102,7 +107,7 @@ fn directory(path: &Path) -> io::Result<PathBuf> {
         } else {
             resolved.join(name)
         };
-        found.push((asked.clone(), resolved.clone()));
+        found.push((asked.clone().into_os_string(), resolved.clone()));
     }
     let mut known = DIRECTORIES.lock().unwrap_or_else(PoisonError::into_inner);
     if known.len() + found.len() > DIRECTORY_LIMIT {

@@ -185,9 +185,16 @@ thread_local! {
     /// Canonical paths already resolved: every `.htaccess` of a run looks
     /// at every other file of the run, and resolving each again made the
     /// work quadratic in system calls.
-    static CANONICAL: std::cell::RefCell<std::collections::HashMap<std::path::PathBuf, std::path::PathBuf>> =
-        std::cell::RefCell::default();
+    /// Keyed by the path as written: a path's own `Hash` reads it
+    /// component by component.
+    static CANONICAL: std::cell::RefCell<CanonicalCache> = std::cell::RefCell::default();
 }
+
+type CanonicalCache = std::collections::HashMap<
+    std::ffi::OsString,
+    std::path::PathBuf,
+    lint403_core::hashing::FastHash,
+>;
 
 /// How many resolved paths a thread keeps before it starts over.
 const CANONICAL_LIMIT: usize = 1 << 16;
@@ -195,7 +202,7 @@ const CANONICAL_LIMIT: usize = 1 << 16;
 /// `path` with symbolic links resolved (itself when it cannot be).
 pub fn canonical_path(path: &std::path::Path) -> std::path::PathBuf {
     CANONICAL.with(|cache| {
-        if let Some(known) = cache.borrow().get(path) {
+        if let Some(known) = cache.borrow().get(path.as_os_str()) {
             return known.clone();
         }
         let resolved = lint403_core::paths::canonical_or_same(path);
@@ -203,7 +210,7 @@ pub fn canonical_path(path: &std::path::Path) -> std::path::PathBuf {
         if cache.len() >= CANONICAL_LIMIT {
             cache.clear();
         }
-        cache.insert(path.to_path_buf(), resolved.clone());
+        cache.insert(path.as_os_str().to_os_string(), resolved.clone());
         resolved
     })
 }
