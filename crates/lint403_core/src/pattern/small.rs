@@ -290,7 +290,7 @@ impl Literal {
                         || (self.case_insensitive && byte.to_ascii_lowercase() == expected)
                 })
         };
-        starts.into_iter().any(|start| {
+        let matches_at = |start: usize| {
             same(&text[start..start + length])
                 && match self.end {
                     LiteralEnd::Anything => true,
@@ -299,7 +299,23 @@ impl Literal {
                         text.get(start + length).is_none_or(|&next| next == b'/')
                     }
                 }
-        })
+        };
+        let Some(&first) = literal.first() else {
+            return starts.into_iter().any(matches_at);
+        };
+        if starts.start() == starts.end() {
+            return matches_at(*starts.start());
+        }
+        // Unanchored: only where the text has the first byte, found by
+        // `memchr` (a `SetEnvIf User-Agent AhrefsBot` is asked of a
+        // seventy-byte header on every request a rule traces).
+        let window = &text[..=last_start];
+        let upper = first.to_ascii_uppercase();
+        if self.case_insensitive && upper != first {
+            memchr::memchr2_iter(first, upper, window).any(matches_at)
+        } else {
+            memchr::memchr_iter(first, window).any(matches_at)
+        }
     }
 }
 
@@ -1230,6 +1246,12 @@ mod tests {
                 "/OLD/",
                 "AhrefsBot/7.0",
                 "mozilla ahrefsbot",
+                // The first byte again and again before (or without) a
+                // match: each place `memchr` finds is tried.
+                "aAhrefAHREFSBOT",
+                "ahref ahrefs Ahrefsbo",
+                "x/oldy/old/",
+                "//old//olde",
                 "a$b",
                 "a\\b",
                 "a.b",
