@@ -156,7 +156,7 @@ fn name_matches(pattern: &str, host: &str) -> bool {
 /// main server's, then the virtual host's.
 pub(crate) fn server_roots(model: &Model, site: SiteId) -> Vec<ScopeId> {
     let root = model.site(site).root;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(2);
     if let Some(parent) = model.scope(root).parent {
         out.push(parent);
     }

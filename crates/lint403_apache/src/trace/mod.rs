@@ -604,17 +604,11 @@ impl<'m> Tracer<'m> {
 
     /// Server-level `SetEnvIf` (`post_read_request`), main server's first.
     fn server_setenvif(&mut self, site: SiteId, uri: &str, env: &mut Env) {
-        let roots = select::server_roots(self.model, site);
+        let model = self.model;
         let view = self.view(uri, self.request.query.as_deref());
-        for root in roots {
-            let rules: Vec<&Rule> = self
-                .model
-                .scope(root)
-                .rules
-                .iter()
-                .filter(|rule| matches!(rule.kind, RuleKind::SetVar { .. }))
-                .collect();
-            for rule in rules {
+        for root in select::server_roots(model, site) {
+            let rules = model.scope(root).rules.iter();
+            for rule in rules.filter(|rule| matches!(rule.kind, RuleKind::SetVar { .. })) {
                 self.apply_setvar(rule, &view, "", env);
             }
         }
@@ -1597,8 +1591,6 @@ impl<'m> Tracer<'m> {
     ) -> Option<AuthzConf<'m>> {
         let model = self.model;
         let scope = model.scope(id);
-        let mut own_rules: Vec<(&'m Rule, Option<&'m Matcher>)> =
-            scope.rules.iter().map(|rule| (rule, None)).collect();
         // The `<Limit>`/`<LimitExcept>` children in order, without walking
         // every child (the main server has one per virtual host): through
         // the index when only one of the two kinds is there.
@@ -1619,15 +1611,20 @@ impl<'m> Tracer<'m> {
                 })
                 .collect(),
         };
-        for child in limit_children {
+        // The scope's own rules, then those of its limit sections, each
+        // with the section's matcher.
+        let limit_rules = limit_children.iter().flat_map(|&child| {
             let child_scope = model.scope(child);
-            own_rules.extend(
-                child_scope
-                    .rules
-                    .iter()
-                    .map(|rule| (rule, Some(&child_scope.matcher))),
-            );
-        }
+            child_scope
+                .rules
+                .iter()
+                .map(move |rule| (rule, Some(&child_scope.matcher)))
+        });
+        let own_rules = scope
+            .rules
+            .iter()
+            .map(|rule| (rule, None::<&'m Matcher>))
+            .chain(limit_rules);
         let skip = rewrite_rule_spans(&scope.rules);
         // mod_authz_core.
         let mut authz_touched = matches!(scope.access_inheritance, Inheritance::Merge(_));
@@ -1644,25 +1641,25 @@ impl<'m> Tracer<'m> {
         let mut rewrite_span: Option<Span> = None;
         // core Options.
         let mut opts_own: Option<Opts> = None;
-        for (rule, limit) in &own_rules {
+        for (rule, limit) in own_rules {
             match &rule.kind {
                 RuleKind::Combine { children, .. } => {
                     authz_touched = true;
                     for child in children {
-                        authz_children.push(Node::from_rule(child, *limit));
+                        authz_children.push(Node::from_rule(child, limit));
                     }
                 }
                 RuleKind::Access { .. } => {
                     compat_touched = true;
-                    compat.entries.push((rule, *limit));
+                    compat.entries.push((rule, limit));
                 }
                 RuleKind::Order(order) => {
                     compat_touched = true;
-                    compat.orders.push((*order, rule, *limit));
+                    compat.orders.push((*order, rule, limit));
                 }
                 RuleKind::Satisfy(satisfy) => {
                     compat_touched = true;
-                    compat.satisfy.push((*satisfy, rule, *limit));
+                    compat.satisfy.push((*satisfy, rule, limit));
                 }
                 RuleKind::Auth {
                     kind,
