@@ -99,6 +99,14 @@ fn collect(text: &str, file: lint403_core::FileId, nodes: &[Node], scope: &mut S
     for node in nodes {
         match node {
             Node::Directive(directive) => {
+                // Only these five are read; the line is put together for them
+                // alone (every directive of every scope passes here).
+                if !["Order", "Allow", "Deny", "Require", "Satisfy"]
+                    .iter()
+                    .any(|name| directive.is(text, name))
+                {
+                    continue;
+                }
                 let args: Vec<&str> = directive.arg_values(text).collect();
                 let line = args.join(" ");
                 let span = Span::new(
