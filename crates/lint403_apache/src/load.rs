@@ -757,6 +757,9 @@ fn walk_contexts(
         nodes: root.tree.nodes.iter(),
         scope: Scope::top(context),
     }];
+    // A section's name as httpd registers it (`<Directory`), written into
+    // one buffer rather than formatted anew for each section.
+    let mut section_name = String::new();
     while let Some(frame) = stack.last_mut() {
         let Some(node) = frame.nodes.next() else {
             let finished = stack.pop();
@@ -792,8 +795,10 @@ fn walk_contexts(
                 }
             }
             Node::Section(section) => {
-                let name = format!("<{}", section.open.name(text));
-                if let Some((message, help)) = check_command(&name, &frame.scope) {
+                section_name.clear();
+                section_name.push('<');
+                section_name.push_str(section.open.name(text));
+                if let Some((message, help)) = check_command(&section_name, &frame.scope) {
                     report(loaded.file, section.open.name_word.raw(), message, help);
                 }
                 // httpd only looks at the last <If>-family section registered
