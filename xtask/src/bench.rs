@@ -215,8 +215,6 @@ fn whole_check(root: &Path, scales: &str) -> Result<(), String> {
             ]);
             command
         };
-        let whole = measure("lint403 check (all three dialects)", &check(&data));
-        let nginx_part = measure("lint403 check nginx/", &check(&data.join("nginx")));
         let mut nginx_t = Command::new("nginx");
         let prefix = std::env::temp_dir().join(format!("lint403-bench-t-{}", std::process::id()));
         let _ = std::fs::create_dir_all(prefix.join("logs"));
@@ -225,18 +223,25 @@ fn whole_check(root: &Path, scales: &str) -> Result<(), String> {
             .arg(&prefix)
             .arg("-c")
             .arg(data.join("nginx/nginx.conf"));
-        let nginx = measure("nginx -t (nginx/)", &nginx_t);
-        let _ = std::fs::remove_dir_all(&prefix);
         let mut crossplane = Command::new("crossplane");
         crossplane
             .arg("parse")
             .arg(data.join("nginx/nginx.conf"))
             .arg("-o")
             .arg("/dev/null");
-        let crossplane = measure("crossplane parse (nginx/)", &crossplane);
         let mut cat = Command::new("cat");
         cat.args(&files);
-        let cat = measure("cat (every file)", &cat);
+        let measured = measure_in_turn(&[
+            ("lint403 check (all three dialects)", &check(&data)),
+            ("lint403 check nginx/", &check(&data.join("nginx"))),
+            ("nginx -t (nginx/)", &nginx_t),
+            ("crossplane parse (nginx/)", &crossplane),
+            ("cat (every file)", &cat),
+        ]);
+        let _ = std::fs::remove_dir_all(&prefix);
+        let [whole, nginx_part, nginx, crossplane, cat] = measured[..] else {
+            return Err("a measurement went missing".to_string());
+        };
         println!();
         let ratio = |name: &str,
                      other: Option<(f64, f64)>,
@@ -277,57 +282,86 @@ fn whole_check(root: &Path, scales: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs `command` three times; median wall time and the largest peak RSS
-/// (from GNU time when installed).
-fn measure(label: &str, command: &Command) -> Option<(f64, f64)> {
-    let mut times = Vec::new();
-    let mut peak: f64 = 0.0;
+/// Runs the commands three times each, in turn (the first, the second,
+/// …, then the first again), and prints each one's median wall time and
+/// largest peak RSS (from GNU time when installed). In turn, not each three
+/// times in a row: a shared host's speed drifts over a run of a minute, and
+/// the ratios compare commands measured under the same drift.
+fn measure_in_turn(commands: &[(&str, &Command)]) -> Vec<Option<(f64, f64)>> {
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); commands.len()];
+    let mut peaks: Vec<f64> = vec![0.0; commands.len()];
+    let mut failed: Vec<Option<String>> = vec![None; commands.len()];
     for _ in 0..3 {
-        let time = Path::new("/usr/bin/time");
-        let mut run = if time.exists() {
-            let mut wrapped = Command::new(time);
-            wrapped
-                .args(["-f", "%M", "-o", "/dev/stderr", "--"])
-                .arg(command.get_program())
-                .args(command.get_args());
-            wrapped
-        } else {
-            let mut plain = Command::new(command.get_program());
-            plain.args(command.get_args());
-            plain
-        };
-        let started = Instant::now();
-        let Ok(output) = run.stdout(std::process::Stdio::null()).output() else {
-            println!("| {label} | not run (not installed) | |");
-            return None;
-        };
-        let elapsed = started.elapsed().as_secs_f64();
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            println!(
-                "| {label} | failed: {} | |",
-                stderr.lines().rev().nth(1).unwrap_or("").trim()
-            );
-            return None;
+        for (index, (_, command)) in commands.iter().enumerate() {
+            if failed[index].is_some() {
+                continue;
+            }
+            match run_once(command) {
+                Ok((elapsed, peak)) => {
+                    times[index].push(elapsed);
+                    peaks[index] = peaks[index].max(peak);
+                }
+                Err(reason) => failed[index] = Some(reason),
+            }
         }
-        if let Some(kb) = String::from_utf8_lossy(&output.stderr)
-            .lines()
-            .last()
-            .and_then(|line| line.trim().parse::<f64>().ok())
-        {
-            peak = peak.max(kb / 1024.0);
-        }
-        times.push(elapsed);
     }
-    times.sort_by(f64::total_cmp);
-    let median = times[1];
-    let peak_text = if peak > 0.0 {
-        format!("{peak:.0}")
+    commands
+        .iter()
+        .enumerate()
+        .map(|(index, (label, _))| {
+            if let Some(reason) = &failed[index] {
+                println!("| {label} | {reason} | |");
+                return None;
+            }
+            let runs = &mut times[index];
+            runs.sort_by(f64::total_cmp);
+            let median = runs[runs.len() / 2];
+            let peak = peaks[index];
+            let peak_text = if peak > 0.0 {
+                format!("{peak:.0}")
+            } else {
+                "n/a".to_string()
+            };
+            println!("| {label} | {median:.3} | {peak_text} |");
+            Some((median, peak))
+        })
+        .collect()
+}
+
+/// One run of `command`: wall seconds and peak RSS in MiB (0 without GNU
+/// time), or why it did not run.
+fn run_once(command: &Command) -> Result<(f64, f64), String> {
+    let time = Path::new("/usr/bin/time");
+    let mut run = if time.exists() {
+        let mut wrapped = Command::new(time);
+        wrapped
+            .args(["-f", "%M", "-o", "/dev/stderr", "--"])
+            .arg(command.get_program())
+            .args(command.get_args());
+        wrapped
     } else {
-        "n/a".to_string()
+        let mut plain = Command::new(command.get_program());
+        plain.args(command.get_args());
+        plain
     };
-    println!("| {label} | {median:.3} | {peak_text} |");
-    Some((median, peak))
+    let started = Instant::now();
+    let Ok(output) = run.stdout(std::process::Stdio::null()).output() else {
+        return Err("not run (not installed)".to_string());
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(format!(
+            "failed: {}",
+            stderr.lines().rev().nth(1).unwrap_or("").trim()
+        ));
+    }
+    let peak = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .last()
+        .and_then(|line| line.trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0);
+    Ok((elapsed, peak))
 }
 
 fn all_files(data: &Path) -> Vec<PathBuf> {
