@@ -307,8 +307,8 @@ impl Literal {
             return matches_at(*starts.start());
         }
         // Unanchored: only where the text has the first byte, found by
-        // `memchr` (a `SetEnvIf User-Agent AhrefsBot` is asked of a
-        // seventy-byte header on every request a rule traces).
+        // `memchr` (a virtual host's `SetEnvIf` patterns are asked of
+        // every request a rule traces there).
         let window = &text[..=last_start];
         let upper = first.to_ascii_uppercase();
         if self.case_insensitive && upper != first {
