@@ -307,7 +307,7 @@ impl<'a> RewriteRule<'a> {
 /// Calls `visit` for every element of the configuration in document
 /// order, a `configSource` section replaced by the root of its file.
 /// The order is found once per configuration ([`RuleContext::iis_elements`]):
-/// eighteen rules walk every web.config, and finding it anew for each
+/// twenty rules walk every web.config, and finding it anew for each
 /// (following `configSource`) cost a sixth of the IIS part's
 /// instructions (callgrind on one core, scale-10 benchmark: 386 M → 320 M).
 pub fn walk<'a>(context: &RuleContext<'a>, mut visit: impl FnMut(&Visit<'a, '_>)) {
