@@ -101,29 +101,27 @@ fn collect(text: &str, file: lint403_core::FileId, nodes: &[Node], scope: &mut S
             Node::Directive(directive) => {
                 // Only these five are read; the line is put together for them
                 // alone (every directive of every scope passes here).
-                if !["Order", "Allow", "Deny", "Require", "Satisfy"]
+                let Some(&read) = ["Order", "Allow", "Deny", "Require", "Satisfy"]
                     .iter()
-                    .any(|name| directive.is(text, name))
-                {
+                    .find(|name| directive.is(text, name))
+                else {
                     continue;
-                }
+                };
                 let args: Vec<&str> = directive.arg_values(text).collect();
                 let line = args.join(" ");
                 let span = Span::new(
                     file,
                     directive.name_word.raw().cover(directive.args_range()),
                 );
-                let lower = line.to_ascii_lowercase();
-                if directive.is(text, "Order") {
-                    scope.order_deny_first = Some(lower.replace(' ', "").starts_with("deny"));
-                } else if directive.is(text, "Allow") {
-                    scope.allow.push((line, span));
-                } else if directive.is(text, "Deny") {
-                    scope.deny.push((line, span));
-                } else if directive.is(text, "Require") {
-                    scope.require.push((line, span));
-                } else if directive.is(text, "Satisfy") {
-                    scope.satisfy_any = lower == "any";
+                match read {
+                    "Order" => {
+                        let lower = line.to_ascii_lowercase();
+                        scope.order_deny_first = Some(lower.replace(' ', "").starts_with("deny"));
+                    }
+                    "Allow" => scope.allow.push((line, span)),
+                    "Deny" => scope.deny.push((line, span)),
+                    "Require" => scope.require.push((line, span)),
+                    _ => scope.satisfy_any = line.eq_ignore_ascii_case("any"),
                 }
             }
             Node::Section(section) => {
